@@ -1,0 +1,320 @@
+"""Satisfaction as the ratio of perception to expectation (seed 004).
+
+"满意度 = 感受值 / 盼望值": satisfaction = perceived value / expected value.
+A ratio above 1 means the customer got more than expected (delighted),
+1 means expectations were met, below 1 disappointed. The difference form
+P - E (the SERVQUAL gap) is reported alongside because it is defined on
+any interval scale, while the ratio needs a ratio scale with a true zero
+and E > 0.
+
+Which aggregate is the headline
+-------------------------------
+A ratio can be averaged in two ways that differ (Jensen's inequality: the
+mean of ratios is pulled up by small expectations):
+
+* **ratio of means** ``mean(P) / mean(E)`` — the headline everywhere. It is
+  stable when a few respondents give very low expectations, and it is > 1
+  exactly when the mean gap ``mean(P - E)`` is > 0, so the ratio and
+  difference forms never tell opposite stories about the same cases.
+* **mean of individual ratios** ``mean(P_i / E_i)`` — reported as
+  ``mean_ratio`` for readers who want "the average customer's ratio".
+
+At item level the "individual" is the respondent's item ratio. At
+dimension and survey level each respondent first gets one ratio
+(``sum P / sum E`` over their answered pairs in scope, i.e. their own ratio
+of means), so every respondent weighs the same however many items they
+answered; ``ratio_of_means`` there is the mean of respondents' mean P over
+the mean of respondents' mean E.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .common import InsufficientData, Methods, require_n
+from .io import check_columns
+
+__all__ = ["SatisfactionResult", "satisfaction_ratio", "item_ratios", "classify_ratio"]
+
+DELIGHTED, MET, DISAPPOINTED, UNDEFINED = "delighted", "met", "disappointed", "undefined"
+_REFERENCE = ("Seed 004 (customer relationship management course answer: 满意度 = 感受值 / 盼望值); "
+              "difference form after Parasuraman, Zeithaml & Berry (1988), Journal of Retailing 64(1)")
+
+
+@dataclass
+class SatisfactionResult:
+    """Satisfaction ratios at four levels.
+
+    Attributes
+    ----------
+    items : one row per item: ``item, dimension, n, n_undefined, mean_E, mean_P,
+        ratio_of_means, mean_ratio, mean_diff, class, share_delighted, share_met,
+        share_disappointed``.
+    dimensions : one row per dimension, same columns (``n`` = respondents).
+    respondents : one row per respondent with at least one answered pair:
+        ``response_id, n_pairs, n_undefined, mean_E, mean_P, ratio, mean_ratio,
+        mean_diff, class, reason`` (``reason`` says why a ratio is undefined).
+    survey : one row: the survey-level aggregates.
+    methods : how it was made.
+    """
+
+    items: pd.DataFrame
+    dimensions: pd.DataFrame
+    respondents: pd.DataFrame
+    survey: pd.DataFrame
+    methods: Methods
+
+
+def classify_ratio(ratio, tolerance: float = 0.0) -> pd.Series:
+    """Label ratios "delighted" (> 1), "met" (= 1) or "disappointed" (< 1).
+
+    Parameters
+    ----------
+    ratio : array-like of float
+        Satisfaction ratios P / E. ``NaN`` (undefined ratio) gives "undefined".
+    tolerance : float, default 0
+        Ratios with ``|ratio - 1| <= tolerance`` count as "met". With the
+        default 0 only an exact 1 is "met"; on a 7-point scale a tolerance
+        such as 0.05 treats "6.9 of 7 expected" as met.
+
+    Examples
+    --------
+    >>> classify_ratio([1.2, 1.0, 0.8, float("nan")]).tolist()
+    ['delighted', 'met', 'disappointed', 'undefined']
+    """
+    if not np.isfinite(tolerance) or tolerance < 0:
+        raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
+    r = pd.Series(ratio, dtype="float64") if not isinstance(ratio, pd.Series) else ratio.astype("float64")
+    # a tiny slack so 1.1/1.0 style rounding does not move a ratio across the band edge
+    eps = 1e-12
+    labels = np.select([r.isna(), (r - 1).abs() <= tolerance + eps, r > 1],
+                       [UNDEFINED, MET, DELIGHTED], default=DISAPPOINTED)
+    return pd.Series(labels, index=r.index, name="class")
+
+
+def _validated(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]) -> None:
+    if not pairs:
+        raise ValueError("pairs is empty: give {item: (expectation column, perception column)}")
+    cols = [c for ep in pairs.values() for c in ep]
+    check_columns(frame, cols, "satisfaction ratio")
+    for item, (e, p) in pairs.items():
+        for c in (e, p):
+            if not pd.api.types.is_numeric_dtype(frame[c]):
+                raise ValueError(f"satisfaction ratio: column {c} (item {item}) is not numeric")
+            if (frame[c] < 0).any():
+                raise ValueError(f"satisfaction ratio: column {c} (item {item}) has negative values; "
+                                 "the ratio P / E needs a scale with a true zero (recode e.g. -3..+3 to 1..7)")
+
+
+def item_ratios(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]) -> pd.DataFrame:
+    """Per respondent and item ratio ``P / E``, undefined where ``E == 0``.
+
+    Returns a frame indexed like ``frame`` with one column per item. A
+    respondent-item is ``NaN`` when E or P is missing or when E is 0 (the
+    ratio is undefined; it is never computed as a division, so no ``inf``).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"A_E": [4.0, 0.0], "A_P": [5.0, 3.0]})
+    >>> item_ratios(f, {"A": ("A_E", "A_P")})["A"].tolist()
+    [1.25, nan]
+    """
+    _validated(frame, pairs)
+    out = {}
+    for item, (e, p) in pairs.items():
+        ev, pv = frame[e].to_numpy(dtype="float64"), frame[p].to_numpy(dtype="float64")
+        ok = np.isfinite(ev) & np.isfinite(pv) & (ev > 0)
+        r = np.full(len(frame), np.nan)
+        np.divide(pv, ev, out=r, where=ok)
+        out[item] = r
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _summary(mean_e: pd.Series, mean_p: pd.Series, ratios: pd.Series, diffs: pd.Series,
+             tolerance: float) -> dict:
+    """Aggregate one unit (item or dimension) from its per-respondent values."""
+    n = int(mean_e.notna().sum())
+    me, mp = float(mean_e.mean()), float(mean_p.mean())
+    ratio_of_means = mp / me if me > 0 else np.nan
+    defined = ratios.dropna()
+    cls = classify_ratio(defined, tolerance)
+    shares = {k: float((cls == k).mean()) if len(cls) else np.nan for k in (DELIGHTED, MET, DISAPPOINTED)}
+    return {
+        "n": n, "n_undefined": n - int(defined.size), "mean_E": me, "mean_P": mp,
+        "ratio_of_means": ratio_of_means, "mean_ratio": float(defined.mean()) if len(defined) else np.nan,
+        "mean_diff": float(diffs.mean()),
+        "class": classify_ratio([ratio_of_means], tolerance).iloc[0],
+        "share_delighted": shares[DELIGHTED], "share_met": shares[MET],
+        "share_disappointed": shares[DISAPPOINTED],
+    }
+
+
+def satisfaction_ratio(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
+                       dimensions: Mapping[str, Sequence[str]] | None = None, *,
+                       tolerance: float = 0.0, id_col: str = "response_id",
+                       min_n: int = 2) -> SatisfactionResult:
+    """Satisfaction ratio P / E per item, dimension, respondent and survey.
+
+    .. math::
+
+        S_{ij} = P_{ij} / E_{ij}, \\qquad
+        S_i = \\sum_j P_{ij} / \\sum_j E_{ij}, \\qquad
+        S = \\bar{P} / \\bar{E}\\ (\\text{headline}), \\qquad
+        \\bar{S} = \\tfrac{1}{n}\\sum_i S_i
+
+    with the difference form :math:`D = \\bar{P} - \\bar{E}` alongside.
+    Class: delighted if :math:`S > 1 + \\text{tol}`, met if
+    :math:`|S - 1| \\le \\text{tol}`, disappointed otherwise.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The response frame.
+    pairs : dict
+        ``{item: (expectation column, perception column)}``.
+    dimensions : dict, optional
+        ``{dimension: [items]}``; items not listed get dimension ``None``.
+        Without it the dimension table is empty.
+    tolerance : float, default 0
+        Band around 1 classed as "met" (see :func:`classify_ratio`).
+    id_col : str
+        Respondent id column; the frame index is used when absent.
+    min_n : int, default 2
+        Fewest respondents with an answered pair an item or dimension needs
+        to get a row; sparser ones are left out and named in
+        ``methods.notes``. Fewer than ``min_n`` respondents overall raises
+        :class:`InsufficientData`.
+
+    Notes
+    -----
+    Missing values: pairwise per item — a respondent-item enters when both
+    E and P are present. ``E == 0`` makes that respondent-item's ratio
+    undefined (counted in ``n_undefined``, excluded from ``mean_ratio``)
+    while it still enters the means of E and P, so ``ratio_of_means`` stays
+    defined whenever the mean expectation is positive. Negative values are
+    rejected: a ratio needs a scale with a true zero. The headline is the
+    ratio of means (module docstring explains why).
+
+    References
+    ----------
+    Seed 004 formula 满意度 = 感受值 / 盼望值 (satisfaction = perceived value /
+    expected value); difference form P - E after Parasuraman, A., Zeithaml,
+    V. A., & Berry, L. L. (1988). SERVQUAL. *Journal of Retailing*, 64(1), 12-40.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"response_id": [1, 2, 3], "A_E": [5.0, 6, 4], "A_P": [6.0, 6, 3]})
+    >>> res = satisfaction_ratio(f, {"A": ("A_E", "A_P")})
+    >>> res.items[["item", "ratio_of_means", "class"]].round(3).to_dict("records")
+    [{'item': 'A', 'ratio_of_means': 1.0, 'class': 'met'}]
+    """
+    _validated(frame, pairs)
+    if min_n < 1:
+        raise ValueError("min_n must be at least 1")
+    dimensions = dict(dimensions or {})
+    unknown = sorted({i for items in dimensions.values() for i in items} - set(pairs))
+    if unknown:
+        raise ValueError(f"satisfaction ratio: dimension item(s) not in pairs: {', '.join(unknown)}")
+    dim_of = {i: d for d, items in dimensions.items() for i in items}
+    ids = frame[id_col] if id_col in frame.columns else pd.Series(frame.index, index=frame.index)
+
+    E = pd.DataFrame({i: frame[e].astype("float64") for i, (e, _) in pairs.items()}, index=frame.index)
+    P = pd.DataFrame({i: frame[p].astype("float64") for i, (_, p) in pairs.items()}, index=frame.index)
+    complete = E.notna() & P.notna()
+    E, P = E.where(complete), P.where(complete)
+    R = item_ratios(frame, pairs)
+    D = P - E
+
+    answered = complete.any(axis=1)
+    require_n("satisfaction ratio (respondents with at least one answered E/P pair)",
+              int(answered.sum()), min_n)
+    notes: list[str] = []
+
+    item_rows, sparse_items = [], []
+    for item in pairs:
+        ok = complete[item]
+        if ok.sum() < min_n:
+            sparse_items.append(f"{item} (n={int(ok.sum())})")
+            continue
+        row = {"item": item, "dimension": dim_of.get(item)}
+        row.update(_summary(E.loc[ok, item], P.loc[ok, item], R.loc[ok, item], D.loc[ok, item], tolerance))
+        item_rows.append(row)
+    if sparse_items:
+        notes.append(f"items with fewer than {min_n} answered pairs left out: {', '.join(sparse_items)}")
+    if not item_rows:
+        raise InsufficientData("satisfaction ratio (every item)", 0, min_n)
+
+    def respondent_level(items: Sequence[str]) -> pd.DataFrame:
+        c = complete[list(items)]
+        k = c.sum(axis=1)
+        me = E[list(items)].mean(axis=1)
+        mp = P[list(items)].mean(axis=1)
+        sum_e = E[list(items)].sum(axis=1, min_count=1)
+        ratio = pd.Series(np.nan, index=frame.index)
+        ok = (k > 0) & (sum_e > 0)
+        ratio[ok] = P[list(items)].sum(axis=1)[ok] / sum_e[ok]
+        return pd.DataFrame({"n_pairs": k, "mean_E": me, "mean_P": mp, "ratio": ratio,
+                             "mean_ratio": R[list(items)].where(c).mean(axis=1),
+                             "n_undefined": (c & R[list(items)].isna()).sum(axis=1),
+                             "mean_diff": D[list(items)].mean(axis=1)})
+
+    def aggregate(level: pd.DataFrame) -> dict:
+        ok = level["n_pairs"] > 0
+        lv = level[ok]
+        return _summary(lv["mean_E"], lv["mean_P"], lv["ratio"], lv["mean_diff"], tolerance)
+
+    dim_rows, sparse_dims = [], []
+    for dim, items in dimensions.items():
+        level = respondent_level(items)
+        n_dim = int((level["n_pairs"] > 0).sum())
+        if n_dim < min_n:
+            sparse_dims.append(f"{dim} (n={n_dim})")
+            continue
+        row = {"dimension": dim, "n_items": len(items)}
+        row.update(aggregate(level))
+        dim_rows.append(row)
+    if sparse_dims:
+        notes.append(f"dimensions with fewer than {min_n} respondents left out: {', '.join(sparse_dims)}")
+
+    everyone = respondent_level(list(pairs))
+    resp = everyone[everyone["n_pairs"] > 0].copy()
+    resp.insert(0, "response_id", ids[resp.index].to_numpy())
+    resp["class"] = classify_ratio(resp["ratio"], tolerance).to_numpy()
+    reasons = np.where(resp["ratio"].isna(), "sum of expectations is 0: ratio undefined", "")
+    resp["reason"] = reasons
+    resp["n_pairs"] = resp["n_pairs"].astype(int)
+    resp["n_undefined"] = resp["n_undefined"].astype(int)
+    resp = resp[["response_id", "n_pairs", "n_undefined", "mean_E", "mean_P", "ratio", "mean_ratio",
+                 "mean_diff", "class", "reason"]].reset_index(drop=True)
+
+    survey_row = {"level": "survey", "n_items": len(pairs)}
+    survey_row.update(aggregate(everyone))
+    n_undef_pairs = int((complete & R.isna()).to_numpy().sum())
+    if n_undef_pairs:
+        notes.append(f"{n_undef_pairs} respondent-item pair(s) with expectation 0: ratio undefined, "
+                     "left out of mean_ratio, kept in the means of E and P")
+    notes.append("headline = ratio of means (mean P / mean E); mean_ratio = mean of individual ratios; "
+                 "dimension and survey levels average respondents' own ratios")
+    notes.append(f"class: delighted > 1, met within ±{tolerance:g} of 1, disappointed < 1")
+    methods = Methods(
+        analysis="Satisfaction ratio (perception / expectation)",
+        n_used=int(answered.sum()),
+        missing="pairwise per item: a respondent-item enters when both E and P are answered; "
+                "respondent ratios use each respondent's answered pairs",
+        formula="S = P / E per respondent-item; respondent S_i = sum P / sum E; "
+                "aggregate S = mean(P) / mean(E) (headline) and mean(S_i); difference D = P - E",
+        reference=_REFERENCE,
+        notes=notes,
+    )
+    dim_cols = ["dimension", "n_items", "n", "n_undefined", "mean_E", "mean_P", "ratio_of_means",
+                "mean_ratio", "mean_diff", "class", "share_delighted", "share_met", "share_disappointed"]
+    return SatisfactionResult(
+        items=pd.DataFrame(item_rows),
+        dimensions=pd.DataFrame(dim_rows, columns=dim_cols),
+        respondents=resp,
+        survey=pd.DataFrame([survey_row]),
+        methods=methods,
+    )
