@@ -1,0 +1,423 @@
+"""SERVQUAL gap analysis (Parasuraman, Zeithaml & Berry 1988).
+
+Service quality as the gap between what customers perceive and what they
+expect, ``gap = P - E``, per item, per dimension and overall, with paired
+t-tests and Wilcoxon signed-rank tests of P against E, effect sizes,
+multiplicity corrections across items, the unweighted SERVQUAL score and
+the importance-weighted score from a 100-point allocation across
+dimensions (Zeithaml, Parasuraman & Berry 1990).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from .common import InsufficientData, Methods, require_n
+from .io import check_columns
+
+__all__ = ["ServqualResult", "servqual", "gap_scores", "paired_gap_test", "ZERO_METHODS"]
+
+#: zero-difference treatments of the Wilcoxon signed-rank test that we allow
+ZERO_METHODS = ("pratt", "wilcox")
+_REFERENCE = ("Parasuraman, A., Zeithaml, V. A., & Berry, L. L. (1988). SERVQUAL: a multiple-item "
+              "scale for measuring consumer perceptions of service quality. Journal of Retailing, "
+              "64(1), 12-40; weights: Zeithaml, V. A., Parasuraman, A., & Berry, L. L. (1990). "
+              "Delivering Quality Service. Free Press")
+
+_TEST_COLUMNS = ["n", "mean_E", "mean_P", "mean_gap", "sd_gap", "se_gap", "ci_low", "ci_high",
+                 "t", "df", "p_t", "d_z", "W", "p_wilcoxon", "wilcoxon_method", "zero_method",
+                 "n_zero", "r_rb", "share_negative", "note"]
+
+
+def paired_gap_test(expectation, perception, *, zero_method: str = "pratt",
+                    confidence: float = 0.95) -> dict:
+    """Describe and test the gap ``P - E`` of paired answers.
+
+    .. math::
+
+        \\bar d = \\tfrac1n \\sum (P_i - E_i), \\quad
+        t = \\frac{\\bar d}{s_d/\\sqrt n}\\ (df = n-1), \\quad
+        \\bar d \\pm t_{1-\\alpha/2,\\,n-1}\\, s_d/\\sqrt n, \\quad
+        d_z = \\bar d / s_d, \\quad
+        r_{rb} = \\frac{R^+ - R^-}{R^+ + R^-}
+
+    Parameters
+    ----------
+    expectation, perception : array-like
+        Paired answers; pairs with a missing value on either side are dropped.
+    zero_method : {"pratt", "wilcox"}
+        Treatment of zero differences in the Wilcoxon signed-rank test
+        (``scipy.stats.wilcoxon``): "pratt" ranks zeros with the rest and
+        then drops their ranks (Pratt 1959), "wilcox" drops zeros before
+        ranking. Likert gaps have many zeros; Pratt's variant keeps the
+        information that many respondents rate P = E.
+    confidence : float
+        Level of the t confidence interval of the mean gap.
+
+    Returns
+    -------
+    dict
+        ``n, mean_E, mean_P, mean_gap, sd_gap, se_gap, ci_low, ci_high, t, df,
+        p_t, d_z, W, p_wilcoxon, wilcoxon_method, zero_method, n_zero, r_rb,
+        share_negative, note``. The Wilcoxon p uses the exact distribution
+        when there are no zeros, no tied ranks and at most 50 pairs, the
+        normal approximation (with tie correction, no continuity
+        correction) otherwise; ``wilcoxon_method`` says which. ``r_rb`` is
+        Kerby's (2014) matched-pairs rank-biserial correlation on the
+        non-zero differences. When every gap is equal the tests are
+        undefined: their cells are NaN and ``note`` says why.
+
+    References
+    ----------
+    Student's paired t-test; Cohen, J. (1988). *Statistical Power Analysis
+    for the Behavioral Sciences* (d_z); Wilcoxon, F. (1945). *Biometrics
+    Bulletin*, 1(6), 80-83; Pratt, J. W. (1959). *JASA*, 54, 655-667;
+    Kerby, D. S. (2014). The simple difference formula. *Comprehensive
+    Psychology*, 3, 11.IT.3.1.
+
+    Examples
+    --------
+    >>> res = paired_gap_test([5, 6, 7, 6, 5], [4, 6, 5, 5, 3])
+    >>> round(res["mean_gap"], 2), round(res["t"], 3), res["n_zero"]
+    (-1.2, -3.207, 1)
+    """
+    if zero_method not in ZERO_METHODS:
+        raise ValueError(f"zero_method must be one of {ZERO_METHODS}, got {zero_method!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")
+    e = np.asarray(expectation, dtype="float64")
+    p = np.asarray(perception, dtype="float64")
+    if e.shape != p.shape:
+        raise ValueError("expectation and perception must have the same length")
+    ok = np.isfinite(e) & np.isfinite(p)
+    e, p = e[ok], p[ok]
+    n = int(e.size)
+    require_n("paired gap test (pairs with both E and P)", n, 2)
+    d = p - e
+    mean, sd = float(d.mean()), float(d.std(ddof=1))
+    se = sd / np.sqrt(n)
+    out = {"n": n, "mean_E": float(e.mean()), "mean_P": float(p.mean()), "mean_gap": mean,
+           "sd_gap": sd, "se_gap": se, "df": n - 1, "zero_method": zero_method,
+           "n_zero": int((d == 0).sum()), "share_negative": float((d < 0).mean()), "note": ""}
+    nonzero = d[d != 0]
+    if sd == 0:
+        out.update(ci_low=mean, ci_high=mean, t=np.nan, p_t=np.nan, d_z=np.nan, W=np.nan,
+                   p_wilcoxon=np.nan, wilcoxon_method="", r_rb=np.nan if nonzero.size == 0
+                   else float(np.sign(nonzero[0])),
+                   note="every gap is equal: t and Wilcoxon tests undefined")
+        return out
+    tcrit = stats.t.ppf(0.5 + confidence / 2, n - 1)
+    t = mean / se
+    out.update(ci_low=mean - tcrit * se, ci_high=mean + tcrit * se, t=float(t),
+               p_t=float(2 * stats.t.sf(abs(t), n - 1)), d_z=mean / sd)
+    ranks = stats.rankdata(np.abs(nonzero))
+    r_plus, r_minus = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
+    out["r_rb"] = float((r_plus - r_minus) / (r_plus + r_minus))
+    has_ties = np.unique(np.abs(nonzero)).size < nonzero.size
+    method = "exact" if (out["n_zero"] == 0 and not has_ties and n <= 50) else "approx"
+    res = stats.wilcoxon(d, zero_method=zero_method, correction=False, method=method)
+    out.update(W=float(res.statistic), p_wilcoxon=float(res.pvalue), wilcoxon_method=method)
+    return out
+
+
+def gap_scores(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
+               id_col: str = "response_id") -> pd.DataFrame:
+    """Per respondent gap ``P - E`` for every item (``NaN`` if either is missing).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"response_id": [1, 2], "A_E": [6.0, 5], "A_P": [5.0, None]})
+    >>> gap_scores(f, {"A": ("A_E", "A_P")}).to_dict("list")
+    {'response_id': [1, 2], 'A': [-1.0, nan]}
+    """
+    _check_pairs(frame, pairs)
+    out = pd.DataFrame({i: frame[p].astype("float64") - frame[e].astype("float64")
+                        for i, (e, p) in pairs.items()}, index=frame.index)
+    ids = frame[id_col] if id_col in frame.columns else pd.Series(frame.index, index=frame.index)
+    out.insert(0, "response_id", ids.to_numpy())
+    return out.reset_index(drop=True)
+
+
+def _check_pairs(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]) -> None:
+    if not pairs:
+        raise ValueError("pairs is empty: give {item: (expectation column, perception column)}")
+    check_columns(frame, [c for ep in pairs.values() for c in ep], "SERVQUAL")
+    for item, cols in pairs.items():
+        for c in cols:
+            if not pd.api.types.is_numeric_dtype(frame[c]):
+                raise ValueError(f"SERVQUAL: column {c} (item {item}) is not numeric")
+
+
+def _correct(table: pd.DataFrame, family: str) -> None:
+    """Add Holm and Benjamini-Hochberg adjusted p-values, in place."""
+    for col, short in (("p_t", "p_t"), ("p_wilcoxon", "p_w")):
+        adj_h = np.full(len(table), np.nan)
+        adj_b = np.full(len(table), np.nan)
+        ok = table[col].notna().to_numpy()
+        if ok.any():
+            adj_h[ok] = multipletests(table.loc[ok, col], method="holm")[1]
+            adj_b[ok] = multipletests(table.loc[ok, col], method="fdr_bh")[1]
+        table[f"{short}_holm"] = adj_h
+        table[f"{short}_bh"] = adj_b
+    table["correction_family"] = family
+
+
+@dataclass
+class ServqualResult:
+    """Everything a SERVQUAL report needs.
+
+    Attributes
+    ----------
+    items : one row per item: ``item, dimension`` and the columns of
+        :func:`paired_gap_test`, plus ``p_t_holm, p_t_bh, p_w_holm, p_w_bh``
+        (Holm / Benjamini-Hochberg across items).
+    dimensions : one row per dimension, tests on respondents' dimension
+        means (corrections across dimensions).
+    overall : one row, tests on respondents' overall means (mean of their
+        dimension means).
+    scores : ``score, value, n, definition`` rows for the unweighted and (if
+        weights were given) importance-weighted SERVQUAL score.
+    respondents : ``response_id``, one gap column per dimension,
+        ``unweighted``, and ``weighted`` when weights were given.
+    weights : mean normalized weight per dimension (``None`` without weights).
+    methods : how it was made.
+    """
+
+    items: pd.DataFrame
+    dimensions: pd.DataFrame
+    overall: pd.DataFrame
+    scores: pd.DataFrame
+    respondents: pd.DataFrame
+    weights: pd.DataFrame | None
+    methods: Methods
+
+
+def servqual(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
+             dimensions: Mapping[str, Sequence[str]], *,
+             weights: Mapping[str, str] | None = None, missing_weights: str = "exclude",
+             zero_method: str = "pratt", confidence: float = 0.95,
+             min_item_share: float = 1.0, id_col: str = "response_id",
+             min_n: int = 3, weight_total: float = 100.0) -> ServqualResult:
+    """SERVQUAL gaps, tests and scores.
+
+    .. math::
+
+        G_{ij} = P_{ij} - E_{ij}, \\quad
+        G_{id} = \\bar P_{id} - \\bar E_{id}, \\quad
+        \\text{SQ} = \\tfrac{1}{D}\\sum_d \\bar G_{\\cdot d}, \\quad
+        \\text{SQ}_w = \\tfrac1n \\sum_i \\sum_d w_{id} G_{id},\\
+        w_{id} = a_{id} / \\sum_d a_{id}
+
+    where :math:`a_{id}` are respondent *i*'s importance points for
+    dimension *d* (a 100-point allocation).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The response frame.
+    pairs : dict
+        ``{item: (E column, P column)}``.
+    dimensions : dict
+        ``{dimension: [items]}``; every item must belong to exactly one.
+    weights : dict, optional
+        ``{dimension: column of importance points}``, e.g.
+        ``{"tangibles": "SQW_TAN", ...}``; must cover every dimension.
+    missing_weights : {"exclude", "sample_mean"}
+        Respondents without a usable allocation (a missing entry or a zero
+        total) are left out of the weighted score ("exclude", default) or
+        given the mean normalized weights of the other respondents
+        ("sample_mean"). Either way the count is in ``methods.notes``.
+    zero_method : {"pratt", "wilcox"}
+        Zero-difference treatment of the Wilcoxon test (see
+        :func:`paired_gap_test`); also reported in every table.
+    confidence : float
+        Confidence level of the t intervals.
+    min_item_share : float, default 1.0
+        Share of a dimension's items a respondent must have answered (both E
+        and P) to get a dimension mean; 1.0 = all of them.
+    min_n : int, default 3
+        Fewest pairs an item or dimension needs to be tested; sparser ones
+        are left out and named in the notes. Fewer than ``min_n`` respondents
+        with a complete overall score raises :class:`InsufficientData`.
+    weight_total : float
+        The allocation total (100); rows summing otherwise are normalized
+        all the same and counted in the notes.
+
+    Notes
+    -----
+    Missing values: items pairwise (a respondent-item enters when E and P
+    are both answered); dimension means need ``min_item_share`` of the
+    dimension's items; the overall score needs every dimension. The
+    unweighted score is the mean of the dimension gap means, each over its
+    own respondents (Parasuraman et al. 1988: average the dimension
+    scores); ``overall`` tests respondents' own averages, which coincide
+    with it when nothing is missing. Holm and Benjamini-Hochberg
+    adjustments run across items and, separately, across dimensions.
+
+    References
+    ----------
+    Parasuraman, A., Zeithaml, V. A., & Berry, L. L. (1988). SERVQUAL.
+    *Journal of Retailing*, 64(1), 12-40. Zeithaml, V. A., Parasuraman, A.,
+    & Berry, L. L. (1990). *Delivering Quality Service*. Free Press
+    (importance weights). Holm, S. (1979). *Scand. J. Statist.*, 6, 65-70.
+    Benjamini, Y., & Hochberg, Y. (1995). *JRSS B*, 57, 289-300.
+
+    Examples
+    --------
+    >>> from analysis.io import read_kiosk_servqual, KIOSK_PAIRS, KIOSK_DIMENSIONS
+    >>> kiosk = read_kiosk_servqual("tests/data/kiosk_servqual_kano_ko.utf8.csv")
+    >>> res = servqual(kiosk, KIOSK_PAIRS, KIOSK_DIMENSIONS)  # doctest: +SKIP
+    >>> res.scores  # doctest: +SKIP
+    """
+    _check_pairs(frame, pairs)
+    if not dimensions:
+        raise ValueError("SERVQUAL: dimensions is empty: give {dimension: [items]}")
+    if missing_weights not in ("exclude", "sample_mean"):
+        raise ValueError(f"missing_weights must be 'exclude' or 'sample_mean', got {missing_weights!r}")
+    if zero_method not in ZERO_METHODS:
+        raise ValueError(f"zero_method must be one of {ZERO_METHODS}, got {zero_method!r}")
+    if not 0 < min_item_share <= 1:
+        raise ValueError(f"min_item_share must be in (0, 1], got {min_item_share!r}")
+    if min_n < 2:
+        raise ValueError("min_n must be at least 2 (a standard deviation needs two cases)")
+    listed = [i for items in dimensions.values() for i in items]
+    unknown = sorted(set(listed) - set(pairs))
+    if unknown:
+        raise ValueError(f"SERVQUAL: dimension item(s) not in pairs: {', '.join(unknown)}")
+    twice = sorted({i for i in listed if listed.count(i) > 1})
+    if twice:
+        raise ValueError(f"SERVQUAL: item(s) in more than one dimension: {', '.join(twice)}")
+    orphan = sorted(set(pairs) - set(listed))
+    if orphan:
+        raise ValueError(f"SERVQUAL: item(s) in no dimension: {', '.join(orphan)}")
+    dim_of = {i: d for d, items in dimensions.items() for i in items}
+    ids = frame[id_col] if id_col in frame.columns else pd.Series(frame.index, index=frame.index)
+
+    E = pd.DataFrame({i: frame[e].astype("float64") for i, (e, _) in pairs.items()}, index=frame.index)
+    P = pd.DataFrame({i: frame[p].astype("float64") for i, (_, p) in pairs.items()}, index=frame.index)
+    complete = E.notna() & P.notna()
+    E, P = E.where(complete), P.where(complete)
+    notes: list[str] = [f"Wilcoxon zero differences: zero_method='{zero_method}'",
+                        "effect sizes: Cohen's d_z = mean gap / SD of gaps (paired t); "
+                        "matched-pairs rank-biserial r (Kerby 2014) on non-zero gaps (Wilcoxon)"]
+
+    # items
+    rows, sparse = [], []
+    for item in pairs:
+        n_item = int(complete[item].sum())
+        if n_item < min_n:
+            sparse.append(f"{item} (n={n_item})")
+            continue
+        rows.append({"item": item, "dimension": dim_of[item],
+                     **paired_gap_test(E[item], P[item], zero_method=zero_method, confidence=confidence)})
+    if sparse:
+        notes.append(f"items with fewer than {min_n} answered pairs not tested: {', '.join(sparse)}")
+    if not rows:
+        raise InsufficientData("SERVQUAL (every item)", 0, min_n)
+    items_table = pd.DataFrame(rows, columns=["item", "dimension"] + _TEST_COLUMNS)
+    _correct(items_table, "items")
+
+    # respondents' dimension means
+    dim_E, dim_P = {}, {}
+    for dim, its in dimensions.items():
+        its = list(its)
+        share = complete[its].sum(axis=1) / len(its)
+        enough = share >= min_item_share - 1e-12
+        dim_E[dim] = E[its].mean(axis=1).where(enough)
+        dim_P[dim] = P[its].mean(axis=1).where(enough)
+    dim_E, dim_P = pd.DataFrame(dim_E), pd.DataFrame(dim_P)
+    dim_G = dim_P - dim_E
+
+    rows, sparse = [], []
+    for dim in dimensions:
+        n_dim = int(dim_G[dim].notna().sum())
+        if n_dim < min_n:
+            sparse.append(f"{dim} (n={n_dim})")
+            continue
+        rows.append({"dimension": dim, "n_items": len(dimensions[dim]),
+                     **paired_gap_test(dim_E[dim], dim_P[dim], zero_method=zero_method,
+                                       confidence=confidence)})
+    if sparse:
+        notes.append(f"dimensions with fewer than {min_n} respondents not tested: {', '.join(sparse)}")
+    if not rows:
+        raise InsufficientData("SERVQUAL (every dimension)", 0, min_n)
+    dims_table = pd.DataFrame(rows, columns=["dimension", "n_items"] + _TEST_COLUMNS)
+    _correct(dims_table, "dimensions")
+
+    full = dim_G.notna().all(axis=1)
+    require_n("SERVQUAL overall score (respondents with every dimension answered)", int(full.sum()), min_n)
+    overall_E, overall_P = dim_E[full].mean(axis=1), dim_P[full].mean(axis=1)
+    overall = pd.DataFrame([{"level": "overall", "n_dimensions": len(dimensions),
+                             **paired_gap_test(overall_E, overall_P, zero_method=zero_method,
+                                               confidence=confidence)}])
+    unweighted = overall_P - overall_E
+
+    respondents = dim_G.copy()
+    respondents["unweighted"] = unweighted
+    score_rows = [{"score": "unweighted", "value": float(dims_table["mean_gap"].mean()),
+                   "n": int(full.sum()),
+                   "definition": "mean over dimensions of the dimension mean gap P - E"}]
+    weights_table = None
+    if weights is not None:
+        missing_dims = sorted(set(dimensions) - set(weights))
+        extra = sorted(set(weights) - set(dimensions))
+        if missing_dims or extra:
+            raise ValueError("SERVQUAL weights must name exactly the dimensions; "
+                             f"missing: {missing_dims or 'none'}, unknown: {extra or 'none'}")
+        check_columns(frame, list(weights.values()), "SERVQUAL weights")
+        A = pd.DataFrame({d: frame[c].astype("float64") for d, c in weights.items()}, index=frame.index)
+        if (A < 0).to_numpy().any():
+            raise ValueError("SERVQUAL weights: importance points cannot be negative")
+        total = A.sum(axis=1, min_count=len(dimensions))
+        usable = A.notna().all(axis=1) & (total > 0)
+        W = A[usable].div(total[usable], axis=0)
+        n_off = int((usable & ((total - weight_total).abs() > 1e-9)).sum())
+        n_unusable = int((~usable).sum())
+        require_n("SERVQUAL importance weights (respondents with a usable allocation)", int(usable.sum()), 1)
+        mean_w = W.mean()
+        if n_off:
+            notes.append(f"{n_off} allocation(s) not summing to {weight_total:g}: normalized to sum 1")
+        if missing_weights == "sample_mean":
+            W = W.reindex(frame.index)
+            W.loc[~usable, :] = mean_w.to_numpy()
+            if n_unusable:
+                notes.append(f"{n_unusable} respondent(s) without a usable allocation given the sample "
+                             "mean weights")
+        elif n_unusable:
+            notes.append(f"{n_unusable} respondent(s) without a usable allocation left out of the "
+                         "weighted score")
+        weighted = (dim_G[full] * W.reindex(dim_G.index)[full]).sum(axis=1, min_count=len(dimensions))
+        require_n("SERVQUAL weighted score (respondents with weights and every dimension)",
+                  int(weighted.notna().sum()), min_n)
+        respondents["weighted"] = weighted
+        score_rows.append({"score": "weighted", "value": float(weighted.mean()),
+                           "n": int(weighted.notna().sum()),
+                           "definition": "mean over respondents of sum_d w_d * gap_d, w = own "
+                                         "importance points / their total"})
+        weights_table = pd.DataFrame({"dimension": list(mean_w.index), "mean_weight": mean_w.to_numpy(),
+                                      "n": int(usable.sum())})
+    respondents.insert(0, "response_id", ids.to_numpy())
+    respondents = respondents[dim_G.notna().any(axis=1).to_numpy()].reset_index(drop=True)
+
+    methods = Methods(
+        analysis="SERVQUAL gap analysis",
+        n_used=int(complete.any(axis=1).sum()),
+        missing=(f"pairwise per item; dimension means need {min_item_share:.0%} of the dimension's "
+                 "items answered; overall score needs every dimension"),
+        formula="gap = P - E; dimension gap = mean P - mean E of the dimension's items; "
+                "SERVQUAL score = mean of dimension gap means; weighted score = sum of "
+                "normalized importance weights x dimension gaps, averaged over respondents",
+        test=(f"paired t-test with {confidence:.0%} t CI; Wilcoxon signed-rank "
+              f"(zero_method={zero_method}); Holm and Benjamini-Hochberg across items and across "
+              "dimensions"),
+        reference=_REFERENCE,
+        notes=notes,
+    )
+    return ServqualResult(items=items_table, dimensions=dims_table, overall=overall,
+                          scores=pd.DataFrame(score_rows), respondents=respondents,
+                          weights=weights_table, methods=methods)
