@@ -1,0 +1,98 @@
+"""Settings for surveyapp: one class per environment.
+
+``DATABASE_URL`` selects the database: unset means an SQLite file under
+``instance/``; PostgreSQL is ``postgresql+psycopg://user:pass@host/db``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+# Production refuses to start with any of these (or with no key at all).
+INSECURE_SECRET_KEYS = frozenset({"", "dev", "change-me", "development-only-secret-key"})
+
+
+def _database_url(default_name: str) -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / default_name}"
+    # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants the driver spelled out.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    SECRET_KEY = "development-only-secret-key"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    INSTRUMENTS_DIR = str(BASE_DIR / "instruments")
+    BABEL_DEFAULT_LOCALE = "zh"
+    LANGUAGES = ("zh", "en")
+    WTF_CSRF_ENABLED = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads (response imports) above this are refused
+    SQLITE_BUSY_TIMEOUT_MS = 10_000
+    DEMO_RESPONSES = 400
+    DEMO_SEED = 20261123
+
+    @classmethod
+    def from_environment(cls) -> dict[str, str]:
+        """Settings read from the environment when the app is created (not at import)."""
+        settings = {"SQLALCHEMY_DATABASE_URI": _database_url("surveyapp.sqlite")}
+        if os.environ.get("SECRET_KEY"):
+            settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        return settings
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    WTF_CSRF_ENABLED = False
+    DEMO_RESPONSES = 60
+
+    @classmethod
+    def from_environment(cls) -> dict[str, str]:
+        # Tests never touch the developer's database: in-memory unless told otherwise.
+        return {"SQLALCHEMY_DATABASE_URI": os.environ.get("TEST_DATABASE_URL", "sqlite://")}
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to run production on a guessable key."""
+        key = os.environ.get("SECRET_KEY", "")
+        if key in INSECURE_SECRET_KEYS or len(key) < 32:
+            raise RuntimeError(
+                "ProductionConfig needs SECRET_KEY set to a random string of at least 32 "
+                "characters, e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """The config class named by ``SURVEYAPP_CONFIG`` (default: development)."""
+    name = os.environ.get("SURVEYAPP_CONFIG", "development").strip().lower()
+    if name not in CONFIGS:
+        raise RuntimeError(f"SURVEYAPP_CONFIG={name!r}: choose one of {', '.join(CONFIGS)}")
+    return CONFIGS[name]

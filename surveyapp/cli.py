@@ -1,0 +1,114 @@
+"""Command-line jobs: ``flask users``, ``flask instruments``, ``flask demo``."""
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from analysis.instruments import InstrumentError, load_instrument, load_instruments
+
+from .extensions import db
+from .models import Role, User
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(instruments)
+    app.cli.add_command(demo)
+
+
+@click.group(help="Manage accounts.")
+def users() -> None:
+    pass
+
+
+@users.command("create", help="Create an account (prompts for the password unless --password).")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.RESEARCHER.value,
+              show_default=True)
+@click.option("--email", default=None)
+@click.password_option(prompt=True, confirmation_prompt=True, help="Password (prompted if omitted).")
+def create_user(username: str, role: str, email: str | None, password: str) -> None:
+    if db.session.execute(select(User.id).where(User.username == username)).first():
+        raise click.ClickException(f"user {username!r} exists already")
+    if len(password) < 8:
+        raise click.ClickException("the password needs at least 8 characters")
+    user = User(username=username, role=role, email=email)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"created {role} {username}")
+
+
+@users.command("token", help="Issue a new API token for a user (shown once).")
+@click.argument("username")
+def issue_token(username: str) -> None:
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    token = user.new_api_token()
+    db.session.commit()
+    click.echo(token)
+
+
+@click.group(help="Validate and load the instrument files.")
+def instruments() -> None:
+    pass
+
+
+@instruments.command("validate", help="Check instrument files (default: every file in instruments/).")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def validate_instruments(files: tuple[Path, ...]) -> None:
+    failures = 0
+    if files:
+        for path in files:
+            try:
+                instrument = load_instrument(path)
+            except InstrumentError as error:
+                failures += 1
+                click.echo(str(error), err=True)
+            else:
+                click.echo(f"{path}: ok ({instrument.id} v{instrument.version}, "
+                           f"{len(instrument.items)} items)")
+    else:
+        try:
+            loaded = load_instruments(current_app.config["INSTRUMENTS_DIR"])
+        except InstrumentError as error:
+            failures += 1
+            click.echo(str(error), err=True)
+        else:
+            for key, instrument in sorted(loaded.items()):
+                click.echo(f"{instrument.path}: ok ({key} v{instrument.version}, "
+                           f"{len(instrument.items)} items)")
+    if failures:
+        sys.exit(1)
+
+
+@instruments.command("load", help="Store the instrument files in the database.")
+def load_instruments_command() -> None:
+    from .services.surveys import SurveyError, sync_instruments
+    try:
+        report = sync_instruments()
+    except (InstrumentError, SurveyError) as error:
+        raise click.ClickException(str(error)) from error
+    for key, version, action in report:
+        click.echo(f"{key} v{version}: {action}")
+
+
+@click.command(help="Create the demo survey with synthetic responses, unless it exists.")
+@click.option("--responses", type=int, default=None, help="How many (default: DEMO_RESPONSES).")
+@click.option("--seed", type=int, default=None, help="Random seed (default: DEMO_SEED).")
+def demo(responses: int | None, seed: int | None) -> None:
+    from .services.demo import DEMO_USERS, ensure_demo
+    n = responses if responses is not None else current_app.config["DEMO_RESPONSES"]
+    result = ensure_demo(n, seed if seed is not None else current_app.config["DEMO_SEED"])
+    if result.created:
+        click.echo(f"demo survey '{result.survey.slug}' created with {result.responses} responses")
+    else:
+        click.echo(f"demo survey '{result.survey.slug}' exists already")
+    for role, (username, password) in DEMO_USERS.items():
+        click.echo(f"  demo {role.value}: user {username}  password {password}")

@@ -1,0 +1,255 @@
+"""Database models (SQLAlchemy 2.0, typed).
+
+Schema changes go through Flask-Migrate only: after editing this file run
+``flask db migrate -m "..."`` and commit the generated revision.
+"""
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from flask_login import UserMixin
+from sqlalchemy import (JSON, CheckConstraint, DateTime, Float, ForeignKey, Integer,
+                        LargeBinary, String, Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    RESEARCHER = "researcher"
+    MANAGER = "manager"
+
+
+class SurveyStatus(str, enum.Enum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ResponseStatus(str, enum.Enum):
+    PARTIAL = "partial"
+    COMPLETE = "complete"
+
+
+def _enum_check(name: str, column: str, enum_cls: type[enum.Enum]) -> CheckConstraint:
+    values = ", ".join(f"'{member.value}'" for member in enum_cls)
+    return CheckConstraint(f"{column} IN ({values})", name=name)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+    __table_args__ = (_enum_check("role", "role", Role),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    email: Mapped[Optional[str]] = mapped_column(String(255))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default=Role.RESEARCHER.value)
+    # Only a hash of the API token is kept; the token itself is shown once.
+    api_token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    surveys: Mapped[list["Survey"]] = relationship(back_populates="owner")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, *roles: Role | str) -> bool:
+        wanted = {r.value if isinstance(r, Role) else r for r in roles}
+        return self.role in wanted
+
+    def new_api_token(self) -> str:
+        token = secrets.token_urlsafe(32)
+        self.api_token_hash = hash_token(token)
+        return token
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} ({self.role})>"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Instrument(db.Model):
+    """One version of one instrument file, as loaded (the validated document)."""
+
+    __tablename__ = "instrument"
+    __table_args__ = (UniqueConstraint("key", "version", name="key_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title_zh: Mapped[str] = mapped_column(String(255))
+    title_en: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    checksum: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    items: Mapped[list["Item"]] = relationship(back_populates="instrument",
+                                               cascade="all, delete-orphan",
+                                               order_by="Item.position")
+
+
+class Item(db.Model):
+    __tablename__ = "item"
+    __table_args__ = (UniqueConstraint("instrument_id", "code", name="instrument_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instrument.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    dimension: Mapped[str] = mapped_column(String(64))
+    text_zh: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    reverse: Mapped[bool] = mapped_column(default=False)
+
+    instrument: Mapped[Instrument] = relationship(back_populates="items")
+
+
+class Survey(db.Model):
+    __tablename__ = "survey"
+    __table_args__ = (_enum_check("status", "status", SurveyStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    title_zh: Mapped[str] = mapped_column(String(255))
+    title_en: Mapped[str] = mapped_column(String(255))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[str] = mapped_column(String(16), default=SurveyStatus.DRAFT.value)
+    # What the researcher chose: instruments, items, firm name, KANO features, layout.
+    design: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    opens_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    target_responses: Mapped[Optional[int]] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    owner: Mapped[User] = relationship(back_populates="surveys")
+    versions: Mapped[list["SurveyVersion"]] = relationship(back_populates="survey",
+                                                           order_by="SurveyVersion.number",
+                                                           cascade="all, delete-orphan")
+    shares: Mapped[list["SurveyShare"]] = relationship(cascade="all, delete-orphan")
+
+    def title(self, lang: str) -> str:
+        return self.title_zh if lang == "zh" else self.title_en
+
+    @property
+    def current_version(self) -> Optional["SurveyVersion"]:
+        return self.versions[-1] if self.versions else None
+
+
+class SurveyShare(db.Model):
+    """Who besides the owner may see a survey's dashboard and data."""
+
+    __tablename__ = "survey_share"
+    __table_args__ = (UniqueConstraint("survey_id", "user_id", name="survey_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+
+    user: Mapped[User] = relationship()
+
+
+class SurveyVersion(db.Model):
+    """The item set and wording of a survey, frozen when it opens."""
+
+    __tablename__ = "survey_version"
+    __table_args__ = (UniqueConstraint("survey_id", "number", name="survey_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    # analysis.instruments.Codebook.to_json(): the ordered variables; the order of
+    # Response.answers vectors.
+    codebook: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    design: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    frozen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    survey: Mapped[Survey] = relationship(back_populates="versions")
+
+
+class Invitation(db.Model):
+    """A personal link. The token answers once; contact data stays here, not with answers."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    external_id: Mapped[Optional[str]] = mapped_column(String(128))
+    email: Mapped[Optional[str]] = mapped_column(String(255))
+    segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(16)
+
+
+class Response(db.Model):
+    """One respondent's answers to one survey version.
+
+    ``answers`` is a float64 vector in the order of the version's codebook
+    (NaN = missing), so the analysis loader reads a survey in one query and
+    builds its matrix with ``numpy.frombuffer`` (docs/data-model.md).
+    """
+
+    __tablename__ = "response"
+    __table_args__ = (
+        _enum_check("status", "status", ResponseStatus),
+        # One response per invitation; one per browser key on an anonymous link.
+        UniqueConstraint("invitation_id", name="invitation"),
+        UniqueConstraint("survey_id", "client_key", name="survey_client"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id"), index=True)
+    invitation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("invitation.id"))
+    client_key: Mapped[Optional[str]] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=ResponseStatus.PARTIAL.value)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    source: Mapped[str] = mapped_column(String(16), default="web")
+    page: Mapped[int] = mapped_column(Integer, default=0)
+    answers: Mapped[bytes] = mapped_column(LargeBinary)
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), index=True)
+    duration_seconds: Mapped[Optional[float]] = mapped_column(Float)
+
+    version: Mapped[SurveyVersion] = relationship()
+    contact: Mapped[Optional["Contact"]] = relationship(back_populates="response",
+                                                         cascade="all, delete-orphan",
+                                                         uselist=False)
+
+
+class Contact(db.Model):
+    """Personal data of a respondent who agreed to be contacted: kept apart from answers."""
+
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"),
+                                             unique=True)
+    name: Mapped[Optional[str]] = mapped_column(String(255))
+    email: Mapped[Optional[str]] = mapped_column(String(255))
+    phone: Mapped[Optional[str]] = mapped_column(String(64))
+    consented_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="contact")
