@@ -1,0 +1,374 @@
+"""Internal consistency of multi-item scales.
+
+Cronbach's alpha (raw, from the covariance matrix as SPSS reports it, and
+standardized, from the mean inter-item correlation) with the Feldt (1965)
+confidence interval, item diagnostics (corrected item-total correlation,
+alpha if item deleted), a helper that runs it for the E, P and gap scores
+of every SERVQUAL dimension, and composite reliability / average variance
+extracted from a one-factor model (Fornell & Larcker 1981).
+
+All computations use listwise deletion: a respondent enters when every item
+of the scale is answered, so alpha, its CI and the item statistics all rest
+on the same cases.
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .common import InsufficientData, Methods, require_n
+from .io import check_columns
+
+__all__ = ["AlphaResult", "cronbach_alpha", "DimensionReliability", "servqual_reliability",
+           "ConstructReliability", "composite_reliability"]
+
+_ALPHA_REF = ("Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests. "
+              "Psychometrika, 16(3), 297-334; CI: Feldt, L. S. (1965). Psychometrika, 30(3), 357-370")
+
+
+def _alpha_from_cov(cov: np.ndarray) -> float:
+    k = cov.shape[0]
+    total = cov.sum()
+    if total <= 0:
+        return np.nan
+    return k / (k - 1) * (1 - np.trace(cov) / total)
+
+
+def _alpha_std_from_corr(corr: np.ndarray) -> tuple[float, float]:
+    k = corr.shape[0]
+    rbar = (corr.sum() - k) / (k * (k - 1))
+    return k * rbar / (1 + (k - 1) * rbar), rbar
+
+
+@dataclass
+class AlphaResult:
+    """Cronbach's alpha of one scale.
+
+    Attributes
+    ----------
+    alpha : raw alpha (covariance based).
+    alpha_std : standardized alpha (mean inter-item correlation based).
+    ci_low, ci_high : Feldt confidence interval of the raw alpha.
+    mean_r : mean inter-item correlation.
+    n, k : respondents (listwise) and items.
+    items : per item ``item, mean, sd, item_total_r`` (corrected: item vs.
+        sum of the other items), ``alpha_if_deleted``; empty for k = 2's
+        deleted alphas, which are undefined with one item left (NaN there).
+    methods : how it was made.
+    """
+
+    alpha: float
+    alpha_std: float
+    ci_low: float
+    ci_high: float
+    mean_r: float
+    n: int
+    k: int
+    items: pd.DataFrame
+    methods: Methods
+
+    def as_frame(self) -> pd.DataFrame:
+        """One-row tidy summary."""
+        return pd.DataFrame([{"n": self.n, "k": self.k, "alpha": self.alpha, "alpha_std": self.alpha_std,
+                              "ci_low": self.ci_low, "ci_high": self.ci_high, "mean_r": self.mean_r}])
+
+
+def cronbach_alpha(frame: pd.DataFrame, items: Sequence[str] | None = None, *,
+                   confidence: float = 0.95, min_n: int = 3) -> AlphaResult:
+    """Cronbach's alpha, standardized alpha, Feldt CI and item diagnostics.
+
+    .. math::
+
+        \\alpha = \\frac{k}{k-1}\\Big(1 - \\frac{\\sum_j s_j^2}{s_X^2}\\Big), \\qquad
+        \\alpha_{std} = \\frac{k\\bar r}{1 + (k-1)\\bar r}
+
+    Feldt (1965) interval, with :math:`F` quantiles on
+    :math:`(n-1,\\ (n-1)(k-1))` degrees of freedom:
+
+    .. math::
+
+        1 - (1-\\alpha) F_{1-\\gamma/2} \\ \\le\\ \\alpha \\ \\le\\ 1 - (1-\\alpha) F_{\\gamma/2}
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Wide data, one column per item.
+    items : list of str, optional
+        The scale's columns (default: every column of ``frame``).
+    confidence : float
+        Confidence level of the Feldt interval.
+    min_n : int
+        Fewest complete respondents accepted.
+
+    Raises
+    ------
+    InsufficientData
+        Fewer than ``min_n`` complete respondents, or fewer than 2 items.
+    ValueError
+        Unknown columns, non-numeric columns, or zero total-score variance.
+
+    References
+    ----------
+    Cronbach, L. J. (1951). *Psychometrika*, 16(3), 297-334. Feldt, L. S.
+    (1965). The approximate sampling distribution of Kuder-Richardson
+    reliability coefficient twenty. *Psychometrika*, 30(3), 357-370.
+    Same computation as ``pingouin.cronbach_alpha(nan_policy="listwise")``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5.0], "b": [2, 2, 4, 4, 5.0], "c": [1, 3, 3, 5, 4.0]})
+    >>> round(cronbach_alpha(df).alpha, 4)
+    0.9364
+    """
+    items = list(frame.columns if items is None else items)
+    check_columns(frame, items, "Cronbach's alpha")
+    for c in items:
+        if not pd.api.types.is_numeric_dtype(frame[c]):
+            raise ValueError(f"Cronbach's alpha: column {c} is not numeric")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")
+    require_n("Cronbach's alpha (items)", len(items), 2)
+    data = frame[items].astype("float64").dropna()
+    n, k = len(data), len(items)
+    require_n("Cronbach's alpha (respondents answering every item)", n, max(min_n, 2))
+    X = data.to_numpy()
+    cov = np.cov(X, rowvar=False, ddof=1)
+    if cov.sum() <= 0:
+        raise ValueError("Cronbach's alpha: the total score has no variance")
+    constant = [c for c, v in zip(items, np.diag(cov)) if v == 0]
+    alpha = _alpha_from_cov(cov)
+    if constant:
+        alpha_std, rbar = np.nan, np.nan
+    else:
+        alpha_std, rbar = _alpha_std_from_corr(np.corrcoef(X, rowvar=False))
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    g = 1 - confidence
+    ci_low = 1 - (1 - alpha) * stats.f.isf(g / 2, df1, df2)
+    ci_high = 1 - (1 - alpha) * stats.f.isf(1 - g / 2, df1, df2)
+
+    total = X.sum(axis=1)
+    rows = []
+    for j, name in enumerate(items):
+        rest = total - X[:, j]
+        r = np.corrcoef(X[:, j], rest)[0, 1] if X[:, j].std() > 0 and rest.std() > 0 else np.nan
+        keep = [m for m in range(k) if m != j]
+        a_del = _alpha_from_cov(cov[np.ix_(keep, keep)]) if k > 2 else np.nan
+        rows.append({"item": name, "mean": X[:, j].mean(), "sd": X[:, j].std(ddof=1),
+                     "item_total_r": r, "alpha_if_deleted": a_del})
+    notes = []
+    if constant:
+        notes.append(f"constant item(s) {', '.join(constant)}: standardized alpha undefined")
+    if k == 2:
+        notes.append("two items: alpha if item deleted undefined")
+    methods = Methods(
+        analysis="Cronbach's alpha", n_used=n, n_excluded=int(len(frame) - n),
+        missing="listwise: respondents answering every item",
+        formula="alpha = k/(k-1) * (1 - sum item variances / total-score variance); "
+                "standardized alpha = k*rbar / (1 + (k-1)*rbar)",
+        test=f"Feldt (1965) {confidence:.0%} CI, F on ({df1}, {df2}) df",
+        reference=_ALPHA_REF, notes=notes)
+    return AlphaResult(alpha=float(alpha), alpha_std=float(alpha_std), ci_low=float(ci_low),
+                       ci_high=float(ci_high), mean_r=float(rbar), n=n, k=k,
+                       items=pd.DataFrame(rows), methods=methods)
+
+
+@dataclass
+class DimensionReliability:
+    """Alpha of E, P and gap scores per dimension.
+
+    Attributes
+    ----------
+    summary : ``dimension, score (E/P/gap), k, n, alpha, alpha_std, ci_low,
+        ci_high, mean_r``, plus ``note`` for dimensions that could not be
+        computed (too few items or cases) — those rows keep NaN statistics
+        with the reason.
+    items : item diagnostics with ``dimension`` and ``score`` columns.
+    methods : how it was made.
+    """
+
+    summary: pd.DataFrame
+    items: pd.DataFrame
+    methods: Methods
+
+
+def servqual_reliability(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
+                         dimensions: Mapping[str, Sequence[str]], *, confidence: float = 0.95,
+                         min_n: int = 3) -> DimensionReliability:
+    """Cronbach's alpha for expectations, perceptions and gaps of each dimension.
+
+    Applies :func:`cronbach_alpha` to the E columns, the P columns and the
+    gap scores ``P - E`` of each dimension (Parasuraman et al. 1988 report
+    alpha for the gap scores; E and P alphas show whether a low gap alpha
+    comes from either side). A dimension with one item or too few complete
+    respondents keeps a row with the reason in ``note``.
+
+    Examples
+    --------
+    >>> from analysis.io import read_kiosk_servqual, KIOSK_PAIRS, KIOSK_DIMENSIONS
+    >>> kiosk = read_kiosk_servqual("tests/data/kiosk_servqual_kano_ko.utf8.csv")
+    >>> rel = servqual_reliability(kiosk, KIOSK_PAIRS, KIOSK_DIMENSIONS)  # doctest: +SKIP
+    >>> rel.summary.query("score == 'gap'")  # doctest: +SKIP
+    """
+    check_columns(frame, [c for ep in pairs.values() for c in ep], "SERVQUAL reliability")
+    unknown = sorted({i for its in dimensions.values() for i in its} - set(pairs))
+    if unknown:
+        raise ValueError(f"SERVQUAL reliability: dimension item(s) not in pairs: {', '.join(unknown)}")
+    scores = {
+        "E": pd.DataFrame({i: frame[e] for i, (e, _) in pairs.items()}, index=frame.index),
+        "P": pd.DataFrame({i: frame[p] for i, (_, p) in pairs.items()}, index=frame.index),
+    }
+    scores["gap"] = scores["P"].astype("float64") - scores["E"].astype("float64")
+    rows, item_rows = [], []
+    n_max = 0
+    for dim, its in dimensions.items():
+        for score, data in scores.items():
+            base = {"dimension": dim, "score": score, "k": len(its)}
+            try:
+                res = cronbach_alpha(data, list(its), confidence=confidence, min_n=min_n)
+            except (InsufficientData, ValueError) as exc:
+                rows.append({**base, "n": int(data[list(its)].dropna().shape[0]), "alpha": np.nan,
+                             "alpha_std": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                             "mean_r": np.nan, "note": str(exc)})
+                continue
+            n_max = max(n_max, res.n)
+            rows.append({**base, **res.as_frame().drop(columns="k").iloc[0].to_dict(),
+                         "note": "; ".join(res.methods.notes)})
+            item_rows.append(res.items.assign(dimension=dim, score=score))
+    summary = pd.DataFrame(rows)
+    summary["n"] = summary["n"].astype(int)
+    if summary["alpha"].isna().all():
+        raise InsufficientData("SERVQUAL reliability (every dimension)", 0, min_n)
+    methods = Methods(
+        analysis="Cronbach's alpha of E, P and gap per dimension", n_used=n_max,
+        missing="listwise within each dimension and score",
+        formula="alpha = k/(k-1) * (1 - sum item variances / total variance)",
+        test=f"Feldt (1965) {confidence:.0%} CI", reference=_ALPHA_REF)
+    items_table = (pd.concat(item_rows, ignore_index=True)[["dimension", "score", "item", "mean", "sd",
+                                                            "item_total_r", "alpha_if_deleted"]])
+    return DimensionReliability(summary=summary, items=items_table, methods=methods)
+
+
+@dataclass
+class ConstructReliability:
+    """Composite reliability and AVE of one construct.
+
+    Attributes
+    ----------
+    cr : composite reliability (Fornell & Larcker 1981 rho_c).
+    ave : average variance extracted.
+    loadings : ``item, loading, uniqueness`` (standardized, one factor).
+    n, k : respondents (listwise) and items.
+    method : "ml" (maximum likelihood) or "pc" (first principal component).
+    methods : how it was made.
+    """
+
+    cr: float
+    ave: float
+    loadings: pd.DataFrame
+    n: int
+    k: int
+    method: str
+    methods: Methods
+
+
+def composite_reliability(frame: pd.DataFrame, items: Sequence[str], *, method: str = "ml",
+                          min_n: int = 10) -> ConstructReliability:
+    """Composite reliability and average variance extracted from standardized loadings.
+
+    .. math::
+
+        CR = \\frac{(\\sum_j \\lambda_j)^2}{(\\sum_j \\lambda_j)^2 + \\sum_j (1 - \\lambda_j^2)},
+        \\qquad AVE = \\frac{1}{k}\\sum_j \\lambda_j^2
+
+    Parameters
+    ----------
+    frame : DataFrame
+    items : list of str
+        The construct's items (at least 3: a one-factor model of two items
+        is not identified).
+    method : {"ml", "pc"}
+        ``"ml"``: standardized loadings of a one-factor maximum-likelihood
+        factor analysis of the correlation matrix (``statsmodels``
+        ``Factor(method="ml")``) — the usual choice, close to a CFA's
+        standardized solution. ``"pc"``: loadings of the first principal
+        component of the correlation matrix (eigenvector x sqrt(eigenvalue));
+        these overstate loadings and so CR and AVE.
+    min_n : int
+        Fewest complete respondents accepted.
+
+    Notes
+    -----
+    Listwise deletion. Loadings are signed so that their sum is positive.
+    A Heywood case (uniqueness below 0.005, i.e. a loading of about 1 or more) is kept
+    and named in the notes: the one-factor model does not fit and CR/AVE
+    should not be reported.
+
+    References
+    ----------
+    Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation
+    models with unobservable variables and measurement error. *Journal of
+    Marketing Research*, 18(1), 39-50.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> f = rng.normal(size=500)
+    >>> df = pd.DataFrame({f"x{j}": 0.8 * f + 0.6 * rng.normal(size=500) for j in range(4)})
+    >>> res = composite_reliability(df, list(df.columns))
+    >>> round(res.ave, 1), round(res.cr, 1)
+    (0.6, 0.9)
+    """
+    items = list(items)
+    check_columns(frame, items, "composite reliability")
+    if method not in ("ml", "pc"):
+        raise ValueError(f"method must be 'ml' or 'pc', got {method!r}")
+    require_n("composite reliability (items; a one-factor model needs 3)", len(items), 3)
+    data = frame[items].astype("float64").dropna()
+    n, k = len(data), len(items)
+    require_n("composite reliability (respondents answering every item)", n, max(min_n, k + 1))
+    if (data.std() == 0).any():
+        const = list(data.columns[data.std() == 0])
+        raise ValueError(f"composite reliability: constant item(s) {', '.join(const)}")
+    corr = np.corrcoef(data.to_numpy(), rowvar=False)
+    if method == "ml":
+        from statsmodels.multivariate.factor import Factor
+
+        with warnings.catch_warnings():
+            # statsmodels warns when the ML optimizer hits a boundary; the
+            # Heywood check below reports that case to the reader instead
+            warnings.simplefilter("ignore")
+            # a fixed seed: statsmodels draws random starting values, and the
+            # same data must give the same report twice
+            fitted = Factor(corr=corr, n_factor=1, method="ml", nobs=n).fit(rng=0)
+        lam = np.asarray(fitted.loadings, dtype="float64")[:, 0]
+        how = "one-factor maximum-likelihood factor analysis (statsmodels Factor, method='ml')"
+    else:
+        values, vectors = np.linalg.eigh(corr)
+        lam = vectors[:, -1] * np.sqrt(values[-1])
+        how = "first principal component of the correlation matrix"
+    if lam.sum() < 0:
+        lam = -lam
+    uniq = 1 - lam ** 2
+    s = lam.sum()
+    cr = s ** 2 / (s ** 2 + uniq.sum())
+    ave = float(np.mean(lam ** 2))
+    notes = [f"standardized loadings from {how}"]
+    # ML estimates pile up at the boundary near zero uniqueness, so anything
+    # below 0.005 (a loading above ~0.9975) is treated as a Heywood case
+    heywood = [i for i, u in zip(items, uniq) if u < 0.005]
+    if heywood:
+        notes.append(f"Heywood case (loading >= 1) for {', '.join(heywood)}: the one-factor model does "
+                     "not fit; do not report CR/AVE")
+    methods = Methods(analysis="Composite reliability and AVE", n_used=n, n_excluded=len(frame) - n,
+                      missing="listwise", formula="CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); "
+                      "AVE = mean(l^2)",
+                      reference="Fornell, C., & Larcker, D. F. (1981). Journal of Marketing Research, "
+                                "18(1), 39-50", notes=notes)
+    loadings = pd.DataFrame({"item": items, "loading": lam, "uniqueness": uniq})
+    return ConstructReliability(cr=float(cr), ave=ave, loadings=loadings, n=n, k=k, method=method,
+                                methods=methods)
