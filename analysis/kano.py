@@ -288,7 +288,7 @@ def kano_classify_counts(counts: pd.DataFrame, tie_margin: float = 0.0,
     >>> c = pd.DataFrame({"A": [45], "O": [123], "M": [95], "I": [33], "R": [0], "Q": [0]},
     ...                  index=["service app"])
     >>> r = kano_classify_counts(c).loc["service app"]
-    >>> r["category"], round(r["better"], 3), round(r["worse"], 3), bool(r["fong_significant"])
+    >>> r["category"], round(float(r["better"]), 3), round(float(r["worse"]), 3), bool(r["fong_significant"])
     ('O', 0.568, -0.736, True)
     """
     missing = [c for c in CATEGORIES if c not in counts.columns]
