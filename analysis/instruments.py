@@ -304,8 +304,8 @@ class Instrument:
     ``items`` are normalised dicts: ``code, dimension, scale (None when the
     facets carry the scale, as in KANO), text, facets (list of facet codes),
     reverse, required, segment, weight_of``. For KANO they are generated from
-    ``template`` x ``features``. ``document`` is the file as loaded, for
-    storing alongside a survey.
+    ``template`` x ``features``. ``document`` is the file as loaded, JSON-ready
+    (anchor keys as strings), for storing alongside a survey.
     """
 
     id: str
@@ -422,7 +422,13 @@ class _Located:
             self.data = loader.construct_document(root)
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
-            reason = " ".join(str(x) for x in (e.context, e.problem) if x)
+            reason = e.problem or e.context or "cannot parse"
+            if e.context and e.problem:
+                # The parser notices an unclosed bracket only further down;
+                # the line where the construct began is usually the mistake.
+                where = e.context_mark.line + 1 if e.context_mark else None
+                began = f" started on line {where}" if where and mark and where != mark.line + 1 else ""
+                reason = f"{e.context}{began}: {e.problem}"
             raise InstrumentError(path, mark.line + 1 if mark else 1,
                                   f"YAML syntax error: {reason}") from None
         except yaml.reader.ReaderError as e:
@@ -519,6 +525,10 @@ def _where(path: Iterable, data: Any) -> str:
 def _schema_errors(doc: _Located) -> list[InstrumentError]:
     data = _jsonable(doc.data)
     errors: list[InstrumentError] = []
+    # A misspelt key shows up twice: as unknown ("titel") and as missing
+    # ("title"). Only the first says what to fix, so the second is dropped.
+    suggested: set[tuple[tuple, str]] = set()
+    missing_errors: list[tuple[tuple, str, InstrumentError]] = []
     for e in _schema_validator().iter_errors(data):
         at = tuple(e.absolute_path)
         where = _where(at, data)
@@ -526,14 +536,16 @@ def _schema_errors(doc: _Located) -> list[InstrumentError]:
             allowed = list(e.schema.get("properties", {}))
             for extra in [k for k in e.instance if k not in allowed]:
                 hint = difflib.get_close_matches(extra, allowed, n=1)
+                if hint:
+                    suggested.add((at, hint[0]))
                 reason = f"{where}: unknown key {extra!r}"
                 reason += f" (did you mean {hint[0]!r}?)" if hint else f"; allowed: {', '.join(allowed)}"
                 errors.append(InstrumentError(doc.path, doc.key_line(at, extra), reason))
             continue
         if e.validator == "required":
             missing = e.message.split("'")[1] if "'" in e.message else e.message
-            errors.append(InstrumentError(doc.path, doc.line(at, key=True),
-                                          f"{where}: missing required key {missing!r}"))
+            missing_errors.append((at, missing, InstrumentError(
+                doc.path, doc.line(at, key=True), f"{where}: missing required key {missing!r}")))
             continue
         if e.validator == "propertyNames":
             errors.append(InstrumentError(
@@ -547,6 +559,7 @@ def _schema_errors(doc: _Located) -> list[InstrumentError]:
         else:
             reason = f"{where}: {e.message}"
         errors.append(InstrumentError(doc.path, doc.line(at), reason))
+    errors.extend(err for at, name, err in missing_errors if (at, name) not in suggested)
     return errors
 
 
@@ -950,7 +963,7 @@ def _build(doc: _Located) -> Instrument:
         kind=d["kind"], scales=copy.deepcopy(d["scales"]), facets=facets,
         dimensions=[{"parent": None, **x} for x in copy.deepcopy(d["dimensions"])],
         items=items, template=template, features=features, path=doc.path,
-        placeholders=list(d.get("placeholders", [])), document=copy.deepcopy(d),
+        placeholders=list(d.get("placeholders", [])), document=_jsonable(d),
         item_lines=lines,
     )
 
