@@ -6,6 +6,7 @@ from typing import Iterable
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from analysis.instruments import Variable
@@ -17,13 +18,14 @@ def _text(mapping: dict[str, str], lang: str) -> str:
     return mapping.get(lang) or mapping.get("en") or next(iter(mapping.values()), "")
 
 
-def rating_choices(variable: Variable, lang: str) -> list[tuple[str, str]]:
+def rating_choices(variable: Variable, lang: str) -> list[SelectChoice]:
     scale = variable.scale
     anchors = {int(k): v for k, v in (scale.get("anchors") or {}).items()}
-    choices = [(str(point), f"{point} {_text(anchors[point], lang)}" if point in anchors else str(point))
+    choices = [SelectChoice(str(point), f"{point} {_text(anchors[point], lang)}"
+                            if point in anchors else str(point))
                for point in range(int(scale["min"]), int(scale["max"]) + 1)]
     if scale.get("not_applicable"):
-        choices.append((NOT_APPLICABLE, str(_l("Don't know / not applicable"))))
+        choices.append(SelectChoice(NOT_APPLICABLE, str(_l("Don't know / not applicable"))))
     return choices
 
 
@@ -36,7 +38,7 @@ def field_for(variable: Variable, lang: str):
     if scale["type"] == "rating":
         return RadioField(label, choices=rating_choices(variable, lang), validators=[presence])
     if scale["type"] == "choice":
-        return RadioField(label, choices=[(str(o["value"]), _text(o["label"], lang))
+        return RadioField(label, choices=[SelectChoice(str(o["value"]), _text(o["label"], lang))
                                           for o in scale["options"]], validators=[presence])
     if scale["type"] == "constant_sum":
         return IntegerField(label, validators=[presence, NumberRange(0, scale["total"])])
