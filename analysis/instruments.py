@@ -413,8 +413,11 @@ class _Located:
 
     def __init__(self, path: str, text: str):
         self.path = path
-        loader = yaml.SafeLoader(text)
+        loader = None
         try:
+            # The reader checks every character as it is constructed, so a
+            # control character fails here already.
+            loader = yaml.SafeLoader(text)
             root = loader.get_single_node()
             if root is None:
                 raise InstrumentError(path, 1, "the file is empty")
@@ -437,7 +440,8 @@ class _Located:
         except yaml.YAMLError as e:
             raise InstrumentError(path, 1, f"YAML error: {e}") from None
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
         self.root = root
 
     def line(self, where: tuple, key: bool = False) -> int:
@@ -807,7 +811,9 @@ class _Checker:
         parents = {x.get("parent") for x in self.d["dimensions"]} - {None}
         for i, x in enumerate(self.d["dimensions"]):
             p = x.get("parent")
-            if p is not None and (p not in self.dims or p == x["code"]):
+            if p == x["code"]:
+                self.err(("dimensions", i, "parent"), f"dimension {p}: cannot be its own parent")
+            elif p is not None and p not in self.dims:
                 self.err(("dimensions", i, "parent"),
                          self.unknown("dimension", p, {k: 1 for k in self.dims if k != x["code"]},
                                       f"dimension {x['code']}: parent"))

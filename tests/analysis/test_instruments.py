@@ -553,3 +553,13 @@ def test_shipped_wording_is_bilingual_and_filled(library):
     # the raw YAML is what a reader would see; keep it parseable by plain PyYAML
     for p in SHIPPED:
         assert yaml.safe_load(p.read_text(encoding="utf-8"))["id"] == p.stem
+
+
+def test_control_character_is_reported_with_its_line(tmp_path):
+    err = error_of(write(tmp_path, edit(5, "  citation: Test\x07 citation.")))
+    assert err.line == 5 and "unreadable character" in err.reason
+
+
+def test_dimension_cannot_be_its_own_parent(tmp_path):
+    err = error_of(write(tmp_path, edit(19, "    label: {zh: 质量, en: Quality}\n    parent: quality")))
+    assert (err.line, err.reason) == (20, "dimension quality: cannot be its own parent")
