@@ -11,7 +11,7 @@ from itertools import groupby
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import numpy as np
 import pandas as pd
@@ -190,12 +190,51 @@ def responses_frame(survey: Survey, filters: ResponseFilter | None = None) -> pd
     order first), metadata columns first (docs/data-model.md §3).
     """
     filters = filters or ResponseFilter()
-    versions = {v.id: v for v in survey.versions}
+    query = _response_query(survey, filters).order_by(Response.version_id, Response.id)
+    return _frame_from_rows(survey, db.session.execute(query).all(), filters)
+
+
+def iter_response_frames(survey: Survey, filters: ResponseFilter | None = None,
+                         chunk_size: int = 50_000) -> Iterator[pd.DataFrame]:
+    """The rows of :func:`responses_frame`, as frames of at most ``chunk_size`` responses.
+
+    Pages through the responses by id (keyset pagination: ``id > last id``,
+    never OFFSET, so every page costs the same), so an export of a million
+    responses holds one chunk in memory at a time. Every frame has the
+    columns of :func:`response_columns`; rows come in id order. Segment
+    filters apply per chunk, so a chunk may be shorter than ``chunk_size``;
+    empty chunks are skipped.
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    filters = filters or ResponseFilter()
+    # Reject an unknown segment variable before the first query, even on a survey with no rows.
+    filters.apply_segments(_empty_frame(_column_order(survey.versions)))
+    query = _response_query(survey, filters).order_by(Response.id).limit(chunk_size)
+    last_id = 0
+    while True:
+        rows = db.session.execute(query.where(Response.id > last_id)).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        frame = _frame_from_rows(survey, rows, filters)
+        if len(frame):
+            yield frame
+        if len(rows) < chunk_size:
+            return
+
+
+def response_columns(survey: Survey) -> list[str]:
+    """The columns of the response frame of ``survey``: metadata, then every version's variables."""
+    return [*META_COLUMNS, *_column_order(survey.versions)]
+
+
+def _response_query(survey: Survey, filters: ResponseFilter):
+    """The rows the loader reads, filtered by status, submission date and version (not ordered)."""
     query = (select(Response.id, Response.version_id, Response.status, Response.started_at,
                     Response.submitted_at, Response.duration_seconds, Response.answers,
                     exists().where(Contact.response_id == Response.id).label("contact_ok"))
-             .where(Response.survey_id == survey.id)
-             .order_by(Response.version_id, Response.id))
+             .where(Response.survey_id == survey.id))
     if filters.complete_only:
         query = query.where(Response.status == ResponseStatus.COMPLETE.value)
     if filters.start is not None:
@@ -205,8 +244,12 @@ def responses_frame(survey: Survey, filters: ResponseFilter | None = None) -> pd
     if filters.versions:
         wanted = [v.id for v in survey.versions if v.number in set(filters.versions)]
         query = query.where(Response.version_id.in_(wanted))
-    rows = db.session.execute(query).all()
+    return query
 
+
+def _frame_from_rows(survey: Survey, rows, filters: ResponseFilter) -> pd.DataFrame:
+    """The response frame of ``rows`` (from :func:`_response_query`), segments filtered."""
+    versions = {v.id: v for v in survey.versions}
     column_order = _column_order(versions.values())
     blocks = []
     for version_id, grouped in groupby(rows, key=lambda row: row.version_id):
@@ -228,16 +271,21 @@ def responses_frame(survey: Survey, filters: ResponseFilter | None = None) -> pd
     if blocks:
         frame = pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
     else:
-        frame = pd.DataFrame({name: pd.Series(dtype="float64") for name in column_order})
-        frame = frame.assign(response_id=pd.Series(dtype="int64"), version=pd.Series(dtype="int64"),
-                             status=pd.Series(dtype="object"),
-                             started_at=pd.Series(dtype="datetime64[ns, UTC]"),
-                             submitted_at=pd.Series(dtype="datetime64[ns, UTC]"),
-                             duration_seconds=pd.Series(dtype="float64"),
-                             contact_ok=pd.Series(dtype="bool"))
+        frame = _empty_frame(column_order)
     frame = frame.reindex(columns=[*META_COLUMNS, *column_order])
     frame = filters.apply_segments(frame)
     return frame.reset_index(drop=True)
+
+
+def _empty_frame(column_order: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({name: pd.Series(dtype="float64") for name in column_order})
+    frame = frame.assign(response_id=pd.Series(dtype="int64"), version=pd.Series(dtype="int64"),
+                         status=pd.Series(dtype="object"),
+                         started_at=pd.Series(dtype="datetime64[ns, UTC]"),
+                         submitted_at=pd.Series(dtype="datetime64[ns, UTC]"),
+                         duration_seconds=pd.Series(dtype="float64"),
+                         contact_ok=pd.Series(dtype="bool"))
+    return frame.reindex(columns=[*META_COLUMNS, *column_order])
 
 
 def _column_order(versions: Iterable[SurveyVersion]) -> list[str]:
