@@ -5,8 +5,8 @@ import pytest
 
 from analysis.kano import kano_summary
 from surveyapp.models import Contact, Response, SurveyShare, User
-from surveyapp.services.demo import (DEMO_SLUG, DEMO_USERS, KANO_TRUE_CATEGORIES, ensure_demo,
-                                     synthetic_answers)
+from analysis.synthetic import KANO_TRUE_CATEGORIES, synthetic_answers
+from surveyapp.services.demo import DEMO_SLUG, DEMO_USERS, ensure_demo
 from surveyapp.services.responses import codebook_of, responses_frame
 
 

@@ -1,0 +1,404 @@
+"""The whole analysis of one survey, from the response frame and its codebook.
+
+:func:`analyse_survey` is the one place that decides which analysis runs on
+which columns. The dashboard, the exports, the API, ``flask report`` and
+``python -m analysis report`` all call it and read the same
+:class:`SurveyAnalysis`; none of them computes a statistic of its own.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .common import InsufficientData, Methods
+from .instruments import Codebook
+from . import kano, relationship, reliability, satisfaction, screening, servqual
+
+SERVQUAL = "servqual"
+RELATIONSHIP = "relationship"
+EMOTIONS = "emotions"
+
+
+@dataclass
+class ReportOptions:
+    """Choices a researcher or manager can make; defaults follow the literature.
+
+    exclude_flagged : drop responses flagged by data-quality screening.
+    confidence : level of every confidence interval.
+    zero_method : Wilcoxon zero handling ("pratt" keeps zero gaps in the ranking).
+    ratio_tolerance : |P/E - 1| within this counts as "met".
+    n_boot, seed : bootstrap resamples and seed of the mediation CIs.
+    kano_questionable_max : responses with more KANO Q answers are flagged.
+    """
+
+    exclude_flagged: bool = True
+    confidence: float = 0.95
+    zero_method: str = "pratt"
+    ratio_tolerance: float = 0.0
+    n_boot: int = 2000
+    seed: int = 20261123
+    kano_questionable_max: int = 2
+
+
+@dataclass
+class SurveyAnalysis:
+    """Every result of :func:`analyse_survey`. A section that could not be
+    computed (too few cases, instrument not in the survey) is ``None`` and
+    its reason is in ``skipped``."""
+
+    n_total: int
+    n_used: int
+    options: ReportOptions
+    flags: pd.DataFrame | None = None
+    exclusion: screening.ExclusionReport | None = None
+    satisfaction: dict[str, satisfaction.SatisfactionResult] = field(default_factory=dict)
+    servqual: servqual.ServqualResult | None = None
+    servqual_reliability: reliability.DimensionReliability | None = None
+    kano: pd.DataFrame | None = None
+    kano_continuous: pd.DataFrame | None = None
+    construct_scores: pd.DataFrame | None = None
+    construct_reliability: pd.DataFrame | None = None
+    construct_correlations: pd.DataFrame | None = None
+    paths: pd.DataFrame | None = None
+    mediation: relationship.MediationResult | None = None
+    emotions: pd.DataFrame | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def methods(self) -> list[Methods]:
+        """The methods record of every computed result, in report order."""
+        found = []
+        for value in (self.exclusion, *self.satisfaction.values(), self.servqual, self.servqual_reliability,
+                      self.kano, self.kano_continuous, self.construct_scores,
+                      self.construct_reliability, self.paths, self.mediation, self.emotions):
+            record = getattr(value, "methods", None)
+            if record is None and isinstance(value, pd.DataFrame):
+                record = value.attrs.get("methods")
+            if isinstance(record, Methods):
+                found.append(record)
+        return found
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every result as a named tidy table (an XLSX sheet each, a CSV each)."""
+        out: dict[str, pd.DataFrame] = {}
+
+        def put(name: str, table: pd.DataFrame | None, index_name: str | None = None) -> None:
+            if table is None or len(table) == 0:
+                return
+            table = table.copy()
+            table.attrs = {}
+            if index_name is not None or not isinstance(table.index, pd.RangeIndex):
+                table = table.rename_axis(index_name or table.index.name or "key").reset_index()
+            out[name] = table
+
+        for instrument, ratio in self.satisfaction.items():
+            put(f"ratio_{instrument}_items", ratio.items)
+            put(f"ratio_{instrument}_dimensions", ratio.dimensions)
+            put(f"ratio_{instrument}_survey", _as_frame(ratio.survey))
+        if self.servqual is not None:
+            put("servqual_items", self.servqual.items)
+            put("servqual_dimensions", self.servqual.dimensions)
+            put("servqual_overall", _as_frame(self.servqual.overall))
+            put("servqual_scores", _as_frame(self.servqual.scores))
+        if self.servqual_reliability is not None:
+            put("reliability_servqual", self.servqual_reliability.summary)
+            put("reliability_servqual_items", self.servqual_reliability.items)
+        put("kano", self.kano, "feature")
+        put("kano_continuous", self.kano_continuous, "feature")
+        put("reliability_constructs", self.construct_reliability, "construct")
+        put("correlations", self.construct_correlations)
+        put("regressions", self.paths)
+        if self.mediation is not None:
+            put("mediation", mediation_table(self.mediation))
+        put("emotions", self.emotions, "dimension")
+        if self.exclusion is not None:
+            put("screening", self.exclusion.by_rule if isinstance(self.exclusion.by_rule, pd.DataFrame)
+                else _as_frame(self.exclusion.by_rule))
+        out["methods"] = pd.DataFrame([_methods_row(m) for m in self.methods()])
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: every table as records, plus counts and skipped sections."""
+        return {
+            "n_total": self.n_total,
+            "n_used": self.n_used,
+            "skipped": dict(self.skipped),
+            "tables": {name: _records(table) for name, table in self.tables().items()},
+        }
+
+    def text(self) -> str:
+        """A plain-text report: every table, then the methods section."""
+        lines = [f"Responses: {self.n_total} complete, {self.n_used} analysed."]
+        with pd.option_context("display.width", 160, "display.max_columns", 40,
+                               "display.float_format", "{:.3f}".format):
+            for name, table in self.tables().items():
+                if name == "methods":
+                    continue
+                lines += ["", name.replace("_", " ").upper(), table.to_string(index=False)]
+        if self.skipped:
+            lines += ["", "NOT COMPUTED"]
+            lines += [f"- {name}: {reason}" for name, reason in self.skipped.items()]
+        lines += ["", "METHODS"] + [f"- {m.as_text()}" for m in self.methods()]
+        return "\n".join(lines) + "\n"
+
+
+def _as_frame(value: Any) -> pd.DataFrame | None:
+    if value is None:
+        return None
+    if isinstance(value, pd.DataFrame):
+        return value
+    if isinstance(value, pd.Series):
+        return value.to_frame().T
+    if isinstance(value, dict):
+        return pd.DataFrame([value])
+    return pd.DataFrame([{"value": value}])
+
+
+def _methods_row(m: Methods) -> dict[str, Any]:
+    return {"analysis": m.analysis, "n_used": m.n_used, "n_excluded": m.n_excluded,
+            "missing": m.missing, "formula": m.formula, "test": m.test,
+            "reference": m.reference, "notes": "; ".join(m.notes)}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if value is pd.NaT or value is pd.NA:
+        return None
+    return value
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _json_value(v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def mediation_table(result: relationship.MediationResult) -> pd.DataFrame:
+    """One row per effect of a mediation result (total, direct, indirect)."""
+    return pd.DataFrame([
+        {"path": f"{result.x} -> {result.y}", "effect": "total", "estimate": result.total},
+        {"path": f"{result.x} -> {result.y}", "effect": "direct", "estimate": result.direct},
+        {"path": f"{result.x} -> {result.m} -> {result.y}", "effect": "indirect",
+         "estimate": result.indirect, "se": result.indirect_se, "ci_low": result.ci_low,
+         "ci_high": result.ci_high, "n_boot": result.n_boot, "n": result.n,
+         "proportion_mediated": result.proportion_mediated},
+    ])
+
+
+# --------------------------------------------------------------------------
+# Column mappings from the codebook
+# --------------------------------------------------------------------------
+
+def ep_pairs(codebook: Codebook, instrument: str | None = None) -> dict[str, tuple[str, str]]:
+    """``{item: (E column, P column)}`` of expectation/perception instruments."""
+    names = [instrument] if instrument else sorted(
+        {v.instrument for v in codebook.select(kind="expectation_perception")})
+    pairs: dict[str, tuple[str, str]] = {}
+    for name in names:
+        for e, p in codebook.pairs(name, "E", "P"):
+            pairs[e.item] = (e.name, p.name)
+    return pairs
+
+
+def pair_dimensions(codebook: Codebook, pairs: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
+    dims: dict[str, list[str]] = {}
+    for item, (e_col, _) in pairs.items():
+        dims.setdefault(codebook[e_col].dimension, []).append(item)
+    return dims
+
+
+def servqual_weights(codebook: Codebook) -> dict[str, str]:
+    """``{dimension: importance-points column}`` of the 100-point allocation."""
+    return {v.weight_of: v.name for v in codebook.select(instrument=SERVQUAL) if v.weight_of}
+
+
+def construct_columns(codebook: Codebook, instrument: str) -> dict[str, list[str]]:
+    """``{construct: [columns]}``, higher-order constructs (``parent``) included."""
+    constructs: dict[str, list[str]] = {}
+    for variable in codebook.select(instrument=instrument):
+        if variable.scale["type"] != "rating":
+            continue
+        constructs.setdefault(variable.dimension, []).append(variable.name)
+        if variable.parent:
+            constructs.setdefault(variable.parent, []).append(variable.name)
+    return constructs
+
+
+def _rating_ranges(codebook: Codebook, columns) -> dict[str, tuple[float, float]]:
+    return {c: (codebook[c].scale["min"], codebook[c].scale["max"]) for c in columns}
+
+
+# --------------------------------------------------------------------------
+# The analysis
+# --------------------------------------------------------------------------
+
+def screening_rules(frame: pd.DataFrame, codebook: Codebook, options: ReportOptions) -> list:
+    """The data-quality rules that apply to this codebook's columns."""
+    rules = []
+    if "duration_seconds" in frame.columns and frame["duration_seconds"].notna().any():
+        rules.append(screening.too_fast())
+    pairs = ep_pairs(codebook, SERVQUAL) if codebook.select(instrument=SERVQUAL) else {}
+    if pairs:
+        rules.append(screening.straightlining([p for _, p in pairs.values()]))
+        rules.append(screening.identical_e_p(pairs))
+    features = sorted({v.item for v in codebook.select(kind="kano") if v.facet == "F"})
+    if features:
+        q = kano.kano_questionable_counts(frame, features)
+        rules.append(screening.rule_from_series(
+            "kano_questionable", q > options.kano_questionable_max,
+            f"more than {options.kano_questionable_max} questionable KANO answers",
+            description="KANO answers contradicting themselves (like/like or dislike/dislike)"))
+    return rules
+
+
+def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
+                   options: ReportOptions | None = None) -> SurveyAnalysis:
+    """Run every analysis the codebook's instruments call for.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The response frame (docs/data-model.md §3): ``response_id``, metadata
+        columns and one float column per codebook variable.
+    codebook : Codebook
+        The variables of the frame.
+    options : ReportOptions, optional
+
+    Returns
+    -------
+    SurveyAnalysis
+        Each section's result, ``None`` with a reason in ``skipped`` where it
+        could not be computed.
+    """
+    options = options or ReportOptions()
+    result = SurveyAnalysis(n_total=len(frame), n_used=len(frame), options=options)
+    data = frame
+
+    def run(name: str, compute: Callable[[], Any]) -> Any:
+        try:
+            return compute()
+        except InsufficientData as error:
+            result.skipped[name] = str(error)
+        except ValueError as error:
+            # A result that cannot be computed on these data (e.g. a constant
+            # column) is reported, not allowed to take the other sections down.
+            result.skipped[name] = f"not computed: {error}"
+        return None
+
+    rules = screening_rules(frame, codebook, options)
+    if rules and len(frame):
+        result.flags = run("screening", lambda: screening.flag_responses(frame, rules))
+        if result.flags is not None:
+            reduced, report = screening.exclude(frame, result.flags) if options.exclude_flagged \
+                else (frame, None)
+            result.exclusion = report
+            data = reduced
+    result.n_used = len(data)
+
+    # The ratio is computed per instrument: averaging P/E across instruments
+    # would mix scales (SERVQUAL's 1-7 with the overall pair's 1-10).
+    sq_pairs = ep_pairs(codebook, SERVQUAL) if codebook.select(instrument=SERVQUAL) else {}
+    for instrument in sorted({v.instrument for v in codebook.select(kind="expectation_perception")}):
+        pairs = ep_pairs(codebook, instrument)
+        if not pairs:
+            continue
+        ratio = run(f"satisfaction_{instrument}", lambda: satisfaction.satisfaction_ratio(
+            data, pairs, pair_dimensions(codebook, pairs), tolerance=options.ratio_tolerance))
+        if ratio is not None:
+            result.satisfaction[instrument] = ratio
+    if sq_pairs:
+        dims = pair_dimensions(codebook, sq_pairs)
+        weights = servqual_weights(codebook)
+        result.servqual = run("servqual", lambda: servqual.servqual(
+            data, sq_pairs, dims, weights=weights or None, zero_method=options.zero_method,
+            confidence=options.confidence))
+        result.servqual_reliability = run("servqual_reliability", lambda: reliability.servqual_reliability(
+            data, sq_pairs, dims, confidence=options.confidence))
+
+    features = sorted({v.item for v in codebook.select(kind="kano") if v.facet == "F"})
+    if features:
+        result.kano = run("kano", lambda: kano.kano_summary(data, features))
+        result.kano_continuous = run("kano_continuous", lambda: kano.kano_continuous(data, features))
+
+    if codebook.select(instrument=RELATIONSHIP):
+        _relationship_sections(result, run, data, codebook, options)
+    if codebook.select(instrument=EMOTIONS):
+        result.emotions = run("emotions", lambda: emotion_profile(
+            data, codebook, result.construct_scores))
+    return result
+
+
+def _relationship_sections(result: SurveyAnalysis, run, data: pd.DataFrame, codebook: Codebook,
+                           options: ReportOptions) -> None:
+    constructs = construct_columns(codebook, RELATIONSHIP)
+    reverse = [v.name for v in codebook.select(instrument=RELATIONSHIP) if v.reverse]
+    scale = _rating_ranges(codebook, [c for cols in constructs.values() for c in cols])
+    result.construct_scores = run("construct_scores", lambda: relationship.construct_scores(
+        data, constructs, reverse=reverse, scale=scale))
+    result.construct_reliability = run("construct_reliability", lambda: relationship.construct_reliability(
+        data, constructs, reverse=reverse, scale=scale))
+    scores = result.construct_scores
+    if scores is None:
+        return
+    result.construct_correlations = run("correlations", lambda: relationship.construct_correlations(scores))
+    available = set(scores.columns)
+    paths = [p for p in relationship.SEED_PATHS
+             if p.outcome in available and set(p.predictors) <= available]
+    if paths:
+        result.paths = run("regressions", lambda: relationship.seed_paths(scores, paths))
+    if set(relationship.SEED_MEDIATION) <= available:
+        result.mediation = run("mediation", lambda: relationship.seed_mediation(
+            scores, n_boot=options.n_boot, seed=options.seed))
+
+
+def emotion_profile(frame: pd.DataFrame, codebook: Codebook,
+                    construct_scores: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Mean intensity of each consumption-emotion dimension and its correlation with satisfaction.
+
+    Positive and negative emotions are scored as the mean of their items
+    (Richins 1997; Westbrook & Oliver 1991); each score is correlated
+    (Pearson, pairwise complete) with visit satisfaction when the survey
+    measures it, else with the overall satisfaction item.
+
+    Returns
+    -------
+    DataFrame indexed by dimension: n, mean, sd, r_satisfaction, p_satisfaction.
+    """
+    from scipy import stats
+
+    constructs = construct_columns(codebook, EMOTIONS)
+    scores = relationship.construct_scores(frame, constructs, min_items=1)
+    satisfaction_score = None
+    if construct_scores is not None and "satisfaction_visit" in construct_scores:
+        satisfaction_score = construct_scores["satisfaction_visit"]
+    else:
+        overall = [v.name for v in codebook.select(dimension="overall_satisfaction")]
+        if overall:
+            satisfaction_score = frame[overall[0]]
+    rows = []
+    for dimension in constructs:
+        values = scores[dimension]
+        row = {"dimension": dimension, "n": int(values.notna().sum()),
+               "mean": values.mean(), "sd": values.std(ddof=1)}
+        if satisfaction_score is not None:
+            both = pd.concat([values, satisfaction_score], axis=1).dropna()
+            if len(both) >= 3 and both.iloc[:, 0].std() > 0 and both.iloc[:, 1].std() > 0:
+                r, p = stats.pearsonr(both.iloc[:, 0], both.iloc[:, 1])
+                row.update(r_satisfaction=float(r), p_satisfaction=float(p))
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("dimension")
+    table.attrs["methods"] = Methods(
+        analysis="consumption emotions", n_used=int(scores.notna().any(axis=1).sum()),
+        missing="mean of answered items per dimension; correlations pairwise complete",
+        formula="dimension score = mean of its items; r = Pearson correlation with satisfaction",
+        reference="Richins (1997) J. Consumer Research 24(2); Westbrook & Oliver (1991) "
+                  "J. Consumer Research 18(1)")
+    return table
