@@ -209,10 +209,11 @@ def servqual_reliability(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str
 
     Examples
     --------
-    >>> from analysis.io import read_kiosk_servqual, KIOSK_PAIRS, KIOSK_DIMENSIONS
-    >>> kiosk = read_kiosk_servqual("tests/data/kiosk_servqual_kano_ko.utf8.csv")
-    >>> rel = servqual_reliability(kiosk, KIOSK_PAIRS, KIOSK_DIMENSIONS)  # doctest: +SKIP
-    >>> rel.summary.query("score == 'gap'")  # doctest: +SKIP
+    >>> f = pd.DataFrame({"A_E": [6, 7, 5, 4.0], "A_P": [5, 6, 5, 3.0],
+    ...                   "B_E": [7, 6, 5, 5.0], "B_P": [6, 6, 4, 3.0]})
+    >>> rel = servqual_reliability(f, {"A": ("A_E", "A_P"), "B": ("B_E", "B_P")}, {"core": ["A", "B"]})
+    >>> rel.summary[["score", "alpha"]].round(3).to_dict("list")
+    {'score': ['E', 'P', 'gap'], 'alpha': [0.784, 0.905, 0.0]}
     """
     check_columns(frame, [c for ep in pairs.values() for c in ep], "SERVQUAL reliability")
     unknown = sorted({i for its in dimensions.values() for i in its} - set(pairs))

@@ -302,6 +302,7 @@ def satisfaction_ratio(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]
     methods = Methods(
         analysis="Satisfaction ratio (perception / expectation)",
         n_used=int(answered.sum()),
+        n_excluded=int(len(frame) - answered.sum()),
         missing="pairwise per item: a respondent-item enters when both E and P are answered; "
                 "respondent ratios use each respondent's answered pairs",
         formula="S = P / E per respondent-item; respondent S_i = sum P / sum E; "

@@ -269,10 +269,11 @@ def servqual(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
 
     Examples
     --------
-    >>> from analysis.io import read_kiosk_servqual, KIOSK_PAIRS, KIOSK_DIMENSIONS
-    >>> kiosk = read_kiosk_servqual("tests/data/kiosk_servqual_kano_ko.utf8.csv")
-    >>> res = servqual(kiosk, KIOSK_PAIRS, KIOSK_DIMENSIONS)  # doctest: +SKIP
-    >>> res.scores  # doctest: +SKIP
+    >>> f = pd.DataFrame({"A_E": [6, 7, 6, 5.0], "A_P": [5, 5, 6, 4.0],
+    ...                   "B_E": [7, 6, 7, 6.0], "B_P": [6, 6, 5, 6.0]})
+    >>> res = servqual(f, {"A": ("A_E", "A_P"), "B": ("B_E", "B_P")}, {"core": ["A", "B"]})
+    >>> res.scores[["score", "value", "n"]].to_dict("records")
+    [{'score': 'unweighted', 'value': -0.875, 'n': 4}]
     """
     _check_pairs(frame, pairs)
     if not dimensions:
@@ -407,6 +408,7 @@ def servqual(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
     methods = Methods(
         analysis="SERVQUAL gap analysis",
         n_used=int(complete.any(axis=1).sum()),
+        n_excluded=int(len(frame) - complete.any(axis=1).sum()),
         missing=(f"pairwise per item; dimension means need {min_item_share:.0%} of the dimension's "
                  "items answered; overall score needs every dimension"),
         formula="gap = P - E; dimension gap = mean P - mean E of the dimension's items; "
