@@ -67,7 +67,10 @@ def create_app(config: type[Config] | str | Mapping[str, Any] | None = None) -> 
 
 def select_locale() -> str:
     """``?lang=`` (remembered in the session), else the browser's Accept-Language."""
-    from flask import current_app
+    from flask import current_app, has_request_context
+    if not has_request_context():
+        # CLI commands and services run outside requests translate to the default language.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang")
     if asked in languages:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import re
@@ -53,7 +54,7 @@ def compose(design: dict[str, Any]) -> Codebook:
             raise SurveyError(f"unknown instrument {key!r}; available: {', '.join(sorted(library))}")
         instrument = library[key]
         if entry.get("features"):
-            instrument = instrument.with_features(entry["features"])
+            instrument = with_worded_features(instrument, entry["features"])
         parts.append((instrument, entry.get("items")))
     if not parts:
         raise SurveyError("a survey needs at least one instrument")
@@ -61,6 +62,33 @@ def compose(design: dict[str, Any]) -> Codebook:
     if layout not in SERVQUAL_LAYOUTS:
         raise SurveyError(f"servqual_layout must be one of {', '.join(SERVQUAL_LAYOUTS)}")
     return compose_codebook(parts, firm=design.get("firm"))
+
+
+def with_worded_features(instrument: Instrument, features: list[dict[str, Any]]) -> Instrument:
+    """A KANO instrument expanded from ``features``, with the researcher's own wording.
+
+    Each feature may carry ``wording: {facet: {zh?, en?}}``: text that replaces
+    what the template generates for that facet and language (a blank or
+    missing language keeps the generated text), so a researcher can fix a
+    sentence the template makes awkward without leaving the instrument.
+    """
+    plain = [{key: value for key, value in feature.items() if key != "wording"}
+             for feature in features]
+    expanded = instrument.with_features(plain)
+    overrides = {feature.get("code"): feature.get("wording") or {} for feature in features}
+    items = []
+    for item in expanded.items:
+        text = copy.deepcopy(item["text"])
+        for facet, wording in overrides[item["code"]].items():
+            if not isinstance(wording, dict):
+                raise SurveyError(f"feature {item['code']}: the wording of {facet!r} must be {{zh, en}}")
+            if facet not in text:
+                raise SurveyError(f"feature {item['code']}: {instrument.id} has no question "
+                                  f"{facet!r} to reword; it has {', '.join(text)}")
+            text[facet] = {lang: (wording.get(lang) or "").strip() or generated
+                           for lang, generated in text[facet].items()}
+        items.append({**item, "text": text})
+    return dataclasses.replace(expanded, items=items)
 
 
 def create_survey(owner: User, slug: str, title_zh: str, title_en: str,

@@ -1,0 +1,325 @@
+"""The survey builder's rules: what a researcher may put in a design, and saving it.
+
+A design (``Survey.design``, see services.surveys) lists instruments in
+questionnaire order, each with its chosen item codes (``None`` = all) and,
+for KANO, the researcher's feature list. A KANO feature's questions are
+generated from the instrument's template in both languages; a researcher may
+override any generated sentence (``wording: {facet: {zh, en}}``), and only
+the overrides are stored, so a renamed feature re-generates the rest.
+
+Saving an open survey freezes a new version at once (``open_survey``):
+responses keep the version they answered, new respondents get the new one.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from analysis.instruments import LANGS, Codebook, InstrumentError
+
+from ..extensions import db
+from ..models import Survey, SurveyStatus, SurveyVersion, User
+from .surveys import (SERVQUAL_LAYOUTS, SurveyError, _aware, compose, create_survey, instrument_library,
+                      open_survey, with_worded_features)
+
+FIRM_NAME_MAX = 100
+TITLE_MAX = 255
+# Facets whose generated KANO wording the builder offers to override.
+KANO_REWORDABLE_FACETS = ("F", "D", "IMP")
+
+
+class DesignError(ValueError):
+    """A design or survey setting the builder refuses; ``errors`` maps a field key to a message.
+
+    Keys: ``title_zh``, ``title_en``, ``slug``, ``firm``, ``languages``,
+    ``servqual_layout``, ``instruments``, ``items-<instrument>``,
+    ``features`` (the list as a whole), ``feature-<n>`` (1-based position),
+    ``opens_at``, ``closes_at``, ``target_responses``.
+    """
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{key}: {message}" for key, message in self.errors.items()))
+
+
+@dataclass
+class ItemChoice:
+    code: str
+    dimension: str
+    text: dict[str, str]
+
+
+@dataclass
+class InstrumentChoice:
+    """One instrument as the builder lists it: its items with their (first facet's) wording."""
+
+    key: str
+    title: dict[str, str]
+    kind: str
+    facets: list[str]
+    items: list[ItemChoice]
+
+
+@dataclass
+class SurveySettings:
+    title_zh: str
+    title_en: str
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    target_responses: int | None = None
+
+
+@dataclass
+class FeatureInput:
+    """One KANO feature row as the researcher typed it (blank wording = use the template)."""
+
+    code: str
+    feature: dict[str, str]
+    wording: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def is_blank(self) -> bool:
+        return not (self.code.strip() or any(t.strip() for t in self.feature.values()))
+
+
+def instrument_catalogue(design: dict[str, Any]) -> list[InstrumentChoice]:
+    """Every shipped instrument, those in ``design`` first (in its order), then the rest by id."""
+    library = instrument_library()
+    chosen = [entry["id"] for entry in design.get("instruments", []) if entry.get("id") in library]
+    order = chosen + sorted(key for key in library if key not in chosen)
+    firm = design.get("firm")
+    catalogue = []
+    for key in order:
+        instrument = library[key]
+        if instrument.kind == "kano":
+            # Its items are the feature list, edited on its own.
+            items = []
+        else:
+            seen: set[str] = set()
+            items = []
+            for variable in instrument.variables(firm=firm):
+                if variable.item not in seen:
+                    seen.add(variable.item)
+                    items.append(ItemChoice(variable.item, variable.dimension, variable.text))
+        catalogue.append(InstrumentChoice(key, instrument.title, instrument.kind,
+                                          [facet["code"] for facet in instrument.facets], items))
+    return catalogue
+
+
+def design_entry(design: dict[str, Any], key: str) -> dict[str, Any] | None:
+    return next((entry for entry in design.get("instruments", []) if entry.get("id") == key), None)
+
+
+def kano_key() -> str | None:
+    """The id of the shipped KANO instrument (None if the library has none)."""
+    return next((key for key, inst in instrument_library().items() if inst.kind == "kano"), None)
+
+
+def kano_features(design: dict[str, Any]) -> list[dict[str, Any]]:
+    """The design's KANO feature list, or the instrument's example list if it has none."""
+    key = kano_key()
+    if key is None:
+        return []
+    entry = design_entry(design, key) or {}
+    if entry.get("features"):
+        return copy.deepcopy(entry["features"])
+    return copy.deepcopy(instrument_library()[key].features)
+
+
+def generated_wording(features: list[dict[str, Any]], firm: dict[str, str] | None
+                      ) -> dict[str, dict[str, dict[str, str]]]:
+    """``{feature code: {facet: {zh, en}}}``: the template's sentences, firm name filled in.
+
+    Overrides in ``features`` are ignored: this is what a blank field falls back to.
+    Raises :class:`DesignError` (``feature-<n>`` keys) if a feature is not valid.
+    """
+    key = kano_key()
+    if key is None or not features:
+        return {}
+    plain = [{k: v for k, v in feature.items() if k != "wording"} for feature in features]
+    try:
+        instrument = instrument_library()[key].with_features(plain)
+    except InstrumentError as error:
+        raise DesignError({_feature_key(error): error.reason}) from error
+    wording: dict[str, dict[str, dict[str, str]]] = {}
+    for variable in instrument.variables(firm=firm):
+        if variable.facet in KANO_REWORDABLE_FACETS:
+            wording.setdefault(variable.item, {})[variable.facet] = dict(variable.text)
+    return wording
+
+
+def features_from_rows(rows: list[FeatureInput], firm: dict[str, str] | None) -> list[dict[str, Any]]:
+    """The stored feature list from the builder's rows.
+
+    Blank rows are dropped (they are the form's spare rows). A wording equal
+    to what the template generates is not stored as an override, so that
+    renaming the feature later regenerates it.
+    """
+    features = []
+    for row in rows:
+        if row.is_blank():
+            continue
+        features.append({"code": row.code.strip().upper(),
+                         "feature": {lang: (row.feature.get(lang) or "").strip() for lang in LANGS}})
+    if not features:
+        raise DesignError({"features": _("KANO needs at least one feature.")})
+    generated = generated_wording(features, firm)
+    kept_rows = [row for row in rows if not row.is_blank()]
+    for feature, row in zip(features, kept_rows):
+        overrides: dict[str, dict[str, str]] = {}
+        for facet, texts in row.wording.items():
+            template_text = generated.get(feature["code"], {}).get(facet, {})
+            chosen = {lang: text.strip() for lang, text in texts.items()
+                      if lang in LANGS and text and text.strip()
+                      and text.strip() != template_text.get(lang)}
+            if chosen:
+                overrides[facet] = chosen
+        if overrides:
+            feature["wording"] = overrides
+    return features
+
+
+def check_design(design: dict[str, Any]) -> Codebook:
+    """Validate every part of ``design`` and return the codebook it yields.
+
+    All problems found are reported together as a :class:`DesignError`.
+    """
+    errors: dict[str, str] = {}
+    library = instrument_library()
+
+    firm = design.get("firm")
+    if not isinstance(firm, dict) or not any(isinstance(v, str) and v.strip() for v in firm.values()):
+        errors["firm"] = _("Give the firm's name in at least one language.")
+    elif set(firm) - set(LANGS):
+        errors["firm"] = _("Firm names are given per language (%(languages)s).", languages=", ".join(LANGS))
+    elif any(len(v) > FIRM_NAME_MAX for v in firm.values() if isinstance(v, str)):
+        errors["firm"] = _("The firm's name may have at most %(max)s characters.", max=FIRM_NAME_MAX)
+    elif any("{" in v or "}" in v for v in firm.values() if isinstance(v, str)):
+        errors["firm"] = _("The firm's name may not contain braces.")
+
+    languages = design.get("languages")
+    offered = tuple(current_app.config["LANGUAGES"])
+    if not isinstance(languages, list) or not languages:
+        errors["languages"] = _("Choose at least one language.")
+    elif any(lang not in offered for lang in languages) or len(set(languages)) != len(languages):
+        errors["languages"] = _("Languages are chosen from %(languages)s, each once.", languages=", ".join(offered))
+
+    if design.get("servqual_layout", "blocks") not in SERVQUAL_LAYOUTS:
+        errors["servqual_layout"] = _("Choose one of %(layouts)s.", layouts=", ".join(SERVQUAL_LAYOUTS))
+
+    entries = design.get("instruments")
+    if not isinstance(entries, list) or not entries:
+        errors["instruments"] = _("Choose at least one instrument.")
+        entries = []
+    seen: set[str] = set()
+    for entry in entries:
+        key = entry.get("id") if isinstance(entry, dict) else None
+        if key not in library:
+            errors["instruments"] = _("Unknown instrument %(key)r.", key=key)
+            continue
+        if key in seen:
+            errors["instruments"] = _("Instrument %(key)r is chosen twice.", key=key)
+        seen.add(key)
+        items = entry.get("items")
+        if items is not None:
+            known = set(library[key].item_codes) if not entry.get("features") else \
+                {feature.get("code") for feature in entry["features"]}
+            if not isinstance(items, list) or not items:
+                errors[f"items-{key}"] = _("Choose at least one question, or leave the instrument out.")
+            elif unknown := [code for code in items if code not in known]:
+                errors[f"items-{key}"] = _("Unknown question code(s): %(codes)s.", codes=", ".join(map(str, unknown)))
+        if entry.get("features"):
+            try:
+                with_worded_features(library[key], entry["features"])
+            except InstrumentError as error:
+                errors[_feature_key(error)] = error.reason
+            except SurveyError as error:
+                errors["features"] = str(error)
+    if errors:
+        raise DesignError(errors)
+    try:
+        return compose(design)
+    except (SurveyError, InstrumentError, ValueError) as error:
+        raise DesignError({"instruments": str(error)}) from error
+
+
+def check_settings(settings: SurveySettings) -> None:
+    errors: dict[str, str] = {}
+    for name in ("title_zh", "title_en"):
+        value = getattr(settings, name)
+        if not value or not value.strip():
+            errors[name] = _("A title is required.")
+        elif len(value) > TITLE_MAX:
+            errors[name] = _("At most %(max)s characters.", max=TITLE_MAX)
+    if settings.opens_at and settings.closes_at and \
+            _aware(settings.closes_at) <= _aware(settings.opens_at):
+        errors["closes_at"] = _("The closing time must be after the opening time.")
+    if settings.target_responses is not None and settings.target_responses < 1:
+        errors["target_responses"] = _("The target must be at least 1 (or empty for no target).")
+    if errors:
+        raise DesignError(errors)
+
+
+def create_from_builder(owner: User, slug: str, settings: SurveySettings,
+                        design: dict[str, Any]) -> Survey:
+    """A new draft survey, after checking its settings and design."""
+    errors: dict[str, str] = {}
+    for check, argument in ((check_settings, settings), (check_design, design)):
+        try:
+            check(argument)
+        except DesignError as error:
+            errors.update(error.errors)
+    if errors:
+        raise DesignError(errors)
+    try:
+        survey = create_survey(owner, slug, settings.title_zh.strip(), settings.title_en.strip(),
+                               design, target_responses=settings.target_responses)
+    except SurveyError as error:
+        raise DesignError({"slug": str(error)}) from error
+    survey.opens_at, survey.closes_at = settings.opens_at, settings.closes_at
+    db.session.commit()
+    return survey
+
+
+def save_survey(survey: Survey, settings: SurveySettings,
+                design: dict[str, Any]) -> SurveyVersion | None:
+    """Store edited settings and design.
+
+    If the survey is open, the new design is frozen as a new version right
+    away (only if it differs from the current one); returns that version,
+    or None for a draft or closed survey (which freezes when it next opens).
+    """
+    errors: dict[str, str] = {}
+    for check, argument in ((check_settings, settings), (check_design, design)):
+        try:
+            check(argument)
+        except DesignError as error:
+            errors.update(error.errors)
+    if errors:
+        raise DesignError(errors)
+    survey.title_zh, survey.title_en = settings.title_zh.strip(), settings.title_en.strip()
+    survey.opens_at, survey.closes_at = settings.opens_at, settings.closes_at
+    survey.target_responses = settings.target_responses
+    survey.design = copy.deepcopy(design)
+    if survey.status == SurveyStatus.OPEN.value:
+        return open_survey(survey)
+    db.session.commit()
+    return None
+
+
+def surveys_for(user: User) -> list[Survey]:
+    """The surveys a researcher edits (their own); every survey for an admin."""
+    query = select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc())
+    if not user.has_role("admin"):
+        query = query.where(Survey.owner_id == user.id)
+    return list(db.session.execute(query).scalars())
+
+
+def _feature_key(error: InstrumentError) -> str:
+    return f"feature-{error.line}" if error.line else "features"
+
