@@ -17,6 +17,7 @@ import pandas as pd
 from .common import InsufficientData, Methods
 from .instruments import Codebook
 from . import kano, relationship, reliability, satisfaction, screening, servqual
+from .followup import FollowUpThresholds, follow_up_list
 
 SERVQUAL = "servqual"
 RELATIONSHIP = "relationship"
@@ -42,6 +43,7 @@ class ReportOptions:
     n_boot: int = 2000
     seed: int = 20261123
     kano_questionable_max: int = 2
+    follow_up: FollowUpThresholds = field(default_factory=FollowUpThresholds)
 
 
 @dataclass
@@ -66,6 +68,7 @@ class SurveyAnalysis:
     paths: pd.DataFrame | None = None
     mediation: relationship.MediationResult | None = None
     emotions: pd.DataFrame | None = None
+    follow_up: pd.DataFrame | None = None
     skipped: dict[str, str] = field(default_factory=dict)
 
     def methods(self) -> list[Methods]:
@@ -73,7 +76,8 @@ class SurveyAnalysis:
         found = []
         for value in (self.exclusion, *self.satisfaction.values(), self.servqual, self.servqual_reliability,
                       self.kano, self.kano_continuous, self.construct_scores,
-                      self.construct_reliability, self.paths, self.mediation, self.emotions):
+                      self.construct_reliability, self.paths, self.mediation, self.emotions,
+                      self.follow_up):
             record = getattr(value, "methods", None)
             if record is None and isinstance(value, pd.DataFrame):
                 record = value.attrs.get("methods")
@@ -114,6 +118,7 @@ class SurveyAnalysis:
         if self.mediation is not None:
             put("mediation", mediation_table(self.mediation))
         put("emotions", self.emotions, "dimension")
+        put("follow_up", self.follow_up)
         if self.exclusion is not None:
             put("screening", self.exclusion.by_rule if isinstance(self.exclusion.by_rule, pd.DataFrame)
                 else _as_frame(self.exclusion.by_rule))
@@ -330,10 +335,27 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
 
     if codebook.select(instrument=RELATIONSHIP):
         _relationship_sections(result, run, data, codebook, options)
+    negative_emotion = None
     if codebook.select(instrument=EMOTIONS):
         result.emotions = run("emotions", lambda: emotion_profile(
             data, codebook, result.construct_scores))
+        scores = relationship.construct_scores(data, construct_columns(codebook, EMOTIONS), min_items=1)
+        if "negative" in scores:
+            negative_emotion = pd.Series(scores["negative"].to_numpy(), index=data["response_id"])
+    if "contact_ok" in data.columns:
+        result.follow_up = run("follow_up", lambda: follow_up_list(
+            data, options.follow_up, negative_emotion=negative_emotion,
+            ratio=_by_response(result.satisfaction.get(SERVQUAL), "ratio"),
+            gap=_by_response(result.servqual, "unweighted")))
     return result
+
+
+def _by_response(section: Any, column: str) -> pd.Series | None:
+    """A per-respondent column of a result's ``respondents`` table, indexed by response id."""
+    table = getattr(section, "respondents", None)
+    if table is None or column not in table:
+        return None
+    return table.set_index("response_id")[column]
 
 
 def _relationship_sections(result: SurveyAnalysis, run, data: pd.DataFrame, codebook: Codebook,
