@@ -19,12 +19,12 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from analysis.instruments import LANGS, Codebook, InstrumentError
 
 from ..extensions import db
-from ..models import Survey, SurveyStatus, SurveyVersion, User
+from ..models import Response, ResponseStatus, Survey, SurveyStatus, SurveyVersion, User
 from .surveys import (SERVQUAL_LAYOUTS, SurveyError, _aware, compose, create_survey, instrument_library,
                       open_survey, with_worded_features)
 
@@ -318,6 +318,26 @@ def surveys_for(user: User) -> list[Survey]:
     if not user.has_role("admin"):
         query = query.where(Survey.owner_id == user.id)
     return list(db.session.execute(query).scalars())
+
+
+@dataclass
+class VersionCount:
+    number: int
+    frozen_at: datetime
+    variables: int
+    complete: int = 0
+    partial: int = 0
+
+
+def version_counts(survey: Survey) -> list[VersionCount]:
+    """Per frozen version: its size and how many responses are complete or partial (one query)."""
+    counts = {(version_id, status): n for version_id, status, n in db.session.execute(
+        select(Response.version_id, Response.status, func.count(Response.id))
+        .where(Response.survey_id == survey.id).group_by(Response.version_id, Response.status))}
+    return [VersionCount(version.number, version.frozen_at, len(version.codebook),
+                         counts.get((version.id, ResponseStatus.COMPLETE.value), 0),
+                         counts.get((version.id, ResponseStatus.PARTIAL.value), 0))
+            for version in survey.versions]
 
 
 def _feature_key(error: InstrumentError) -> str:

@@ -1,0 +1,6 @@
+"""Researchers' and admins' pages under /admin: surveys, builder, invitations, users."""
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from . import views  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,220 @@
+"""Admin forms. The builder form is made per survey: one item list per shipped instrument."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, DateTimeLocalField, EmailField, FieldList, Form, FormField,
+                     IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField,
+                     StringField, SubmitField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from analysis.instruments import LANGS
+
+from ..models import Role, Survey
+from ..services.builder import (KANO_REWORDABLE_FACETS, FeatureInput, InstrumentChoice,
+                                SurveySettings, features_from_rows)
+from ..services.invitations import MAX_INVITATIONS_PER_BATCH
+from ..services.surveys import SERVQUAL_LAYOUTS
+
+SPARE_FEATURE_ROWS = 3
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ActionForm(FlaskForm):
+    """A bare POST button (open, close, remove): only the CSRF token."""
+
+
+class SurveyBasicsMixin:
+    title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(), Length(max=255)])
+    title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=255)])
+    firm_zh = StringField(_l("Firm name in the questions (Chinese)"), validators=[Length(max=100)])
+    firm_en = StringField(_l("Firm name in the questions (English)"), validators=[Length(max=100)])
+
+
+class NewSurveyForm(SurveyBasicsMixin, FlaskForm):
+    slug = StringField(_l("Link name"), validators=[DataRequired(), Length(min=2, max=63)],
+                       description=_l("Lower-case letters, digits and '-': the survey's address /s/<link name>."))
+    instruments = CheckboxListField(_l("Instruments"), validators=[DataRequired()])
+    submit = SubmitField(_l("Create survey"))
+
+
+class FeatureRowForm(Form):
+    """One KANO feature; the wording fields left blank use the template's sentence."""
+
+    code = StringField(_l("Code"), validators=[Optional(), Length(max=20)])
+    feature_zh = StringField(_l("Feature (Chinese)"), validators=[Length(max=200)])
+    feature_en = StringField(_l("Feature (English)"), validators=[Length(max=200)])
+    F_zh = StringField(_l("Functional question (Chinese)"), validators=[Length(max=500)])
+    F_en = StringField(_l("Functional question (English)"), validators=[Length(max=500)])
+    D_zh = StringField(_l("Dysfunctional question (Chinese)"), validators=[Length(max=500)])
+    D_en = StringField(_l("Dysfunctional question (English)"), validators=[Length(max=500)])
+    IMP_zh = StringField(_l("Importance question (Chinese)"), validators=[Length(max=500)])
+    IMP_en = StringField(_l("Importance question (English)"), validators=[Length(max=500)])
+
+    def to_input(self) -> FeatureInput:
+        wording = {facet: {lang: self[f"{facet}_{lang}"].data or "" for lang in LANGS}
+                   for facet in KANO_REWORDABLE_FACETS}
+        return FeatureInput(self.code.data or "",
+                            {lang: self[f"feature_{lang}"].data or "" for lang in LANGS}, wording)
+
+
+class BuilderForm(SurveyBasicsMixin, FlaskForm):
+    """Fields common to every survey; ``builder_form`` adds one group per instrument."""
+
+    languages = CheckboxListField(_l("Languages"),
+                                  choices=[(code, LANGUAGE_NAMES.get(code, code)) for code in LANGS],
+                                  validators=[DataRequired(_l("Choose at least one language."))])
+    servqual_layout = RadioField(_l("How SERVQUAL is asked"), choices=[
+        (SERVQUAL_LAYOUTS[0], _l("In blocks: all expectations, then all perceptions")),
+        (SERVQUAL_LAYOUTS[1], _l("Side by side: expectation and perception of each item together")),
+    ], default=SERVQUAL_LAYOUTS[0])
+    opens_at = DateTimeLocalField(_l("Opens at (UTC)"), format=DATETIME_FORMAT,
+                                  validators=[Optional()])
+    closes_at = DateTimeLocalField(_l("Closes at (UTC)"), format=DATETIME_FORMAT,
+                                   validators=[Optional()])
+    target_responses = IntegerField(_l("Target number of completed responses"),
+                                    validators=[Optional(), NumberRange(min=1, max=10_000_000)])
+    submit = SubmitField(_l("Save"))
+
+    catalogue: list[InstrumentChoice] = []
+
+    def settings(self) -> SurveySettings:
+        return SurveySettings(self.title_zh.data or "", self.title_en.data or "",
+                              _utc(self.opens_at.data), _utc(self.closes_at.data),
+                              self.target_responses.data)
+
+    def firm(self) -> dict[str, str]:
+        return {lang: (self[f"firm_{lang}"].data or "").strip() for lang in LANGS}
+
+
+def builder_form(catalogue: list[InstrumentChoice], feature_rows: int,
+                 data: dict[str, Any] | None = None) -> BuilderForm:
+    """A builder form for ``catalogue``: per instrument "use", "position" and its questions."""
+
+    class SurveyBuilderForm(BuilderForm):
+        pass
+
+    SurveyBuilderForm.catalogue = catalogue
+    for position, choice in enumerate(catalogue, start=1):
+        setattr(SurveyBuilderForm, f"use_{choice.key}", BooleanField(_l("Include")))
+        setattr(SurveyBuilderForm, f"order_{choice.key}", IntegerField(
+            _l("Position"), default=position, validators=[Optional(), NumberRange(min=1, max=99)]))
+        if choice.kind == "kano":
+            SurveyBuilderForm.features = FieldList(FormField(FeatureRowForm),
+                                                   min_entries=feature_rows + SPARE_FEATURE_ROWS)
+        else:
+            setattr(SurveyBuilderForm, f"items_{choice.key}", CheckboxListField(
+                _l("Questions"), choices=[(item.code, item.code) for item in choice.items]))
+    return SurveyBuilderForm(data=data) if data is not None else SurveyBuilderForm()
+
+
+def builder_data(survey: Survey, catalogue: list[InstrumentChoice],
+                 features: list[dict[str, Any]]) -> dict[str, Any]:
+    """The builder form's initial values from the stored survey."""
+    design = survey.design
+    firm = design.get("firm") or {}
+    data: dict[str, Any] = {
+        "title_zh": survey.title_zh, "title_en": survey.title_en,
+        "firm_zh": firm.get("zh", ""), "firm_en": firm.get("en", ""),
+        "languages": list(design.get("languages") or LANGS),
+        "servqual_layout": design.get("servqual_layout", SERVQUAL_LAYOUTS[0]),
+        "opens_at": survey.opens_at, "closes_at": survey.closes_at,
+        "target_responses": survey.target_responses,
+    }
+    entries = {entry["id"]: entry for entry in design.get("instruments", [])}
+    for position, choice in enumerate(catalogue, start=1):
+        entry = entries.get(choice.key)
+        data[f"use_{choice.key}"] = entry is not None
+        data[f"order_{choice.key}"] = position
+        if choice.kind == "kano":
+            data["features"] = [_feature_row(feature) for feature in features]
+        else:
+            chosen = (entry or {}).get("items")
+            data[f"items_{choice.key}"] = chosen if chosen is not None else \
+                [item.code for item in choice.items]
+    return data
+
+
+def _feature_row(feature: dict[str, Any]) -> dict[str, str]:
+    row = {"code": feature["code"]}
+    for lang in LANGS:
+        row[f"feature_{lang}"] = feature["feature"].get(lang, "")
+        for facet in KANO_REWORDABLE_FACETS:
+            row[f"{facet}_{lang}"] = (feature.get("wording") or {}).get(facet, {}).get(lang, "")
+    return row
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # The builder asks for UTC times (the label says so); store them timezone-aware.
+    return moment.replace(tzinfo=timezone.utc) if moment else None
+
+
+class GenerateInvitationsForm(FlaskForm):
+    count = IntegerField(_l("Number of links"), validators=[
+        InputRequired(), NumberRange(min=1, max=MAX_INVITATIONS_PER_BATCH)], default=10)
+    submit = SubmitField(_l("Generate links"))
+
+
+class UploadContactsForm(FlaskForm):
+    contacts = FileField(_l("Contacts CSV (UTF-8; columns id and/or email, other columns are segment fields)"),
+                         validators=[FileRequired(_l("Choose a CSV file."))])
+    submit = SubmitField(_l("Upload and create links"))
+
+
+class ShareForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    submit = SubmitField(_l("Share"))
+
+
+class CreateUserForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    email = EmailField(_l("E-mail (optional)"), validators=[Optional(), Length(max=255)])
+    role = SelectField(_l("Role"), choices=[(Role.RESEARCHER.value, _l("Researcher")),
+                                            (Role.MANAGER.value, _l("Manager")),
+                                            (Role.ADMIN.value, _l("Administrator"))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8)])
+    submit = SubmitField(_l("Create user"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8)])
+    submit = SubmitField(_l("Set password"))
+
+
+def design_from_form(form: BuilderForm) -> dict[str, Any]:
+    """The design the builder form describes (may raise DesignError for the KANO rows).
+
+    Instruments are ordered by their position field (ties keep the listed
+    order); an instrument with every question ticked stores ``items: None``
+    so it follows the instrument if it gains items in a later version.
+    """
+    firm = form.firm()
+    chosen = [(form[f"order_{choice.key}"].data or index, index, choice)
+              for index, choice in enumerate(form.catalogue, start=1)
+              if form[f"use_{choice.key}"].data]
+    entries: list[dict[str, Any]] = []
+    for _position, _index, choice in sorted(chosen, key=lambda triple: triple[:2]):
+        if choice.kind == "kano":
+            rows = [row.form.to_input() for row in form.features]
+            entries.append({"id": choice.key, "features": features_from_rows(rows, firm)})
+        else:
+            ticked = list(form[f"items_{choice.key}"].data or [])
+            every = [item.code for item in choice.items]
+            entries.append({"id": choice.key,
+                            "items": None if set(ticked) == set(every) else
+                            [code for code in every if code in ticked]})
+    return {"firm": {lang: name for lang, name in firm.items() if name},
+            "languages": list(form.languages.data or []),
+            "servqual_layout": form.servqual_layout.data,
+            "instruments": entries}

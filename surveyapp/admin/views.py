@@ -1,0 +1,306 @@
+"""Researcher and admin pages: survey list, builder, preview, open/close, invitations, users, shares.
+
+Views are thin: the rules live in services.builder, services.invitations and
+services.accounts.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth import accessible_survey_or_404, role_required
+from ..extensions import db
+from ..models import Role, Survey, SurveyStatus, User
+from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, create_account, set_password, shares_of,
+                                 share_survey, unshare_survey)
+from ..services.builder import (DesignError, SurveySettings, check_design, create_from_builder,
+                                generated_wording, instrument_catalogue, kano_features,
+                                save_survey, surveys_for, version_counts)
+from ..services.invitations import (ContactsError, InvitationStatus, generate_invitations,
+                                    import_contacts, invitation_rows, links_csv, status_counts)
+from ..services.surveys import SurveyError, close_survey, default_design, open_survey
+from ..survey.forms import build_form
+from . import bp
+from .forms import (ActionForm, CreateUserForm, GenerateInvitationsForm, NewSurveyForm,
+                    ResetPasswordForm, ShareForm, UploadContactsForm, builder_data, builder_form,
+                    design_from_form)
+
+
+def _editable_survey(slug: str) -> Survey:
+    """The survey for a researcher page: researcher or admin role, and access to the survey."""
+    if not current_user.has_role(Role.ADMIN, Role.RESEARCHER):
+        abort(403)
+    return accessible_survey_or_404(slug)
+
+
+def _show_errors(errors: dict[str, str], form=None) -> None:
+    """Attach each error to its form field when there is one, else flash it."""
+    for key, message in errors.items():
+        field = form[key] if form is not None and key in form else None
+        if field is not None and not hasattr(field, "entries"):  # not a FieldList
+            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+        else:
+            flash(f"{key}: {message}" if key.startswith(("items-", "feature")) else message, "error")
+
+
+@bp.route("/")
+@role_required(Role.RESEARCHER)
+def index():
+    return render_template("admin/index.html", surveys=surveys_for(current_user))
+
+
+@bp.route("/surveys/new", methods=["GET", "POST"])
+@role_required(Role.RESEARCHER)
+def new_survey():
+    catalogue = instrument_catalogue(default_design())
+    form = NewSurveyForm()
+    form.instruments.choices = [(choice.key, choice.title.get(_lang(), choice.key))
+                                for choice in catalogue]
+    if form.validate_on_submit():
+        design = default_design({"zh": (form.firm_zh.data or "").strip(),
+                                 "en": (form.firm_en.data or "").strip()})
+        design["firm"] = {lang: name for lang, name in design["firm"].items() if name}
+        design["instruments"] = [{"id": key} for key in form.instruments.data]
+        try:
+            survey = create_from_builder(current_user, form.slug.data.strip(),
+                                         SurveySettings(form.title_zh.data, form.title_en.data),
+                                         design)
+        except DesignError as error:
+            _show_errors(error.errors, form)
+        else:
+            flash(_("Survey created. Choose its questions, then preview and open it."), "info")
+            return redirect(url_for("admin.edit_survey", slug=survey.slug))
+    return render_template("admin/new.html", form=form)
+
+
+@bp.route("/surveys/<slug>")
+def survey_overview(slug: str):
+    survey = _editable_survey(slug)
+    return render_template(
+        "admin/survey.html", survey=survey, versions=version_counts(survey),
+        invitation_counts=status_counts(survey), InvitationStatus=InvitationStatus,
+        shares=shares_of(survey), share_form=ShareForm(), action_form=ActionForm(),
+        is_open=survey.status == SurveyStatus.OPEN.value,
+        design_problem=_design_problem(survey))
+
+
+@bp.route("/surveys/<slug>/edit", methods=["GET", "POST"])
+def edit_survey(slug: str):
+    survey = _editable_survey(slug)
+    catalogue = instrument_catalogue(survey.design)
+    features = kano_features(survey.design)
+    if request.method == "POST":
+        form = builder_form(catalogue, len(features))
+    else:
+        form = builder_form(catalogue, len(features), builder_data(survey, catalogue, features))
+    if form.validate_on_submit():
+        try:
+            design = design_from_form(form)
+            version = save_survey(survey, form.settings(), design)
+        except DesignError as error:
+            _show_errors(error.errors, form)
+        else:
+            if version is not None:
+                flash(_("Saved. New respondents answer version %(n)s; earlier responses keep "
+                        "the version they answered.", n=version.number), "info")
+            else:
+                flash(_("Saved."), "info")
+            return redirect(url_for("admin.edit_survey", slug=slug))
+    elif request.method == "POST":
+        flash(_("Some fields are not valid; see the marked fields."), "error")
+    try:
+        wording = generated_wording(features, survey.design.get("firm"))
+    except DesignError:
+        wording = {}
+    return render_template("admin/edit.html", survey=survey, form=form, catalogue=catalogue,
+                           generated=wording)
+
+
+@bp.route("/surveys/<slug>/preview", methods=["GET", "POST"])
+def preview_survey(slug: str):
+    """The respondent's page built from the current (draft) design; nothing is stored."""
+    survey = _editable_survey(slug)
+    try:
+        codebook = check_design(survey.design)
+    except DesignError as error:
+        _show_errors(error.errors)
+        return redirect(url_for("admin.edit_survey", slug=slug))
+    variables = list(codebook)
+    form = build_form(variables, _lang())
+    if request.method == "POST":
+        if form.validate():
+            flash(_("Preview: these answers are valid. Nothing was stored."), "info")
+        else:
+            flash(_("Preview: some answers are missing or not valid. Nothing was stored."), "error")
+    else:
+        flash(_("Preview of the current design: answers are checked but never stored."), "info")
+    return render_template("survey/take.html", survey=survey, form=form, variables=variables,
+                           invitation=None, preview=True)
+
+
+@bp.route("/surveys/<slug>/open", methods=["POST"])
+def open_survey_view(slug: str):
+    survey = _editable_survey(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        check_design(survey.design)
+        version = open_survey(survey)
+    except DesignError as error:
+        _show_errors(error.errors)
+    except SurveyError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("The survey is open (version %(n)s).", n=version.number), "info")
+    return redirect(url_for("admin.survey_overview", slug=slug))
+
+
+@bp.route("/surveys/<slug>/close", methods=["POST"])
+def close_survey_view(slug: str):
+    survey = _editable_survey(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    close_survey(survey)
+    flash(_("The survey is closed."), "info")
+    return redirect(url_for("admin.survey_overview", slug=slug))
+
+
+@bp.route("/surveys/<slug>/invitations", methods=["GET"])
+def invitations(slug: str):
+    survey = _editable_survey(slug)
+    return _invitations_page(survey, GenerateInvitationsForm(), UploadContactsForm())
+
+
+def _invitations_page(survey: Survey, generate_form, upload_form, problems=(), status=200):
+    rows = invitation_rows(survey)
+    return render_template("admin/invitations.html", survey=survey, rows=rows,
+                           counts=status_counts(survey), InvitationStatus=InvitationStatus,
+                           generate_form=generate_form, upload_form=upload_form,
+                           problems=problems), status
+
+
+@bp.route("/surveys/<slug>/invitations/generate", methods=["POST"])
+def generate_invitations_view(slug: str):
+    survey = _editable_survey(slug)
+    form = GenerateInvitationsForm()
+    if not form.validate_on_submit():
+        return _invitations_page(survey, form, UploadContactsForm(), status=400)
+    created = generate_invitations(survey, form.count.data)
+    flash(_("%(n)s personal links created.", n=len(created)), "info")
+    return redirect(url_for("admin.invitations", slug=slug))
+
+
+@bp.route("/surveys/<slug>/invitations/upload", methods=["POST"])
+def upload_contacts_view(slug: str):
+    survey = _editable_survey(slug)
+    form = UploadContactsForm()
+    if not form.validate_on_submit():
+        return _invitations_page(survey, GenerateInvitationsForm(), form, status=400)
+    try:
+        created = import_contacts(survey, form.contacts.data.read())
+    except ContactsError as error:
+        flash(_("Nothing was imported: fix these lines and upload the file again."), "error")
+        return _invitations_page(survey, GenerateInvitationsForm(), form,
+                                 problems=error.problems, status=400)
+    flash(_("%(n)s personal links created from the contacts file.", n=len(created)), "info")
+    return redirect(url_for("admin.invitations", slug=slug))
+
+
+@bp.route("/surveys/<slug>/invitations.csv")
+def invitations_csv(slug: str):
+    survey = _editable_survey(slug)
+    body = links_csv(survey, invitation_rows(survey))
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d")
+    return Response(body.encode("utf-8"), mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{survey.slug}-links-{stamp}.csv"'})
+
+
+@bp.route("/surveys/<slug>/shares", methods=["POST"])
+def add_share(slug: str):
+    survey = _editable_survey(slug)
+    form = ShareForm()
+    if form.validate_on_submit():
+        try:
+            share = share_survey(survey, form.username.data)
+        except AccountError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Shared with %(name)s.", name=share.user.username), "info")
+    else:
+        flash(_("Give the user name to share with."), "error")
+    return redirect(url_for("admin.survey_overview", slug=slug))
+
+
+@bp.route("/surveys/<slug>/shares/<int:user_id>/remove", methods=["POST"])
+def remove_share(slug: str, user_id: int):
+    survey = _editable_survey(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        unshare_survey(survey, user_id)
+    except AccountError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("No longer shared with that user."), "info")
+    return redirect(url_for("admin.survey_overview", slug=slug))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def users():
+    form = CreateUserForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = create_account(form.username.data, form.role.data, form.password.data,
+                                  form.email.data)
+        except AccountError as error:
+            form.username.errors.append(str(error))
+            status = 400
+        else:
+            flash(_("Created %(role)s %(name)s.", role=user.role, name=user.username), "info")
+            return redirect(url_for("admin.users"))
+    elif request.method == "POST":
+        status = 400
+    accounts = all_users()
+    reset_forms = {user.id: ResetPasswordForm(prefix=f"user{user.id}", formdata=None)
+                   for user in accounts}
+    return render_template("admin/users.html", form=form, accounts=accounts,
+                           reset_forms=reset_forms), status
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@role_required(Role.ADMIN)
+def reset_password(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = ResetPasswordForm(prefix=f"user{user.id}")
+    if form.validate_on_submit():
+        try:
+            set_password(user, form.password.data)
+        except AccountError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("New password set for %(name)s.", name=user.username), "info")
+    else:
+        flash(_("The new password needs at least %(n)s characters.", n=PASSWORD_MIN_LENGTH), "error")
+    return redirect(url_for("admin.users"))
+
+
+def _design_problem(survey: Survey) -> str | None:
+    """Why the stored design cannot open, shown on the overview (None if it can)."""
+    try:
+        check_design(survey.design)
+    except DesignError as error:
+        return "; ".join(error.errors.values())
+    return None
+
+
+def _lang() -> str:
+    from .. import select_locale
+    return select_locale()
+

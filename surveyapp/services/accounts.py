@@ -1,0 +1,74 @@
+"""Accounts an admin manages, and who a survey is shared with."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Role, Survey, SurveyShare, User
+
+PASSWORD_MIN_LENGTH = 8
+
+
+class AccountError(ValueError):
+    """An account or share change that cannot be made; the message is for the user."""
+
+
+def all_users() -> list[User]:
+    return list(db.session.execute(select(User).order_by(User.username)).scalars())
+
+
+def user_named(username: str) -> User | None:
+    return db.session.execute(select(User).where(User.username == username.strip())
+                              ).scalar_one_or_none()
+
+
+def create_account(username: str, role: Role | str, password: str, email: str | None = None) -> User:
+    username = username.strip()
+    role_value = role.value if isinstance(role, Role) else role
+    if role_value not in {r.value for r in Role}:
+        raise AccountError(_("Unknown role %(role)r.", role=role_value))
+    if not username:
+        raise AccountError(_("A user name is required."))
+    if user_named(username) is not None:
+        raise AccountError(_("The user name %(name)r is taken.", name=username))
+    user = User(username=username, role=role_value, email=(email or "").strip() or None)
+    set_password(user, password, commit=False)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def set_password(user: User, password: str, commit: bool = True) -> None:
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise AccountError(_("The password needs at least %(n)s characters.", n=PASSWORD_MIN_LENGTH))
+    user.set_password(password)
+    if commit:
+        db.session.commit()
+
+
+def shares_of(survey: Survey) -> list[SurveyShare]:
+    return sorted(survey.shares, key=lambda share: share.user.username)
+
+
+def share_survey(survey: Survey, username: str) -> SurveyShare:
+    """Let ``username`` (typically a manager) see ``survey``'s dashboard and data."""
+    user = user_named(username)
+    if user is None:
+        raise AccountError(_("There is no user %(name)r.", name=username.strip()))
+    if user.id == survey.owner_id:
+        raise AccountError(_("%(name)s owns this survey already.", name=user.username))
+    if any(share.user_id == user.id for share in survey.shares):
+        raise AccountError(_("The survey is shared with %(name)s already.", name=user.username))
+    share = SurveyShare(survey_id=survey.id, user_id=user.id)
+    survey.shares.append(share)
+    db.session.commit()
+    return share
+
+
+def unshare_survey(survey: Survey, user_id: int) -> None:
+    share = next((share for share in survey.shares if share.user_id == user_id), None)
+    if share is None:
+        raise AccountError(_("The survey is not shared with that user."))
+    survey.shares.remove(share)
+    db.session.commit()
