@@ -19,6 +19,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(instruments)
     app.cli.add_command(demo)
+    from .cli_data import register_data_commands
+    register_data_commands(app)
 
 
 @click.group(help="Manage accounts.")
