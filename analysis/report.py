@@ -16,7 +16,7 @@ import pandas as pd
 
 from .common import InsufficientData, Methods
 from .instruments import Codebook
-from . import kano, relationship, reliability, satisfaction, screening, servqual
+from . import csi, ipa, kano, relationship, reliability, satisfaction, screening, segments, servqual
 from .followup import FollowUpThresholds, follow_up_list
 
 SERVQUAL = "servqual"
@@ -44,6 +44,9 @@ class ReportOptions:
     seed: int = 20261123
     kano_questionable_max: int = 2
     follow_up: FollowUpThresholds = field(default_factory=FollowUpThresholds)
+    period: str = "W"
+    csi_boot: int = 100
+    csi_blocks: dict[str, list[str]] | None = None
 
 
 @dataclass
@@ -69,6 +72,10 @@ class SurveyAnalysis:
     mediation: relationship.MediationResult | None = None
     emotions: pd.DataFrame | None = None
     follow_up: pd.DataFrame | None = None
+    respondent_scores: pd.DataFrame | None = None
+    trends: pd.DataFrame | None = None
+    ipa: dict[str, ipa.IPAResult] = field(default_factory=dict)
+    csi: csi.CSIResult | None = None
     skipped: dict[str, str] = field(default_factory=dict)
 
     def methods(self) -> list[Methods]:
@@ -77,7 +84,7 @@ class SurveyAnalysis:
         for value in (self.exclusion, *self.satisfaction.values(), self.servqual, self.servqual_reliability,
                       self.kano, self.kano_continuous, self.construct_scores,
                       self.construct_reliability, self.paths, self.mediation, self.emotions,
-                      self.follow_up):
+                      self.follow_up, self.trends, *self.ipa.values(), self.csi):
             record = getattr(value, "methods", None)
             if record is None and isinstance(value, pd.DataFrame):
                 record = value.attrs.get("methods")
@@ -119,6 +126,14 @@ class SurveyAnalysis:
             put("mediation", mediation_table(self.mediation))
         put("emotions", self.emotions, "dimension")
         put("follow_up", self.follow_up)
+        put("trends", self.trends)
+        for kind, result in self.ipa.items():
+            put(f"ipa_{kind}", result.table)
+        if self.csi is not None:
+            put("csi_index", self.csi.index, "construct")
+            put("csi_paths", self.csi.paths)
+            put("csi_r2", self.csi.r2, "construct")
+            put("csi_outer", self.csi.outer)
         if self.exclusion is not None:
             put("screening", self.exclusion.by_rule if isinstance(self.exclusion.by_rule, pd.DataFrame)
                 else _as_frame(self.exclusion.by_rule))
@@ -175,8 +190,8 @@ def _json_value(value: Any) -> Any:
         return None if math.isnan(value) or math.isinf(value) else float(value)
     if isinstance(value, (np.bool_,)):
         return bool(value)
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
+    if isinstance(value, (pd.Timestamp, pd.Period)):
+        return str(value) if isinstance(value, pd.Period) else value.isoformat()
     if value is pd.NaT or value is pd.NA:
         return None
     return value
@@ -335,19 +350,146 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
 
     if codebook.select(instrument=RELATIONSHIP):
         _relationship_sections(result, run, data, codebook, options)
-    negative_emotion = None
     if codebook.select(instrument=EMOTIONS):
         result.emotions = run("emotions", lambda: emotion_profile(
             data, codebook, result.construct_scores))
-        scores = relationship.construct_scores(data, construct_columns(codebook, EMOTIONS), min_items=1)
-        if "negative" in scores:
-            negative_emotion = pd.Series(scores["negative"].to_numpy(), index=data["response_id"])
+    result.respondent_scores = respondent_scores(data, codebook, result)
+    scores = result.respondent_scores
     if "contact_ok" in data.columns:
         result.follow_up = run("follow_up", lambda: follow_up_list(
-            data, options.follow_up, negative_emotion=negative_emotion,
-            ratio=_by_response(result.satisfaction.get(SERVQUAL), "ratio"),
-            gap=_by_response(result.servqual, "unweighted")))
+            data, options.follow_up,
+            **{name: scores.set_index("response_id")[name] if name in scores else None
+               for name in ("ratio", "gap", "negative_emotion")}))
+    if "submitted_at" in scores and scores["submitted_at"].notna().any():
+        result.trends = run("trends", lambda: trend_table(scores, options.period,
+                                                          options.confidence))
+    if sq_pairs:
+        _ipa_sections(result, run, data, codebook, sq_pairs, scores)
+    blocks = options.csi_blocks or default_csi_blocks(codebook)
+    if len(blocks) >= 2:
+        result.csi = run("csi", lambda: csi.csi_model(
+            data, blocks, _rating_ranges(codebook, [c for cols in blocks.values() for c in cols]),
+            n_boot=options.csi_boot, seed=options.seed))
     return result
+
+
+#: Respondent-level scores that trends, segment comparisons and the follow-up
+#: list are computed on: column -> (result attribute path, column of that table).
+SCORE_LABELS = {
+    "ratio": "satisfaction ratio P/E (SERVQUAL)",
+    "gap": "SERVQUAL gap P - E (unweighted)",
+    "weighted_gap": "SERVQUAL gap P - E (importance-weighted)",
+    "overall_ratio": "overall satisfaction ratio P/E",
+    "positive_emotion": "positive emotion",
+    "negative_emotion": "negative emotion",
+}
+
+
+def respondent_scores(data: pd.DataFrame, codebook: Codebook, result: SurveyAnalysis) -> pd.DataFrame:
+    """One row a respondent: id, submission time, segment answers and the per-respondent
+    scores other sections produced (ratio, gaps, emotions, relationship constructs)."""
+    segment_columns = [v.name for v in codebook.select(segment=True) if v.name in data]
+    keep = ["response_id"] + [c for c in ("submitted_at",) if c in data] + segment_columns
+    table = data[keep].reset_index(drop=True)
+    pieces = {
+        "ratio": _by_response(result.satisfaction.get(SERVQUAL), "ratio"),
+        "overall_ratio": _by_response(result.satisfaction.get("overall"), "ratio"),
+        "gap": _by_response(result.servqual, "unweighted"),
+        "weighted_gap": _by_response(result.servqual, "weighted"),
+    }
+    if codebook.select(instrument=EMOTIONS):
+        emotion = relationship.construct_scores(data, construct_columns(codebook, EMOTIONS), min_items=1)
+        for dimension in ("positive", "negative"):
+            if dimension in emotion:
+                pieces[f"{dimension}_emotion"] = pd.Series(emotion[dimension].to_numpy(),
+                                                           index=data["response_id"].to_numpy())
+    for name, series in pieces.items():
+        if series is not None:
+            table[name] = series.reindex(table["response_id"]).to_numpy()
+    if result.construct_scores is not None:
+        for construct in result.construct_scores.columns:
+            table[construct] = result.construct_scores[construct].to_numpy()
+    return table
+
+
+def trend_table(scores: pd.DataFrame, period: str = "W", confidence: float = 0.95) -> pd.DataFrame:
+    """Per-period mean and CI of every respondent score in :data:`SCORE_LABELS`."""
+    tables = []
+    for score in SCORE_LABELS:
+        if score in scores and scores[score].notna().sum() >= 2:
+            table = segments.period_summary(scores, score, period, confidence=confidence)
+            tables.append(table.assign(score=score))
+    if not tables:
+        raise InsufficientData("trends", 0, 2)
+    combined = pd.concat(tables, ignore_index=True)
+    combined.attrs["methods"] = Methods(
+        analysis="trends", n_used=int(scores["submitted_at"].notna().sum()),
+        missing="respondents without a score or a submission time are left out of that series",
+        formula=f"mean and t confidence interval ({confidence:.0%}) of each respondent score per period ({period})")
+    return combined
+
+
+def compare_segments(scores: pd.DataFrame, segment: str, score: str = "ratio",
+                     min_group_n: int = 2) -> segments.GroupComparison:
+    """Compare a respondent score across the groups of a segment (profile) variable:
+    ANOVA, Welch's ANOVA and Kruskal-Wallis (:func:`analysis.segments.compare_groups`)."""
+    if segment not in scores:
+        raise ValueError(f"{segment!r} is not a segment variable of this survey")
+    if score not in scores:
+        raise ValueError(f"{score!r} is not a respondent score here; choose from "
+                         f"{', '.join(c for c in SCORE_LABELS if c in scores)}")
+    return segments.compare_groups(scores, score, segment, min_group_n=min_group_n)
+
+
+def _ipa_sections(result: SurveyAnalysis, run, data: pd.DataFrame, codebook: Codebook,
+                  sq_pairs: dict[str, tuple[str, str]], scores: pd.DataFrame) -> None:
+    """IPA of the SERVQUAL dimensions: stated importance (the 100-point allocation)
+    and importance derived from overall satisfaction."""
+    dims = pair_dimensions(codebook, sq_pairs)
+    frame = pd.DataFrame(index=data.index)
+    performance = {}
+    for dimension, items in dims.items():
+        column = f"P_{dimension}"
+        frame[column] = data[[sq_pairs[i][1] for i in items]].mean(axis=1)
+        performance[dimension] = column
+    weights = servqual_weights(codebook)
+    if set(weights) >= set(dims):
+        stated = pd.concat([frame, data[[weights[d] for d in dims]]], axis=1)
+        result.ipa["stated"] = run("ipa_stated", lambda: ipa.ipa(
+            stated, performance, importance="stated",
+            importance_cols={d: weights[d] for d in dims}))
+    overall = [v.name for v in codebook.select(dimension="overall_satisfaction")]
+    if overall:
+        derived = pd.concat([frame, data[overall[:1]]], axis=1)
+        result.ipa["derived"] = run("ipa_derived", lambda: ipa.ipa(
+            derived, performance, importance="correlation", overall=overall[0]))
+
+
+#: Default mapping of the shipped instruments onto the ECSI constructs
+#: (construct -> (instrument, facet or dimension)). Reverse-worded items are
+#: left out: PLS blocks are reflective and assume same-direction indicators.
+DEFAULT_CSI_MAPPING = {
+    "expectation": [("servqual", "facet", "E"), ("overall", "facet", "E")],
+    "quality": [("servqual", "facet", "P"), ("overall", "facet", "P")],
+    "satisfaction": [("relationship", "dimension", "satisfaction_visit"),
+                     ("relationship", "dimension", "satisfaction_cumulative"),
+                     ("overall", "dimension", "overall_satisfaction")],
+    "loyalty": [("relationship", "dimension", "repurchase"),
+                ("relationship", "dimension", "word_of_mouth")],
+}
+
+
+def default_csi_blocks(codebook: Codebook) -> dict[str, list[str]]:
+    """Columns of this codebook for each ECSI construct of :data:`DEFAULT_CSI_MAPPING`."""
+    blocks: dict[str, list[str]] = {}
+    for construct, sources in DEFAULT_CSI_MAPPING.items():
+        columns = [v.name for instrument, attribute, value in sources
+                   for v in codebook.select(instrument=instrument)
+                   if getattr(v, attribute) == value and not v.reverse
+                   and v.scale["type"] == "rating"]
+        if columns:
+            blocks[construct] = columns
+    return blocks
 
 
 def _by_response(section: Any, column: str) -> pd.Series | None:

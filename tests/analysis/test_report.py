@@ -8,7 +8,9 @@ import pytest
 
 from analysis import kano, servqual
 from analysis.instruments import compose_codebook, load_instruments
-from analysis.report import ReportOptions, analyse_survey, ep_pairs, pair_dimensions
+from analysis import ipa, segments
+from analysis.report import (ReportOptions, analyse_survey, compare_segments, ep_pairs,
+                             pair_dimensions)
 from analysis.synthetic import KANO_TRUE_CATEGORIES, synthetic_frame
 
 
@@ -28,13 +30,14 @@ def frame(codebook):
 
 @pytest.fixture(scope="module")
 def analysis(frame, codebook):
-    return analyse_survey(frame, codebook, ReportOptions(n_boot=300))
+    return analyse_survey(frame, codebook, ReportOptions(n_boot=300, csi_boot=0))
 
 
 def test_every_section_computed(analysis):
     assert analysis.skipped == {}
     for section in ("servqual", "servqual_reliability", "kano", "kano_continuous",
-                    "construct_scores", "construct_reliability", "paths", "mediation", "emotions"):
+                    "construct_scores", "construct_reliability", "paths", "mediation", "emotions",
+                    "follow_up", "respondent_scores", "trends", "csi"):
         assert getattr(analysis, section) is not None, section
     assert set(analysis.satisfaction) == {"servqual", "overall"}
 
@@ -82,11 +85,50 @@ def test_text_report_has_methods(analysis):
 
 
 def test_too_few_responses_are_reported_not_nan(frame, codebook):
-    tiny = analyse_survey(frame.head(2), codebook, ReportOptions(n_boot=50))
+    tiny = analyse_survey(frame.head(2), codebook, ReportOptions(n_boot=50, csi_boot=0))
     assert tiny.servqual is None and "servqual" in tiny.skipped
     assert "needed" in tiny.skipped["servqual"]
 
 
 def test_no_exclusion_option(frame, codebook):
-    kept = analyse_survey(frame, codebook, ReportOptions(exclude_flagged=False, n_boot=50))
+    kept = analyse_survey(frame, codebook, ReportOptions(exclude_flagged=False, n_boot=50, csi_boot=0))
     assert kept.n_used == len(frame) and kept.exclusion is None and kept.flags is not None
+
+
+def test_respondent_scores_match_section_tables(analysis):
+    scores = analysis.respondent_scores.set_index("response_id")
+    ratio = analysis.satisfaction["servqual"].respondents.set_index("response_id")["ratio"]
+    gap = analysis.servqual.respondents.set_index("response_id")["unweighted"]
+    pd.testing.assert_series_equal(scores["ratio"], ratio, check_names=False)
+    pd.testing.assert_series_equal(scores["gap"], gap.reindex(scores.index), check_names=False)
+
+
+def test_trends_are_period_summaries(analysis):
+    trends = analysis.trends
+    direct = segments.period_summary(analysis.respondent_scores, "ratio", "W")
+    mine = trends[trends["score"] == "ratio"].drop(columns="score").reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, direct.reset_index(drop=True), check_like=True)
+    assert {"ratio", "gap", "negative_emotion"} <= set(trends["score"])
+
+
+def test_segment_comparison_on_branch(analysis):
+    result = compare_segments(analysis.respondent_scores, "PR_BRANCH", "gap")
+    tests = result.tests.set_index("test")
+    # The model gives branch 1 better and branch 4 worse service.
+    assert tests.loc["ANOVA", "p"] < 0.05
+    with pytest.raises(ValueError, match="not a segment"):
+        compare_segments(analysis.respondent_scores, "NOPE")
+
+
+def test_ipa_stated_and_derived(analysis):
+    stated = analysis.ipa["stated"].table.set_index("item")
+    # Reliability gets the largest share of the 100 points in the model.
+    assert stated["importance"].idxmax() == "reliability"
+    assert set(analysis.ipa) == {"stated", "derived"}
+
+
+def test_csi_index_in_range_and_satisfaction_to_loyalty(analysis):
+    index = analysis.csi.index["index"]
+    assert ((index > 0) & (index < 100)).all()
+    paths = analysis.csi.paths.set_index("path")
+    assert paths.loc["satisfaction -> loyalty", "estimate"] > 0.3
