@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from . import views  # noqa: E402,F401  (routes register on bp)
+from . import data_views  # noqa: E402,F401  (exports/import panel, issue 6B)

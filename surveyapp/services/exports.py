@@ -350,9 +350,9 @@ def write_stats_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
     A first sheet ``about`` names the survey, the filter, the counts and the
     sections that could not be computed (with the reason).
     """
-    from analysis.report import analyse_survey
+    from .analysis import survey_analysis
 
-    analysis = analyse_survey(responses_frame(survey, filters), survey_codebook(survey), options)
+    analysis = survey_analysis(survey, filters, options)
     workbook = Workbook(write_only=True)
     about = workbook.create_sheet("about")
     for key, value in (("survey", survey.slug), ("title_zh", survey.title_zh),
@@ -392,6 +392,63 @@ def describe_filter(filters: ResponseFilter) -> str:
     for column, values in filters.segments.items():
         parts.append(f"{column} in " + ",".join(f"{v:g}" for v in values))
     return "; ".join(parts)
+
+
+class FilterError(ValueError):
+    """A filter parameter (``from``, ``to``, ``version``, ``segment.*``) that cannot be read."""
+
+
+def parse_filters(survey: Survey, args, *, complete_only: bool = True) -> ResponseFilter:
+    """The :class:`ResponseFilter` of query parameters, as the API and the export links write them.
+
+    ``from`` / ``to``: days ``YYYY-MM-DD`` (UTC, both inclusive); ``version``:
+    a version number (repeatable); ``segment.VARIABLE``: codes, comma-separated
+    or repeated; ``partial=1`` also takes unfinished responses. ``args`` is a
+    werkzeug ``MultiDict`` (``request.args``). Raises :class:`FilterError`.
+    """
+    def day(name: str):
+        text = (args.get(name) or "").strip()
+        if not text:
+            return None
+        try:
+            return datetime.strptime(text, "%Y-%m-%d").date()
+        except ValueError:
+            raise FilterError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+    start, end = day("from"), day("to")
+    if start and end and start > end:
+        raise FilterError("from: the start date is after the end date")
+    numbers = {version.number for version in survey.versions}
+    versions = []
+    for text in args.getlist("version"):
+        if not text.strip():
+            continue
+        if not text.strip().isdigit() or int(text) not in numbers:
+            raise FilterError(f"version: {text!r} is not a version of this survey "
+                              f"(versions: {', '.join(map(str, sorted(numbers))) or 'none'})")
+        versions.append(int(text))
+    names = set(survey_codebook(survey).names)
+    segments: dict[str, list[float]] = {}
+    for key in args:
+        if not key.startswith("segment."):
+            continue
+        column = key[len("segment."):]
+        if column not in names:
+            raise FilterError(f"{key}: {column!r} is not a variable of this survey")
+        codes = [part.strip() for value in args.getlist(key) for part in value.split(",")
+                 if part.strip()]
+        try:
+            parsed = [float(code) for code in codes]
+        except ValueError:
+            raise FilterError(f"{key}: codes must be numbers, got {', '.join(codes)!r}") from None
+        if not parsed or not all(math.isfinite(code) for code in parsed):
+            raise FilterError(f"{key}: give one or more numeric codes")
+        segments[column] = parsed
+    partial = (args.get("partial") or "").strip().lower()
+    if partial not in ("", "0", "1", "true", "false"):
+        raise FilterError(f"partial: {partial!r} is not 1 or 0")
+    return ResponseFilter(complete_only=complete_only and partial not in ("1", "true"),
+                          start=start, end=end, versions=versions, segments=segments)
 
 
 # --------------------------------------------------------------------------
@@ -523,7 +580,7 @@ class ExportFormat:
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_FORMATS: dict[str, ExportFormat] = {fmt.key: fmt for fmt in (
-    ExportFormat("csv", "responses.csv", "text/csv; charset=utf-8",
+    ExportFormat("csv", "responses.csv", "text/csv",
                  chunks=lambda survey, filters, lang: csv_chunks(survey, filters)),
     ExportFormat("xlsx", "responses.xlsx", XLSX_MIMETYPE,
                  write=lambda survey, filters, lang, path: write_xlsx(survey, filters, path)),
@@ -531,7 +588,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {fmt.key: fmt for fmt in (
                  write=lambda survey, filters, lang, path: write_sav(survey, filters, path, lang)),
     ExportFormat("dta", "responses.dta", "application/x-stata-dta",
                  write=lambda survey, filters, lang, path: write_dta(survey, filters, path, lang)),
-    ExportFormat("codebook-csv", "codebook.csv", "text/csv; charset=utf-8",
+    ExportFormat("codebook-csv", "codebook.csv", "text/csv",
                  chunks=lambda survey, filters, lang: codebook_csv_chunks(survey)),
     ExportFormat("codebook-xlsx", "codebook.xlsx", XLSX_MIMETYPE,
                  write=lambda survey, filters, lang, path: write_codebook_xlsx(survey, path)),
