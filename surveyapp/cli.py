@@ -1,7 +1,6 @@
 """Command-line jobs: ``flask users``, ``flask instruments``, ``flask demo``."""
 from __future__ import annotations
 
-import secrets
 import sys
 from pathlib import Path
 
@@ -19,6 +18,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(instruments)
     app.cli.add_command(demo)
+    app.cli.add_command(report)
+    from .cli_invite import invite
+    app.cli.add_command(invite)
     from .cli_data import register_data_commands
     register_data_commands(app)
 
@@ -114,3 +116,36 @@ def demo(responses: int | None, seed: int | None) -> None:
         click.echo(f"demo survey '{result.survey.slug}' exists already")
     for role, (username, password) in DEMO_USERS.items():
         click.echo(f"  demo {role.value}: user {username}  password {password}")
+
+
+@click.command("report", help="Print every analysis of a survey as a text report.")
+@click.argument("slug")
+@click.option("--segment", "segments", multiple=True, metavar="VARIABLE=CODE[,CODE]",
+              help="Only responses with these answers (repeatable).")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--version", "versions", type=int, multiple=True)
+@click.option("--keep-flagged", is_flag=True, help="Keep responses flagged by data-quality screening.")
+@click.option("--bootstrap", type=int, default=2000, show_default=True, help="Mediation resamples.")
+@click.option("--csi-bootstrap", type=int, default=100, show_default=True,
+              help="PLS index resamples (0, or at least 50).")
+def report(slug: str, segments, start, end, versions, keep_flagged: bool, bootstrap: int,
+           csi_bootstrap: int) -> None:
+    from analysis.report import ReportOptions
+
+    from .cli_data import _survey, parse_segment
+    from .services.analysis import survey_analysis
+    from .services.responses import ResponseFilter
+
+    survey = _survey(slug)
+    try:
+        filters = ResponseFilter(start=start.date() if start else None,
+                                 end=end.date() if end else None, versions=list(versions),
+                                 segments=dict(parse_segment(s) for s in segments))
+        options = ReportOptions(exclude_flagged=not keep_flagged, n_boot=bootstrap,
+                                csi_boot=csi_bootstrap)
+        result = survey_analysis(survey, filters, options)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{survey.title_en} / {survey.title_zh} ({survey.slug})")
+    click.echo(result.text())
