@@ -1,28 +1,42 @@
 """WTForms built from a frozen survey version's codebook (never hand-written per instrument)."""
 from __future__ import annotations
 
-from typing import Iterable
+import re
+from typing import Iterable, Mapping
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField
+from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from analysis.instruments import Variable
 
+from ..services.responses import ContactDetails
+
 NOT_APPLICABLE = "na"
+COMMENT_MAX_LENGTH = 2000
+# Deliberately loose: one @, something before it, a dot after it. A stricter
+# check only turns away real addresses; the researcher sees what was typed.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()\-]{4,30}$")
 
 
-def _text(mapping: dict[str, str], lang: str) -> str:
+def text_in(mapping: Mapping[str, str], lang: str) -> str:
+    """The ``lang`` text of a ``{zh, en}`` mapping, falling back to English, then any."""
     return mapping.get(lang) or mapping.get("en") or next(iter(mapping.values()), "")
+
+
+def scale_anchors(variable: Variable, lang: str) -> dict[str, str]:
+    """``{point as string: anchor label}`` for the labelled points of a rating scale."""
+    anchors = variable.scale.get("anchors") or {}
+    return {str(int(point)): text_in(label, lang) for point, label in anchors.items()}
 
 
 def rating_choices(variable: Variable, lang: str) -> list[SelectChoice]:
     scale = variable.scale
-    anchors = {int(k): v for k, v in (scale.get("anchors") or {}).items()}
-    choices = [SelectChoice(str(point), f"{point} {_text(anchors[point], lang)}"
-                            if point in anchors else str(point))
+    anchors = scale_anchors(variable, lang)
+    choices = [SelectChoice(str(point), anchors.get(str(point), ""))
                for point in range(int(scale["min"]), int(scale["max"]) + 1)]
     if scale.get("not_applicable"):
         choices.append(SelectChoice(NOT_APPLICABLE, str(_l("Don't know / not applicable"))))
@@ -32,34 +46,43 @@ def rating_choices(variable: Variable, lang: str) -> list[SelectChoice]:
 def field_for(variable: Variable, lang: str):
     """The WTForms field that asks ``variable``."""
     scale = variable.scale
-    label = _text(variable.text, lang)
+    label = text_in(variable.text, lang)
     presence = InputRequired(_l("Please answer this question.")) if variable.required \
         else Optional()
     if scale["type"] == "rating":
         return RadioField(label, choices=rating_choices(variable, lang), validators=[presence])
     if scale["type"] == "choice":
-        return RadioField(label, choices=[SelectChoice(str(o["value"]), _text(o["label"], lang))
+        return RadioField(label, choices=[SelectChoice(str(o["value"]), text_in(o["label"], lang))
                                           for o in scale["options"]], validators=[presence])
     if scale["type"] == "constant_sum":
-        return IntegerField(label, validators=[presence, NumberRange(0, scale["total"])])
+        total = scale["total"]
+        return IntegerField(label, validators=[
+            InputRequired(_l("Please enter a number (0 if it does not matter to you)."))
+            if variable.required else Optional(),
+            NumberRange(0, total, _l("Please enter a whole number from 0 to %(total)s.",
+                                     total=total))])
     raise ValueError(f"no form field for scale type {scale['type']!r} ({variable.name})")
 
 
-def build_form(variables: Iterable[Variable], lang: str, formdata=None) -> FlaskForm:
-    """A form class with one field per variable, named by the variable's column name."""
+def build_form(variables: Iterable[Variable], lang: str, formdata=None,
+               data: Mapping[str, object] | None = None) -> FlaskForm:
+    """A form class with one field per variable, named by the variable's column name.
+
+    ``formdata`` is a posted MultiDict; ``data`` prefills the fields (a resumed page).
+    """
     variables = list(variables)
 
     class SurveyPageForm(FlaskForm):
         def validate(self, extra_validators=None) -> bool:
             valid = super().validate(extra_validators)
-            return _check_constant_sums(self, variables) and valid
+            return check_constant_sums(self, variables) and valid
 
     for variable in variables:
         setattr(SurveyPageForm, variable.name, field_for(variable, lang))
-    return SurveyPageForm(formdata=formdata) if formdata is not None else SurveyPageForm()
+    return SurveyPageForm(formdata=formdata, data=dict(data or {}))
 
 
-def _check_constant_sums(form, variables: list[Variable]) -> bool:
+def check_constant_sums(form, variables: list[Variable]) -> bool:
     """Items sharing a constant-sum scale must add up to its total (checked server-side)."""
     groups: dict[tuple[str, int], list[Variable]] = {}
     for variable in variables:
@@ -67,9 +90,9 @@ def _check_constant_sums(form, variables: list[Variable]) -> bool:
             groups.setdefault((variable.instrument, variable.scale["total"]), []).append(variable)
     ok = True
     for (_, total), members in groups.items():
-        numbers = [form[v.name].data for v in members]
-        if any(n is None for n in numbers):
+        if any(form[v.name].errors for v in members):
             continue
+        numbers = [form[v.name].data or 0 for v in members]
         if sum(numbers) != total:
             form[members[-1].name].errors.append(
                 str(_l("The numbers must add up to %(total)s (now %(sum)s).", total=total,
@@ -78,16 +101,98 @@ def _check_constant_sums(form, variables: list[Variable]) -> bool:
     return ok
 
 
-def answers_from_form(form, variables: Iterable[Variable]) -> dict[str, float | None]:
-    """``{variable name: value}``; "not applicable" and blanks become missing."""
+def is_unanswered(field) -> bool:
+    """Nothing was posted for ``field`` (as opposed to something invalid)."""
+    return not any(str(raw).strip() for raw in (field.raw_data or []))
+
+
+def invalid_answers(form, variables: Iterable[Variable]) -> dict[str, list[str]]:
+    """Errors of answers given but not valid (out of range, not a choice); unanswered ones excluded."""
+    return {v.name: list(form[v.name].errors) for v in variables
+            if form[v.name].errors and not is_unanswered(form[v.name])}
+
+
+def answers_from_form(form, variables: Iterable[Variable],
+                      skip_invalid: bool = False) -> tuple[dict[str, float | None], set[str]]:
+    """``({variable name: value}, names answered "not applicable")``.
+
+    "Not applicable" and blanks become missing. With ``skip_invalid`` (saving
+    a page the respondent leaves backwards) answers with errors are left
+    out, so they neither overwrite what was stored nor get stored.
+    """
     answers: dict[str, float | None] = {}
+    not_applicable: set[str] = set()
     for variable in variables:
-        data = form[variable.name].data
-        if data in (None, "", NOT_APPLICABLE):
+        field = form[variable.name]
+        if skip_invalid and field.errors and not is_unanswered(field):
+            continue
+        data = field.data
+        if data == NOT_APPLICABLE:
+            not_applicable.add(variable.name)
+            answers[variable.name] = None
+        elif data in (None, ""):
             answers[variable.name] = None
         else:
             answers[variable.name] = float(data)
-    return answers
+    return answers, not_applicable
+
+
+def form_data_from_answers(variables: Iterable[Variable], answers: Mapping[str, float | None],
+                           not_applicable: Iterable[str] = ()) -> dict[str, object]:
+    """Stored answers as field data, so a page shown again shows what was chosen."""
+    marked = set(not_applicable)
+    data: dict[str, object] = {}
+    for variable in variables:
+        value = answers.get(variable.name)
+        if value is None:
+            if variable.name in marked and variable.scale.get("not_applicable"):
+                data[variable.name] = NOT_APPLICABLE
+            continue
+        if variable.scale["type"] == "constant_sum":
+            data[variable.name] = int(value)
+        else:
+            data[variable.name] = str(int(value)) if float(value).is_integer() else str(value)
+    return data
+
+
+class FinalPageForm(FlaskForm):
+    """The closing page: an optional comment and optional consent to be contacted."""
+
+    comment = TextAreaField(_l("Anything else you would like to tell us? (optional)"),
+                            validators=[Optional(), Length(max=COMMENT_MAX_LENGTH)])
+    contact_ok = BooleanField(_l("You may contact me about my answers"))
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=255)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=255)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=64)])
+
+    def validate_email(self, field) -> None:
+        if self.contact_ok.data and field.data and not EMAIL_PATTERN.match(field.data.strip()):
+            raise ValidationError(_l("This does not look like an e-mail address."))
+
+    def validate_phone(self, field) -> None:
+        if self.contact_ok.data and field.data and not PHONE_PATTERN.match(field.data.strip()):
+            raise ValidationError(_l("Please enter a phone number with digits only "
+                                     "(spaces, +, - and brackets are fine)."))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.contact_ok.data and not ((self.email.data or "").strip()
+                                         or (self.phone.data or "").strip()):
+            self.email.errors.append(str(_l(
+                "To be contacted, please give an e-mail address or a phone number.")))
+            valid = False
+        return valid
+
+    def contact(self) -> ContactDetails | None:
+        """The contact details to store, or None without consent (typed details are dropped)."""
+        if not self.contact_ok.data:
+            return None
+        return ContactDetails(name=(self.name.data or "").strip() or None,
+                              email=(self.email.data or "").strip() or None,
+                              phone=(self.phone.data or "").strip() or None)
+
+
+FINAL_PAGE_FIELDS = ("comment", "contact_ok", "name", "email", "phone")
 
 
 def duplicated_fields(formdata, names: Iterable[str]) -> list[str]:
@@ -98,4 +203,3 @@ def duplicated_fields(formdata, names: Iterable[str]) -> list[str]:
 def unknown_fields(formdata, names: Iterable[str], allowed_extra: Iterable[str]) -> list[str]:
     known = set(names) | set(allowed_extra)
     return sorted(key for key in formdata.keys() if key not in known)
-

@@ -1,76 +1,241 @@
-"""Survey-taking views: thin; storage rules live in services.responses."""
+"""Survey-taking views: thin; paging rules in services.pages, storage in services.responses."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (abort, current_app, flash, make_response, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
-from ..models import Invitation, Response, ResponseStatus, Survey
-from ..services.responses import AnswerError, codebook_of, submit_response
+from ..models import Survey
+from ..services.responses import AnswerError, submit_response
 from ..services.surveys import availability
-from .forms import answers_from_form, build_form, duplicated_fields, unknown_fields
 from . import bp
+from .flow import (CLIENT_COOKIE, UnknownInvitation, Visit, forget_not_applicable,
+                   forget_started, note_started, remember_not_applicable,
+                   remembered_not_applicable, set_client_cookie, start_visit, started_at,
+                   survey_by_slug)
+from .forms import (FINAL_PAGE_FIELDS, FinalPageForm, answers_from_form, build_form,
+                    duplicated_fields, form_data_from_answers, invalid_answers, scale_anchors,
+                    text_in, unknown_fields)
 
-FORM_EXTRA_FIELDS = ("csrf_token", "t", "lang")
+NAVIGATION_FIELDS = ("csrf_token", "t", "page", "action", "switch_lang")
+
+
+def page_title(topic: str, firm: str) -> str:
+    # Each literal goes through gettext here so pybabel extracts it.
+    titles = {
+        "profile": _("About you"),
+        "expectation": _("What you expect of an excellent company"),
+        "perception": _("Your experience with %(firm)s", firm=firm),
+        "pairs": _("What you expect, and what you experience with %(firm)s", firm=firm),
+        "overall": _("Your overall view"),
+        "allocation": _("What matters most to you"),
+        "kano": _("Services %(firm)s might offer", firm=firm),
+        "rating": _("You and %(firm)s", firm=firm),
+        "emotions": _("How you felt"),
+        "final": _("One last step"),
+    }
+    return titles.get(topic, titles["rating"])
+
+
+def _language() -> str:
+    from .. import select_locale
+    return select_locale()
 
 
 def _survey_or_404(slug: str) -> Survey:
-    survey = db.session.execute(select(Survey).where(Survey.slug == slug)).scalar_one_or_none()
+    survey = survey_by_slug(slug)
     if survey is None:
         abort(404)
     return survey
 
 
-def _invitation(survey: Survey) -> Invitation | None:
-    token = request.values.get("t")
-    if not token:
-        return None
-    invitation = db.session.execute(select(Invitation).where(
-        Invitation.token == token, Invitation.survey_id == survey.id)).scalar_one_or_none()
-    if invitation is None:
-        abort(404)
-    return invitation
+def _link(visit: Visit, page_index: int | None = None, **extra) -> str:
+    """The survey URL for ``visit`` (token kept), at a 0-based page."""
+    args = dict(extra)
+    if visit.invitation is not None:
+        args["t"] = visit.invitation.token
+    if page_index is not None:
+        args["p"] = page_index + 1
+    return url_for("survey.take", slug=visit.survey.slug, **args)
 
 
-@bp.route("/<slug>", methods=["GET", "POST"])
+def _open_visit(survey: Survey):
+    """The visit, or a finished HTTP response for an unavailable survey, a bad link or a done one."""
+    reason = availability(survey)
+    if reason:
+        return None, (render_template("survey/unavailable.html", survey=survey, reason=reason), 403)
+    try:
+        visit = start_visit(survey, request.values.get("t"), request.cookies.get(CLIENT_COOKIE))
+    except UnknownInvitation:
+        return None, (render_template("survey/unavailable.html", survey=survey,
+                                      reason="unknown_link"), 404)
+    if visit.completed:
+        status = 409 if request.method == "POST" else 200
+        return None, (render_template("survey/already_answered.html", survey=survey), status)
+    if visit.response is not None and "lang" not in session and "lang" not in request.args:
+        # Coming back later: continue in the language the respondent chose before.
+        session["lang"] = visit.response.language
+    return visit, None
+
+
+def _with_cookie(rendered, visit: Visit):
+    http_response = make_response(rendered)
+    set_client_cookie(http_response, visit)
+    # Pages hold personal answers: never from a shared cache, always fresh on "back".
+    http_response.headers["Cache-Control"] = "no-store"
+    return http_response
+
+
+@bp.route("/<slug>", methods=["GET"])
 def take(slug: str):
-    from .. import select_locale
-    lang = select_locale()
     survey = _survey_or_404(slug)
-    unavailable = availability(survey)
-    if unavailable:
-        return render_template("survey/unavailable.html", survey=survey, reason=unavailable), 403
-    invitation = _invitation(survey)
-    if invitation is not None and db.session.execute(select(Response.id).where(
-            Response.invitation_id == invitation.id,
-            Response.status == ResponseStatus.COMPLETE.value)).first():
-        return render_template("survey/already_answered.html", survey=survey), 409
+    visit, refusal = _open_visit(survey)
+    if refusal:
+        return refusal
+    furthest = visit.furthest_page
+    index = request.args.get("p", type=int)
+    index = furthest if index is None else index - 1
+    if not 0 <= index <= furthest:
+        return _with_cookie(redirect(_link(visit, furthest)), visit)
+    note_started(survey)
+    page = visit.pages[index]
+    if page.is_final:
+        form = FinalPageForm(formdata=None,
+                             data={"comment": visit.response.comment if visit.response else None})
+    else:
+        form = build_form(page.variables, _language(), formdata=None, data=form_data_from_answers(
+            page.variables, visit.answers(), remembered_not_applicable(visit.response)))
+    return _with_cookie(_render_page(visit, index, form), visit)
 
-    version = survey.current_version
-    variables = list(codebook_of(version))
-    form = build_form(variables, lang)
-    if request.method == "POST":
-        names = [v.name for v in variables]
-        tampered = duplicated_fields(request.form, names) + unknown_fields(
-            request.form, names, FORM_EXTRA_FIELDS)
-        if tampered:
-            abort(400, description="unexpected fields: " + ", ".join(tampered))
-        if form.validate():
-            try:
-                submit_response(version, answers_from_form(form, variables), language=lang,
-                                invitation_id=invitation.id if invitation else None)
-            except AnswerError as error:
-                for name, message in error.errors.items():
-                    form[name].errors.append(message)
-            except IntegrityError:
-                return render_template("survey/already_answered.html", survey=survey), 409
-            else:
-                return redirect(url_for("survey.thanks", slug=slug))
+
+@bp.route("/<slug>", methods=["POST"])
+def save_page(slug: str):
+    survey = _survey_or_404(slug)
+    visit, refusal = _open_visit(survey)
+    if refusal:
+        return refusal
+    index = request.form.get("page", type=int)
+    if index is None or not 1 <= index <= len(visit.pages):
+        abort(400, description="missing or unknown page number")
+    index -= 1
+    if index > visit.furthest_page:
+        # A page not reached yet (an old tab, or a hand-made POST): nothing is stored.
+        flash(_("We have taken you back to where you left off."), "info")
+        return _with_cookie(redirect(_link(visit, visit.furthest_page)), visit)
+    page = visit.pages[index]
+    names = list(FINAL_PAGE_FIELDS) if page.is_final else [v.name for v in page.variables]
+    tampered = duplicated_fields(request.form, names + list(NAVIGATION_FIELDS)) + unknown_fields(
+        request.form, names, NAVIGATION_FIELDS)
+    if tampered:
+        abort(400, description="unexpected fields: " + ", ".join(tampered))
+
+    action = request.form.get("action", "next")
+    switch_to = request.form.get("switch_lang")
+    if switch_to is not None and switch_to not in current_app.config["LANGUAGES"]:
+        abort(400, description="unknown language")
+    if action not in ("next", "back") and switch_to is None:
+        abort(400, description="unknown action")
+    lang = _language()
+    if page.is_final:
+        form = FinalPageForm(formdata=request.form)
+    else:
+        form = build_form(page.variables, lang, formdata=request.form)
+    valid = form.validate()
+    if _csrf_expired(form):
+        flash(_("This page was open for a long time, so for your safety nothing was saved yet. "
+                "Your answers are still here: please press the button again."), "error")
+        return _with_cookie(_render_page(visit, index, form), visit)
+
+    leaving_forward = switch_to is None and action == "next"
+    if leaving_forward and not valid:
         flash(_("Some answers are missing or not valid; see the marked questions."), "error")
-    return render_template("survey/take.html", survey=survey, form=form, variables=variables,
-                           invitation=invitation)
+        return _with_cookie(_render_page(visit, index, form), visit)
+    if not page.is_final and invalid_answers(form, page.variables):
+        # Even when going back, a value outside the scale is never stored.
+        flash(_("Some answers are not valid; see the marked questions."), "error")
+        return _with_cookie(_render_page(visit, index, form), visit)
+
+    if leaving_forward:
+        furthest = max(visit.furthest_page, index + 1)
+        target = index + 1
+    else:
+        # Leaving without the checks: this page may now be incomplete, so the
+        # respondent must pass it again with "next" before going further.
+        furthest = visit.furthest_page if valid else min(visit.furthest_page, index)
+        target = index if switch_to else max(index - 1, 0)
+    try:
+        if page.is_final:
+            stored = _save_final_page(visit, form, complete=leaving_forward, furthest=furthest,
+                                      lang=lang)
+        else:
+            stored = _save_question_page(visit, page, form, furthest, lang)
+    except AnswerError as error:
+        for name, message in error.errors.items():
+            if name in form:
+                form[name].errors.append(message)
+        flash(_("Some answers are not valid; see the marked questions."), "error")
+        return _with_cookie(_render_page(visit, index, form), visit)
+    except IntegrityError:
+        # The same invitation or browser saved a response at the same moment
+        # (two tabs): resume that one.
+        return _with_cookie(redirect(_link(visit)), visit)
+    if switch_to:
+        session["lang"] = switch_to
+    if page.is_final and leaving_forward:
+        if stored is not None:
+            forget_not_applicable(stored)
+        forget_started(survey)
+        return _with_cookie(redirect(url_for("survey.thanks", slug=slug)), visit)
+    return _with_cookie(redirect(_link(visit, target)), visit)
+
+
+def _csrf_expired(form) -> bool:
+    token_field = getattr(form, "csrf_token", None)
+    return bool(token_field is not None and token_field.errors)
+
+
+def _save_question_page(visit: Visit, page, form, furthest: int, lang: str):
+    answers, not_applicable = answers_from_form(form, page.variables, skip_invalid=True)
+    if visit.response is None and not any(v is not None for v in answers.values()) \
+            and not not_applicable:
+        return None  # nothing to keep yet: no row for someone who only looked
+    stored = submit_response(
+        visit.version, answers, response=visit.response, complete=False,
+        invitation_id=visit.invitation.id if visit.invitation else None,
+        client_key=visit.client_key, language=lang, page=furthest, source="web",
+        started_at=started_at(visit.survey))
+    remember_not_applicable(stored, [v.name for v in page.variables], not_applicable)
+    return stored
+
+
+def _save_final_page(visit: Visit, form: FinalPageForm, *, complete: bool, furthest: int,
+                     lang: str):
+    return submit_response(
+        visit.version, {}, response=visit.response, complete=complete,
+        invitation_id=visit.invitation.id if visit.invitation else None,
+        client_key=visit.client_key, language=lang,
+        comment=form.comment.data or "", contact=form.contact() if complete else None,
+        page=furthest, source="web", started_at=started_at(visit.survey))
+
+
+def _render_page(visit: Visit, index: int, form):
+    lang = _language()
+    page = visit.pages[index]
+    firm = text_in((visit.version.design or {}).get("firm") or {}, lang) or visit.survey.title(lang)
+    anchors = {v.name: scale_anchors(v, lang) for v in page.variables}
+    fields = ([form.comment, form.name, form.email, form.phone] if page.is_final
+              else [form[v.name] for v in page.variables])
+    return render_template(
+        "survey/page.html", survey=visit.survey, visit=visit, page=page, index=index,
+        page_count=len(visit.pages), title=page_title(page.topic, firm), form=form,
+        fields=fields, anchors=anchors, action_url=_link(visit))
+
+
+@bp.app_context_processor
+def question_helpers() -> dict:
+    """Template helpers for questions, also for the researcher's preview of survey/take.html."""
+    return {"scale_anchors": scale_anchors, "text_in": text_in}
 
 
 @bp.route("/<slug>/thanks")

@@ -1,0 +1,149 @@
+"""Who is answering and where they are: invitation or browser key, partial response, page.
+
+A respondent is known by an invitation token (``?t=``) or, on the anonymous
+link, by a random key in a long-lived cookie (stored as
+``Response.client_key``, unique per survey). Either finds their partial
+response, so closing the browser and coming back resumes where they
+stopped, and a completed one, so a second submission is refused.
+
+``Response.page`` is the furthest page the respondent may open (0-based):
+every page before it was checked when it was last left with "next". Pages
+after it cannot be opened or posted, so the closing page is reached only
+over checked pages.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from flask import current_app, session
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Invitation, Response, ResponseStatus, Survey, SurveyVersion
+from ..services.pages import Page, survey_pages
+from ..services.responses import codebook_of, decode_answers
+
+CLIENT_COOKIE = "surveyapp_client"
+CLIENT_COOKIE_MAX_AGE = 2 * 365 * 24 * 3600
+CLIENT_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+# Session keys: when a respondent first saw a survey, and which answers were
+# "don't know / not applicable" (stored as missing, so only the browser remembers
+# to show that choice again on a page revisited).
+STARTED_KEY = "survey_started"
+NOT_APPLICABLE_KEY = "survey_na"
+
+
+class UnknownInvitation(LookupError):
+    """A ``?t=`` token that belongs to no invitation of this survey."""
+
+
+@dataclass
+class Visit:
+    survey: Survey
+    invitation: Invitation | None
+    client_key: str | None
+    response: Response | None
+    version: SurveyVersion
+    pages: list[Page] = field(default_factory=list)
+    set_client_cookie: bool = False
+
+    @property
+    def completed(self) -> bool:
+        return self.response is not None and self.response.status == ResponseStatus.COMPLETE.value
+
+    @property
+    def furthest_page(self) -> int:
+        """0-based index of the furthest page this respondent may open."""
+        if self.response is None:
+            return 0
+        return min(self.response.page, len(self.pages) - 1)
+
+    def answers(self) -> dict[str, float | None]:
+        if self.response is None:
+            return {}
+        return decode_answers(codebook_of(self.version), self.response.answers)
+
+
+def survey_by_slug(slug: str) -> Survey | None:
+    return db.session.execute(select(Survey).where(Survey.slug == slug)).scalar_one_or_none()
+
+
+def start_visit(survey: Survey, token: str | None, cookie_key: str | None) -> Visit:
+    """Find the respondent's invitation and response; raises :class:`UnknownInvitation`."""
+    invitation = None
+    client_key = None
+    set_cookie = False
+    if token:
+        invitation = db.session.execute(select(Invitation).where(
+            Invitation.token == token, Invitation.survey_id == survey.id)).scalar_one_or_none()
+        if invitation is None:
+            raise UnknownInvitation(token)
+        response = db.session.execute(select(Response).where(
+            Response.invitation_id == invitation.id)).scalar_one_or_none()
+    else:
+        if cookie_key and CLIENT_KEY_PATTERN.match(cookie_key):
+            client_key = cookie_key
+        else:
+            client_key, set_cookie = secrets.token_urlsafe(24), True
+        response = db.session.execute(select(Response).where(
+            Response.survey_id == survey.id, Response.client_key == client_key)
+        ).scalar_one_or_none()
+    # A respondent keeps answering the version they started, even if the survey
+    # was reopened with a new one meanwhile: their stored vector has its layout.
+    version = response.version if response is not None else survey.current_version
+    return Visit(survey=survey, invitation=invitation, client_key=client_key, response=response,
+                 version=version, pages=survey_pages(version), set_client_cookie=set_cookie)
+
+
+def set_client_cookie(http_response, visit: Visit) -> None:
+    if visit.set_client_cookie and visit.client_key:
+        http_response.set_cookie(
+            CLIENT_COOKIE, visit.client_key, max_age=CLIENT_COOKIE_MAX_AGE, path="/s/",
+            httponly=True, samesite="Lax",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+
+
+def note_started(survey: Survey) -> None:
+    """Remember when this browser first saw ``survey`` (the response row comes later)."""
+    started = session.get(STARTED_KEY) or {}
+    if str(survey.id) not in started:
+        started[str(survey.id)] = datetime.now(timezone.utc).isoformat()
+        session[STARTED_KEY] = started
+
+
+def started_at(survey: Survey) -> datetime | None:
+    moment = (session.get(STARTED_KEY) or {}).get(str(survey.id))
+    return datetime.fromisoformat(moment) if moment else None
+
+
+def forget_started(survey: Survey) -> None:
+    started = dict(session.get(STARTED_KEY) or {})
+    if started.pop(str(survey.id), None) is not None:
+        session[STARTED_KEY] = started
+
+
+def remembered_not_applicable(response: Response | None) -> set[str]:
+    if response is None:
+        return set()
+    return set((session.get(NOT_APPLICABLE_KEY) or {}).get(str(response.id), []))
+
+
+def remember_not_applicable(response: Response, page_names: list[str], marked: set[str]) -> None:
+    """Replace this page's "not applicable" marks of ``response`` by ``marked``."""
+    store = dict(session.get(NOT_APPLICABLE_KEY) or {})
+    kept = set(store.get(str(response.id), [])) - set(page_names)
+    combined = sorted(kept | marked)
+    if combined:
+        store[str(response.id)] = combined
+    else:
+        store.pop(str(response.id), None)
+    session[NOT_APPLICABLE_KEY] = store
+
+
+def forget_not_applicable(response: Response) -> None:
+    store = dict(session.get(NOT_APPLICABLE_KEY) or {})
+    if store.pop(str(response.id), None) is not None:
+        session[NOT_APPLICABLE_KEY] = store
