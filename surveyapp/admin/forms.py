@@ -10,6 +10,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateTimeLocalField, EmailField, FieldList, Form, FormField,
                      IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField,
                      StringField, SubmitField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -73,11 +74,12 @@ class BuilderForm(SurveyBasicsMixin, FlaskForm):
     """Fields common to every survey; ``builder_form`` adds one group per instrument."""
 
     languages = CheckboxListField(_l("Languages"),
-                                  choices=[(code, LANGUAGE_NAMES.get(code, code)) for code in LANGS],
+                                  choices=[SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in LANGS],
                                   validators=[DataRequired(_l("Choose at least one language."))])
     servqual_layout = RadioField(_l("How SERVQUAL is asked"), choices=[
-        (SERVQUAL_LAYOUTS[0], _l("In blocks: all expectations, then all perceptions")),
-        (SERVQUAL_LAYOUTS[1], _l("Side by side: expectation and perception of each item together")),
+        SelectChoice(SERVQUAL_LAYOUTS[0], _l("In blocks: all expectations, then all perceptions")),
+        SelectChoice(SERVQUAL_LAYOUTS[1],
+                     _l("Side by side: expectation and perception of each item together")),
     ], default=SERVQUAL_LAYOUTS[0])
     opens_at = DateTimeLocalField(_l("Opens at (UTC)"), format=DATETIME_FORMAT,
                                   validators=[Optional()])
@@ -115,7 +117,7 @@ def builder_form(catalogue: list[InstrumentChoice], feature_rows: int,
                                                    min_entries=feature_rows + SPARE_FEATURE_ROWS)
         else:
             setattr(SurveyBuilderForm, f"items_{choice.key}", CheckboxListField(
-                _l("Questions"), choices=[(item.code, item.code) for item in choice.items]))
+                _l("Questions"), choices=[SelectChoice(item.code, item.code) for item in choice.items]))
     return SurveyBuilderForm(data=data) if data is not None else SurveyBuilderForm()
 
 
@@ -180,9 +182,9 @@ class ShareForm(FlaskForm):
 class CreateUserForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
     email = EmailField(_l("E-mail (optional)"), validators=[Optional(), Length(max=255)])
-    role = SelectField(_l("Role"), choices=[(Role.RESEARCHER.value, _l("Researcher")),
-                                            (Role.MANAGER.value, _l("Manager")),
-                                            (Role.ADMIN.value, _l("Administrator"))])
+    role = SelectField(_l("Role"), choices=[SelectChoice(Role.RESEARCHER.value, _l("Researcher")),
+                                            SelectChoice(Role.MANAGER.value, _l("Manager")),
+                                            SelectChoice(Role.ADMIN.value, _l("Administrator"))])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8)])
     submit = SubmitField(_l("Create user"))
 

@@ -23,6 +23,7 @@ from ..services.invitations import (ContactsError, InvitationStatus, generate_in
                                     import_contacts, invitation_rows, links_csv, status_counts)
 from ..services.surveys import SurveyError, close_survey, default_design, open_survey
 from ..survey.forms import build_form
+from wtforms.fields.choices import SelectChoice
 from . import bp
 from .forms import (ActionForm, CreateUserForm, GenerateInvitationsForm, NewSurveyForm,
                     ResetPasswordForm, ShareForm, UploadContactsForm, builder_data, builder_form,
@@ -41,7 +42,8 @@ def _show_errors(errors: dict[str, str], form=None) -> None:
     for key, message in errors.items():
         field = form[key] if form is not None and key in form else None
         if field is not None and not hasattr(field, "entries"):  # not a FieldList
-            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+            if message not in field.errors:
+                field.errors = [*field.errors, message]
         else:
             flash(f"{key}: {message}" if key.startswith(("items-", "feature")) else message, "error")
 
@@ -57,7 +59,7 @@ def index():
 def new_survey():
     catalogue = instrument_catalogue(default_design())
     form = NewSurveyForm()
-    form.instruments.choices = [(choice.key, choice.title.get(_lang(), choice.key))
+    form.instruments.choices = [SelectChoice(choice.key, choice.title.get(_lang(), choice.key))
                                 for choice in catalogue]
     if form.validate_on_submit():
         design = default_design({"zh": (form.firm_zh.data or "").strip(),
@@ -96,12 +98,18 @@ def edit_survey(slug: str):
         form = builder_form(catalogue, len(features))
     else:
         form = builder_form(catalogue, len(features), builder_data(survey, catalogue, features))
-    if form.validate_on_submit():
+    if request.method == "POST":
+        fields_valid = form.validate_on_submit()
         try:
             design = design_from_form(form)
+            if not fields_valid:
+                # Check the design too, so every problem shows on the first round trip.
+                check_design(design)
+                raise DesignError({})
             version = save_survey(survey, form.settings(), design)
         except DesignError as error:
             _show_errors(error.errors, form)
+            flash(_("Nothing was saved; see the marked fields."), "error")
         else:
             if version is not None:
                 flash(_("Saved. New respondents answer version %(n)s; earlier responses keep "
@@ -109,8 +117,6 @@ def edit_survey(slug: str):
             else:
                 flash(_("Saved."), "info")
             return redirect(url_for("admin.edit_survey", slug=slug))
-    elif request.method == "POST":
-        flash(_("Some fields are not valid; see the marked fields."), "error")
     try:
         wording = generated_wording(features, survey.design.get("firm"))
     except DesignError:
