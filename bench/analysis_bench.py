@@ -1,0 +1,121 @@
+"""Benchmark: the full survey analysis at 10k, 100k and 1M synthetic responses.
+
+For each size a fresh subprocess draws a synthetic frame (all six shipped
+instruments, 142 variables, the model of :mod:`analysis.synthetic`), then
+times :func:`analysis.report.analyse_survey` and, on the same arrays, a bare
+numpy computation of the core numbers (item gap means and SDs, dimension
+gaps, Cronbach's alpha of every SERVQUAL block, KANO category counts, the
+seed OLS paths). It prints seconds, the ratio analysis / numpy, and peak
+resident memory (ru_maxrss of the subprocess, which includes the frame).
+
+The PLS index bootstrap is off (``csi_boot=0``; one plspm fit is timed)
+because its cost is resamples x one fit; the mediation bootstrap keeps its
+default 2000 resamples.
+
+Run: ``python -m bench analysis [--sizes 10000 100000 1000000]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+SIZES = (10_000, 100_000, 1_000_000)
+INSTRUMENTS = ("profile", "servqual", "kano", "relationship", "emotions", "overall")
+
+
+def _codebook():
+    from analysis.instruments import compose_codebook, load_instruments
+    library = load_instruments()
+    return compose_codebook([(library[key], None) for key in INSTRUMENTS])
+
+
+def numpy_core(frame, codebook) -> None:
+    """The core numbers computed directly on float arrays (the speed floor)."""
+    from analysis.kano import EVALUATION_TABLE
+    from analysis.report import construct_columns, ep_pairs, pair_dimensions
+
+    pairs = ep_pairs(codebook, "servqual")
+    e = frame[[p[0] for p in pairs.values()]].to_numpy()
+    p = frame[[p[1] for p in pairs.values()]].to_numpy()
+    gaps = p - e
+    np.nanmean(gaps, axis=0), np.nanstd(gaps, axis=0, ddof=1)
+    items = list(pairs)
+    for dim_items in pair_dimensions(codebook, pairs).values():
+        cols = [items.index(i) for i in dim_items]
+        for block in (e[:, cols], p[:, cols], gaps[:, cols]):
+            block = block[~np.isnan(block).any(axis=1)]
+            cov = np.cov(block, rowvar=False)
+            k = cov.shape[0]
+            k / (k - 1) * (1 - np.trace(cov) / cov.sum())
+    table = np.array([[ord(c) for c in row] for row in EVALUATION_TABLE.to_numpy()])
+    for f_col, d_col in ((v.name, v.name[:-1] + "D") for v in codebook.select(kind="kano")
+                         if v.facet == "F"):
+        f = frame[f_col].to_numpy()
+        d = frame[d_col].to_numpy()
+        ok = ~(np.isnan(f) | np.isnan(d))
+        np.bincount(table[f[ok].astype(int) - 1, d[ok].astype(int) - 1], minlength=90)
+    constructs = construct_columns(codebook, "relationship")
+    scores = {name: np.nanmean(frame[cols].to_numpy(), axis=1) for name, cols in constructs.items()}
+    from analysis.relationship import SEED_PATHS
+    for path in SEED_PATHS:
+        y = scores[path.outcome]
+        x = np.column_stack([np.ones_like(y)] + [scores[c] for c in path.predictors])
+        ok = ~np.isnan(x).any(axis=1) & ~np.isnan(y)
+        np.linalg.lstsq(x[ok], y[ok], rcond=None)
+
+
+def measure(n: int) -> dict:
+    import pandas as pd  # noqa: F401  (import time is not the benchmark's)
+    from analysis.csi import csi_model
+    from analysis.report import ReportOptions, _rating_ranges, analyse_survey, default_csi_blocks
+    from analysis.synthetic import synthetic_frame
+
+    codebook = _codebook()
+    frame = synthetic_frame(codebook, n, seed=1)
+    frame = frame[frame["status"] == "complete"].reset_index(drop=True)
+    started = time.perf_counter()
+    result = analyse_survey(frame, codebook, ReportOptions(csi_boot=0))
+    analysis_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    numpy_core(frame, codebook)
+    numpy_seconds = time.perf_counter() - started
+    blocks = default_csi_blocks(codebook)
+    started = time.perf_counter()
+    csi_model(frame, blocks, _rating_ranges(codebook, [c for b in blocks.values() for c in b]),
+              n_boot=0)
+    csi_fit_seconds = time.perf_counter() - started
+    return {"n": n, "analysed": result.n_used, "analysis_s": analysis_seconds,
+            "numpy_s": numpy_seconds, "csi_fit_s": csi_fit_seconds,
+            "frame_mb": frame.memory_usage(deep=True).sum() / 2**20,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "skipped": result.skipped}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench analysis")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(measure(args.one)))
+        return 0
+    print(f"{'n':>9} {'analysis s':>11} {'numpy s':>8} {'ratio':>7} {'1 PLS fit s':>11} "
+          f"{'frame MB':>9} {'peak RSS MB':>11}")
+    for n in args.sizes:
+        done = subprocess.run([sys.executable, "-m", "bench", "analysis", "--one", str(n)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"{n:>9} failed: {done.stderr.strip().splitlines()[-1:]}")
+            continue
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"{row['n']:>9} {row['analysis_s']:>11.2f} {row['numpy_s']:>8.3f} "
+              f"{row['analysis_s'] / row['numpy_s']:>7.0f} {row['csi_fit_s']:>11.2f} "
+              f"{row['frame_mb']:>9.0f} {row['peak_rss_mb']:>11.0f}"
+              + (f"  skipped: {row['skipped']}" if row["skipped"] else ""))
+    return 0
