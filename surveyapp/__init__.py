@@ -56,6 +56,8 @@ def create_app(config: type[Config] | str | Mapping[str, Any] | None = None) -> 
     app.register_blueprint(survey.bp)
     from . import admin
     app.register_blueprint(admin.bp)
+    from . import api
+    app.register_blueprint(api.bp)
 
     from .cli import register_cli
     register_cli(app)

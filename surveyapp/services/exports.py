@@ -411,9 +411,13 @@ def parse_filters(survey: Survey, args, *, complete_only: bool = True) -> Respon
         if not text:
             return None
         try:
-            return datetime.strptime(text, "%Y-%m-%d").date()
+            parsed = datetime.strptime(text, "%Y-%m-%d").date()
         except ValueError:
             raise FilterError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
+        # An end day is taken up to the next midnight, which must exist.
+        if not 1900 <= parsed.year <= 9998:
+            raise FilterError(f"{name}: {text!r} is outside the years 1900-9998")
+        return parsed
 
     start, end = day("from"), day("to")
     if start and end and start > end:

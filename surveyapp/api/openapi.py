@@ -1,0 +1,214 @@
+"""The OpenAPI 3.1 description of ``/api/v1``, built as data and served at ``/api/v1/openapi.json``.
+
+tests/api/test_schemathesis.py generates requests from this document and
+checks that the app answers as it says, so the two cannot drift apart.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+MAX_PER_PAGE = 500
+
+_TEXT = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
+         "required": ["zh", "en"]}
+_NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+_COUNTS = {"type": "object", "required": ["complete", "partial"],
+           "properties": {"complete": {"type": "integer", "minimum": 0},
+                          "partial": {"type": "integer", "minimum": 0}}}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {
+            "type": "object", "required": ["status", "title", "message"],
+            "properties": {"status": {"type": "integer"}, "title": {"type": "string"},
+                           "message": {"type": "string"}}}},
+    },
+    "SurveySummary": {
+        "type": "object", "required": ["slug", "title", "status", "current_version", "responses"],
+        "properties": {
+            "slug": {"type": "string"},
+            "title": _TEXT,
+            "status": {"type": "string", "enum": ["draft", "open", "closed"]},
+            "current_version": {"type": ["integer", "null"]},
+            "responses": _COUNTS,
+        },
+    },
+    "Version": {
+        "type": "object", "required": ["number", "frozen_at", "variables", "complete", "partial"],
+        "properties": {"number": {"type": "integer"}, "frozen_at": _NULLABLE_TIME,
+                       "variables": {"type": "integer"},
+                       "complete": {"type": "integer"}, "partial": {"type": "integer"}},
+    },
+    "Survey": {
+        "allOf": [{"$ref": "#/components/schemas/SurveySummary"}, {
+            "type": "object",
+            "required": ["opens_at", "closes_at", "target_responses", "design", "versions"],
+            "properties": {
+                "opens_at": _NULLABLE_TIME, "closes_at": _NULLABLE_TIME,
+                "target_responses": {"type": ["integer", "null"]},
+                "design": {"type": "object", "description": "Instruments, items, firm name, "
+                           "KANO features and layout as the researcher chose them."},
+                "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"}},
+            }}],
+    },
+    "Variable": {
+        "type": "object",
+        "description": "One column of the response data (docs/data-model.md §2).",
+        "required": ["name", "item", "facet", "instrument", "instrument_version", "kind",
+                     "dimension", "scale", "text"],
+        "properties": {
+            "name": {"type": "string"}, "item": {"type": "string"},
+            "facet": {"type": ["string", "null"]}, "instrument": {"type": "string"},
+            "instrument_version": {"type": "integer"}, "kind": {"type": "string"},
+            "dimension": {"type": "string"}, "parent": {"type": ["string", "null"]},
+            "scale": {"type": "object"}, "text": {"type": "object"}, "label": {"type": "object"},
+            "instruction": {"type": "object"}, "reverse": {"type": "boolean"},
+            "required": {"type": "boolean"}, "segment": {"type": "boolean"},
+            "weight_of": {"type": ["string", "null"]},
+        },
+    },
+    "Response": {
+        "type": "object",
+        "required": ["id", "version", "status", "started_at", "submitted_at", "duration_seconds",
+                     "contact_ok", "language", "comment", "answers"],
+        "properties": {
+            "id": {"type": "integer"}, "version": {"type": "integer"},
+            "status": {"type": "string", "enum": ["complete", "partial"]},
+            "started_at": _NULLABLE_TIME, "submitted_at": _NULLABLE_TIME,
+            "duration_seconds": {"type": ["number", "null"]},
+            "contact_ok": {"type": "boolean"},
+            "language": {"type": "string"}, "comment": {"type": ["string", "null"]},
+            "answers": {"type": "object",
+                        "description": "Variable name -> answer code or number; null = missing. "
+                                       "Only the variables of the response's version.",
+                        "additionalProperties": {"type": ["number", "null"]}},
+        },
+    },
+    "ResponsePage": {
+        "type": "object",
+        "required": ["page", "per_page", "total", "pages", "filter", "responses"],
+        "properties": {
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            "total": {"type": "integer", "minimum": 0}, "pages": {"type": "integer", "minimum": 1},
+            "filter": {"type": "string"},
+            "responses": {"type": "array", "items": {"$ref": "#/components/schemas/Response"}},
+        },
+    },
+    "Analysis": {
+        "type": "object", "required": ["survey", "filter", "n_total", "n_used", "skipped", "tables"],
+        "properties": {
+            "survey": {"type": "string"}, "filter": {"type": "string"},
+            "n_total": {"type": "integer", "minimum": 0}, "n_used": {"type": "integer", "minimum": 0},
+            "skipped": {"type": "object", "additionalProperties": {"type": "string"},
+                        "description": "Sections not computed, with the reason."},
+            "tables": {"type": "object",
+                       "description": "Every analysis table (SERVQUAL, satisfaction ratio, KANO, "
+                                      "reliability, regressions, mediation, ...) as rows.",
+                       "additionalProperties": {"type": "array", "items": {"type": "object"}}},
+        },
+    },
+}
+
+_ERROR = {"description": "Error", "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Error"}}}}
+_ERRORS = {"401": {**_ERROR, "description": "Missing or unknown token"},
+           "403": {**_ERROR, "description": "The survey is not yours nor shared with you"},
+           "404": {**_ERROR, "description": "No such survey"}}
+
+PARAMETERS: dict[str, Any] = {
+    "slug": {"name": "slug", "in": "path", "required": True,
+             "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,62}$"}},
+    "from": {"name": "from", "in": "query", "description": "Submitted on or after this day (UTC).",
+             "schema": {"type": "string", "format": "date"}},
+    "to": {"name": "to", "in": "query", "description": "Submitted on or before this day (UTC).",
+           "schema": {"type": "string", "format": "date"}},
+    "version": {"name": "version", "in": "query", "description": "Survey version number.",
+                "schema": {"type": "integer", "minimum": 1}},
+    "partial": {"name": "partial", "in": "query",
+                "description": "Also unfinished responses (default: complete only).",
+                "schema": {"type": "boolean"}},
+    "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    "per_page": {"name": "per_page", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50}},
+}
+_SEGMENT_NOTE = ("Segment filter: add `segment.VARIABLE=CODE[,CODE]` (repeatable), e.g. "
+                 "`segment.PR_BRANCH=1,2`, to keep responses whose answer to VARIABLE is one "
+                 "of the codes.")
+_FILTERS = [{"$ref": f"#/components/parameters/{name}"} for name in ("from", "to", "version", "partial")]
+
+
+def _ok(schema: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+def openapi_document() -> dict[str, Any]:
+    slug = {"$ref": "#/components/parameters/slug"}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "surveyapp API", "version": "1.0.0",
+            "description": "Surveys, codebooks, responses and analysis results. Authenticate "
+                           "with `Authorization: Bearer <token>`; `flask users token NAME` "
+                           "issues a token.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearerAuth": []}],
+        "paths": {
+            "/openapi.json": {"get": {
+                "operationId": "openapi", "summary": "This document", "security": [],
+                "responses": {"200": {"description": "The OpenAPI document",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }},
+            "/surveys": {"get": {
+                "operationId": "listSurveys", "summary": "Surveys you own or that are shared with you",
+                "responses": {
+                    "200": {"description": "Surveys", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["surveys"],
+                        "properties": {"surveys": {"type": "array", "items": {
+                            "$ref": "#/components/schemas/SurveySummary"}}}}}}},
+                    "401": _ERRORS["401"]},
+            }},
+            "/surveys/{slug}": {"get": {
+                "operationId": "getSurvey", "summary": "A survey: design, versions, counts",
+                "parameters": [slug],
+                "responses": {"200": _ok("Survey", "The survey"), **_ERRORS},
+            }},
+            "/surveys/{slug}/codebook": {"get": {
+                "operationId": "getCodebook",
+                "summary": "The variables (columns) of a version, or of every version",
+                "parameters": [slug, {"$ref": "#/components/parameters/version"}],
+                "responses": {
+                    "200": {"description": "Codebook", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["variables"],
+                        "properties": {"variables": {"type": "array", "items": {
+                            "$ref": "#/components/schemas/Variable"}}}}}}},
+                    "400": {**_ERROR, "description": "Unknown version"}, **_ERRORS},
+            }},
+            "/surveys/{slug}/responses": {"get": {
+                "operationId": "listResponses", "summary": "Responses, paged and filtered",
+                "description": _SEGMENT_NOTE,
+                "parameters": [slug, *_FILTERS, {"$ref": "#/components/parameters/page"},
+                               {"$ref": "#/components/parameters/per_page"}],
+                "responses": {"200": _ok("ResponsePage", "One page of responses"),
+                              "400": {**_ERROR, "description": "A parameter cannot be read"},
+                              **_ERRORS},
+            }},
+            "/surveys/{slug}/analysis": {"get": {
+                "operationId": "getAnalysis",
+                "summary": "Every analysis table of the (filtered) responses",
+                "description": _SEGMENT_NOTE,
+                "parameters": [slug, *_FILTERS],
+                "responses": {"200": _ok("Analysis", "Analysis results"),
+                              "400": {**_ERROR, "description": "A parameter cannot be read"},
+                              **_ERRORS},
+            }},
+        },
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "schemas": SCHEMAS,
+            "parameters": PARAMETERS,
+        },
+    }

@@ -1,0 +1,158 @@
+"""API endpoints. Thin: access checks and JSON shapes; data from services, statistics from analysis.report."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from flask import abort, g, jsonify, request
+from sqlalchemy import or_, select
+
+from ..auth import can_access_survey
+from ..extensions import db
+from ..models import Role, Survey, SurveyShare
+from ..services.builder import version_counts
+from ..services.exports import (FilterError, describe_filter, iter_raw_frames, parse_filters,
+                                survey_codebook)
+from ..services.responses import codebook_of, responses_frame
+from . import bp
+from .openapi import MAX_PER_PAGE, openapi_document as build_openapi_document
+
+DEFAULT_PER_PAGE = 50
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(build_openapi_document())
+
+
+def _survey(slug: str) -> Survey:
+    survey = db.session.execute(select(Survey).where(Survey.slug == slug)).scalar_one_or_none()
+    if survey is None:
+        abort(404, description=f"no survey {slug!r}")
+    if not can_access_survey(g.api_user, survey):
+        abort(403, description="this survey is neither yours nor shared with you")
+    return survey
+
+
+def _iso(moment) -> str | None:
+    if moment is None or moment is pd.NaT:
+        return None
+    stamp = pd.Timestamp(moment)
+    if pd.isna(stamp):
+        return None
+    return (stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")).isoformat()
+
+
+def _summary(survey: Survey, counts) -> dict[str, Any]:
+    return {
+        "slug": survey.slug,
+        "title": {"zh": survey.title_zh, "en": survey.title_en},
+        "status": survey.status,
+        "current_version": survey.current_version.number if survey.current_version else None,
+        "responses": {"complete": sum(c.complete for c in counts),
+                      "partial": sum(c.partial for c in counts)},
+    }
+
+
+@bp.get("/surveys")
+def list_surveys():
+    user = g.api_user
+    query = select(Survey).order_by(Survey.id)
+    if not user.has_role(Role.ADMIN):
+        shared = select(SurveyShare.survey_id).where(SurveyShare.user_id == user.id)
+        query = query.where(or_(Survey.owner_id == user.id, Survey.id.in_(shared)))
+    surveys = db.session.execute(query).scalars().all()
+    return jsonify({"surveys": [_summary(survey, version_counts(survey)) for survey in surveys]})
+
+
+@bp.get("/surveys/<slug>")
+def get_survey(slug: str):
+    survey = _survey(slug)
+    counts = version_counts(survey)
+    return jsonify({
+        **_summary(survey, counts),
+        "opens_at": _iso(survey.opens_at), "closes_at": _iso(survey.closes_at),
+        "target_responses": survey.target_responses,
+        "design": survey.design,
+        "versions": [{"number": c.number, "frozen_at": _iso(c.frozen_at), "variables": c.variables,
+                      "complete": c.complete, "partial": c.partial} for c in counts],
+    })
+
+
+@bp.get("/surveys/<slug>/codebook")
+def get_codebook(slug: str):
+    survey = _survey(slug)
+    text = (request.args.get("version") or "").strip()
+    if text:
+        version = next((v for v in survey.versions if text.isdigit() and v.number == int(text)), None)
+        if version is None:
+            abort(400, description=f"version: {text!r} is not a version of this survey")
+        codebook = codebook_of(version)
+    else:
+        codebook = survey_codebook(survey)
+    return jsonify({"variables": codebook.to_json()})
+
+
+def _positive_int(name: str, default: int, maximum: int) -> int:
+    text = (request.args.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= maximum:
+        abort(400, description=f"{name}: {text!r} is not a whole number from 1 to {maximum}")
+    return int(text)
+
+
+def _filters(survey: Survey):
+    try:
+        return parse_filters(survey, request.args)
+    except FilterError as error:
+        abort(400, description=str(error))
+
+
+def _number(value: Any) -> float | int | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return int(value) if float(value).is_integer() else float(value)
+
+
+@bp.get("/surveys/<slug>/responses")
+def list_responses(slug: str):
+    """One page of responses in id order.
+
+    The segment filter needs the answers, so pages are cut from the streamed
+    response frames: memory stays at one chunk, time grows with the survey.
+    """
+    survey = _survey(slug)
+    page = _positive_int("page", 1, 10**9)
+    per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    filters = _filters(survey)
+    asked = {version.number: codebook_of(version).names for version in survey.versions}
+    first, total, records = (page - 1) * per_page, 0, []
+    for frame in iter_raw_frames(survey, filters):
+        start, stop = max(first - total, 0), max(first + per_page - total, 0)
+        for row in frame.iloc[start:stop].to_dict("records"):
+            version = int(row["version"])
+            records.append({
+                "id": int(row["response_id"]), "version": version, "status": row["status"],
+                "started_at": _iso(row["started_at"]), "submitted_at": _iso(row["submitted_at"]),
+                "duration_seconds": _number(row["duration_seconds"]),
+                "contact_ok": bool(row["contact_ok"]), "language": row["language"],
+                "comment": row["comment"],
+                "answers": {name: _number(row[name]) for name in asked[version]},
+            })
+        total += len(frame)
+    return jsonify({"page": page, "per_page": per_page, "total": total,
+                    "pages": max(1, -(-total // per_page)), "filter": describe_filter(filters),
+                    "responses": records})
+
+
+@bp.get("/surveys/<slug>/analysis")
+def get_analysis(slug: str):
+    from analysis.report import analyse_survey
+
+    survey = _survey(slug)
+    filters = _filters(survey)
+    result = analyse_survey(responses_frame(survey, filters), survey_codebook(survey))
+    return jsonify({"survey": survey.slug, "filter": describe_filter(filters), **result.to_dict()})
+
