@@ -7,9 +7,9 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test setup-db chromium bench clean
+.PHONY: run test setup-db chromium translations bench clean
 
-run: $(VENV)/.runtime setup-db
+run: $(VENV)/.runtime translations setup-db
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # Migrations, instruments and the demo survey (the demo only when missing).
@@ -18,7 +18,7 @@ setup-db: $(VENV)/.runtime
 	$(FLASK) instruments load
 	$(FLASK) demo
 
-test: $(VENV)/.tests chromium
+test: $(VENV)/.tests chromium translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.tests
@@ -36,12 +36,30 @@ $(VENV)/.tests: requirements.txt requirements-test.txt | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	touch $@ $(VENV)/.runtime
 
+# The zh catalogue is kept as .po in git; the .mo Flask-Babel reads is built from it.
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile -d surveyapp/translations
+
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 chromium:
 	@if [ ! -x "$(CHROMIUM)" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-cjk; \
 	fi
+
+# Debian's PostgreSQL, a role and a database for the tests (idempotent).
+postgres:
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	if ! command -v pg_ctlcluster >/dev/null || [ -z "$$(ls /etc/postgresql 2>/dev/null)" ]; then \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql; \
+	fi; \
+	version=$$(ls /etc/postgresql | sort -n | tail -1); \
+	$$SUDO pg_ctlcluster $$version main start 2>/dev/null || true; \
+	for i in 1 2 3 4 5 6 7 8 9 10; do $$SUDO runuser -u postgres -- pg_isready -q && break; sleep 1; done; \
+	$$SUDO runuser -u postgres -- psql -q -tc "SELECT 1 FROM pg_roles WHERE rolname='surveyapp'" | grep -q 1 || \
+	  $$SUDO runuser -u postgres -- psql -q -c "CREATE ROLE surveyapp LOGIN PASSWORD 'surveyapp' CREATEDB"; \
+	$$SUDO runuser -u postgres -- psql -q -tc "SELECT 1 FROM pg_database WHERE datname='surveyapp_test'" | grep -q 1 || \
+	  $$SUDO runuser -u postgres -- psql -q -c "CREATE DATABASE surveyapp_test OWNER surveyapp"
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite*

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import (abort, current_app, flash, make_response, redirect, render_template, request,
                    session, url_for)
-from flask_babel import gettext as _
+from flask_babel import gettext as _, refresh
 from sqlalchemy.exc import IntegrityError
 
 from ..models import Survey
@@ -230,6 +230,13 @@ def _render_page(visit: Visit, index: int, form):
         "survey/page.html", survey=visit.survey, visit=visit, page=page, index=index,
         page_count=len(visit.pages), title=page_title(page.topic, firm), form=form,
         fields=fields, anchors=anchors, action_url=_link(visit))
+
+
+@bp.before_app_request
+def decide_locale_per_request() -> None:
+    """Flask-Babel caches the locale on the app context, which a request may share
+    (tests, CLI-driven requests); the language can change between requests."""
+    refresh()
 
 
 @bp.app_context_processor
