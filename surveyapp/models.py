@@ -88,7 +88,7 @@ class Instrument(db.Model):
     """One version of one instrument file, as loaded (the validated document)."""
 
     __tablename__ = "instrument"
-    __table_args__ = (UniqueConstraint("key", "version", name="key_version"),)
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_instrument_key_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), index=True)
@@ -107,7 +107,7 @@ class Instrument(db.Model):
 
 class Item(db.Model):
     __tablename__ = "item"
-    __table_args__ = (UniqueConstraint("instrument_id", "code", name="instrument_code"),)
+    __table_args__ = (UniqueConstraint("instrument_id", "code", name="uq_item_instrument_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instrument.id", ondelete="CASCADE"))
@@ -156,7 +156,7 @@ class SurveyShare(db.Model):
     """Who besides the owner may see a survey's dashboard and data."""
 
     __tablename__ = "survey_share"
-    __table_args__ = (UniqueConstraint("survey_id", "user_id", name="survey_user"),)
+    __table_args__ = (UniqueConstraint("survey_id", "user_id", name="uq_survey_share_survey_user"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
@@ -169,7 +169,7 @@ class SurveyVersion(db.Model):
     """The item set and wording of a survey, frozen when it opens."""
 
     __tablename__ = "survey_version"
-    __table_args__ = (UniqueConstraint("survey_id", "number", name="survey_number"),)
+    __table_args__ = (UniqueConstraint("survey_id", "number", name="uq_survey_version_survey_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
@@ -213,8 +213,8 @@ class Response(db.Model):
     __table_args__ = (
         _enum_check("status", "status", ResponseStatus),
         # One response per invitation; one per browser key on an anonymous link.
-        UniqueConstraint("invitation_id", name="invitation"),
-        UniqueConstraint("survey_id", "client_key", name="survey_client"),
+        UniqueConstraint("invitation_id", name="uq_response_invitation"),
+        UniqueConstraint("survey_id", "client_key", name="uq_response_survey_client"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

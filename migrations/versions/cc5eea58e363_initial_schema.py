@@ -29,7 +29,7 @@ def upgrade():
     sa.Column('checksum', sa.String(length=64), nullable=False),
     sa.Column('loaded_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_instrument')),
-    sa.UniqueConstraint('key', 'version', name='key_version')
+    sa.UniqueConstraint('key', 'version', name='uq_instrument_key_version')
     )
     with op.batch_alter_table('instrument', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_instrument_key'), ['key'], unique=False)
@@ -60,7 +60,7 @@ def upgrade():
     sa.Column('reverse', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['instrument_id'], ['instrument.id'], name=op.f('fk_item_instrument_id_instrument'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_item')),
-    sa.UniqueConstraint('instrument_id', 'code', name='instrument_code')
+    sa.UniqueConstraint('instrument_id', 'code', name='uq_item_instrument_code')
     )
     op.create_table('survey',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -103,7 +103,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['survey_id'], ['survey.id'], name=op.f('fk_survey_share_survey_id_survey'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_survey_share_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_share')),
-    sa.UniqueConstraint('survey_id', 'user_id', name='survey_user')
+    sa.UniqueConstraint('survey_id', 'user_id', name='uq_survey_share_survey_user')
     )
     op.create_table('survey_version',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -114,7 +114,7 @@ def upgrade():
     sa.Column('frozen_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['survey_id'], ['survey.id'], name=op.f('fk_survey_version_survey_id_survey'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_version')),
-    sa.UniqueConstraint('survey_id', 'number', name='survey_number')
+    sa.UniqueConstraint('survey_id', 'number', name='uq_survey_version_survey_number')
     )
     op.create_table('response',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -137,8 +137,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['survey_id'], ['survey.id'], name=op.f('fk_response_survey_id_survey'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['version_id'], ['survey_version.id'], name=op.f('fk_response_version_id_survey_version')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_response')),
-    sa.UniqueConstraint('invitation_id', name='invitation'),
-    sa.UniqueConstraint('survey_id', 'client_key', name='survey_client')
+    sa.UniqueConstraint('invitation_id', name='uq_response_invitation'),
+    sa.UniqueConstraint('survey_id', 'client_key', name='uq_response_survey_client')
     )
     with op.batch_alter_table('response', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_response_submitted_at'), ['submitted_at'], unique=False)
