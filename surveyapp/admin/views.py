@@ -5,25 +5,29 @@ services.accounts.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..auth import accessible_survey_or_404, role_required
 from ..extensions import db
 from ..models import Role, Survey, SurveyStatus, User
-from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, create_account, set_password, shares_of,
-                                 share_survey, unshare_survey)
+from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, create_account,
+                                 set_password, share_survey, shares_of, unshare_survey)
 from ..services.builder import (DesignError, SurveySettings, check_design, create_from_builder,
                                 generated_wording, instrument_catalogue, kano_features,
                                 save_survey, surveys_for, version_counts)
 from ..services.invitations import (ContactsError, InvitationStatus, generate_invitations,
                                     import_contacts, invitation_rows, links_csv, status_counts)
+# The preview pages the draft exactly as the respondent flow pages a frozen version.
+from ..services.pages import _labels_for, split_codebook
 from ..services.surveys import SurveyError, close_survey, default_design, open_survey
-from ..survey.forms import build_form
-from wtforms.fields.choices import SelectChoice
+from ..survey.forms import FinalPageForm, build_form, scale_anchors, text_in
+from ..survey.views import page_title
 from . import bp
 from .forms import (ActionForm, CreateUserForm, GenerateInvitationsForm, NewSurveyForm,
                     ResetPasswordForm, ShareForm, UploadContactsForm, builder_data, builder_form,
@@ -125,26 +129,59 @@ def edit_survey(slug: str):
                            generated=wording)
 
 
+@dataclass(frozen=True)
+class PreviewVisit:
+    """What survey/page.html needs of a visit: the preview has no invitation."""
+
+    invitation: None = None
+
+
 @bp.route("/surveys/<slug>/preview", methods=["GET", "POST"])
 def preview_survey(slug: str):
-    """The respondent's page built from the current (draft) design; nothing is stored."""
+    """The respondent's pages built from the current (draft) design; nothing is stored.
+
+    "Next" checks the page's answers as the live survey would and moves on;
+    the answers themselves are dropped.
+    """
     survey = _editable_survey(slug)
     try:
         codebook = check_design(survey.design)
     except DesignError as error:
         _show_errors(error.errors)
         return redirect(url_for("admin.edit_survey", slug=slug))
-    variables = list(codebook)
-    form = build_form(variables, _lang())
+    pages = split_codebook(codebook, survey.design.get("servqual_layout", "blocks"),
+                           _labels_for(codebook))
+    lang = _lang()
     if request.method == "POST":
+        index = request.form.get("page", type=int, default=1) - 1
+        if not 0 <= index < len(pages):
+            abort(400, description="unknown page number")
+        page = pages[index]
+        form = FinalPageForm() if page.is_final else \
+            build_form(page.variables, lang, formdata=request.form)
+        if request.form.get("action") == "back":
+            return redirect(url_for("admin.preview_survey", slug=slug, p=max(index, 1)))
         if form.validate():
-            flash(_("Preview: these answers are valid. Nothing was stored."), "info")
+            if not page.is_final:
+                return redirect(url_for("admin.preview_survey", slug=slug, p=index + 2))
+            flash(_("Preview finished: a respondent would now see the thank-you page. "
+                    "Nothing was stored."), "info")
         else:
             flash(_("Preview: some answers are missing or not valid. Nothing was stored."), "error")
     else:
+        index = min(max(request.args.get("p", type=int, default=1), 1), len(pages)) - 1
+        page = pages[index]
+        form = FinalPageForm(formdata=None) if page.is_final else \
+            build_form(page.variables, lang, formdata=None)
         flash(_("Preview of the current design: answers are checked but never stored."), "info")
-    return render_template("survey/take.html", survey=survey, form=form, variables=variables,
-                           invitation=None, preview=True)
+    firm = text_in(survey.design.get("firm") or {}, lang) or survey.title(lang)
+    fields = ([form.comment, form.name, form.email, form.phone] if page.is_final
+              else [form[v.name] for v in page.variables])
+    return render_template(
+        "survey/page.html", survey=survey, visit=PreviewVisit(), page=page, index=index,
+        page_count=len(pages), title=page_title(page.topic, firm), form=form, fields=fields,
+        anchors={v.name: scale_anchors(v, lang) for v in page.variables},
+        action_url=url_for("admin.preview_survey", slug=slug), preview=True)
 
 
 @bp.route("/surveys/<slug>/open", methods=["POST"])

@@ -7,9 +7,10 @@ from surveyapp.models import Response, Role, Survey, SurveyShare, SurveyStatus, 
 
 
 @pytest.fixture
-def researcher(make_user, login):
+def researcher(client, make_user, login):
     user = make_user("rita", Role.RESEARCHER)
     login("rita")
+    client.get("/?lang=en")  # the session keeps English, so messages can be compared
     return user
 
 
@@ -116,16 +117,34 @@ def test_new_survey_refuses_a_taken_slug(client, researcher, seeded_survey):
     assert response.status_code == 200 and "exists already" in response.get_data(as_text=True)
 
 
-def test_preview_renders_the_draft_and_stores_nothing(client, db, researcher):
+def test_preview_pages_the_draft_and_stores_nothing(client, db, researcher):
     create(client)
-    page = client.get("/admin/surveys/study/preview?lang=en")
-    assert page.status_code == 200
-    text = page.get_data(as_text=True)
-    assert 'name="SQ01_E"' in text and 'name="K01_F"' in text and "Happy Bank" in text
-    assert "never stored" in text
-    posted = client.post("/admin/surveys/study/preview", data={"SQ01_E": "9"})
-    assert "Nothing was stored" in posted.get_data(as_text=True)
+    first = client.get("/admin/surveys/study/preview?lang=en")
+    assert first.status_code == 200
+    text = first.get_data(as_text=True)
+    assert 'name="SQ01_E"' in text and "never stored" in text
+    count = int(re.search(r"Page 1 of (\d+)", text).group(1))
+    pages = [client.get(f"/admin/surveys/study/preview?p={n}").get_data(as_text=True)
+             for n in range(1, count + 1)]
+    kano = next(page for page in pages if 'name="K01_F"' in page)
+    assert "If Happy Bank offered a text message" in kano
+    assert 'name="comment"' in pages[-1]
+
+    invalid = client.post("/admin/surveys/study/preview", data={"page": "1", "action": "next",
+                                                                "SQ01_E": "9"})
+    assert invalid.status_code == 200 and "Nothing was stored" in invalid.get_data(as_text=True)
+    final = client.post("/admin/surveys/study/preview", data={"page": str(count), "action": "next"})
+    assert "Preview finished" in final.get_data(as_text=True)
     assert db.session.execute(db.select(db.func.count(Response.id))).scalar_one() == 0
+
+
+def test_preview_next_moves_on_when_the_page_is_valid(client, researcher):
+    create(client, instruments=("profile",))
+    page = client.get("/admin/surveys/study/preview").get_data(as_text=True)
+    names = sorted(set(re.findall(r'name="(PR_[A-Z]+)"', page)))
+    response = client.post("/admin/surveys/study/preview",
+                           data={"page": "1", "action": "next", **{name: "1" for name in names}})
+    assert response.status_code == 302 and response.headers["Location"].endswith("p=2")
 
 
 def test_open_edit_close_versions(client, db, researcher):

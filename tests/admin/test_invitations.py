@@ -11,6 +11,7 @@ from surveyapp.services.responses import submit_response
 @pytest.fixture
 def researcher_client(client, seeded_survey, login):
     login("demo-researcher", "demo-researcher-2026")
+    client.get("/?lang=en")  # the session keeps English, so messages can be compared
     return client
 
 
