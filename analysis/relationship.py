@@ -561,10 +561,37 @@ class MediationResult:
         return bool(abs(self.indirect) > abs(self.direct))
 
 
-def _ab(design_x: np.ndarray, design_xm: np.ndarray, m: np.ndarray, y: np.ndarray) -> float:
-    a = np.linalg.lstsq(design_x, m, rcond=None)[0][1]
-    b = np.linalg.lstsq(design_xm, y, rcond=None)[0][2]
-    return a * b
+def _bootstrap_indirect(xv: np.ndarray, mv: np.ndarray, yv: np.ndarray, cov: np.ndarray,
+                        n_boot: int, rng: np.random.Generator,
+                        chunk_bytes: int = 2 ** 27) -> np.ndarray:
+    """``a*b`` in each of ``n_boot`` case resamples, without materialising the resamples.
+
+    A resample drawn as ``idx = rng.integers(0, n, n)`` is the original rows
+    weighted by their draw counts ``w``; both regressions of a resample need
+    only the cross-products ``Z' W Z`` of ``Z = [1, x, covariates, m, y]``,
+    which is ``w @ (z_i z_i')`` for all resamples of a chunk at once (one
+    matrix product). The normal equations then give ``a`` and ``b`` exactly
+    as OLS on the resampled rows would, from the same draws: the same seed
+    gives the same distribution as the row-copying loop, at a fraction of
+    its time and memory on large samples.
+    """
+    n = len(xv)
+    z = np.column_stack([np.ones(n), xv, cov, mv, yv])
+    k = z.shape[1]
+    products = (z[:, :, None] * z[:, None, :]).reshape(n, k * k)
+    p_a = k - 2  # [1, x, covariates]: the design of M; adding m gives the design of Y
+    chunk = int(max(1, min(n_boot, chunk_bytes // (8 * n))))
+    boot = np.empty(n_boot)
+    for start in range(0, n_boot, chunk):
+        size = min(chunk, n_boot - start)
+        counts = np.empty((size, n))
+        for j in range(size):
+            counts[j] = np.bincount(rng.integers(0, n, n), minlength=n)
+        zz = (counts @ products).reshape(size, k, k)
+        a = np.linalg.solve(zz[:, :p_a, :p_a], zz[:, :p_a, p_a, None])[:, 1, 0]
+        b = np.linalg.solve(zz[:, :p_a + 1, :p_a + 1], zz[:, :p_a + 1, p_a + 1, None])[:, p_a, 0]
+        boot[start:start + size] = a * b
+    return boot
 
 
 def mediation(frame: pd.DataFrame, x: str, m: str, y: str, covariates: Sequence[str] = (),
@@ -654,11 +681,7 @@ def mediation(frame: pd.DataFrame, x: str, m: str, y: str, covariates: Sequence[
     direct, total = fit_y.params[1], fit_total.params[1]
     indirect = a * b
 
-    rng = np.random.default_rng(seed)
-    boot = np.empty(n_boot)
-    for i in range(n_boot):
-        idx = rng.integers(0, n, n)
-        boot[i] = _ab(design_x[idx], design_xm[idx], mv[idx], yv[idx])
+    boot = _bootstrap_indirect(xv, mv, yv, cov, n_boot, np.random.default_rng(seed))
     lo, hi = np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2])
 
     alpha = 1 - ci
