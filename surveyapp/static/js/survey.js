@@ -35,7 +35,8 @@
       });
       sum.textContent = String(total);
       line.classList.toggle("ok", total === target);
-      line.classList.toggle("off", total !== target);
+      // Red only once numbers are typed: an empty page is not a mistake yet.
+      line.classList.toggle("off", total > 0 && total !== target);
     }
     inputs.forEach(function (input) { input.addEventListener("input", update); });
     update();
