@@ -102,7 +102,7 @@ def survey_pages(version: SurveyVersion) -> list[Page]:
     layout = (version.design or {}).get("servqual_layout", "blocks")
     if layout not in SERVQUAL_LAYOUTS:
         raise ValueError(f"servqual_layout {layout!r} is not one of {', '.join(SERVQUAL_LAYOUTS)}")
-    return split_codebook(codebook_of(version), layout, _labels_for(codebook_of(version)))
+    return split_codebook(codebook_of(version), layout, instrument_labels(codebook_of(version)))
 
 
 def split_codebook(codebook: Codebook, layout: str = "blocks",
@@ -139,7 +139,7 @@ class InstrumentLabels:
         return self.dimensions.get(code) or {}
 
 
-def _labels_for(codebook: Codebook) -> dict[tuple[str, int], InstrumentLabels]:
+def instrument_labels(codebook: Codebook) -> dict[tuple[str, int], InstrumentLabels]:
     """Labels from the instrument version the codebook was frozen with.
 
     The stored instrument rows keep every loaded version; the shipped files
@@ -344,3 +344,7 @@ def balanced_partition(sizes: Sequence[int], capacity: int) -> list[int]:
 
 def variables_of(pages: Iterable[Page]) -> list[Variable]:
     return [v for page in pages for v in page.variables]
+
+
+# Earlier name, imported by the admin preview; new code uses instrument_labels.
+_labels_for = instrument_labels
