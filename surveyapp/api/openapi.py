@@ -115,7 +115,7 @@ _ERROR = {"description": "Error", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
 _ERRORS = {"401": {**_ERROR, "description": "Missing or unknown token"},
            "403": {**_ERROR, "description": "The survey is not yours nor shared with you"},
-           "404": {**_ERROR, "description": "No such survey"}}
+           "404": {**_ERROR, "description": "No such survey (or survey version)"}}
 
 PARAMETERS: dict[str, Any] = {
     "slug": {"name": "slug", "in": "path", "required": True,

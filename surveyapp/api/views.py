@@ -12,8 +12,8 @@ from ..auth import can_access_survey
 from ..extensions import db
 from ..models import Role, Survey, SurveyShare
 from ..services.builder import version_counts
-from ..services.exports import (FilterError, describe_filter, iter_raw_frames, parse_filters,
-                                survey_codebook)
+from ..services.exports import (FilterError, UnknownVersionError, describe_filter,
+                                iter_raw_frames, parse_filters, report_options, survey_codebook)
 from ..services.responses import codebook_of, responses_frame
 from . import bp
 from .openapi import MAX_PER_PAGE, openapi_document as build_openapi_document
@@ -87,25 +87,29 @@ def get_codebook(slug: str):
     if text:
         version = next((v for v in survey.versions if text.isdigit() and v.number == int(text)), None)
         if version is None:
-            abort(400, description=f"version: {text!r} is not a version of this survey")
+            abort(400 if not text.isdigit() else 404,
+                  description=f"version: {text!r} is not a version of this survey")
         codebook = codebook_of(version)
     else:
         codebook = survey_codebook(survey)
     return jsonify({"variables": codebook.to_json()})
 
 
-def _positive_int(name: str, default: int, maximum: int) -> int:
+def _positive_int(name: str, default: int, maximum: int | None = None) -> int:
     text = (request.args.get(name) or "").strip()
     if not text:
         return default
-    if not text.isdigit() or not 1 <= int(text) <= maximum:
-        abort(400, description=f"{name}: {text!r} is not a whole number from 1 to {maximum}")
+    if not text.isdigit() or int(text) < 1 or (maximum is not None and int(text) > maximum):
+        limit = f" from 1 to {maximum}" if maximum is not None else " of at least 1"
+        abort(400, description=f"{name}: {text!r} is not a whole number{limit}")
     return int(text)
 
 
 def _filters(survey: Survey):
     try:
         return parse_filters(survey, request.args)
+    except UnknownVersionError as error:
+        abort(404, description=str(error))
     except FilterError as error:
         abort(400, description=str(error))
 
@@ -124,7 +128,7 @@ def list_responses(slug: str):
     response frames: memory stays at one chunk, time grows with the survey.
     """
     survey = _survey(slug)
-    page = _positive_int("page", 1, 10**9)
+    page = _positive_int("page", 1)
     per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     filters = _filters(survey)
     asked = {version.number: codebook_of(version).names for version in survey.versions}
@@ -153,6 +157,7 @@ def get_analysis(slug: str):
 
     survey = _survey(slug)
     filters = _filters(survey)
-    result = analyse_survey(responses_frame(survey, filters), survey_codebook(survey))
+    result = analyse_survey(responses_frame(survey, filters), survey_codebook(survey),
+                            report_options())
     return jsonify({"survey": survey.slug, "filter": describe_filter(filters), **result.to_dict()})
 

@@ -45,13 +45,14 @@ import math
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 import pyreadstat
+from flask import current_app
 from openpyxl import Workbook
 from sqlalchemy import select
 
@@ -398,6 +399,21 @@ class FilterError(ValueError):
     """A filter parameter (``from``, ``to``, ``version``, ``segment.*``) that cannot be read."""
 
 
+class UnknownVersionError(FilterError):
+    """A well-formed version number the survey does not have."""
+
+
+def report_options():
+    """The analysis options of the statistics workbook and the API.
+
+    Defaults are the literature's (analysis.report.ReportOptions); the
+    ``REPORT_OPTIONS`` config mapping overrides fields, e.g. fewer bootstrap
+    resamples where a fast answer matters more than tight intervals.
+    """
+    from analysis.report import ReportOptions
+    return ReportOptions(**current_app.config.get("REPORT_OPTIONS", {}))
+
+
 def parse_filters(survey: Survey, args, *, complete_only: bool = True) -> ResponseFilter:
     """The :class:`ResponseFilter` of query parameters, as the API and the export links write them.
 
@@ -411,24 +427,23 @@ def parse_filters(survey: Survey, args, *, complete_only: bool = True) -> Respon
         if not text:
             return None
         try:
-            parsed = datetime.strptime(text, "%Y-%m-%d").date()
+            return datetime.strptime(text, "%Y-%m-%d").date()
         except ValueError:
             raise FilterError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
-        # An end day is taken up to the next midnight, which must exist.
-        if not 1900 <= parsed.year <= 9998:
-            raise FilterError(f"{name}: {text!r} is outside the years 1900-9998")
-        return parsed
 
+    # A start after the end is an empty range, not an error.
     start, end = day("from"), day("to")
-    if start and end and start > end:
-        raise FilterError("from: the start date is after the end date")
+    if end == date.max:
+        end = None  # "up to the next midnight" would not exist; nothing is later anyway
     numbers = {version.number for version in survey.versions}
     versions = []
     for text in args.getlist("version"):
         if not text.strip():
             continue
-        if not text.strip().isdigit() or int(text) not in numbers:
-            raise FilterError(f"version: {text!r} is not a version of this survey "
+        if not text.strip().isdigit():
+            raise FilterError(f"version: {text!r} is not a version number")
+        if int(text) not in numbers:
+            raise UnknownVersionError(f"version: {text!r} is not a version of this survey "
                               f"(versions: {', '.join(map(str, sorted(numbers))) or 'none'})")
         versions.append(int(text))
     names = set(survey_codebook(survey).names)
