@@ -58,6 +58,8 @@ def create_app(config: type[Config] | str | Mapping[str, Any] | None = None) -> 
     app.register_blueprint(admin.bp)
     from . import api
     app.register_blueprint(api.bp)
+    from . import dashboard
+    dashboard.init_app(app)
 
     from .cli import register_cli
     register_cli(app)

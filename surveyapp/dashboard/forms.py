@@ -1,0 +1,111 @@
+"""Dashboard filter and follow-up threshold forms.
+
+Both are GET forms: their values live in the query string so a view can be
+bookmarked and shared. They change nothing on the server, so they carry no
+CSRF token (a token in the URL would leak into links and logs).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, SelectField, SubmitField
+from wtforms.validators import NumberRange, Optional, ValidationError
+
+from analysis.followup import FollowUpThresholds
+from analysis.instruments import Codebook
+
+from ..admin.forms import CheckboxListField
+from ..models import Survey
+from ..services.dashboard_cache import PERIODS, DashboardRequest
+from ..services.responses import ResponseFilter
+
+SEGMENT_PREFIX = "seg_"
+
+
+class _GetForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+
+class FilterForm(_GetForm):
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To (inclusive)"), validators=[Optional()])
+    version = CheckboxListField(_l("Survey version"), coerce=int, validators=[Optional()])
+    period = SelectField(_l("Trend period"), default="W", validators=[Optional()],
+                         choices=[("W", _l("Week")), ("M", _l("Month")), ("Q", _l("Quarter"))])
+    compare = SelectField(_l("Compare segments by"), validators=[Optional()])
+    submit = SubmitField(_l("Apply"))
+
+    segment_columns: list[str] = []
+
+    def validate_end(self, field) -> None:
+        if field.data and self.start.data and field.data < self.start.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def validate_period(self, field) -> None:
+        if field.data not in PERIODS:
+            raise ValidationError(_l("Choose a week, month or quarter."))
+
+    def segment_fields(self) -> list[Any]:
+        return [self[SEGMENT_PREFIX + column] for column in self.segment_columns]
+
+    def dashboard_request(self, survey: Survey) -> DashboardRequest:
+        """The validated filter as the cache's request."""
+        segments = {column: [float(value) for value in self[SEGMENT_PREFIX + column].data]
+                    for column in self.segment_columns if self[SEGMENT_PREFIX + column].data}
+        filters = ResponseFilter(start=self.start.data, end=self.end.data,
+                                 versions=list(self.version.data or []), segments=segments)
+        return DashboardRequest(survey.id, filters, self.period.data or "W")
+
+
+def filter_form(survey: Survey, codebook: Codebook, lang: str, args) -> FilterForm:
+    """The filter form of ``survey``: one checkbox list per segment (profile) variable."""
+    segment_variables = [v for v in codebook.select(segment=True) if v.scale.get("type") == "choice"]
+
+    class SurveyFilterForm(FilterForm):
+        segment_columns = [v.name for v in segment_variables]
+
+    for variable in segment_variables:
+        setattr(SurveyFilterForm, SEGMENT_PREFIX + variable.name, CheckboxListField(
+            variable.text.get(lang) or variable.name, coerce=int, validators=[Optional()],
+            choices=[(int(option["value"]), option["label"].get(lang) or str(option["value"]))
+                     for option in variable.scale["options"]]))
+    form = SurveyFilterForm(formdata=args)
+    form.version.choices = [(version.number, str(version.number)) for version in survey.versions]
+    form.compare.choices = [(v.name, v.text.get(lang) or v.name) for v in segment_variables]
+    if not args.get("compare") and segment_variables:
+        form.compare.data = segment_variables[0].name
+    if not args.get("period"):
+        form.period.data = "W"
+    return form
+
+
+class FollowUpForm(_GetForm):
+    """The manager's thresholds; a blank one is not a criterion."""
+
+    ratio_below = DecimalField(_l("Satisfaction ratio P/E below"), places=2,
+                               default=FollowUpThresholds.ratio_below,
+                               validators=[Optional(), NumberRange(min=0, max=5)])
+    gap_below = DecimalField(_l("SERVQUAL gap P − E below"), places=2,
+                             default=FollowUpThresholds.gap_below,
+                             validators=[Optional(), NumberRange(min=-10, max=10)])
+    negative_emotion_at_least = DecimalField(_l("Negative emotion at least"), places=1,
+                                             default=FollowUpThresholds.negative_emotion_at_least,
+                                             validators=[Optional(), NumberRange(min=0, max=10)])
+    submit = SubmitField(_l("Show customers"))
+
+    def thresholds(self) -> FollowUpThresholds:
+        def number(field) -> float | None:
+            return None if field.data is None else float(field.data)
+        return FollowUpThresholds(ratio_below=number(self.ratio_below), gap_below=number(self.gap_below),
+                                  negative_emotion_at_least=number(self.negative_emotion_at_least))
+
+
+def follow_up_form(args) -> FollowUpForm:
+    """Thresholds from the query string; the defaults when none is given."""
+    form = FollowUpForm(formdata=args if any(name in args for name in
+                                             ("ratio_below", "gap_below", "negative_emotion_at_least"))
+                        else None)
+    return form

@@ -1,0 +1,158 @@
+"""Dashboard pages: the charts of a survey, each chart's CSV, the follow-up list, plotly.js."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import plotly
+from flask import Response, abort, jsonify, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..auth import accessible_survey_or_404, role_required
+from ..extensions import db
+from ..models import Contact, Role
+from ..services import dashboard_cache
+from ..services.exports import survey_codebook
+from ..services.spreadsheet_safety import neutralise_cell
+from . import bp
+from .forms import filter_form, follow_up_form
+
+PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+#: Follow-up rows shown on the page; the CSV has them all.
+FOLLOW_UP_PAGE_ROWS = 200
+
+
+def _lang() -> str:
+    from .. import select_locale
+    return select_locale()
+
+
+def _filtered_request(survey):
+    """The survey's filter form from the query string, and its request (None if invalid)."""
+    form = filter_form(survey, survey_codebook(survey), _lang(), request.args)
+    if not form.validate():
+        return form, None
+    try:
+        return form, form.dashboard_request(survey)
+    except ValueError as error:
+        form.period.errors = [str(error)]
+        return form, None
+
+
+@bp.route("/<slug>")
+@role_required(Role.MANAGER, Role.RESEARCHER)
+def view(slug: str):
+    survey = accessible_survey_or_404(slug)
+    form, dashboard_request = _filtered_request(survey)
+    if dashboard_request is None:
+        return render_template("dashboard/view.html", survey=survey, form=form, found=None,
+                               content=None), 400
+    found = dashboard_cache.lookup(survey, dashboard_request)
+    content = found.entry["languages"][_lang()] if found.entry is not None else None
+    figures = {chart["id"]: chart["figure"] for section in (content or {}).get("sections", [])
+               for chart in section["charts"] if chart["figure"] is not None}
+    return render_template("dashboard/view.html", survey=survey, form=form, found=found, content=content,
+                           entry=found.entry, figures=figures, query=request.query_string.decode())
+
+
+@bp.route("/<slug>/status")
+@role_required(Role.MANAGER, Role.RESEARCHER)
+def status(slug: str):
+    """Whether the dashboard of this filter is current (the computing page polls this)."""
+    survey = accessible_survey_or_404(slug)
+    _form, dashboard_request = _filtered_request(survey)
+    if dashboard_request is None:
+        abort(400)
+    found = dashboard_cache.lookup(survey, dashboard_request, wait=0)
+    return jsonify(ready=found.fresh, stale=found.entry is not None and not found.fresh,
+                   computed_at=found.entry["computed_at"] if found.entry else None)
+
+
+@bp.route("/<slug>/chart/<chart_id>.csv")
+@role_required(Role.MANAGER, Role.RESEARCHER)
+def chart_csv(slug: str, chart_id: str):
+    """The data a chart was drawn from, for the same filter as the page."""
+    survey = accessible_survey_or_404(slug)
+    _form, dashboard_request = _filtered_request(survey)
+    if dashboard_request is None:
+        abort(400)
+    found = dashboard_cache.lookup(survey, dashboard_request)
+    if found.entry is None:
+        abort(409, description=_("The dashboard is still being computed; try again in a moment."))
+    tables = found.entry["languages"][_lang()]["csv"]
+    if chart_id not in tables:
+        abort(404)
+    return Response("\ufeff" + tables[chart_id], mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={survey.slug}-{chart_id}.csv"})
+
+
+@bp.route("/<slug>/follow-up")
+@role_required(Role.MANAGER, Role.RESEARCHER)
+def follow_up(slug: str):
+    """Unhappy customers who agreed to be contacted, with why they are listed."""
+    survey = accessible_survey_or_404(slug)
+    filters_form, dashboard_request = _filtered_request(survey)
+    form = follow_up_form(request.args)
+    valid = dashboard_request is not None and form.validate()
+    found = dashboard_cache.lookup(survey, dashboard_request) if valid else None
+    rows, total = [], 0
+    if found is not None and found.entry is not None:
+        table = dashboard_cache.follow_up(found.entry, form.thresholds())
+        total = len(table)
+        rows = _with_contacts(table.head(FOLLOW_UP_PAGE_ROWS))
+    return render_template("dashboard/follow_up.html", survey=survey, form=form, filters_form=filters_form,
+                           found=found, rows=rows, total=total, shown=len(rows),
+                           query=request.query_string.decode()), (200 if valid else 400)
+
+
+@bp.route("/<slug>/follow-up.csv")
+@role_required(Role.MANAGER, Role.RESEARCHER)
+def follow_up_csv(slug: str):
+    survey = accessible_survey_or_404(slug)
+    _filters_form, dashboard_request = _filtered_request(survey)
+    form = follow_up_form(request.args)
+    if dashboard_request is None or not form.validate():
+        abort(400)
+    found = dashboard_cache.lookup(survey, dashboard_request)
+    if found.entry is None:
+        abort(409, description=_("The dashboard is still being computed; try again in a moment."))
+    rows = _with_contacts(dashboard_cache.follow_up(found.entry, form.thresholds()))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    columns = ["response_id", "name", "email", "phone", "ratio", "gap", "negative_emotion", "reasons"]
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else neutralise_cell(row[c]) for c in columns])
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={survey.slug}-follow-up.csv"})
+
+
+def _with_contacts(table) -> list[dict]:
+    """Follow-up rows joined with the contact details (read now, never cached)."""
+    ids = [int(i) for i in table["response_id"]]
+    contacts = {}
+    # Chunked: SQLite allows a limited number of bound parameters per statement.
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        contacts.update({c.response_id: c for c in db.session.execute(
+            select(Contact).where(Contact.response_id.in_(chunk))).scalars()})
+    rows = []
+    for record in table.to_dict("records"):
+        contact = contacts.get(int(record["response_id"]))
+        rows.append({**{k: (None if isinstance(v, float) and v != v else v) for k, v in record.items()},
+                     "name": contact.name if contact else None, "email": contact.email if contact else None,
+                     "phone": contact.phone if contact else None})
+    return rows
+
+
+@bp.route("/assets/plotly.min.js")
+def plotly_js():
+    """plotly.js from the installed plotly package (no CDN); the URL carries its version."""
+    return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=365 * 24 * 3600)
+
+
+@bp.app_context_processor
+def plotly_url():
+    return {"plotly_js_url": lambda: url_for("dashboard.plotly_js", v=plotly.__version__)}
