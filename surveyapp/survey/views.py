@@ -241,8 +241,8 @@ def decide_locale_per_request() -> None:
 
 @bp.app_context_processor
 def question_helpers() -> dict:
-    """Template helpers for questions, also for the researcher's preview of survey/take.html."""
-    return {"scale_anchors": scale_anchors, "text_in": text_in}
+    """``text_in`` for survey/page.html, also when the researcher's preview renders it."""
+    return {"text_in": text_in}
 
 
 @bp.route("/<slug>/thanks")
