@@ -35,9 +35,11 @@ from .forms import (ActionForm, CreateUserForm, GenerateInvitationsForm, NewSurv
 
 
 def _editable_survey(slug: str) -> Survey:
-    """The survey for a researcher page: researcher or admin role, and access to the survey."""
-    if not current_user.has_role(Role.ADMIN, Role.RESEARCHER):
-        abort(403)
+    """The survey for a researcher page (the view is ``role_required(Role.RESEARCHER)``).
+
+    Researchers edit their own surveys and those shared with them; managers
+    never reach here, even for surveys shared with them.
+    """
     return accessible_survey_or_404(slug)
 
 
@@ -83,6 +85,7 @@ def new_survey():
 
 
 @bp.route("/surveys/<slug>")
+@role_required(Role.RESEARCHER)
 def survey_overview(slug: str):
     survey = _editable_survey(slug)
     return render_template(
@@ -94,6 +97,7 @@ def survey_overview(slug: str):
 
 
 @bp.route("/surveys/<slug>/edit", methods=["GET", "POST"])
+@role_required(Role.RESEARCHER)
 def edit_survey(slug: str):
     survey = _editable_survey(slug)
     catalogue = instrument_catalogue(survey.design)
@@ -137,6 +141,7 @@ class PreviewVisit:
 
 
 @bp.route("/surveys/<slug>/preview", methods=["GET", "POST"])
+@role_required(Role.RESEARCHER)
 def preview_survey(slug: str):
     """The respondent's pages built from the current (draft) design; nothing is stored.
 
@@ -185,6 +190,7 @@ def preview_survey(slug: str):
 
 
 @bp.route("/surveys/<slug>/open", methods=["POST"])
+@role_required(Role.RESEARCHER)
 def open_survey_view(slug: str):
     survey = _editable_survey(slug)
     if not ActionForm().validate_on_submit():
@@ -202,6 +208,7 @@ def open_survey_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/close", methods=["POST"])
+@role_required(Role.RESEARCHER)
 def close_survey_view(slug: str):
     survey = _editable_survey(slug)
     if not ActionForm().validate_on_submit():
@@ -212,6 +219,7 @@ def close_survey_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/invitations", methods=["GET"])
+@role_required(Role.RESEARCHER)
 def invitations(slug: str):
     survey = _editable_survey(slug)
     return _invitations_page(survey, GenerateInvitationsForm(), UploadContactsForm())
@@ -226,6 +234,7 @@ def _invitations_page(survey: Survey, generate_form, upload_form, problems=(), s
 
 
 @bp.route("/surveys/<slug>/invitations/generate", methods=["POST"])
+@role_required(Role.RESEARCHER)
 def generate_invitations_view(slug: str):
     survey = _editable_survey(slug)
     form = GenerateInvitationsForm()
@@ -237,6 +246,7 @@ def generate_invitations_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/invitations/upload", methods=["POST"])
+@role_required(Role.RESEARCHER)
 def upload_contacts_view(slug: str):
     survey = _editable_survey(slug)
     form = UploadContactsForm()
@@ -253,6 +263,7 @@ def upload_contacts_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/invitations.csv")
+@role_required(Role.RESEARCHER)
 def invitations_csv(slug: str):
     survey = _editable_survey(slug)
     body = links_csv(survey, invitation_rows(survey))
@@ -262,6 +273,7 @@ def invitations_csv(slug: str):
 
 
 @bp.route("/surveys/<slug>/shares", methods=["POST"])
+@role_required(Role.RESEARCHER)
 def add_share(slug: str):
     survey = _editable_survey(slug)
     form = ShareForm()
@@ -278,6 +290,7 @@ def add_share(slug: str):
 
 
 @bp.route("/surveys/<slug>/shares/<int:user_id>/remove", methods=["POST"])
+@role_required(Role.RESEARCHER)
 def remove_share(slug: str, user_id: int):
     survey = _editable_survey(slug)
     if not ActionForm().validate_on_submit():

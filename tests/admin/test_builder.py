@@ -42,7 +42,11 @@ def builder_post(client, slug, **changes):
     return client.post(f"/admin/surveys/{slug}/edit", data=data)
 
 
-@pytest.mark.parametrize("url", ["/admin/", "/admin/surveys/new", "/admin/users"])
+@pytest.mark.parametrize("url", ["/admin/", "/admin/surveys/new", "/admin/users",
+                                 "/admin/surveys/demo-bank", "/admin/surveys/demo-bank/edit",
+                                 "/admin/surveys/demo-bank/preview",
+                                 "/admin/surveys/demo-bank/invitations",
+                                 "/admin/surveys/demo-bank/invitations.csv"])
 def test_pages_need_login(client, url):
     response = client.get(url)
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
