@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from .extensions import db
 from .models import Survey
-from .services.exports import EXPORT_FORMATS, ExportError, export_to_file
+from .services.exports import EXPORT_FORMATS, ExportError, FilterError, export_to_file, parse_filters
 from .services.imports import ImportRejected, import_responses, max_import_bytes
-from .services.responses import ResponseFilter
 
 
 def register_data_commands(app: Flask) -> None:
@@ -27,46 +27,37 @@ def _survey(slug: str) -> Survey:
     return survey
 
 
-def parse_segment(text: str) -> tuple[str, list[float]]:
-    """``COL=V1,V2`` -> ``("COL", [V1, V2])``; raises ValueError with the reason."""
-    column, sep, values = text.partition("=")
-    if not sep or not column.strip() or not values.strip():
-        raise ValueError(f"{text!r}: write a segment as VARIABLE=CODE[,CODE...], e.g. PR_BRANCH=1,2")
-    try:
-        codes = [float(value) for value in values.split(",")]
-    except ValueError:
-        raise ValueError(f"{text!r}: segment codes must be numbers") from None
-    return column.strip(), codes
-
-
 @click.command("export", help="Export a survey's data: raw responses, codebook or statistics tables.")
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(list(EXPORT_FORMATS)), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               required=True, help="File to write.")
 @click.option("--segment", "segments", multiple=True, metavar="VARIABLE=CODE[,CODE]",
-              help="Only responses with these codes (repeatable).")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Submitted on or after this day (UTC).")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Submitted on or before this day (UTC).")
-@click.option("--version", "versions", type=int, multiple=True, help="Survey version number (repeatable).")
+              help="Only responses with these codes, e.g. PR_BRANCH=1,2 (repeatable).")
+@click.option("--from", "start", metavar="YYYY-MM-DD", help="Submitted on or after this day (UTC).")
+@click.option("--to", "end", metavar="YYYY-MM-DD", help="Submitted on or before this day (UTC).")
+@click.option("--version", "versions", multiple=True, help="Survey version number (repeatable).")
 @click.option("--include-partial", is_flag=True, help="Also export unfinished responses.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the labels in SPSS/Stata files.")
-def export_command(slug: str, fmt: str, output: Path, segments: tuple[str, ...], start, end,
-                   versions: tuple[int, ...], include_partial: bool, lang: str) -> None:
+def export_command(slug: str, fmt: str, output: Path, segments: tuple[str, ...], start: str | None,
+                   end: str | None, versions: tuple[str, ...], include_partial: bool, lang: str) -> None:
     survey = _survey(slug)
+    # The options become the API's query parameters, so one parser checks both.
+    args = MultiDict([("from", start or ""), ("to", end or ""),
+                      ("partial", "1" if include_partial else "")])
+    for version in versions:
+        args.add("version", version)
+    for text in segments:
+        column, sep, codes = text.partition("=")
+        if not sep or not column.strip() or not codes.strip():
+            raise click.BadParameter(f"{text!r}: write a segment as VARIABLE=CODE[,CODE...], "
+                                     "e.g. PR_BRANCH=1,2", param_hint="--segment")
+        args.add(f"segment.{column.strip()}", codes)
     try:
-        parsed = dict(parse_segment(text) for text in segments)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--segment") from None
-    filters = ResponseFilter(complete_only=not include_partial,
-                             start=start.date() if start else None, end=end.date() if end else None,
-                             versions=list(versions), segments=parsed)
-    try:
+        filters = parse_filters(survey, args)
         export_to_file(survey, fmt, filters, output, lang)
-    except (ExportError, ValueError) as error:
+    except (ExportError, FilterError) as error:
         if output.exists():
             output.unlink()
         raise click.ClickException(str(error)) from None

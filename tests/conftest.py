@@ -57,3 +57,35 @@ def seeded_survey(app):
     """The demo survey with the configured number of synthetic responses."""
     from surveyapp.services.demo import ensure_demo
     return ensure_demo(app.config["DEMO_RESPONSES"], seed=7).survey
+
+
+@pytest.fixture
+def two_version_survey(db, make_user):
+    """A small survey whose version 2 drops SQ02 and adds SQ03, with answers in both versions.
+
+    Comments include text a spreadsheet would run as a formula; one response is partial.
+    """
+    from datetime import datetime, timezone
+    from surveyapp.services.responses import submit_response
+    from surveyapp.services.surveys import create_survey, open_survey
+
+    owner = make_user("two-versions-owner")
+    design = {"firm": {"zh": "测试银行", "en": "Test Bank"}, "languages": ["zh", "en"],
+              "servqual_layout": "blocks",
+              "instruments": [{"id": "servqual", "items": ["SQ01", "SQ02"]},
+                              {"id": "profile", "items": ["PR_CHANNEL"]}]}
+    survey = create_survey(owner, "two-versions", "两个版本", "Two versions", design)
+    first = open_survey(survey)
+    moment = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=timezone.utc)
+    submit_response(first, {"SQ01_E": 7, "SQ01_P": 5, "SQ02_E": 6, "PR_CHANNEL": 1},
+                    comment="=HYPERLINK(\"http://evil.example\",\"click\")", language="en",
+                    started_at=moment, submitted_at=moment.replace(minute=41))
+    submit_response(first, {"SQ01_E": 4, "SQ02_P": 2, "PR_CHANNEL": 3}, comment="服务很好，谢谢",
+                    started_at=moment, submitted_at=moment.replace(day=3))
+    survey.design = {**design, "instruments": [{"id": "servqual", "items": ["SQ01", "SQ03"]},
+                                               {"id": "profile", "items": ["PR_CHANNEL"]}]}
+    second = open_survey(survey)
+    submit_response(second, {"SQ01_E": 6, "SQ03_E": 1, "SQ03_P": 7, "PR_CHANNEL": 2},
+                    comment="-2+3 @SUM(A1)", started_at=moment, submitted_at=moment.replace(day=5))
+    submit_response(second, {"SQ01_E": 3}, complete=False, started_at=moment)
+    return survey

@@ -14,7 +14,8 @@ from ..models import Role, Survey, SurveyShare
 from ..services.builder import version_counts
 from ..services.exports import (FilterError, UnknownVersionError, describe_filter,
                                 iter_raw_frames, parse_filters, report_options, survey_codebook)
-from ..services.responses import codebook_of, responses_frame
+from ..services.analysis import survey_analysis
+from ..services.responses import codebook_of
 from . import bp
 from .openapi import MAX_PER_PAGE, openapi_document as build_openapi_document
 
@@ -153,11 +154,8 @@ def list_responses(slug: str):
 
 @bp.get("/surveys/<slug>/analysis")
 def get_analysis(slug: str):
-    from analysis.report import analyse_survey
-
     survey = _survey(slug)
     filters = _filters(survey)
-    result = analyse_survey(responses_frame(survey, filters), survey_codebook(survey),
-                            report_options())
+    result = survey_analysis(survey, filters, report_options())
     return jsonify({"survey": survey.slug, "filter": describe_filter(filters), **result.to_dict()})
 

@@ -61,7 +61,7 @@ from analysis.instruments import Codebook, Variable
 from ..extensions import db
 from ..models import Response, Survey
 from .responses import (META_COLUMNS, ResponseFilter, codebook_of, iter_response_frames,
-                        response_columns, responses_frame)
+                        response_columns)
 from .spreadsheet_safety import neutralise_cell
 from .surveys import compose
 
@@ -326,6 +326,7 @@ def write_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
     for frame in iter_raw_frames(survey, filters, chunk_size):
         written += len(frame)
         if written > XLSX_MAX_DATA_ROWS:
+            data.close()  # ends the sheet's spool file now, not at garbage collection
             raise ExportError(f"more than {XLSX_MAX_DATA_ROWS:,} responses do not fit in one "
                               "Excel sheet; export CSV, SPSS or Stata instead")
         for row in zip(*_xlsx_columns(frame)):
@@ -353,7 +354,7 @@ def write_stats_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
     """
     from .analysis import survey_analysis
 
-    analysis = survey_analysis(survey, filters, options)
+    analysis = survey_analysis(survey, filters, options or report_options())
     workbook = Workbook(write_only=True)
     about = workbook.create_sheet("about")
     for key, value in (("survey", survey.slug), ("title_zh", survey.title_zh),

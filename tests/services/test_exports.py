@@ -1,0 +1,307 @@
+"""Exports: streamed frames, CSV/XLSX/SAV/DTA round trips, labels, missing codes, formula safety."""
+from __future__ import annotations
+
+import io
+import math
+from datetime import date
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyreadstat
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from analysis.report import analyse_survey
+from surveyapp.services import exports
+from surveyapp.services.exports import (NOT_ASKED_CODE, ExportError, FilterError, UnknownVersionError,
+                                        codebook_rows, csv_chunks, export_to_file, parse_filters,
+                                        survey_codebook, value_labels, variable_label)
+from surveyapp.services.responses import (ResponseFilter, iter_response_frames, response_columns,
+                                          responses_frame)
+
+ALL = ResponseFilter(complete_only=False)
+
+
+def _csv(survey, filters=ALL, **kwargs) -> bytes:
+    return b"".join(csv_chunks(survey, filters, **kwargs))
+
+
+def _expected(survey, filters=ALL) -> pd.DataFrame:
+    return responses_frame(survey, filters).sort_values("response_id").reset_index(drop=True)
+
+
+# --- the streamed loader ----------------------------------------------------
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 50_000])
+def test_iter_response_frames_pages_to_the_same_frame(seeded_survey, chunk_size):
+    filters = ResponseFilter(complete_only=False, segments={"PR_BRANCH": [1, 2]})
+    chunks = list(iter_response_frames(seeded_survey, filters, chunk_size=chunk_size))
+    assert all(0 < len(chunk) <= chunk_size for chunk in chunks)
+    assert all(list(chunk.columns) == response_columns(seeded_survey) for chunk in chunks)
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True),
+                                  _expected(seeded_survey, filters))
+
+
+def test_iter_response_frames_checks_segments_and_chunk_size(two_version_survey):
+    with pytest.raises(ValueError, match="unknown segment variable 'NOPE'"):
+        next(iter_response_frames(two_version_survey, ResponseFilter(segments={"NOPE": [1]})))
+    with pytest.raises(ValueError, match="chunk_size"):
+        next(iter_response_frames(two_version_survey, chunk_size=0))
+    empty = ResponseFilter(versions=[1], segments={"PR_CHANNEL": [4]})
+    assert list(iter_response_frames(two_version_survey, empty)) == []
+
+
+# --- CSV --------------------------------------------------------------------
+
+def test_csv_round_trip_gives_the_same_values(seeded_survey):
+    body = _csv(seeded_survey, chunk_size=16)
+    assert body.startswith(b"\xef\xbb\xbf"), "Excel needs the BOM to read UTF-8 Chinese"
+    back = pd.read_csv(io.BytesIO(body), encoding="utf-8-sig", float_precision="round_trip")
+    expected = _expected(seeded_survey)
+    assert list(back.columns) == exports.raw_columns(seeded_survey)
+    names = survey_codebook(seeded_survey).names
+    np.testing.assert_array_equal(back[names].to_numpy(), expected[names].to_numpy())
+    assert list(back["response_id"]) == list(expected["response_id"])
+    assert list(back["status"]) == list(expected["status"])
+    assert list(back["contact_ok"]) == [int(flag) for flag in expected["contact_ok"]]
+    np.testing.assert_array_equal(back["duration_seconds"].to_numpy(),
+                                  expected["duration_seconds"].to_numpy())
+    for column in ("started_at", "submitted_at"):
+        assert pd.to_datetime(back[column], utc=True).equals(expected[column])
+
+
+def test_csv_streams_one_chunk_per_page(seeded_survey):
+    chunks = list(csv_chunks(seeded_survey, ALL, chunk_size=10))
+    # BOM, header, then 60 responses in pages of 10.
+    assert len(chunks) == 2 + 6
+
+
+def test_csv_neutralises_formulas_and_keeps_chinese(two_version_survey):
+    text = _csv(two_version_survey).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'-2+3 @SUM(A1)" in text
+    assert "服务很好，谢谢" in text
+    back = pd.read_csv(io.StringIO(text))
+    assert back["comment"].tolist()[0].startswith("'=")
+    # Numbers are never prefixed: a missing answer is an empty cell, a code a bare number.
+    assert back.loc[0, "SQ01_E"] == 7 and math.isnan(back.loc[0, "SQ02_P"])
+
+
+def test_filters_apply_to_exports(seeded_survey):
+    filters = ResponseFilter(segments={"PR_CHANNEL": [2]})
+    back = pd.read_csv(io.BytesIO(_csv(seeded_survey, filters)), encoding="utf-8-sig")
+    assert list(back["response_id"]) == list(_expected(seeded_survey, filters)["response_id"])
+    assert set(back["PR_CHANNEL"]) == {2} and set(back["status"]) == {"complete"}
+
+
+# --- XLSX -------------------------------------------------------------------
+
+def test_xlsx_round_trip_with_labels(seeded_survey, tmp_path):
+    path = tmp_path / "data.xlsx"
+    export_to_file(seeded_survey, "xlsx", ALL, path)
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets) == ["data", "labels", "value_labels"]
+    data, expected = sheets["data"], _expected(seeded_survey)
+    names = survey_codebook(seeded_survey).names
+    np.testing.assert_array_equal(data[names].to_numpy(dtype=float), expected[names].to_numpy())
+    assert list(data["response_id"]) == list(expected["response_id"])
+    # Excel stores times as day fractions: equal to the millisecond.
+    stored = pd.to_datetime(data["submitted_at"]).dt.tz_localize("UTC")
+    assert (stored - expected["submitted_at"]).abs().max() < pd.Timedelta(milliseconds=1)
+    labels = sheets["labels"].set_index("name")
+    codebook = survey_codebook(seeded_survey)
+    assert labels.loc["SQ01_E", "text_zh"] == codebook["SQ01_E"].text["zh"]
+    assert labels.loc["SQ01_E", "facet_label_en"] == "Expectation"
+    assert labels.loc["submitted_at", "text_en"] == "Submitted at (UTC)"
+    values = sheets["value_labels"]
+    channel = values[values["variable"] == "PR_CHANNEL"]
+    assert dict(zip(channel["value"], channel["label_en"])) == value_labels(codebook["PR_CHANNEL"], "en")
+
+
+def test_xlsx_cells_are_typed_and_safe(two_version_survey, tmp_path):
+    path = tmp_path / "data.xlsx"
+    export_to_file(two_version_survey, "xlsx", ALL, path)
+    sheet = openpyxl.load_workbook(path)["data"]
+    header = [cell.value for cell in sheet[1]]
+    first = {name: cell for name, cell in zip(header, sheet[2])}
+    assert first["comment"].value.startswith("'=HYPERLINK") and first["comment"].data_type == "s"
+    assert first["SQ01_E"].value == 7 and first["SQ01_E"].data_type == "n"
+    assert first["SQ02_P"].value is None
+
+
+def test_xlsx_refuses_more_rows_than_a_sheet_holds(seeded_survey, tmp_path, monkeypatch):
+    monkeypatch.setattr(exports, "XLSX_MAX_DATA_ROWS", 10)
+    with pytest.raises(ExportError, match="do not fit in one Excel sheet"):
+        export_to_file(seeded_survey, "xlsx", ALL, tmp_path / "big.xlsx")
+
+
+# --- SPSS and Stata -----------------------------------------------------------
+
+def test_sav_round_trip_values_labels_and_missing_codes(two_version_survey, tmp_path):
+    path = tmp_path / "data.sav"
+    export_to_file(two_version_survey, "sav", ALL, path, lang="en")
+    data, meta = pyreadstat.read_sav(str(path))
+    expected = _expected(two_version_survey)
+    codebook = survey_codebook(two_version_survey)
+    np.testing.assert_array_equal(data[codebook.names].to_numpy(), expected[codebook.names].to_numpy())
+    assert list(data["status"]) == list(expected["status"])
+    assert data["comment"].tolist()[1] == "服务很好，谢谢"
+    # Labels.
+    assert meta.column_names_to_labels["SQ01_E"] == variable_label(codebook["SQ01_E"], "en")
+    assert meta.column_names_to_labels["SQ01_E"].startswith("[Expectation] ")
+    assert meta.variable_value_labels["PR_CHANNEL"] == {
+        **{float(k): v for k, v in value_labels(codebook["PR_CHANNEL"], "en").items()},
+        NOT_ASKED_CODE: "not asked in this version"}
+    assert meta.variable_value_labels["SQ01_E"][7.0] == "Strongly agree"
+    assert meta.variable_measure["PR_CHANNEL"] == "nominal"
+    assert meta.variable_measure["SQ01_E"] == "ordinal"
+    # Missing codes: SQ03 was not asked in version 1, SQ02 not in version 2.
+    raw, raw_meta = pyreadstat.read_sav(str(path), user_missing=True)
+    assert raw_meta.missing_ranges["SQ03_E"] == [{"lo": NOT_ASKED_CODE, "hi": NOT_ASKED_CODE}]
+    version1 = raw["version"] == 1
+    assert (raw.loc[version1, "SQ03_E"] == NOT_ASKED_CODE).all()
+    assert (raw.loc[~version1, "SQ02_E"] == NOT_ASKED_CODE).all()
+    # Unanswered questions of the version asked stay system-missing.
+    assert math.isnan(raw.loc[0, "SQ02_P"]) and raw.loc[0, "version"] == 1
+    assert data.loc[version1, "SQ03_E"].isna().all()
+
+
+def test_dta_round_trip_values_labels_and_missing_codes(two_version_survey, tmp_path):
+    path = tmp_path / "data.dta"
+    export_to_file(two_version_survey, "dta", ALL, path, lang="zh")
+    data, meta = pyreadstat.read_dta(str(path))
+    expected = _expected(two_version_survey)
+    codebook = survey_codebook(two_version_survey)
+    np.testing.assert_array_equal(data[codebook.names].to_numpy(dtype=float),
+                                  expected[codebook.names].to_numpy())
+    assert meta.column_names_to_labels["SQ01_P"] == variable_label(codebook["SQ01_P"], "zh")[:80]
+    assert meta.variable_value_labels["PR_CHANNEL"] == value_labels(codebook["PR_CHANNEL"], "zh")
+    raw, raw_meta = pyreadstat.read_dta(str(path), user_missing=True)
+    assert raw_meta.missing_user_values["SQ03_E"] == ["a"]
+    version1 = raw["version"] == 1
+    assert (raw.loc[version1, "SQ03_E"] == "a").all()
+    assert (raw.loc[~version1, "SQ02_P"] == "a").all()
+
+
+def test_sav_refuses_a_scale_that_contains_the_missing_code(two_version_survey, tmp_path, monkeypatch):
+    monkeypatch.setattr(exports, "NOT_ASKED_CODE", 3.0)
+    with pytest.raises(ExportError, match="SQ01_E: its scale includes 3"):
+        export_to_file(two_version_survey, "sav", ALL, tmp_path / "x.sav")
+
+
+def test_empty_selection_exports_headers_only(two_version_survey, tmp_path):
+    nothing = ResponseFilter(segments={"PR_CHANNEL": [4]})
+    back = pd.read_csv(io.BytesIO(_csv(two_version_survey, nothing)), encoding="utf-8-sig")
+    assert back.empty and "SQ03_P" in back.columns
+    for key in ("xlsx", "sav", "dta"):
+        export_to_file(two_version_survey, key, nothing, tmp_path / f"empty.{key}")
+    data, _ = pyreadstat.read_sav(str(tmp_path / "empty.sav"))
+    assert data.empty and "SQ03_P" in data.columns
+
+
+# --- codebook and statistics ----------------------------------------------------
+
+def test_codebook_csv_and_xlsx(seeded_survey, tmp_path):
+    export_to_file(seeded_survey, "codebook-csv", ALL, tmp_path / "codebook.csv")
+    export_to_file(seeded_survey, "codebook-xlsx", ALL, tmp_path / "codebook.xlsx")
+    from_csv = pd.read_csv(tmp_path / "codebook.csv", encoding="utf-8-sig")
+    from_xlsx = pd.read_excel(tmp_path / "codebook.xlsx", sheet_name="codebook")
+    codebook = survey_codebook(seeded_survey)
+    for table in (from_csv, from_xlsx):
+        assert list(table["name"]) == codebook.names
+        row = table.set_index("name").loc["SQ05_P"]
+        assert row["item"] == "SQ05" and row["dimension"] == "reliability"
+        assert row["text_en"] == codebook["SQ05_P"].text["en"]
+        assert row["scale_type"] == "rating" and row["scale_min"] == 1 and row["scale_max"] == 7
+        assert row["value_labels_zh"].startswith("1 = 非常不同意")
+    assert len(codebook_rows(codebook)) == len(codebook)
+
+
+def test_codebook_of_a_draft_is_what_opening_would_freeze(db, make_user):
+    from surveyapp.services.surveys import create_survey, compose
+    design = {"firm": {"zh": "甲", "en": "A"}, "languages": ["zh", "en"], "servqual_layout": "blocks",
+              "instruments": [{"id": "overall"}]}
+    survey = create_survey(make_user("drafter"), "draft-only", "草稿", "Draft", design)
+    assert survey_codebook(survey).names == compose(design).names
+
+
+def test_statistics_workbook_has_every_table_as_numbers(seeded_survey, tmp_path, app):
+    app.config["REPORT_OPTIONS"] = {"csi_boot": 0, "n_boot": 200}
+    path = tmp_path / "stats.xlsx"
+    export_to_file(seeded_survey, "stats-xlsx", ResponseFilter(), path)
+    expected = analyse_survey(responses_frame(seeded_survey), survey_codebook(seeded_survey),
+                              exports.report_options()).tables()
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames[0] == "about"
+    assert workbook.sheetnames[1:] == [name[:31] for name in expected]
+    sheets = pd.read_excel(path, sheet_name=None)
+    for name, table in expected.items():
+        stored = sheets[name[:31]]
+        assert list(stored.columns) == [str(c) for c in table.columns], name
+        for column in table.columns:
+            if pd.api.types.is_float_dtype(table[column]):
+                np.testing.assert_allclose(stored[str(column)].to_numpy(dtype=float),
+                                           table[column].to_numpy(dtype=float), equal_nan=True)
+    servqual = workbook["servqual_dimensions"]
+    numbers = [cell for row in servqual.iter_rows(min_row=2) for cell in row
+               if isinstance(cell.value, (int, float))]
+    assert numbers and all(cell.data_type == "n" for cell in numbers)
+
+
+# --- filters from query parameters ------------------------------------------------
+
+def test_parse_filters(two_version_survey):
+    args = MultiDict([("from", "2026-03-01"), ("to", "2026-03-04"), ("version", "1"),
+                      ("segment.PR_CHANNEL", "1,3"), ("segment.PR_CHANNEL", "2"), ("partial", "1")])
+    filters = parse_filters(two_version_survey, args)
+    assert (str(filters.start), str(filters.end), filters.versions) == ("2026-03-01", "2026-03-04", [1])
+    assert filters.segments == {"PR_CHANNEL": [1.0, 3.0, 2.0]} and not filters.complete_only
+    assert len(responses_frame(two_version_survey, filters)) == 2
+    assert parse_filters(two_version_survey, MultiDict()).complete_only
+
+
+@pytest.mark.parametrize("args,error,message", [
+    ({"from": "2026-02-30"}, FilterError, "from: '2026-02-30' is not a date"),
+    ({"version": "x"}, FilterError, "'x' is not a version number"),
+    ({"version": "9"}, UnknownVersionError, "'9' is not a version of this survey"),
+    ({"segment.NOPE": "1"}, FilterError, "'NOPE' is not a variable of this survey"),
+    ({"segment.PR_CHANNEL": "a,b"}, FilterError, "codes must be numbers"),
+    ({"segment.PR_CHANNEL": ","}, FilterError, "give one or more numeric codes"),
+    ({"partial": "maybe"}, FilterError, "'maybe' is not 1 or 0"),
+])
+def test_parse_filters_errors(two_version_survey, args, error, message):
+    with pytest.raises(error, match=message):
+        parse_filters(two_version_survey, MultiDict(args))
+
+
+def test_unknown_format(two_version_survey, tmp_path):
+    with pytest.raises(ExportError, match="unknown export format 'pdf'"):
+        export_to_file(two_version_survey, "pdf", ALL, tmp_path / "x.pdf")
+
+
+# --- CLI -----------------------------------------------------------------------
+
+def test_cli_export_with_filters(app, seeded_survey, tmp_path):
+    output = tmp_path / "branch12.csv"
+    result = app.test_cli_runner().invoke(args=[
+        "export", seeded_survey.slug, "--format", "csv", "-o", str(output),
+        "--segment", "PR_BRANCH=1,2", "--from", "2000-01-01", "--include-partial"])
+    assert result.exit_code == 0, result.output
+    back = pd.read_csv(output, encoding="utf-8-sig")
+    # A start day keeps submitted responses only: partial ones have no submission time.
+    filters = ResponseFilter(complete_only=False, start=date(2000, 1, 1), segments={"PR_BRANCH": [1, 2]})
+    assert list(back["response_id"]) == list(_expected(seeded_survey, filters)["response_id"])
+
+
+@pytest.mark.parametrize("args,message", [
+    (["nope", "--format", "csv"], "no survey 'nope'"),
+    (["demo-bank", "--format", "csv", "--segment", "PR_BRANCH"], "write a segment as VARIABLE=CODE"),
+    (["demo-bank", "--format", "csv", "--segment", "NOPE=1"], "'NOPE' is not a variable of this survey"),
+    (["demo-bank", "--format", "csv", "--version", "5"], "'5' is not a version of this survey"),
+    (["demo-bank", "--format", "csv", "--from", "1.3.2026"], "from: '1.3.2026' is not a date"),
+])
+def test_cli_export_errors(app, seeded_survey, tmp_path, args, message):
+    output = tmp_path / "out.csv"
+    result = app.test_cli_runner().invoke(args=["export", *args, "-o", str(output)])
+    assert result.exit_code != 0 and message in result.output
+    assert not output.exists()
