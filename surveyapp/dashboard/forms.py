@@ -11,6 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from analysis.followup import FollowUpThresholds
@@ -34,7 +35,8 @@ class FilterForm(_GetForm):
     end = DateField(_l("To (inclusive)"), validators=[Optional()])
     version = CheckboxListField(_l("Survey version"), coerce=int, validators=[Optional()])
     period = SelectField(_l("Trend period"), default="W", validators=[Optional()],
-                         choices=[("W", _l("Week")), ("M", _l("Month")), ("Q", _l("Quarter"))])
+                         choices=[SelectChoice("W", _l("Week")), SelectChoice("M", _l("Month")),
+                                  SelectChoice("Q", _l("Quarter"))])
     compare = SelectField(_l("Compare segments by"), validators=[Optional()])
     submit = SubmitField(_l("Apply"))
 
@@ -70,11 +72,11 @@ def filter_form(survey: Survey, codebook: Codebook, lang: str, args) -> FilterFo
     for variable in segment_variables:
         setattr(SurveyFilterForm, SEGMENT_PREFIX + variable.name, CheckboxListField(
             variable.text.get(lang) or variable.name, coerce=int, validators=[Optional()],
-            choices=[(int(option["value"]), option["label"].get(lang) or str(option["value"]))
+            choices=[SelectChoice(int(option["value"]), option["label"].get(lang) or str(option["value"]))
                      for option in variable.scale["options"]]))
     form = SurveyFilterForm(formdata=args)
-    form.version.choices = [(version.number, str(version.number)) for version in survey.versions]
-    form.compare.choices = [(v.name, v.text.get(lang) or v.name) for v in segment_variables]
+    form.version.choices = [SelectChoice(version.number, str(version.number)) for version in survey.versions]
+    form.compare.choices = [SelectChoice(v.name, v.text.get(lang) or v.name) for v in segment_variables]
     if not args.get("compare") and segment_variables:
         form.compare.data = segment_variables[0].name
     if not args.get("period"):

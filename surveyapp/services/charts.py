@@ -15,6 +15,7 @@ red, above it blue, "not significant" paler; expectation grey.
 """
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -161,8 +162,25 @@ def _missing(value: Any) -> bool:
 
 
 def _figure_json(figure: go.Figure) -> dict:
-    # plotly's encoder turns numpy arrays and NaN into JSON the page can use.
-    return json.loads(figure.to_json())
+    """The figure as plain JSON: lists of numbers, ``None`` for missing values."""
+    return _plain(json.loads(figure.to_json()))
+
+
+def _plain(value: Any) -> Any:
+    # plotly 6 stores numeric arrays base64-encoded ({"dtype", "bdata", "shape"}); plain lists
+    # keep the page's data readable (tests, CSV checks) and NaN must become null for JSON.parse.
+    if isinstance(value, dict):
+        if "bdata" in value and "dtype" in value:
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+            if value.get("shape"):
+                array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
+            return _plain(array.tolist())
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _layout(figure: go.Figure, *, height: int = 360, **extra: Any) -> go.Figure:

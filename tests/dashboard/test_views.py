@@ -1,0 +1,138 @@
+"""Dashboard pages: access, numbers equal to the analysis for the same filter, CSV, follow-up list."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from markupsafe import escape
+
+from analysis.followup import FollowUpThresholds
+from analysis.report import ReportOptions, analyse_survey
+from surveyapp.models import Contact, Role, SurveyShare
+from surveyapp.services.exports import survey_codebook
+from surveyapp.services.responses import ResponseFilter, responses_frame
+
+
+def _tiles(html: str) -> dict[str, float]:
+    return {name: float(value) for name, value in
+            re.findall(r'data-tile="(\w+)" data-value="([-0-9.e]+)"', html)}
+
+
+@pytest.fixture
+def manager(seeded_survey, login):
+    login("demo-manager", "demo-manager-2026")
+    return seeded_survey
+
+
+def _analysis(survey, filters: ResponseFilter):
+    frame = responses_frame(survey, filters)
+    return analyse_survey(frame, survey_codebook(survey), ReportOptions(n_boot=200, csi_boot=0))
+
+
+def test_login_is_required(client, seeded_survey):
+    response = client.get(f"/dashboard/{seeded_survey.slug}")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_only_users_with_access_see_a_survey(client, db, seeded_survey, make_user, login):
+    make_user("outsider", Role.MANAGER)
+    login("outsider")
+    assert client.get(f"/dashboard/{seeded_survey.slug}").status_code == 403
+    assert client.get(f"/dashboard/{seeded_survey.slug}/follow-up").status_code == 403
+    assert client.get(f"/dashboard/{seeded_survey.slug}/chart/servqual_dimensions.csv").status_code == 403
+    assert client.get("/dashboard/no-such-survey").status_code == 404
+
+
+def test_tiles_and_charts_equal_the_analysis(client, manager):
+    html = client.get(f"/dashboard/{manager.slug}?lang=en").get_data(as_text=True)
+    analysis = _analysis(manager, ResponseFilter())
+    tiles = _tiles(html)
+    assert tiles["responses"] == analysis.n_total
+    assert tiles["ratio"] == pytest.approx(analysis.satisfaction["servqual"].survey["ratio_of_means"].iloc[0])
+    assert tiles["gap"] == pytest.approx(analysis.servqual.overall["mean_gap"].iloc[0])
+    assert tiles["below"] == pytest.approx(analysis.servqual.overall["share_negative"].iloc[0])
+    assert 'data-plot="servqual_dimensions"' in html
+    assert 'id="kano-table"' in html
+    # plotly.js comes from this app, never from a CDN
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    assert any(src.startswith("/dashboard/assets/plotly.min.js") for src in scripts)
+    assert all(src.startswith("/") for src in scripts)
+
+
+def test_filters_in_the_url_apply_to_every_tile(client, manager):
+    html = client.get(f"/dashboard/{manager.slug}?lang=en&seg_PR_BRANCH=1&seg_PR_BRANCH=2&period=M"
+                      ).get_data(as_text=True)
+    filtered = _analysis(manager, ResponseFilter(segments={"PR_BRANCH": [1.0, 2.0]}))
+    everyone = _analysis(manager, ResponseFilter())
+    tiles = _tiles(html)
+    assert 0 < tiles["responses"] == filtered.n_total < everyone.n_total
+    assert tiles["gap"] == pytest.approx(filtered.servqual.overall["mean_gap"].iloc[0])
+    # the form shows the filter it applied, so the view can be shared as it is
+    assert re.search(r'name="seg_PR_BRANCH"[^>]*value="1"[^>]*checked|checked[^>]*name="seg_PR_BRANCH"[^>]*value="1"',
+                     html)
+
+
+def test_an_impossible_filter_is_explained(client, manager):
+    response = client.get(f"/dashboard/{manager.slug}?lang=en&start=2026-10-10&end=2026-01-01")
+    assert response.status_code == 400
+    assert "The end date is before the start date." in response.get_data(as_text=True)
+    assert client.get(f"/dashboard/{manager.slug}?lang=en&period=X").status_code == 400
+    assert client.get(f"/dashboard/{manager.slug}?lang=en&seg_PR_BRANCH=99").status_code == 400
+
+
+def test_chart_data_downloads_as_csv(client, manager):
+    response = client.get(f"/dashboard/{manager.slug}/chart/servqual_dimensions.csv?lang=en")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    dims = _analysis(manager, ResponseFilter()).servqual.dimensions.set_index("dimension")
+    assert {row["dimension"]: float(row["mean_gap"]) for row in rows} == pytest.approx(dims["mean_gap"].to_dict())
+    assert client.get(f"/dashboard/{manager.slug}/chart/no_such_chart.csv").status_code == 404
+
+
+def test_follow_up_lists_consenting_unhappy_customers_with_contacts(client, db, manager):
+    html = client.get(f"/dashboard/{manager.slug}/follow-up?lang=en").get_data(as_text=True)
+    expected = _analysis(manager, ResponseFilter()).follow_up
+    listed = [int(i) for i in re.findall(r'data-response="(\d+)"', html)]
+    assert listed == expected["response_id"].tolist()
+    assert listed, "the demo has unhappy customers who agreed to be contacted"
+    contact = db.session.execute(db.select(Contact).where(Contact.response_id == listed[0])).scalar_one()
+    assert contact.email in html
+    assert str(escape(expected["reasons"].iloc[0])) in html
+
+
+def test_follow_up_thresholds_come_from_the_manager(client, manager):
+    strict = client.get(f"/dashboard/{manager.slug}/follow-up?lang=en&ratio_below=0.6&gap_below="
+                        f"&negative_emotion_at_least=").get_data(as_text=True)
+    ratio_only = _analysis(manager, ResponseFilter())
+    from analysis.followup import follow_up_list
+    scores = ratio_only.respondent_scores.set_index("response_id")
+    frame = responses_frame(manager, ResponseFilter())
+    consenting = frame[frame["response_id"].isin(scores.index)]
+    expected = follow_up_list(consenting, FollowUpThresholds(ratio_below=0.6, gap_below=None,
+                                                             negative_emotion_at_least=None),
+                              ratio=scores["ratio"])
+    assert [int(i) for i in re.findall(r'data-response="(\d+)"', strict)] == expected["response_id"].tolist()
+    bad = client.get(f"/dashboard/{manager.slug}/follow-up?lang=en&ratio_below=abc")
+    assert bad.status_code == 400
+
+
+def test_follow_up_csv_has_contacts_and_reasons(client, manager):
+    response = client.get(f"/dashboard/{manager.slug}/follow-up.csv?lang=en")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows and all(row["email"].endswith("@example.com") and row["reasons"] for row in rows)
+
+
+def test_researcher_owner_sees_the_dashboard(client, seeded_survey, login):
+    login("demo-researcher", "demo-researcher-2026")
+    assert client.get(f"/dashboard/{seeded_survey.slug}").status_code == 200
+
+
+def test_plotly_js_is_served_from_the_package(client):
+    response = client.get("/dashboard/assets/plotly.min.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert b"plotly" in response.data[:2000].lower()
