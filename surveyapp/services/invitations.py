@@ -16,10 +16,10 @@ from typing import Any, Callable, Iterable
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..extensions import db
-from ..models import Invitation, Response, ResponseStatus, Survey
+from ..models import Invitation, Response, ResponseStatus, Survey, utcnow
 from .spreadsheet_safety import neutralise_cell
 
 MAX_INVITATIONS_PER_BATCH = 10_000
@@ -77,11 +77,7 @@ def generate_invitations(survey: Survey, count: int) -> list[Invitation]:
     """``count`` anonymous personal links for ``survey`` (one transaction)."""
     if not 1 <= count <= MAX_INVITATIONS_PER_BATCH:
         raise ValueError(_("Choose between 1 and %(max)s links.", max=MAX_INVITATIONS_PER_BATCH))
-    invitations = [Invitation(survey_id=survey.id, token=Invitation.new_token(), segment={})
-                   for _index in range(count)]
-    db.session.add_all(invitations)
-    db.session.commit()
-    return invitations
+    return _insert_invitations(survey, [{} for _index in range(count)])
 
 
 def parse_contacts(data: bytes) -> list[ContactRow]:
@@ -183,10 +179,18 @@ def import_contacts(survey: Survey, data: bytes) -> list[Invitation]:
                for row in rows if row.external_id in existing]
     if clashes:
         raise ContactsError(clashes)
-    invitations = [Invitation(survey_id=survey.id, token=Invitation.new_token(),
-                              external_id=row.external_id, email=row.email, segment=row.segment)
-                   for row in rows]
-    db.session.add_all(invitations)
+    return _insert_invitations(survey, [{"external_id": row.external_id, "email": row.email,
+                                         "segment": row.segment} for row in rows])
+
+
+def _insert_invitations(survey: Survey, contacts: list[dict[str, Any]]) -> list[Invitation]:
+    """One bulk INSERT ... RETURNING for all rows: a unit-of-work flush of 10,000
+    objects takes seconds, the bulk statement a fraction of that."""
+    now = utcnow()
+    values = [{"survey_id": survey.id, "token": Invitation.new_token(), "created_at": now,
+               "external_id": None, "email": None, "segment": {}, **contact}
+              for contact in contacts]
+    invitations = list(db.session.scalars(insert(Invitation).returning(Invitation), values))
     db.session.commit()
     return invitations
 
