@@ -22,7 +22,8 @@ def test_login_with_right_password(client, make_user, login):
 
 def test_login_with_wrong_password_is_refused(client, make_user, login):
     make_user("rita")
-    response = login("rita", "wrong password")
+    response = client.post("/auth/login?lang=en",
+                           data={"username": "rita", "password": "wrong password"})
     assert response.status_code == 401
     assert b"wrong password" in response.data
     with client.session_transaction() as session:
