@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test setup-db chromium translations bench clean
+.PHONY: run test setup-db chromium postgres translations bench clean
 
 run: $(VENV)/.runtime translations setup-db
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -18,8 +18,11 @@ setup-db: $(VENV)/.runtime
 	$(FLASK) instruments load
 	$(FLASK) demo
 
-test: $(VENV)/.tests chromium translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# The PostgreSQL tests run against the local server `postgres` starts; without
+# TEST_POSTGRES_URL they are skipped with the reason.
+TEST_POSTGRES_URL ?= postgresql+psycopg://surveyapp:surveyapp@127.0.0.1:5432/surveyapp_test
+test: $(VENV)/.tests chromium postgres translations
+	TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.tests
 	$(BIN)/python -m bench
