@@ -129,15 +129,24 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def data_stamp(survey_id: int) -> str:
-    """What the survey's data look like now, cheaply: changes whenever a response or version does."""
+def stamp_query(survey_id: int):
+    """Count, largest id and latest update of the survey's responses, and its latest version.
+
+    Separate scalar subqueries, so each is answered from an index on its own
+    (a single SELECT of several aggregates would read every row instead).
+    """
     responses = select(Response).where(Response.survey_id == survey_id)
-    row = db.session.execute(select(
+    return select(
         responses.with_only_columns(func.count()).scalar_subquery(),
         responses.with_only_columns(func.max(Response.id)).scalar_subquery(),
         responses.with_only_columns(func.max(Response.updated_at)).scalar_subquery(),
         select(func.max(SurveyVersion.id)).where(SurveyVersion.survey_id == survey_id).scalar_subquery(),
-    )).one()
+    )
+
+
+def data_stamp(survey_id: int) -> str:
+    """What the survey's data look like now, cheaply: changes whenever a response or version does."""
+    row = db.session.execute(stamp_query(survey_id)).one()
     return "|".join("" if value is None else str(value) for value in row)
 
 
