@@ -147,6 +147,8 @@ def _read_csv(data: bytes) -> _Table:
             f"the file is not UTF-8 text: byte 0x{data[error.start]:02x} at byte offset "
             f"{error.start} cannot be read; save it as 'CSV UTF-8' (GBK and other encodings "
             "are not accepted)", line)]) from None
+    if not text.strip():
+        raise ImportRejected([ImportProblem("the file is empty", 1)])
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
@@ -259,7 +261,9 @@ class _Rows:
             elif name in seen:
                 problems.append(ImportProblem("this column occurs twice", 1, name))
             elif name not in known:
-                close = difflib.get_close_matches(name, sorted(known), n=1)
+                by_case = {candidate.lower(): candidate for candidate in known}
+                close = ([by_case[name.lower()]] if name.lower() in by_case
+                         else difflib.get_close_matches(name, sorted(known), n=1))
                 hint = f" - did you mean {close[0]}?" if close else ""
                 problems.append(ImportProblem(
                     f"unknown column: not a question of this survey nor one of "
