@@ -58,3 +58,40 @@ class Methods:
                 parts.append(f"{label}: {value}")
         parts.extend(self.notes)
         return "; ".join(parts) + "."
+
+
+def paired_blocks(frame, pairs):
+    """Expectation and perception matrices ``(E, P, complete)`` of ``{item: (E col, P col)}``.
+
+    Columns are item codes; a respondent-item enters only when both E and P
+    are answered (pairwise deletion), so ``E`` and ``P`` are NaN together.
+    """
+    import pandas as pd
+
+    E = pd.DataFrame({i: frame[e].astype("float64") for i, (e, _) in pairs.items()}, index=frame.index)
+    P = pd.DataFrame({i: frame[p].astype("float64") for i, (_, p) in pairs.items()}, index=frame.index)
+    complete = E.notna() & P.notna()
+    return E.where(complete), P.where(complete), complete
+
+
+def item_ranges(items, scale) -> dict:
+    """``{item: (min, max)}`` from one ``(min, max)`` for all items or a mapping per item.
+
+    Raises ValueError when an item has no range or a range is not min < max.
+    """
+    from collections.abc import Mapping
+
+    items = list(items)
+    if scale is None:
+        raise ValueError("the scale end points are needed: pass scale=(min, max) or {item: (min, max)}")
+    if isinstance(scale, Mapping):
+        missing = [i for i in items if i not in scale]
+        if missing:
+            raise ValueError(f"scale has no (min, max) for item(s) {', '.join(missing)}")
+        ranges = {i: tuple(scale[i]) for i in items}
+    else:
+        ranges = {i: tuple(scale) for i in items}
+    for item, bounds in ranges.items():
+        if len(bounds) != 2 or not bounds[0] < bounds[1]:
+            raise ValueError(f"scale for {item} must be (min, max) with min < max; got {bounds}")
+    return ranges

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .common import Methods, require_n
+from .common import Methods, require_n, item_ranges
 
 __all__ = ["ECSI_CONSTRUCTS", "ECSI_PATHS", "CSIResult", "csi_model", "csi_index"]
 
@@ -85,18 +85,8 @@ class CSIResult:
 
 
 def _item_scale(items: Sequence[str], scale) -> pd.DataFrame:
-    if isinstance(scale, Mapping):
-        missing = [i for i in items if i not in scale]
-        if missing:
-            raise ValueError(f"scale has no (min, max) for item(s) {', '.join(missing)}")
-        rows = {i: tuple(scale[i]) for i in items}
-    else:
-        rows = {i: tuple(scale) for i in items}
-    out = pd.DataFrame.from_dict(rows, orient="index", columns=["min", "max"]).astype(float)
-    bad = out.index[~(out["min"] < out["max"])]
-    if len(bad):
-        raise ValueError(f"scale must be (min, max) with min < max; not so for {', '.join(bad)}")
-    return out
+    rows = item_ranges(items, scale)
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["min", "max"]).astype(float)
 
 
 def csi_index(weights: pd.Series, means: pd.Series, scale: pd.DataFrame) -> float:

@@ -21,7 +21,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
-from .common import Methods, require_n
+from .common import Methods, require_n, item_ranges
 from .reliability import composite_reliability, cronbach_alpha
 
 __all__ = [
@@ -83,21 +83,9 @@ _REFERENCE_PATHS = ("Garbarino & Johnson (1999) J. Marketing 63(2); Morgan & Hun
 # --------------------------------------------------------------------------
 
 def _item_ranges(items: Iterable[str], scale) -> dict[str, tuple[float, float]]:
-    items = list(items)
     if scale is None:
         raise ValueError("reverse-scored items need the scale: pass scale=(min, max) or {item: (min, max)}")
-    if isinstance(scale, Mapping):
-        missing = [i for i in items if i not in scale]
-        if missing:
-            raise ValueError(f"scale has no (min, max) for reverse item(s) {', '.join(missing)}")
-        ranges = {i: tuple(scale[i]) for i in items}
-    else:
-        lo_hi = tuple(scale)
-        ranges = {i: lo_hi for i in items}
-    for item, rng in ranges.items():
-        if len(rng) != 2 or not rng[0] < rng[1]:
-            raise ValueError(f"scale for {item} must be (min, max) with min < max; got {rng}")
-    return ranges
+    return item_ranges(items, scale)
 
 
 def _recoded_items(frame: pd.DataFrame, constructs: Mapping[str, Sequence[str]],

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .common import InsufficientData, Methods, require_n
+from .common import InsufficientData, Methods, require_n, paired_blocks
 from .io import check_columns
 
 __all__ = ["SatisfactionResult", "satisfaction_ratio", "item_ratios", "classify_ratio"]
@@ -221,10 +221,7 @@ def satisfaction_ratio(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]
     dim_of = {i: d for d, items in dimensions.items() for i in items}
     ids = frame[id_col] if id_col in frame.columns else pd.Series(frame.index, index=frame.index)
 
-    E = pd.DataFrame({i: frame[e].astype("float64") for i, (e, _) in pairs.items()}, index=frame.index)
-    P = pd.DataFrame({i: frame[p].astype("float64") for i, (_, p) in pairs.items()}, index=frame.index)
-    complete = E.notna() & P.notna()
-    E, P = E.where(complete), P.where(complete)
+    E, P, complete = paired_blocks(frame, pairs)
     R = item_ratios(frame, pairs)
     D = P - E
 

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from .common import InsufficientData, Methods, require_n
+from .common import InsufficientData, Methods, require_n, paired_blocks
 from .io import check_columns
 
 __all__ = ["ServqualResult", "servqual", "gap_scores", "paired_gap_test", "ZERO_METHODS"]
@@ -299,10 +299,7 @@ def servqual(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
     dim_of = {i: d for d, items in dimensions.items() for i in items}
     ids = frame[id_col] if id_col in frame.columns else pd.Series(frame.index, index=frame.index)
 
-    E = pd.DataFrame({i: frame[e].astype("float64") for i, (e, _) in pairs.items()}, index=frame.index)
-    P = pd.DataFrame({i: frame[p].astype("float64") for i, (_, p) in pairs.items()}, index=frame.index)
-    complete = E.notna() & P.notna()
-    E, P = E.where(complete), P.where(complete)
+    E, P, complete = paired_blocks(frame, pairs)
     notes: list[str] = [f"Wilcoxon zero differences: zero_method='{zero_method}'",
                         "effect sizes: Cohen's d_z = mean gap / SD of gaps (paired t); "
                         "matched-pairs rank-biserial r (Kerby 2014) on non-zero gaps (Wilcoxon)"]
