@@ -140,9 +140,12 @@ class Chart:
     table: pd.DataFrame | None = None
     #: charts shown one group at a time (segment comparisons: the segment variable)
     group: str = ""
+    #: drawn across the page's full width on a desktop (dense diagrams)
+    wide: bool = False
 
     def to_payload(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "subtitle": self.subtitle, "group": self.group,
+                "wide": self.wide,
                 "figure": self.figure, "empty": self.empty, "note": self.note,
                 "has_data": self.table is not None and len(self.table) > 0}
 
@@ -495,11 +498,11 @@ def ipa_grid(analysis: SurveyAnalysis, labels: Labels, kind: str) -> Chart:
 #: Where each construct sits in the relationship path diagram (x, y in 0..1):
 #: drivers left, relationship states in the middle, outcomes right.
 RELATIONSHIP_LAYOUT = {
-    "friendship": (0.0, 0.85), "trust_staff": (0.0, 0.45),
-    "satisfaction_visit": (0.0, 0.05), "trust_firm": (0.35, 0.45),
-    "satisfaction_cumulative": (0.35, 0.05), "commitment_affective": (0.65, 0.45),
-    "commitment_continuance": (0.65, 0.9), "word_of_mouth": (1.0, 0.65),
-    "forgiveness": (1.0, 0.2),
+    "friendship": (0.0, 0.95), "trust_staff": (0.0, 0.5),
+    "satisfaction_visit": (0.0, 0.05), "trust_firm": (0.34, 0.5),
+    "satisfaction_cumulative": (0.34, 0.05), "commitment_affective": (0.67, 0.5),
+    "commitment_continuance": (0.67, 0.95), "word_of_mouth": (1.0, 0.75),
+    "forgiveness": (1.0, 0.25),
 }
 CSI_LAYOUT = {"image": (0.0, 0.9), "expectation": (0.0, 0.5), "quality": (0.3, 0.1),
               "value": (0.45, 0.5), "satisfaction": (0.7, 0.5), "complaints": (0.85, 0.1),
@@ -512,8 +515,19 @@ def _stars(p: float) -> str:
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < SIGNIFICANCE_LEVEL else ""
 
 
+def _wrap(text: str, width: int = 16) -> str:
+    """Break a long construct name onto lines of about ``width`` characters (at spaces)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def _path_figure(edges: pd.DataFrame, r2: Mapping[str, float], positions: Mapping[str, tuple[float, float]],
-                 labels: Labels) -> go.Figure:
+                 labels: Labels, height: int = 440) -> go.Figure:
     """Boxes for constructs (with R²), arrows with standardized coefficients.
 
     ``edges``: source, target, estimate, p (NaN when unknown).
@@ -529,24 +543,26 @@ def _path_figure(edges: pd.DataFrame, r2: Mapping[str, float], positions: Mappin
         (x0, y0), (x1, y1) = place[edge.source], place[edge.target]
         significant = not _missing(edge.p) and edge.p < SIGNIFICANCE_LEVEL
         colour = (GOOD if edge.estimate >= 0 else BAD) if significant else "#aab2b9"
-        figure.add_annotation(x=x0 + 0.8 * (x1 - x0), y=y0 + 0.8 * (y1 - y0), ax=x0 + 0.2 * (x1 - x0),
-                              ay=y0 + 0.2 * (y1 - y0), xref="x", yref="y", axref="x", ayref="y",
+        figure.add_annotation(x=x0 + 0.72 * (x1 - x0), y=y0 + 0.72 * (y1 - y0), ax=x0 + 0.28 * (x1 - x0),
+                              ay=y0 + 0.28 * (y1 - y0), xref="x", yref="y", axref="x", ayref="y",
                               showarrow=True, arrowhead=3, arrowsize=1.2,
                               arrowwidth=1 + 4 * min(1.0, abs(edge.estimate)), arrowcolor=colour, text="")
         figure.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, text=f"{edge.estimate:.2f}{_stars(edge.p)}",
                               showarrow=False, bgcolor="rgba(255,255,255,0.85)", font={"size": 12, "color": colour})
-    texts = []
     for node in nodes:
-        text = f"<b>{labels.dimension(node)}</b>"
+        text = "<b>" + _wrap(labels.dimension(node)) + "</b>"
         if node in r2 and not _missing(r2[node]):
             text += f"<br>R² = {r2[node]:.2f}"
-        texts.append(text)
+        # Nodes are boxed labels drawn over the arrows' ends.
+        figure.add_annotation(x=place[node][0], y=place[node][1], xref="x", yref="y", text=text,
+                              showarrow=False, bgcolor="#eef3f8", bordercolor=GOOD, borderwidth=1,
+                              borderpad=4, font={"size": 11})
     figure.add_trace(go.Scatter(
-        x=[place[n][0] for n in nodes], y=[place[n][1] for n in nodes], mode="markers+text",
-        text=texts, textposition="middle center", hoverinfo="text",
-        marker={"symbol": "square", "size": 16, "color": "#eef3f8", "line": {"color": "#1f5fa8", "width": 1}}))
-    _layout(figure, height=440, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-            xaxis={"visible": False, "range": [-0.2, 1.2]}, yaxis={"visible": False, "range": [-0.1, 1.05]})
+        x=[place[n][0] for n in nodes], y=[place[n][1] for n in nodes], mode="markers",
+        text=[labels.dimension(n) for n in nodes], hoverinfo="text", marker={"size": 1, "opacity": 0}))
+    _layout(figure, height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+            xaxis={"visible": False, "range": [-0.15, 1.15], "fixedrange": True},
+            yaxis={"visible": False, "range": [-0.1, 1.1], "fixedrange": True})
     return figure
 
 
@@ -562,7 +578,8 @@ def relationship_paths(analysis: SurveyAnalysis, labels: Labels) -> Chart:
     edges = pd.DataFrame({"source": table["predictor"], "target": table["outcome"],
                           "estimate": table["beta"], "p": table["p"]})
     r2 = dict(zip(table["outcome"], table["r2"]))
-    chart.figure = _figure_json(_path_figure(edges, r2, RELATIONSHIP_LAYOUT, labels))
+    chart.figure = _figure_json(_path_figure(edges, r2, RELATIONSHIP_LAYOUT, labels, height=520))
+    chart.wide = True
     chart.note = _("Each outcome is regressed on its predictors separately (OLS, HC3 standard errors); "
                    "an outcome with several models shows the R² of the last one.")
     chart.table = table.copy()

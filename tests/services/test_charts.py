@@ -123,10 +123,10 @@ def test_path_diagram_labels_each_path_with_its_coefficient(demo):
              if a.get("text")]
     for beta, p in zip(paths["beta"], paths["p"]):
         assert f"{beta:.2f}{charts._stars(p)}" in texts
-    nodes = demo["charts"]["relationship_model"].figure["data"][-1]["text"]
     r2 = paths.groupby("outcome")["r2"].last()
     for outcome, value in r2.items():
-        assert any(f"R² = {value:.2f}" in text for text in nodes), outcome
+        assert any(f"R² = {value:.2f}" in text for text in texts), outcome
+    assert demo["charts"]["relationship_model"].wide
 
 
 def test_csi_index_bars_are_the_index_scores(demo):
