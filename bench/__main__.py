@@ -6,6 +6,7 @@ import sys
 
 BENCHMARKS = {
     "analysis": "bench.analysis_bench",
+    "dashboard": "bench.dashboard",
 }
 
 

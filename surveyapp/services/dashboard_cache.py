@@ -81,7 +81,8 @@ def init_app(app: Flask) -> None:
     # A 100k-response entry is a few MB (its per-respondent follow-up scores).
     app.config.setdefault("CACHE_THRESHOLD", 64)
     app.config.setdefault("DASHBOARD_BACKGROUND", not app.testing)
-    app.config.setdefault("DASHBOARD_WAIT_SECONDS", 3.0)
+    # Under a second: a page never waits longer; bigger surveys get the polling page.
+    app.config.setdefault("DASHBOARD_WAIT_SECONDS", 0.8)
     app.config.setdefault("DASHBOARD_WORKERS", 2)
     app.config.setdefault("DASHBOARD_MEDIATION_BOOT", 200)
     app.config.setdefault("DASHBOARD_CSI_BOOT", 0)

@@ -1,0 +1,214 @@
+"""Benchmark: opening the dashboard of a survey with 100k responses.
+
+Builds a temporary SQLite database with the demo survey and ``--responses``
+synthetic responses (:func:`surveyapp.services.demo.ensure_demo`, i.e.
+:func:`analysis.synthetic.synthetic_frame` bulk-inserted by
+``insert_synthetic_responses``), logs in as the demo manager and times, through
+the Flask test client:
+
+1. **cold, in the request** (``DASHBOARD_BACKGROUND = False``): the first view
+   loads the frame, runs the analysis and draws every chart before answering;
+   the breakdown (load / analysis / charts) and the analysis sections' own
+   times come from the cache entry and a profile of ``analyse_survey``.
+2. **cold, as deployed** (background recomputation, ``DASHBOARD_WAIT_SECONDS``
+   as configured): how long the first page takes to answer (the "computing"
+   page) and how long until the charts are ready.
+3. **warm**: repeated views served from the cache (median and max of
+   ``--repeat``), and the data-stamp query on its own.
+4. **after a new response**: the view right after one more response is
+   submitted (previous numbers, marked as updating) and the time until the
+   recomputed dashboard is ready.
+
+Run: ``python -m bench dashboard [--responses 100000] [--repeat 20]``.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SLUG_URL = "/dashboard/{slug}?lang=en"
+
+
+def _app(database: Path, **config):
+    from surveyapp import create_app
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "TESTING": False,
+                       # The benchmark logs in through the test client; CSRF is not what is measured.
+                       "WTF_CSRF_ENABLED": False, **config})
+
+
+def _client(app):
+    from surveyapp.models import Role
+    from surveyapp.services.demo import DEMO_USERS
+    client = app.test_client()
+    username, password = DEMO_USERS[Role.MANAGER]
+    response = client.post("/auth/login", data={"username": username, "password": password})
+    if response.status_code != 302:
+        raise RuntimeError(f"login as {username} failed: {response.status_code}")
+    return client
+
+
+def _get(client, url: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    response = client.get(url)
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url}: {response.status_code}")
+    return elapsed, response.get_data(as_text=True)
+
+
+def _state(html: str) -> str:
+    marker = 'data-state="'
+    start = html.index(marker) + len(marker)
+    return html[start:html.index('"', start)]
+
+
+def _section_times(app, slug: str) -> list[tuple[str, float]]:
+    """Cumulative seconds of each analysis section (profile of one ``analyse_survey`` run)."""
+    from analysis.report import analyse_survey
+    from surveyapp.extensions import db
+    from surveyapp.models import Survey
+    from surveyapp.services.dashboard_cache import dashboard_options
+    from surveyapp.services.exports import survey_codebook
+    from surveyapp.services.responses import responses_frame
+    with app.app_context():
+        survey = db.session.execute(db.select(Survey).where(Survey.slug == slug)).scalar_one()
+        frame = responses_frame(survey)
+        codebook = survey_codebook(survey)
+        profile = cProfile.Profile()
+        profile.enable()
+        analyse_survey(frame, codebook, dashboard_options("W"))
+        profile.disable()
+    wanted = {
+        "screening": "flag_responses", "satisfaction ratio": "satisfaction_ratio", "SERVQUAL": "servqual",
+        "reliability (SERVQUAL)": "servqual_reliability", "KANO": "kano_summary",
+        "construct scores": "construct_scores", "construct reliability": "construct_reliability",
+        "correlations": "construct_correlations", "regressions": "seed_paths",
+        "mediation bootstrap": "seed_mediation", "emotions": "emotion_profile",
+        "respondent scores": "respondent_scores", "follow-up": "follow_up_list", "trends": "trend_table",
+        "IPA": "ipa", "CSI (PLS)": "csi_model",
+    }
+    stats = pstats.Stats(profile).stats
+    found = []
+    for label, function in wanted.items():
+        seconds = sum(value[3] for (path, _line, name), value in stats.items()
+                      if name == function and "/analysis/" in path)
+        if seconds:
+            found.append((label, seconds))
+    return sorted(found, key=lambda item: -item[1])
+
+
+def _submit_one(app, slug: str) -> None:
+    from surveyapp.extensions import db
+    from surveyapp.models import Survey
+    from surveyapp.services.responses import codebook_of, submit_response
+    with app.app_context():
+        survey = db.session.execute(db.select(Survey).where(Survey.slug == slug)).scalar_one()
+        version = survey.current_version
+        values = {}
+        for variable in codebook_of(version):
+            scale = variable.scale
+            if scale["type"] == "rating":
+                values[variable.name] = scale["max"]
+            elif scale["type"] == "choice":
+                values[variable.name] = scale["options"][0]["value"]
+        submit_response(version, values, language="en")
+        db.session.remove()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench dashboard", description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=20261123)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("SURVEYAPP_CONFIG", "development")
+
+    from surveyapp.extensions import db
+    from surveyapp.services.dashboard_cache import data_stamp
+    from surveyapp.services.demo import DEMO_SLUG, ensure_demo
+
+    with tempfile.TemporaryDirectory(prefix="dashboard-bench-") as directory:
+        database = Path(directory) / "bench.sqlite"
+        app = _app(database, DASHBOARD_BACKGROUND=False)
+        started = time.perf_counter()
+        with app.app_context():
+            db.create_all()
+            survey = ensure_demo(args.responses, args.seed).survey
+            survey_id = survey.id
+            db.session.remove()
+        print(f"inserted {args.responses:,} synthetic responses in {time.perf_counter() - started:.1f} s "
+              f"({sum(p.stat().st_size for p in database.parent.glob('bench.sqlite*')) / 1e6:.0f} MB SQLite)")
+        url = SLUG_URL.format(slug=DEMO_SLUG)
+
+        # 1. cold, computed inside the request
+        client = _client(app)
+        cold, html = _get(client, url)
+        with app.app_context():
+            from surveyapp.services.dashboard_cache import DashboardRequest, cache
+            entry = cache.get(DashboardRequest(survey_id).key)
+        timings = entry["timings"]
+        print(f"\ncold view, computed in the request: {cold:.2f} s "
+              f"(load {timings['load']:.2f} s, analysis {timings['analysis']:.2f} s, "
+              f"charts {timings['charts']:.2f} s; {entry['n_total']:,} complete responses, "
+              f"mediation bootstrap {entry['mediation_boot']}, CSI bootstrap {entry['csi_boot']})")
+        print("  analysis sections (cumulative, one profiled run):")
+        for label, seconds in _section_times(app, DEMO_SLUG):
+            print(f"    {label:<24} {seconds:6.2f} s")
+
+        # 3. warm
+        warm = [_get(client, url)[0] for _ in range(args.repeat)]
+        with app.app_context():
+            stamps = []
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                data_stamp(survey_id)
+                stamps.append(time.perf_counter() - started)
+        warm_median = statistics.median(warm)
+        print(f"\nwarm view (cache), {args.repeat} requests: median {warm_median * 1000:.0f} ms, "
+              f"max {max(warm) * 1000:.0f} ms; page {len(html) / 1000:.0f} kB")
+        print(f"data stamp query: median {statistics.median(stamps) * 1000:.2f} ms")
+        print(f"cold / warm: {cold / warm_median:.0f}x")
+
+        # 2. cold as deployed: background recomputation, the page answers at once
+        deployed = _app(database)
+        client = _client(deployed)
+        started = time.perf_counter()
+        first, html = _get(client, url)
+        state = _state(html)
+        while True:
+            response = client.get(f"/dashboard/{DEMO_SLUG}/status?lang=en").get_json()
+            if response["ready"]:
+                break
+            time.sleep(0.25)
+        ready = time.perf_counter() - started
+        wait = deployed.config["DASHBOARD_WAIT_SECONDS"]
+        print(f"\ncold view, background computation (wait {wait:g} s): first page in {first:.2f} s "
+              f"({state}); charts ready after {ready:.1f} s")
+        opened, html = _get(client, url)
+        print(f"  next view: {opened * 1000:.0f} ms ({_state(html)})")
+
+        # 4. a new response invalidates the entry; the viewer sees the previous numbers meanwhile
+        _submit_one(deployed, DEMO_SLUG)
+        started = time.perf_counter()
+        after, html = _get(client, url)
+        state = _state(html)
+        while not client.get(f"/dashboard/{DEMO_SLUG}/status?lang=en").get_json()["ready"]:
+            time.sleep(0.25)
+        refreshed = time.perf_counter() - started
+        print(f"after one new response: view in {after:.2f} s ({state}); "
+              f"fresh dashboard after {refreshed:.1f} s")
+        verdict = "under" if warm_median < 1 else "over"
+        print(f"\nwarm open at {args.responses:,} responses: {warm_median:.3f} s ({verdict} one second); "
+              f"cold open computed in the request: {cold:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
