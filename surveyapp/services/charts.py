@@ -225,7 +225,7 @@ def _short(text: str, limit: int = 38) -> str:
 
 def servqual_gap_by_dimension(analysis: SurveyAnalysis, labels: Labels) -> Chart:
     chart = Chart("servqual_dimensions", _("Where service falls short: gap by dimension"),
-                  _("Perception minus expectation (P − E) with 95% confidence interval. "
+                  _("Perception minus expectation (P − E) with 95 percent confidence interval. "
                     "Below 0 (red): customers get less than they expect; pale: not significant."))
     if analysis.servqual is None:
         chart.empty = _skipped(analysis, "servqual")
@@ -257,7 +257,7 @@ def servqual_items_dumbbell(analysis: SurveyAnalysis, labels: Labels) -> Chart:
         return chart
     # Worst item on top: plotly draws the first category at the bottom.
     table = analysis.servqual.items.sort_values("mean_gap", ascending=False)
-    names = [f"{code} {_short(labels.item(code), 30)}" for code in table["item"]]
+    names = [f"{code} {_short(labels.item(code), 22)}" for code in table["item"]]
     segment_x: list[float | None] = []
     segment_y: list[str | None] = []
     for name, e, p in zip(names, table["mean_E"], table["mean_P"]):
@@ -588,7 +588,7 @@ def relationship_paths(analysis: SurveyAnalysis, labels: Labels) -> Chart:
 
 def mediation(analysis: SurveyAnalysis, labels: Labels) -> Chart:
     chart = Chart("mediation", _("Mediation: how much of the effect runs through the middle step"),
-                  _("Total, direct and indirect (a×b) effect; bootstrap 95% interval of the indirect effect."))
+                  _("Total, direct and indirect (a×b) effect; bootstrap 95 percent interval of the indirect effect."))
     result = analysis.mediation
     if result is None:
         chart.empty = _skipped(analysis, "mediation", "construct_scores")
@@ -719,7 +719,7 @@ def csi_model(analysis: SurveyAnalysis, labels: Labels) -> Chart:
 def trend(analysis: SurveyAnalysis, labels: Labels, score: str) -> Chart:
     names = _score_names()
     chart = Chart(f"trend_{score}", _("Trend: %(score)s per period", score=names.get(score, score)),
-                  _("Mean per period with 95% confidence interval; dashed line: expectations met."))
+                  _("Mean per period with 95 percent confidence interval; dashed line: expectations met."))
     if analysis.trends is None:
         chart.empty = _skipped(analysis, "trends")
         return chart
