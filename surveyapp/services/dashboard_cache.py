@@ -82,7 +82,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("CACHE_THRESHOLD", 64)
     app.config.setdefault("DASHBOARD_BACKGROUND", not app.testing)
     # Under a second: a page never waits longer; bigger surveys get the polling page.
-    app.config.setdefault("DASHBOARD_WAIT_SECONDS", 0.8)
+    app.config.setdefault("DASHBOARD_WAIT_SECONDS", 0.5)
     app.config.setdefault("DASHBOARD_WORKERS", 2)
     app.config.setdefault("DASHBOARD_MEDIATION_BOOT", 200)
     app.config.setdefault("DASHBOARD_CSI_BOOT", 0)
