@@ -122,9 +122,9 @@ def demo(responses: int | None, seed: int | None) -> None:
 @click.argument("slug")
 @click.option("--segment", "segments", multiple=True, metavar="VARIABLE=CODE[,CODE]",
               help="Only responses with these answers (repeatable).")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None)
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None)
-@click.option("--version", "versions", type=int, multiple=True)
+@click.option("--from", "start", default=None, metavar="YYYY-MM-DD", help="First day (UTC).")
+@click.option("--to", "end", default=None, metavar="YYYY-MM-DD", help="Last day (UTC, inclusive).")
+@click.option("--version", "versions", type=int, multiple=True, help="Survey version (repeatable).")
 @click.option("--keep-flagged", is_flag=True, help="Keep responses flagged by data-quality screening.")
 @click.option("--bootstrap", type=int, default=2000, show_default=True, help="Mediation resamples.")
 @click.option("--csi-bootstrap", type=int, default=100, show_default=True,
@@ -133,15 +133,12 @@ def report(slug: str, segments, start, end, versions, keep_flagged: bool, bootst
            csi_bootstrap: int) -> None:
     from analysis.report import ReportOptions
 
-    from .cli_data import _survey, parse_segment
+    from .cli_data import _survey, filters_from_options
     from .services.analysis import survey_analysis
-    from .services.responses import ResponseFilter
 
     survey = _survey(slug)
     try:
-        filters = ResponseFilter(start=start.date() if start else None,
-                                 end=end.date() if end else None, versions=list(versions),
-                                 segments=dict(parse_segment(s) for s in segments))
+        filters = filters_from_options(survey, segments, start, end, versions)
         options = ReportOptions(exclude_flagged=not keep_flagged, n_boot=bootstrap,
                                 csi_boot=csi_bootstrap)
         result = survey_analysis(survey, filters, options)

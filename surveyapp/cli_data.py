@@ -13,11 +13,32 @@ from .extensions import db
 from .models import Survey
 from .services.exports import EXPORT_FORMATS, ExportError, FilterError, export_to_file, parse_filters
 from .services.imports import ImportRejected, import_responses, max_import_bytes
+from .services.responses import ResponseFilter
 
 
 def register_data_commands(app: Flask) -> None:
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
+
+
+def filters_from_options(survey: Survey, segments, start, end, versions,
+                         include_partial: bool = False) -> ResponseFilter:
+    """The ResponseFilter of the filter options shared by the data commands.
+
+    The options become the API's query parameters, so one parser
+    (:func:`parse_filters`) checks both. Raises FilterError.
+    """
+    args = MultiDict([("from", start or ""), ("to", end or ""),
+                      ("partial", "1" if include_partial else "")])
+    for version in versions:
+        args.add("version", str(version))
+    for text in segments:
+        column, sep, codes = text.partition("=")
+        if not sep or not column.strip() or not codes.strip():
+            raise click.BadParameter(f"{text!r}: write a segment as VARIABLE=CODE[,CODE...], "
+                                     "e.g. PR_BRANCH=1,2", param_hint="--segment")
+        args.add(f"segment.{column.strip()}", codes)
+    return parse_filters(survey, args)
 
 
 def _survey(slug: str) -> Survey:
@@ -43,19 +64,8 @@ def _survey(slug: str) -> Survey:
 def export_command(slug: str, fmt: str, output: Path, segments: tuple[str, ...], start: str | None,
                    end: str | None, versions: tuple[str, ...], include_partial: bool, lang: str) -> None:
     survey = _survey(slug)
-    # The options become the API's query parameters, so one parser checks both.
-    args = MultiDict([("from", start or ""), ("to", end or ""),
-                      ("partial", "1" if include_partial else "")])
-    for version in versions:
-        args.add("version", version)
-    for text in segments:
-        column, sep, codes = text.partition("=")
-        if not sep or not column.strip() or not codes.strip():
-            raise click.BadParameter(f"{text!r}: write a segment as VARIABLE=CODE[,CODE...], "
-                                     "e.g. PR_BRANCH=1,2", param_hint="--segment")
-        args.add(f"segment.{column.strip()}", codes)
     try:
-        filters = parse_filters(survey, args)
+        filters = filters_from_options(survey, segments, start, end, versions, include_partial)
         export_to_file(survey, fmt, filters, output, lang)
     except (ExportError, FilterError) as error:
         if output.exists():
