@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from flask import Response, flash, g, redirect, request, send_file, stream_with_context, url_for
+from flask import Response, current_app, flash, g, redirect, request, send_file, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,7 +19,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import Optional
 
-from ..models import Survey
+from ..auth import role_required
+from ..models import Role, Survey
 from ..services.exports import (EXPORT_FORMATS, ExportError, FilterError, export_format,
                                 export_to_temporary_file, parse_filters, survey_codebook)
 from ..services.imports import ImportProblem, ImportRejected, import_responses, max_import_bytes
@@ -106,6 +107,7 @@ def exports_panel(survey: Survey) -> ExportsPanel:
 
 
 @bp.route("/surveys/<slug>/export")
+@role_required(Role.RESEARCHER)
 def export_data(slug: str):
     survey = _editable_survey(slug)
     try:
@@ -129,16 +131,18 @@ def export_data(slug: str):
 
 
 @bp.route("/surveys/<slug>/import", methods=["POST"])
+@role_required(Role.RESEARCHER)
 def import_data(slug: str):
     survey = _editable_survey(slug)
     try:
         form = ImportForm()
         valid = form.validate_on_submit()
     except RequestEntityTooLarge:
-        g.import_rejected = ImportRejected([ImportProblem(_(
-            "The file is larger than the upload limit of %(limit)s bytes; split it into several files.",
-            limit=f"{max_import_bytes():,}"))])
-        return _overview_with_problems(slug, 413)
+        # The body was never read, so the overview's own forms cannot be built on this request.
+        flash(_("Nothing was imported: the file is larger than the upload limit of %(limit)s bytes; "
+                "split it into several files.",
+                limit=f"{current_app.config['MAX_CONTENT_LENGTH']:,}"), "error")
+        return redirect(url_for("admin.survey_overview", slug=slug, _anchor="exports"))
     if not valid:
         g.import_form = form
         return _overview_with_problems(slug, 400)
