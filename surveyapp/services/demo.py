@@ -102,6 +102,8 @@ def _add_demo_contacts(survey: Survey, frame, seed: int) -> None:
                              .order_by(Response.id)).scalars().all()
     wanted = (frame["contact_ok"] & (frame["status"] == ResponseStatus.COMPLETE.value)).to_numpy()
     chosen = [rid for rid, keep in zip(ids[-len(frame):], wanted) if keep]
+    if not chosen:
+        return
     db.session.execute(insert(Contact), [
         {"response_id": rid, "name": f"Demo customer {rid}", "email": f"customer{rid}@example.com"}
         for rid in chosen])

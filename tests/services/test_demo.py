@@ -88,3 +88,8 @@ def test_kano_true_categories_are_recovered(demo_frame):
     summary = kano_summary(frame)
     recovered = list(summary["category"])
     assert recovered == list(KANO_TRUE_CATEGORIES[:len(recovered)])
+
+
+def test_tiny_demo_without_contacts(app, db):
+    result = ensure_demo(3, seed=1)
+    assert result.created and result.responses == 3
