@@ -91,5 +91,7 @@ def test_kano_true_categories_are_recovered(demo_frame):
 
 
 def test_tiny_demo_without_contacts(app, db):
+    # With seed 1 none of the three synthetic respondents agrees to be contacted.
     result = ensure_demo(3, seed=1)
     assert result.created and result.responses == 3
+    assert db.session.execute(db.select(db.func.count(Contact.id))).scalar_one() == 0
