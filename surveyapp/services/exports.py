@@ -21,6 +21,10 @@ survey. pyreadstat writes a whole data frame at once and has no append mode,
 so SAV and DTA hold the filtered frame in memory: about 8 bytes x responses x
 variables (a million responses of 135 variables is about 1.1 GB); the
 statistics workbook needs the whole frame because the analysis does.
+Measured on the demo survey with 100,000 responses (144 columns, SQLite,
+``flask export``; the app alone peaks at 240 MB): CSV 15 s / 470 MB peak
+RSS (20,000 responses: 410 MB), XLSX 190 s / 530 MB, SAV 17 s / 740 MB,
+DTA 17 s / 850 MB.
 
 Missing values. An unanswered question and a "don't know / not applicable"
 answer are both stored as NaN (docs/data-model.md §4), so they cannot be told
@@ -249,6 +253,13 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
     # durations are measured, so they keep Python's shortest exact form.
     out["duration_seconds"] = out["duration_seconds"].map(
         lambda seconds: "" if math.isnan(seconds) else repr(float(seconds)))
+    # Whole-number answer columns print as integers in C; pandas' float_format is a Python
+    # call per cell (seven times slower on a 100,000-response export).
+    for column in out.columns[len(RAW_META_COLUMNS):]:
+        values = out[column].to_numpy()
+        answered = values[~np.isnan(values)]
+        if np.array_equal(answered, np.round(answered)) and np.all(np.abs(answered) < 2**53):
+            out[column] = out[column].astype("Int64")
     return out
 
 

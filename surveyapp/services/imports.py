@@ -34,7 +34,7 @@ import io
 import math
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterator
 
 import pandas as pd
