@@ -37,14 +37,14 @@ def users() -> None:
 @click.option("--email", default=None)
 @click.password_option(prompt=True, confirmation_prompt=True, help="Password (prompted if omitted).")
 def create_user(username: str, role: str, email: str | None, password: str) -> None:
-    if db.session.execute(select(User.id).where(User.username == username)).first():
-        raise click.ClickException(f"user {username!r} exists already")
-    if len(password) < 8:
-        raise click.ClickException("the password needs at least 8 characters")
-    user = User(username=username, role=role, email=email)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
+    from flask_babel import force_locale
+
+    from .services.accounts import AccountError, create_account
+    with force_locale("en"):
+        try:
+            create_account(username, role, password, email)
+        except AccountError as error:
+            raise click.ClickException(str(error)) from error
     click.echo(f"created {role} {username}")
 
 

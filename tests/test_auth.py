@@ -115,7 +115,7 @@ def test_cli_users_create(app, db):
     user = db.session.execute(db.select(User).where(User.username == "boss")).scalar_one()
     assert user.role == "admin" and user.check_password("a-long-password")
     again = runner.invoke(args=["users", "create", "boss", "--password", "a-long-password"])
-    assert again.exit_code != 0 and "exists already" in again.output
+    assert again.exit_code != 0 and "is taken" in again.output
     short = runner.invoke(args=["users", "create", "tiny", "--password", "short"])
     assert short.exit_code != 0 and "at least 8" in short.output
 
