@@ -17,6 +17,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from ..auth import role_required
@@ -49,7 +50,7 @@ class ExportForm(FlaskForm):
         csrf = False
 
     format = SelectField(_l("What to download"),
-                         choices=[(key, FORMAT_LABELS[key]) for key in EXPORT_FORMATS])
+                         choices=[SelectChoice(key, FORMAT_LABELS[key]) for key in EXPORT_FORMATS])
     start = DateField(_l("Submitted from (UTC)"), name="from", validators=[Optional()])
     end = DateField(_l("Submitted up to and including (UTC)"), name="to", validators=[Optional()])
     version = SelectField(_l("Survey version"), validators=[Optional()])
@@ -85,12 +86,12 @@ def _export_form(survey: Survey) -> tuple[ExportForm, list]:
     for variable in segment_variables:
         setattr(SurveyExportForm, f"segment_{variable.name}", SelectMultipleField(
             variable.text.get(lang) or variable.name, name=f"segment.{variable.name}",
-            choices=[(str(option["value"]), option["label"][lang])
+            choices=[SelectChoice(str(option["value"]), option["label"][lang])
                      for option in variable.scale.get("options", [])],
             validators=[Optional()]))
     form = SurveyExportForm(formdata=None)
-    form.version.choices = [("", _("All versions"))] + [
-        (str(version.number), str(version.number)) for version in survey.versions]
+    form.version.choices = [SelectChoice("", _("All versions"))] + [
+        SelectChoice(str(version.number), str(version.number)) for version in survey.versions]
     return form, [form[f"segment_{variable.name}"] for variable in segment_variables]
 
 
