@@ -455,14 +455,18 @@ def _ipa_sections(result: SurveyAnalysis, run, data: pd.DataFrame, codebook: Cod
     weights = servqual_weights(codebook)
     if set(weights) >= set(dims):
         stated = pd.concat([frame, data[[weights[d] for d in dims]]], axis=1)
-        result.ipa["stated"] = run("ipa_stated", lambda: ipa.ipa(
+        stated_result = run("ipa_stated", lambda: ipa.ipa(
             stated, performance, importance="stated",
             importance_cols={d: weights[d] for d in dims}))
+        if stated_result is not None:
+            result.ipa["stated"] = stated_result
     overall = [v.name for v in codebook.select(dimension="overall_satisfaction")]
     if overall:
         derived = pd.concat([frame, data[overall[:1]]], axis=1)
-        result.ipa["derived"] = run("ipa_derived", lambda: ipa.ipa(
+        derived_result = run("ipa_derived", lambda: ipa.ipa(
             derived, performance, importance="correlation", overall=overall[0]))
+        if derived_result is not None:
+            result.ipa["derived"] = derived_result
 
 
 #: Default mapping of the shipped instruments onto the ECSI constructs

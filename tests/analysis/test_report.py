@@ -88,6 +88,15 @@ def test_too_few_responses_are_reported_not_nan(frame, codebook):
     tiny = analyse_survey(frame.head(2), codebook, ReportOptions(n_boot=50, csi_boot=0))
     assert tiny.servqual is None and "servqual" in tiny.skipped
     assert "needed" in tiny.skipped["servqual"]
+    assert "ipa_stated" in tiny.skipped and tiny.ipa == {}
+    tiny.tables(), tiny.to_dict(), tiny.text()  # every output works with sections missing
+
+
+def test_no_responses_at_all(frame, codebook):
+    empty = analyse_survey(frame.head(0), codebook, ReportOptions(n_boot=50, csi_boot=0))
+    assert empty.n_used == 0 and empty.servqual is None
+    assert "servqual_items" not in empty.tables()
+    empty.to_dict(), empty.text()
 
 
 def test_no_exclusion_option(frame, codebook):
