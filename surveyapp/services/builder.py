@@ -265,9 +265,8 @@ def check_settings(settings: SurveySettings) -> None:
         raise DesignError(errors)
 
 
-def create_from_builder(owner: User, slug: str, settings: SurveySettings,
-                        design: dict[str, Any]) -> Survey:
-    """A new draft survey, after checking its settings and design."""
+def _check_settings_and_design(settings: SurveySettings, design: dict[str, Any]) -> None:
+    """Every problem of both, in one DesignError (one round trip for the researcher)."""
     errors: dict[str, str] = {}
     for check, argument in ((check_settings, settings), (check_design, design)):
         try:
@@ -276,6 +275,12 @@ def create_from_builder(owner: User, slug: str, settings: SurveySettings,
             errors.update(error.errors)
     if errors:
         raise DesignError(errors)
+
+
+def create_from_builder(owner: User, slug: str, settings: SurveySettings,
+                        design: dict[str, Any]) -> Survey:
+    """A new draft survey, after checking its settings and design."""
+    _check_settings_and_design(settings, design)
     try:
         survey = create_survey(owner, slug, settings.title_zh.strip(), settings.title_en.strip(),
                                design, target_responses=settings.target_responses)
@@ -294,14 +299,7 @@ def save_survey(survey: Survey, settings: SurveySettings,
     away (only if it differs from the current one); returns that version,
     or None for a draft or closed survey (which freezes when it next opens).
     """
-    errors: dict[str, str] = {}
-    for check, argument in ((check_settings, settings), (check_design, design)):
-        try:
-            check(argument)
-        except DesignError as error:
-            errors.update(error.errors)
-    if errors:
-        raise DesignError(errors)
+    _check_settings_and_design(settings, design)
     survey.title_zh, survey.title_en = settings.title_zh.strip(), settings.title_en.strip()
     survey.opens_at, survey.closes_at = settings.opens_at, settings.closes_at
     survey.target_responses = settings.target_responses
