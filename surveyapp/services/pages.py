@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from sqlalchemy import select
 
@@ -340,10 +340,6 @@ def balanced_partition(sizes: Sequence[int], capacity: int) -> list[int]:
         runs.append(end - cut[end])
         end = cut[end]
     return runs[::-1]
-
-
-def variables_of(pages: Iterable[Page]) -> list[Variable]:
-    return [v for page in pages for v in page.variables]
 
 
 # Earlier name, imported by the admin preview; new code uses instrument_labels.
