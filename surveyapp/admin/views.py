@@ -24,7 +24,7 @@ from ..services.builder import (DesignError, SurveySettings, check_design, creat
 from ..services.invitations import (ContactsError, InvitationStatus, generate_invitations,
                                     import_contacts, invitation_rows, links_csv, status_counts)
 # The preview pages the draft exactly as the respondent flow pages a frozen version.
-from ..services.pages import _labels_for, split_codebook
+from ..services.pages import instrument_labels, split_codebook
 from ..services.surveys import SurveyError, close_survey, default_design, open_survey
 from ..survey.forms import FinalPageForm, build_form, scale_anchors, text_in
 from ..survey.views import page_title
@@ -155,7 +155,7 @@ def preview_survey(slug: str):
         _show_errors(error.errors)
         return redirect(url_for("admin.edit_survey", slug=slug))
     pages = split_codebook(codebook, survey.design.get("servqual_layout", "blocks"),
-                           _labels_for(codebook))
+                           instrument_labels(codebook))
     lang = _lang()
     if request.method == "POST":
         index = request.form.get("page", type=int, default=1) - 1

@@ -342,5 +342,3 @@ def balanced_partition(sizes: Sequence[int], capacity: int) -> list[int]:
     return runs[::-1]
 
 
-# Earlier name, imported by the admin preview; new code uses instrument_labels.
-_labels_for = instrument_labels
