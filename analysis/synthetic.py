@@ -43,6 +43,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .instruments import Codebook, Variable
 
@@ -200,7 +201,7 @@ def _importance_allocation(rng, n: int) -> dict[str, np.ndarray]:
 
 
 def synthetic_frame(codebook: Codebook, n: int, seed: int,
-                    end: "pd.Timestamp | None" = None) -> "pd.DataFrame":
+                    end: pd.Timestamp | None = None) -> pd.DataFrame:
     """A response frame (docs/data-model.md §3) of ``n`` synthetic respondents.
 
     Submission times are spread uniformly over the last
@@ -209,8 +210,6 @@ def synthetic_frame(codebook: Codebook, n: int, seed: int,
     minutes, speeders take 45-90 s; partial responses have the second half
     of the codebook missing and no submission time.
     """
-    import pandas as pd
-
     rng = np.random.default_rng(seed)
     draws = synthetic_answers(codebook, n, rng)
     end = pd.Timestamp.now(tz="UTC") if end is None else pd.Timestamp(end)

@@ -2,13 +2,12 @@
 section functions' own (nothing recomputed on the way)."""
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import kano, servqual
+from analysis import servqual
 from analysis.instruments import compose_codebook, load_instruments
-from analysis import ipa, segments
+from analysis import segments
 from analysis.report import (ReportOptions, analyse_survey, compare_segments, ep_pairs,
                              pair_dimensions)
 from analysis.synthetic import KANO_TRUE_CATEGORIES, synthetic_frame

@@ -10,7 +10,7 @@ from markupsafe import escape
 
 from analysis.followup import FollowUpThresholds
 from analysis.report import ReportOptions, analyse_survey
-from surveyapp.models import Contact, Role, SurveyShare
+from surveyapp.models import Contact, Role
 from surveyapp.services.exports import survey_codebook
 from surveyapp.services.responses import ResponseFilter, responses_frame
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from surveyapp.models import Contact, Response, Role, Survey
+from surveyapp.models import Contact, Response, Role
 from surveyapp.services.responses import (AnswerError, ContactDetails, ResponseFilter,
                                           codebook_of, decode_answers, encode_answers,
                                           responses_frame, submit_response)
