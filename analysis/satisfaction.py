@@ -88,11 +88,17 @@ def classify_ratio(ratio, tolerance: float = 0.0) -> pd.Series:
     if not np.isfinite(tolerance) or tolerance < 0:
         raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
     r = pd.Series(ratio, dtype="float64") if not isinstance(ratio, pd.Series) else ratio.astype("float64")
-    # a tiny slack so 1.1/1.0 style rounding does not move a ratio across the band edge
-    eps = 1e-12
-    labels = np.select([r.isna(), (r - 1).abs() <= tolerance + eps, r > 1],
+    bands = _ratio_bands(r.to_numpy(), tolerance)
+    labels = np.select([r.isna().to_numpy(), bands[MET], bands[DELIGHTED]],
                        [UNDEFINED, MET, DELIGHTED], default=DISAPPOINTED)
     return pd.Series(labels, index=r.index, name="class")
+
+
+def _ratio_bands(values: np.ndarray, tolerance: float) -> dict[str, np.ndarray]:
+    """Boolean masks of the delighted / met / disappointed bands (NaN in none)."""
+    # a tiny slack so 1.1/1.0 style rounding does not move a ratio across the band edge
+    met = np.abs(values - 1.0) <= tolerance + 1e-12
+    return {DELIGHTED: (values > 1.0) & ~met, MET: met, DISAPPOINTED: (values < 1.0) & ~met}
 
 
 def _validated(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]) -> None:
@@ -140,8 +146,11 @@ def _summary(mean_e: pd.Series, mean_p: pd.Series, ratios: pd.Series, diffs: pd.
     me, mp = float(mean_e.mean()), float(mean_p.mean())
     ratio_of_means = mp / me if me > 0 else np.nan
     defined = ratios.dropna()
-    cls = classify_ratio(defined, tolerance)
-    shares = {k: float((cls == k).mean()) if len(cls) else np.nan for k in (DELIGHTED, MET, DISAPPOINTED)}
+    # Shares counted on the numbers: string labels for every respondent cost
+    # seconds on large surveys.
+    values = defined.to_numpy(dtype=float)
+    shares = {k: float(mask.mean()) if len(values) else np.nan
+              for k, mask in _ratio_bands(values, tolerance).items()}
     return {
         "n": n, "n_undefined": n - int(defined.size), "mean_E": me, "mean_P": mp,
         "ratio_of_means": ratio_of_means, "mean_ratio": float(defined.mean()) if len(defined) else np.nan,
