@@ -246,7 +246,12 @@ def flag_responses(frame: pd.DataFrame, rules: Sequence[Rule], *,
     names = list(descriptions)
     out["flagged"] = out[names].any(axis=1)
     joined = pd.concat(reasons, axis=1)
-    out["reasons"] = joined.apply(lambda r: "; ".join(x for x in r if x), axis=1)
+    out["reasons"] = ""
+    flagged = out["flagged"].to_numpy()
+    # Only flagged rows have reasons to join; a row-wise apply over every
+    # response took a second at 100k.
+    out.loc[flagged, "reasons"] = joined[flagged].apply(
+        lambda r: "; ".join(x for x in r if x), axis=1) if flagged.any() else []
     out.attrs["rules"] = descriptions
     return out
 
