@@ -197,6 +197,26 @@ class ServqualResult:
     methods: Methods
 
 
+def _tested_units(units: dict[str, dict], E: pd.DataFrame, P: pd.DataFrame, level: str,
+                  counted: str, notes: list[str], min_n: int, zero_method: str,
+                  confidence: float) -> pd.DataFrame:
+    """:func:`paired_gap_test` for each unit (item or dimension) with at least
+    ``min_n`` complete pairs; sparser units are named in ``notes``."""
+    rows, sparse = [], []
+    for unit, label in units.items():
+        n_unit = int((E[unit].notna() & P[unit].notna()).sum())
+        if n_unit < min_n:
+            sparse.append(f"{unit} (n={n_unit})")
+            continue
+        rows.append({**label, **paired_gap_test(E[unit], P[unit], zero_method=zero_method,
+                                                confidence=confidence)})
+    if sparse:
+        notes.append(f"{level} with fewer than {min_n} {counted} not tested: {', '.join(sparse)}")
+    if not rows:
+        raise InsufficientData(f"SERVQUAL (every {level[:-1]})", 0, min_n)
+    return pd.DataFrame(rows, columns=list(next(iter(units.values()))) + _TEST_COLUMNS)
+
+
 def servqual(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
              dimensions: Mapping[str, Sequence[str]], *,
              weights: Mapping[str, str] | None = None, missing_weights: str = "exclude",
@@ -305,19 +325,9 @@ def servqual(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
                         "matched-pairs rank-biserial r (Kerby 2014) on non-zero gaps (Wilcoxon)"]
 
     # items
-    rows, sparse = [], []
-    for item in pairs:
-        n_item = int(complete[item].sum())
-        if n_item < min_n:
-            sparse.append(f"{item} (n={n_item})")
-            continue
-        rows.append({"item": item, "dimension": dim_of[item],
-                     **paired_gap_test(E[item], P[item], zero_method=zero_method, confidence=confidence)})
-    if sparse:
-        notes.append(f"items with fewer than {min_n} answered pairs not tested: {', '.join(sparse)}")
-    if not rows:
-        raise InsufficientData("SERVQUAL (every item)", 0, min_n)
-    items_table = pd.DataFrame(rows, columns=["item", "dimension"] + _TEST_COLUMNS)
+    items_table = _tested_units(
+        {item: {"item": item, "dimension": dim_of[item]} for item in pairs}, E, P,
+        "items", "answered pairs", notes, min_n, zero_method, confidence)
     _correct(items_table, "items")
 
     # respondents' dimension means
@@ -331,20 +341,9 @@ def servqual(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
     dim_E, dim_P = pd.DataFrame(dim_E), pd.DataFrame(dim_P)
     dim_G = dim_P - dim_E
 
-    rows, sparse = [], []
-    for dim in dimensions:
-        n_dim = int(dim_G[dim].notna().sum())
-        if n_dim < min_n:
-            sparse.append(f"{dim} (n={n_dim})")
-            continue
-        rows.append({"dimension": dim, "n_items": len(dimensions[dim]),
-                     **paired_gap_test(dim_E[dim], dim_P[dim], zero_method=zero_method,
-                                       confidence=confidence)})
-    if sparse:
-        notes.append(f"dimensions with fewer than {min_n} respondents not tested: {', '.join(sparse)}")
-    if not rows:
-        raise InsufficientData("SERVQUAL (every dimension)", 0, min_n)
-    dims_table = pd.DataFrame(rows, columns=["dimension", "n_items"] + _TEST_COLUMNS)
+    dims_table = _tested_units(
+        {dim: {"dimension": dim, "n_items": len(dimensions[dim])} for dim in dimensions},
+        dim_E, dim_P, "dimensions", "respondents", notes, min_n, zero_method, confidence)
     _correct(dims_table, "dimensions")
 
     full = dim_G.notna().all(axis=1)
