@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from itertools import groupby
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Iterator, Optional
 
@@ -21,6 +21,7 @@ from analysis.instruments import Codebook
 
 from ..extensions import db
 from ..models import Contact, Response, ResponseStatus, Survey, SurveyVersion, utcnow
+from .version_cache import FrozenDict, FrozenList, deep_freeze, per_version
 
 ANSWER_DTYPE = np.dtype("<f8")
 META_COLUMNS = ("response_id", "version", "status", "started_at", "submitted_at",
@@ -39,7 +40,24 @@ class AnswerError(ValueError):
 
 
 def codebook_of(version: SurveyVersion) -> Codebook:
-    return Codebook.from_json(version.codebook)
+    """The frozen codebook of ``version``: parsed once per process and shared, read-only.
+
+    Its variables' dicts and lists refuse changes (:mod:`.version_cache`);
+    build a new :class:`Codebook` to change one.
+    """
+    return per_version("codebook", version, lambda: frozen_codebook(version.codebook))
+
+
+def frozen_codebook(data: list[dict]) -> Codebook:
+    """``Codebook.from_json(data)`` with every variable's dicts and lists made read-only."""
+    variables = [replace(variable, scale=deep_freeze(variable.scale), text=deep_freeze(variable.text),
+                         label=deep_freeze(variable.label),
+                         instruction=deep_freeze(variable.instruction))
+                 for variable in Codebook.from_json(data)]
+    codebook = Codebook(variables)
+    codebook.variables = FrozenList(codebook.variables)
+    codebook._index = FrozenDict(codebook._index)
+    return codebook
 
 
 def check_answer(variable, value: float) -> Optional[str]:
