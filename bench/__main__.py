@@ -7,6 +7,8 @@ import sys
 BENCHMARKS = {
     "analysis": "bench.analysis_bench",
     "dashboard": "bench.dashboard",
+    "exports": "bench.exports",
+    "submissions": "bench.submissions",
 }
 
 
