@@ -2,7 +2,7 @@
 
 Builds a temporary SQLite database with the demo survey and ``--responses``
 synthetic responses (as :mod:`bench.dashboard` does), then, each in a fresh
-subprocess so its peak resident memory (``ru_maxrss``) is its own, times:
+subprocess so its peak resident memory (``VmHWM``) is its own, times:
 
 * ``read``: the streamed reader alone (:func:`surveyapp.services.exports.iter_raw_frames`,
   chunk by chunk from the database), the floor for every format;
@@ -19,12 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench import peak_rss_mb
 
 FORMATS = ("csv", "xlsx", "sav", "dta")
 
@@ -75,7 +76,7 @@ def run_one(database: Path, what: str, output: Path) -> dict:
     return {"what": what, "rows": rows, "seconds": seconds,
             "rows_per_s": rows / seconds if seconds and rows else None,
             "bytes": output.stat().st_size if output.exists() else 0,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak_rss_mb()}
 
 
 def _takes_progress() -> bool:

@@ -308,9 +308,14 @@ def _frame_from_rows(survey: Survey, rows, filters: ResponseFilter,
      *texts) = zip(*rows)
     version_ids = np.fromiter(version_ids, dtype=np.int64, count=len(rows))
     position = {name: index for index, name in enumerate(column_order)}
-    matrix = np.full((len(rows), len(column_order)), np.nan, dtype=ANSWER_DTYPE)
+    present = np.unique(version_ids)
+    complete = len(present) == 1 and codebook_of(versions[int(present[0])]).names == column_order
+    # NaN-filled only where some version lacks some columns (filling touches every page once more).
+    shape = (len(rows), len(column_order))
+    matrix = (np.empty(shape, dtype=ANSWER_DTYPE) if complete
+              else np.full(shape, np.nan, dtype=ANSWER_DTYPE))
     numbers = np.empty(len(rows), dtype=np.int64)
-    for version_id in np.unique(version_ids):
+    for version_id in present:
         version = versions[int(version_id)]
         names = codebook_of(version).names
         where = np.flatnonzero(version_ids == version_id)
