@@ -3,28 +3,38 @@
 Formats (``EXPORT_FORMATS``):
 
 * ``csv`` - one row a response, columns by variable name; UTF-8 with a byte
-  order mark so Excel opens Chinese text correctly. Streamed chunk by chunk.
+  order mark so Excel opens Chinese text correctly. Streamed chunk by chunk,
+  each chunk written by pyarrow's CSV writer (C++).
 * ``xlsx`` - sheet ``data`` (the same table), ``labels`` (the codebook) and
-  ``value_labels``; written with openpyxl's write-only mode, which keeps one
-  row in memory and spools the sheet to a temporary file.
+  ``value_labels``; written by rustpy-xlsxwriter (Rust's rust_xlsxwriter,
+  MIT) in constant-memory mode, which takes the rows one page of responses
+  at a time and spools the sheet to disk.
 * ``sav`` / ``dta`` - SPSS and Stata files with variable labels, value labels
   and missing-value codes (pyreadstat).
 * ``codebook-csv`` / ``codebook-xlsx`` - one row a variable: item code,
   dimension, text zh/en, scale and its labels.
 * ``stats-xlsx`` - every table of :func:`analysis.report.analyse_survey`, a
-  sheet each, numbers stored as numbers.
+  sheet each, numbers stored as numbers (openpyxl; the tables are small).
+
+Every writer takes an optional ``progress`` callable, called with the
+fraction done (0..1) after each chunk and with 1.0 at the end (the job
+queue's progress bar).
 
 Memory. CSV and XLSX read the responses through
 :func:`~surveyapp.services.responses.iter_response_frames` (keyset pages of
-``EXPORT_CHUNK_SIZE`` responses), so their memory does not grow with the
-survey. pyreadstat writes a whole data frame at once and has no append mode,
-so SAV and DTA hold the filtered frame in memory: about 8 bytes x responses x
-variables (a million responses of 135 variables is about 1.1 GB); the
-statistics workbook needs the whole frame because the analysis does.
-Measured on the demo survey with 100,000 responses (144 columns, SQLite,
-``flask export``; the app alone peaks at 240 MB): CSV 15 s / 470 MB peak
-RSS (20,000 responses: 410 MB), XLSX 190 s / 530 MB, SAV 17 s / 740 MB,
-DTA 17 s / 850 MB.
+``EXPORT_CHUNK_SIZE`` responses, language and comment in the same query),
+so their memory does not grow with the survey. pyreadstat writes a whole
+data frame at once and has no append mode, so SAV and DTA hold the filtered
+frame in memory (about 8 bytes x responses x columns, twice while it is
+assembled): they refuse more than ``STATISTICS_MAX_ROWS`` (200,000)
+responses with an :class:`ExportError` that says to narrow the selection or
+export CSV; the statistics workbook needs the whole frame because the
+analysis does.
+
+Measured with ``python -m bench exports`` (demo survey, 144 columns, SQLite,
+2 cores that other jobs kept at a load average near 10, so about a fifth of
+a core each; peak memory is the subprocess's ``VmHWM``, the app alone
+__BASELINE__): __FIGURES__
 
 Missing values. An unanswered question and a "don't know / not applicable"
 answer are both stored as NaN (docs/data-model.md §4), so they cannot be told
@@ -36,9 +46,12 @@ kind of missing: it is exported as the user-missing code ``-99`` in SPSS
 missing value ``.a`` in Stata; CSV and XLSX leave it empty, and the
 ``version`` column says which version a row answered.
 
-Formula injection. Every text cell goes through
-:func:`~surveyapp.services.spreadsheet_safety.neutralise_cell`; numbers are
-written as numbers (a negative number is not a formula).
+Formula injection and control characters. Every text cell of CSV and XLSX
+goes through :func:`~surveyapp.services.spreadsheet_safety.neutralise_cell`;
+numbers are written as numbers (a negative number is not a formula). XLSX
+cells also lose the C0 control characters XML 1.0 cannot hold (all but tab,
+line feed and carriage return) before that check (:func:`xlsx_text`); CSV
+keeps text as typed, quoted.
 """
 from __future__ import annotations
 
