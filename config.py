@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -77,6 +78,7 @@ class Config:
 
 #: Settings an operator may set in the environment, with their types.
 ENVIRONMENT_SETTINGS = {
+    "CACHE_DIR": str, "REPORT_OPTIONS": json.loads,
     "JOB_RESULTS_DIR": str, "JOB_HEARTBEAT_SECONDS": float, "JOB_STALL_SECONDS": float,
     "JOB_LOST_SECONDS": float, "JOB_MAX_ATTEMPTS": int, "DASHBOARD_WAIT_SECONDS": float,
     "DASHBOARD_DEBOUNCE_SECONDS": float,
@@ -95,7 +97,7 @@ def _shared_services_from_environment() -> dict[str, object]:
             try:
                 settings[name] = kind(text)
             except ValueError:
-                raise RuntimeError(f"{name}={text!r} is not a {kind.__name__}") from None
+                raise RuntimeError(f"{name}={text!r} cannot be read as {kind.__name__}") from None
     return settings
 
 
