@@ -24,8 +24,8 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
+from ..database import insert_once
 from ..extensions import db
 from ..models import Notification, Survey, SurveyShare, User, utcnow
 from ..queue import app_context, huey
@@ -69,11 +69,7 @@ def announce(event: str, event_id: str, survey_id: int, payload: dict[str, Any])
             user_id=user.id, survey_id=survey.id, event_id=event_id, event=event,
             title=str(payload.get("title", event))[:255], summary=payload.get("summary"),
             url=payload.get("url"), email_status="pending" if to_email and user.email else "none")
-        db.session.add(notification)
-        try:
-            db.session.commit()
-        except IntegrityError:  # this person was already told about this event
-            db.session.rollback()
+        if not insert_once(notification):  # this person was already told about this event
             continue
         if notification.email_status == "pending":
             queued_emails.append(notification.id)

@@ -40,8 +40,8 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from ..database import insert_once
 from ..extensions import db
 from ..models import Survey, User, WebhookDelivery, WebhookEndpoint, utcnow
 from ..queue import app_context, huey
@@ -126,13 +126,8 @@ def queue_deliveries(event: str, event_id: str, survey: Survey, payload: dict[st
         if not endpoint.active or event not in endpoint.events:
             continue
         delivery = WebhookDelivery(endpoint_id=endpoint.id, event_id=event_id, event=event, body=body)
-        db.session.add(delivery)
-        try:
-            db.session.commit()
-        except IntegrityError:  # this event was already queued for this endpoint
-            db.session.rollback()
-            continue
-        created.append(delivery.id)
+        if insert_once(delivery):  # else this event was already queued for this endpoint
+            created.append(delivery.id)
     for delivery_id in created:
         deliver_task(delivery_id)
     return created
