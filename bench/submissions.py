@@ -378,7 +378,7 @@ def measure(database: str = "sqlite", clients: int = 16, respondents: int = 400,
     return {
         "clients": clients, "pages_per_response": len(pages),
         "page_saves_per_s": page_saves, "bare_insert_per_s": bare_rate,
-        "ratio_to_bare": page_saves / bare_rate,
+        "ratio_to_bare": page_saves / bare_rate if bare_rate else None,
         "responses_per_s": survey.acknowledged / survey_seconds,
         "p50_ms": percentile(survey.latencies, 0.50) * 1000,
         "p99_ms": percentile(survey.latencies, 0.99) * 1000,
@@ -394,8 +394,9 @@ def print_row(label: str, row: dict) -> None:
     if "skipped" in row:
         print(f"{label}: skipped ({row['skipped']})")
         return
+    ratio = "n/a" if row["ratio_to_bare"] is None else f"{row['ratio_to_bare']:.2f}"
     print(f"{label}: {row['page_saves_per_s']:.1f} page saves/s (bare insert {row['bare_insert_per_s']:.0f}/s, "
-          f"ratio {row['ratio_to_bare']:.2f}); {row['responses_per_s']:.1f} complete responses/s; "
+          f"ratio {ratio}); {row['responses_per_s']:.1f} complete responses/s; "
           f"p50 {row['p50_ms']:.0f} ms, p99 {row['p99_ms']:.0f} ms (bare p99 {row['bare_p99_ms']:.0f} ms); "
           f"acknowledged {row['acknowledged']}, stored {row['stored']} "
           f"(bare {row['bare_acknowledged']} / {row['bare_stored']}); failures {row['failures']}")
