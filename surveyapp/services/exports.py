@@ -34,8 +34,7 @@ analysis does.
 Measured with ``python -m bench exports`` (demo survey, 144 columns, SQLite,
 2 cores that other jobs kept at a load average near 10, so about a fifth of
 a core each; peak memory is the subprocess's ``VmHWM``, the app alone
-326 MB): at 100,000
-responses, CSV 12-22 s (4,400-8,100 rows/s; reading
+326 MB): at 100,000 responses, CSV 12-22 s (4,400-8,100 rows/s; reading
 alone 6,500-19,700 rows/s) / 519 MB, XLSX 57 s (1,750 rows/s) / 531 MB,
 SAV 79 s / 789 MB, DTA 91 s / 835 MB. The writers they replaced, in the
 same conditions at 20,000 responses: CSV (pandas) 1,600 rows/s, XLSX
