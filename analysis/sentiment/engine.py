@@ -32,7 +32,7 @@ from typing import Protocol, Sequence, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from .emotions import detect_emotions
+from .emotions import EMOTIONS, detect_emotions
 
 MODEL_DIR = Path(__file__).resolve().parent
 #: Half-width of the neutral band around score 0.
@@ -42,12 +42,12 @@ LANGUAGES = ("zh", "en")
 #: Longer comments are cut to this many characters (a comment is rarely longer;
 #: the cut keeps one pathological paste from stalling a batch).
 MAX_CHARS = 5000
-#: Share of CJK ideographs among letters from which a text counts as Chinese.
-CJK_SHARE_ZH = 0.3
+#: Share of CJK ideographs among units (ideographs + other words) from which a text is Chinese.
+CJK_SHARE_ZH = 0.5
 N_HASH = 2 ** 18
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 @runtime_checkable
@@ -68,21 +68,29 @@ class SentimentEngine(Protocol):
 
 
 def detect_language(text: str) -> str:
-    """``"zh"`` when CJK ideographs make up at least 30 % of the letters, else ``"en"``.
+    """``"zh"`` when CJK ideographs make up at least half of the text's units, else ``"en"``.
+
+    A unit is one CJK ideograph or one word of another script: a Chinese
+    character carries about as much as an English word, so "check in 太慢"
+    (2 ideographs, 2 words) counts as Chinese. Text without letters (emoji,
+    digits) counts as English.
 
     Examples
     --------
     >>> detect_language("房间很干净 but the breakfast was cold")
+    'zh'
+    >>> detect_language("check in 太慢")
     'zh'
     >>> detect_language("The room was clean, 谢谢")
     'en'
     >>> detect_language("👍👍")
     'en'
     """
-    letters = len(_LETTER.findall(text))
-    if not letters:
+    cjk = len(_CJK.findall(text))
+    words = len(_WORD.findall(_CJK.sub(" ", text)))
+    if not cjk + words:
         return "en"
-    return "zh" if len(_CJK.findall(text)) / letters >= CJK_SHARE_ZH else "en"
+    return "zh" if cjk / (cjk + words) >= CJK_SHARE_ZH else "en"
 
 
 def normalise_lang(lang: object, text: str) -> str:
@@ -236,6 +244,16 @@ class LinearSentimentEngine:
                 self._models[lang] = load_model(path)
             return self._models[lang]
 
+    @staticmethod
+    def _emotions(text: str) -> str:
+        # Cue words of every script present: "服务太差 unacceptable" names anger from both.
+        found: set[str] = set()
+        if _CJK.search(text):
+            found.update(detect_emotions(text, "zh"))
+        if _WORD.search(_CJK.sub(" ", text)):
+            found.update(detect_emotions(text, "en"))
+        return ";".join(e for e in EMOTIONS if e in found)
+
     def analyse(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> pd.DataFrame:
         texts = ["" if t is None or (isinstance(t, float) and math.isnan(t)) else str(t) for t in texts]
         if langs is None:
@@ -249,8 +267,7 @@ class LinearSentimentEngine:
             if rows:
                 p = self.model(lang).probability([texts[i] for i in rows], lang)
                 scores[rows] = 2.0 * p - 1.0
-        emotions = [";".join(detect_emotions(text, lang)) if self.emotions else ""
-                    for text, lang in zip(texts, used)]
+        emotions = [self._emotions(text) if self.emotions else "" for text in texts]
         return pd.DataFrame({"lang": used, "score": scores,
                              "label": [score_label(s) for s in scores], "emotions": emotions})
 
