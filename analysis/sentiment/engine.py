@@ -6,7 +6,8 @@ hashing for large scale multitask learning", ICML), the classic strong
 baseline for sentence polarity (Wang & Manning 2012, "Baselines and bigrams:
 simple, good sentiment and topic classification", ACL):
 
-* zh: character 1-3-grams (no word segmenter needed);
+* zh: character 1-3-grams (no word segmenter needed), plus counts of our
+  own positive and negative words with negation (:mod:`analysis.sentiment.lexicon`);
 * en: word 1-2-grams and character 2-5-grams inside words, plus the VADER
   valence scores (compound, positive and negative share; Hutto & Gilbert
   2014, ICWSM) as lexicon features.
@@ -33,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .emotions import EMOTIONS, detect_emotions
+from .lexicon import zh_polarity_counts
 
 MODEL_DIR = Path(__file__).resolve().parent
 #: Half-width of the neutral band around score 0.
@@ -180,6 +182,9 @@ def features(texts: Sequence[str], lang: str):
         matrix = part if matrix is None else matrix + part
     if lang == "en":
         matrix = sp.hstack([matrix, sp.csr_matrix(_vader_scores(texts))], format="csr")
+    else:
+        counts = np.asarray([zh_polarity_counts(t) for t in texts], dtype=np.float32).reshape(len(texts), 2)
+        matrix = sp.hstack([matrix, sp.csr_matrix(counts)], format="csr")
     return matrix
 
 
