@@ -19,6 +19,7 @@ import pytest
 
 import analysis.sentiment.emotions as emotions_module
 import analysis.sentiment.engine as engine_module
+import analysis.sentiment.lexicon as lexicon_module
 from analysis.__main__ import main as cli_main
 from analysis.sentiment import (NEUTRAL_BAND, LinearSentimentEngine, SentimentEngine, analyse_comments,
                                 default_engine, detect_emotions, detect_language, score_label)
@@ -31,7 +32,7 @@ EN_HELD_OUT = DATA / "sentiment_en_icwsm2014_sample.csv"
 # Targets of issue 12, and the floor this engine reached when it was built
 # (a drop below the floor is a regression even while the target is not met).
 ZH_TARGET, EN_TARGET = 0.88, 0.80
-ZH_FLOOR, EN_FLOOR = 0.76, 0.77
+ZH_FLOOR, EN_FLOOR = 0.78, 0.78
 
 
 def held_out_zh() -> tuple[list[str], np.ndarray]:
@@ -85,7 +86,7 @@ def test_zh_accuracy_meets_issue_target(zh_accuracy):
 
 
 @pytest.mark.xfail(strict=True, reason="issue 12 target 0.80 not reached on the VADER ICWSM-2014 snippets "
-                                       "(movie-review snippets ~0.68); see analysis/sentiment/corpora/README.md")
+                                       "(movie-review snippets ~0.69); see analysis/sentiment/corpora/README.md")
 def test_en_accuracy_meets_issue_target(en_accuracy):
     assert en_accuracy >= EN_TARGET, f"en held-out accuracy {en_accuracy:.3f}"
 
@@ -277,7 +278,7 @@ def test_shipped_models_record_their_training():
         assert not math.isnan(meta["cv_accuracy"])
 
 
-@pytest.mark.parametrize("module", [engine_module, emotions_module])
+@pytest.mark.parametrize("module", [engine_module, emotions_module, lexicon_module])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
