@@ -39,8 +39,12 @@ class PLSModelError(ValueError):
     """A path model specification that cannot be estimated (the message says why)."""
 
 
-class PLSConvergenceError(RuntimeError):
-    """The PLS iteration did not reach the tolerance within the allowed iterations."""
+class PLSConvergenceError(ValueError):
+    """The PLS iteration did not reach the tolerance within the allowed iterations.
+
+    A ValueError: it is a property of the data and model (e.g. blocks whose
+    items hardly correlate), not of the code.
+    """
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ class PLSModel:
         for name, items in constructs.items():
             for item in items:
                 if item in seen:
-                    raise PLSModelError(f"item {item} is listed under {seen[item]} and {name}")
+                    raise PLSModelError(f"item {item} is listed under two constructs ({seen[item]} and {name})")
                 seen[item] = name
         if unknown_modes:
             raise PLSModelError(f"mode given for undefined construct(s): {', '.join(unknown_modes)}")
@@ -501,7 +505,7 @@ def fit_pls(data: pd.DataFrame, model: PLSModel, *, scheme: str = "path", standa
     Complaints    0.5281
     Loyalty       0.4855
     Name: estimate, dtype: float64
-    >>> round(fit.r2.loc["Satisfaction", "r2"], 4)
+    >>> round(float(fit.r2.loc["Satisfaction", "r2"]), 4)
     0.6811
     """
     _check_args(scheme, tol, max_iter)
