@@ -299,7 +299,7 @@ class _Structure:
 
 def _normalise(weights: np.ndarray, cov: np.ndarray) -> np.ndarray:
     """Scale each weight column so its score ``X w`` has variance 1."""
-    variance = np.einsum("bik,bij,bjk->bk", weights, cov, weights)
+    variance = (weights * (cov @ weights)).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return weights / np.sqrt(variance)[:, None, :]
 
@@ -616,18 +616,22 @@ def _resample_moments(centred: np.ndarray, counts: np.ndarray, chunk: int = 4096
     """Means and covariance matrices (n - 1) of every resample, from row counts.
 
     ``counts[b, i]`` is how often row i is drawn in resample b. The second
-    moments of all resamples are one matrix product ``counts @ (x_i x_i')``,
-    done in row chunks to bound memory.
+    moments of all resamples are one matrix product ``counts @ (x_i x_i')``
+    over the upper triangle of ``x_i x_i'`` (the rest is its mirror), done
+    in row chunks to bound memory.
     """
     n, p = centred.shape
+    upper_i, upper_j = np.triu_indices(p)
     sums = counts @ centred
-    second = np.zeros((counts.shape[0], p * p))
+    second = np.zeros((counts.shape[0], len(upper_i)))
     for start in range(0, n, chunk):
         block = centred[start:start + chunk]
-        outer = (block[:, :, None] * block[:, None, :]).reshape(len(block), p * p)
-        second += counts[:, start:start + chunk] @ outer
+        second += counts[:, start:start + chunk] @ (block[:, upper_i] * block[:, upper_j])
     means = sums / n
-    cov = (second.reshape(-1, p, p) - n * means[:, :, None] * means[:, None, :]) / (n - 1)
+    moments = np.empty((counts.shape[0], p, p))
+    moments[:, upper_i, upper_j] = second
+    moments[:, upper_j, upper_i] = second
+    cov = (moments - n * means[:, :, None] * means[:, None, :]) / (n - 1)
     return means, cov
 
 
