@@ -355,6 +355,41 @@ def _estimate_weights(cov: np.ndarray, structure: _Structure, scheme: str, tol: 
     return weights, iterations, converged
 
 
+#: Largest condition number of a mode-B block's covariance matrix accepted:
+#: beyond it the regression weights are noise (R's solve() refuses at a
+#: reciprocal condition number below about 1e-16; this is stricter).
+_MAX_CONDITION = 1e12
+
+
+def _singular_mode_b(cov: np.ndarray, structure: _Structure) -> np.ndarray:
+    """(b, mode-B blocks): where a block's covariance matrix is (numerically) singular."""
+    flags = [~(np.linalg.cond(cov[:, rows[:, None], rows]) < _MAX_CONDITION) for _, rows in structure.mode_b]
+    return np.stack(flags, axis=1) if flags else np.zeros((cov.shape[0], 0), dtype=bool)
+
+
+def _estimate_stack(cov: np.ndarray, structure: _Structure, scheme: str, tol: float,
+                    max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_estimate_weights` on a stack; if one matrix is singular, each on its own.
+
+    A batched solve fails as a whole when one resample has a singular
+    mode-B block or collinear predecessor scores; that resample alone is
+    then marked as not converged.
+    """
+    try:
+        weights, _, converged = _estimate_weights(cov, structure, scheme, tol, max_iter)
+        return weights, converged
+    except np.linalg.LinAlgError:
+        weights = np.full((cov.shape[0], *structure.membership.shape), np.nan)
+        converged = np.zeros(cov.shape[0], dtype=bool)
+        for b in range(cov.shape[0]):
+            try:
+                w, _, ok = _estimate_weights(cov[b:b + 1], structure, scheme, tol, max_iter)
+            except np.linalg.LinAlgError:
+                continue
+            weights[b], converged[b] = w[0], ok[0]
+        return weights, converged
+
+
 def _estimates(cov: np.ndarray, weights: np.ndarray, structure: _Structure) -> dict[str, np.ndarray]:
     """Paths, R², loadings and score correlations from covariances and weights (stacked)."""
     cov_items_scores = cov @ weights
@@ -517,11 +552,15 @@ def fit_pls(data: pd.DataFrame, model: PLSModel, *, scheme: str = "path", standa
     analysed = centred / sds if standardize else centred
     cov = (analysed.T @ analysed / (n - 1))[None]
     structure = _Structure.of(model)
+    singular = [model.names[j] for (j, _), bad in zip(structure.mode_b, _singular_mode_b(cov, structure)[0]) if bad]
+    if singular:
+        raise ValueError(f"mode-B block(s) {', '.join(singular)}: items are (nearly) exact linear "
+                         "combinations of each other, the regression weights are undefined")
     try:
         weights, iterations, converged = _estimate_weights(cov, structure, scheme, tol, max_iter)
     except np.linalg.LinAlgError as error:
-        raise ValueError(f"PLS estimation failed: singular matrix ({error}); check for items that "
-                         "are exact combinations of others in a mode-B block") from error
+        raise ValueError(f"PLS estimation failed: singular matrix ({error}); check for constructs "
+                         "whose scores are exact combinations of others") from error
     if not converged[0]:
         raise PLSConvergenceError(f"PLS ({scheme} scheme) did not converge in {max_iter} iterations "
                                   f"(tolerance {tol:g}); raise max_iter or check the model")
@@ -731,8 +770,10 @@ def bootstrap_pls(data: pd.DataFrame, model: PLSModel, *, n_boot: int = 500, see
     if standardize:
         cov = cov / (boot_sd[:, :, None] * boot_sd[:, None, :])
     structure = _Structure.of(model)
+    usable = ~_singular_mode_b(cov, structure).any(axis=1)
+    cov, boot_sd, boot_means = cov[usable], boot_sd[usable], boot_means[usable]
     with np.errstate(invalid="ignore", divide="ignore"):
-        weights, _, converged = _estimate_weights(cov, structure, scheme, tol, max_iter)
+        weights, converged = _estimate_stack(cov, structure, scheme, tol, max_iter)
     cov, weights, boot_sd, boot_means = cov[converged], weights[converged], boot_sd[converged], boot_means[converged]
     n_ok = int(converged.sum())
     if n_ok < max(2, n_boot // 2):

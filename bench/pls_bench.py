@@ -23,16 +23,9 @@ import numpy as np
 import pandas as pd
 
 SIZES = (10_000, 100_000)
-MOBI = Path(__file__).resolve().parents[1] / "tests" / "data" / "mobi_ecsi.csv"
-ECSI = {
-    "Image": ["IMAG1", "IMAG2", "IMAG3", "IMAG4", "IMAG5"], "Expectation": ["CUEX1", "CUEX2", "CUEX3"],
-    "Quality": ["PERQ1", "PERQ2", "PERQ3", "PERQ4", "PERQ5", "PERQ6", "PERQ7"], "Value": ["PERV1", "PERV2"],
-    "Satisfaction": ["CUSA1", "CUSA2", "CUSA3"], "Complaints": ["CUSCO"], "Loyalty": ["CUSL1", "CUSL2", "CUSL3"],
-}
-ECSI_PATHS = [("Image", "Expectation"), ("Image", "Satisfaction"), ("Image", "Loyalty"),
-              ("Expectation", "Quality"), ("Expectation", "Value"), ("Expectation", "Satisfaction"),
-              ("Quality", "Value"), ("Quality", "Satisfaction"), ("Value", "Satisfaction"),
-              ("Satisfaction", "Complaints"), ("Satisfaction", "Loyalty"), ("Complaints", "Loyalty")]
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+MOBI = DATA / "mobi_ecsi.csv"
+ECSI_MODEL = DATA / "pls_models" / "ecsi_mobi.yaml"
 
 
 def _seconds(work) -> float:
@@ -43,11 +36,12 @@ def _seconds(work) -> float:
 
 def measure_ecsi(n: int, resamples: int) -> dict:
     """Fit and bootstrap seconds of the ECSI model on n resampled mobi cases."""
-    from analysis.pls import PLSModel, bootstrap_pls, fit_pls
+    from analysis.pls import bootstrap_pls, fit_pls
+    from analysis.pls_cli import read_model_file
 
     mobi = pd.read_csv(MOBI, index_col=0)
     data = mobi.iloc[np.random.default_rng(1).integers(0, len(mobi), n)].reset_index(drop=True)
-    model = PLSModel(ECSI, ECSI_PATHS)
+    model = read_model_file(ECSI_MODEL)
     fit_s = _seconds(lambda: fit_pls(data, model))
     boot_s = _seconds(lambda: bootstrap_pls(data, model, n_boot=resamples, seed=1))
     return {"n": n, "fit_s": fit_s, "boot_s": boot_s}

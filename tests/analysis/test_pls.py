@@ -195,21 +195,15 @@ def test_bootstrap_is_seeded(mobi):
 
 # --- R plspm: satisfaction data, centroid scheme, unscaled items -------------
 
-SAT_BLOCKS = {
-    "IMAG": [f"imag{i}" for i in range(1, 6)],
-    "EXPE": [f"expe{i}" for i in range(1, 6)],
-    "QUAL": [f"qual{i}" for i in range(1, 6)],
-    "VAL": [f"val{i}" for i in range(1, 5)],
-    "SAT": [f"sat{i}" for i in range(1, 5)],
-    "LOY": [f"loy{i}" for i in range(1, 5)],
-}
-
-
 def test_centroid_unscaled_matches_r_plspm():
     satisfaction = pd.read_csv(DATA / "satisfaction_plspm.csv", index_col=0)
     ref = pd.read_csv(DATA / "plspm_satisfaction_reference.csv")
     ref = {kind: part.set_index("name")["value"] for kind, part in ref.groupby("kind")}
-    model = PLSModel(SAT_BLOCKS, [tuple(p.split(" -> ")) for p in ref["path"].index])
+    # R's blocks: construct IMAG has items imag1..imag5, and so on
+    codes = ref["r2"].index.union(["IMAG"])
+    blocks = {code: [i for i in ref["weight"].index if i.rstrip("0123456789") == code.lower()] for code in codes}
+    model = PLSModel(blocks, [tuple(p.split(" -> ")) for p in ref["path"].index])
+    assert sum(map(len, blocks.values())) == 27
     fit = fit_pls(satisfaction, model, scheme="centroid", standardize=False)
     np.testing.assert_allclose(by_path(fit.paths, "estimate")[ref["path"].index], ref["path"], atol=TOL)
     np.testing.assert_allclose(fit.r2.loc[ref["r2"].index, "r2"], ref["r2"], atol=TOL)
@@ -313,3 +307,19 @@ def test_docstring_examples_run():
     result = doctest.testmod(pls_module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 5
     assert result.failed == 0
+
+
+def test_a_singular_resample_is_left_out_not_fatal(mobi):
+    """A resample whose mode-B block is collinear is left out; the same data in a fit is an error."""
+    data = mobi.head(60).copy()
+    model = PLSModel({"Value": ["PERV1", "PERV2"], "Loyalty": ["CUSL1", "CUSL3"]}, [("Value", "Loyalty")],
+                     modes={"Value": "B"})
+    # in the first five rows PERV2 = PERV1 + 1; resample 3 draws only those
+    data.loc[data.index[:5], "PERV2"] = data.loc[data.index[:5], "PERV1"] + 1
+    resamples = np.random.default_rng(0).integers(0, 60, size=(20, 60))
+    resamples[3] = np.resize(np.arange(5), 60)
+    boot = bootstrap_pls(data, model, resamples=resamples)
+    assert boot.n_failed == 1
+    assert len(boot.draws["paths"]) == 19
+    with pytest.raises(ValueError, match="mode-B block.s. Value"):
+        fit_pls(data.head(5), model)
