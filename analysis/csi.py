@@ -259,7 +259,7 @@ def csi_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
     model, dropped = _structural_model(frame, blocks, paths)
     data, item_scale = _complete_cases(frame, model, scale, min_n)
     fit = _fit(data, model, scheme)
-    boot = _bootstrap(data, model, fit, n_boot, seed, ci) if n_boot else None
+    boot = _bootstrap(data, fit, n_boot, seed, ci) if n_boot else None
     return _describe(frame, data, fit, boot, item_scale, dropped, n_boot, seed, ci)
 
 
@@ -304,10 +304,9 @@ def _fit(data: pd.DataFrame, model: PLSModel, scheme: str) -> PLSResult:
     return fit_pls(data, model, scheme=scheme, standardize=False)
 
 
-def _bootstrap(data: pd.DataFrame, model: PLSModel, fit: PLSResult, n_boot: int, seed: int | None,
-               ci: float) -> PLSBootstrap:
+def _bootstrap(data: pd.DataFrame, fit: PLSResult, n_boot: int, seed: int | None, ci: float) -> PLSBootstrap:
     """All resamples at once; the draws feed the path, loading, R² and index intervals."""
-    return bootstrap_pls(data, model, n_boot=n_boot, seed=seed, scheme=fit.scheme, standardize=False,
+    return bootstrap_pls(data, fit.model, n_boot=n_boot, seed=seed, scheme=fit.scheme, standardize=False,
                          ci=ci, fit=fit)
 
 
@@ -328,45 +327,72 @@ def _describe(frame: pd.DataFrame, data: pd.DataFrame, fit: PLSResult, boot: PLS
               item_scale: pd.DataFrame, dropped: list[str], n_boot: int, seed: int | None,
               ci: float) -> CSIResult:
     """The result tables: paths, outer model, R², block quality, index, methods."""
-    model, n = fit.model, fit.n
-    blocks = model.constructs
+    outer = _outer_table(fit, boot)
+    r2 = _r2_table(fit, boot)
+    constructs = _block_quality(data, fit)
+    n_failed = boot.n_failed if boot is not None else 0
+    methods = _methods(fit, outer, dropped, n_boot, n_failed, seed, ci, n_excluded=len(frame) - fit.n)
+    return CSIResult(outer=outer, paths=_path_table(fit, boot), effects=fit.effects, r2=r2,
+                     constructs=constructs, index=_index_table(fit, boot, item_scale),
+                     respondent_index=_respondent_index(data, fit, item_scale), scores=fit.scores,
+                     gof=_goodness_of_fit(constructs, r2), n=fit.n, n_boot=n_boot, n_boot_failed=n_failed,
+                     seed=seed, methods=methods)
 
-    path_names = fit.paths["source"] + " -> " + fit.paths["target"]
-    paths = _interval(boot, "paths", pd.Series(fit.paths["estimate"].to_numpy(), index=path_names))
+
+def _path_table(fit: PLSResult, boot: PLSBootstrap | None) -> pd.DataFrame:
+    """Paths with bootstrap SE/CI, t on n - 1 df, and significance (CI excludes 0)."""
+    names = fit.paths["source"] + " -> " + fit.paths["target"]
+    paths = _interval(boot, "paths", pd.Series(fit.paths["estimate"].to_numpy(), index=names))
     paths.insert(0, "target", fit.paths["target"].to_numpy())
     paths.insert(0, "source", fit.paths["source"].to_numpy())
     with np.errstate(divide="ignore", invalid="ignore"):
         paths["t"] = paths["estimate"] / paths["se"]
-    paths["p"] = 2 * stats.t.sf(np.abs(paths["t"]), df=n - 1)
+    paths["p"] = 2 * stats.t.sf(np.abs(paths["t"]), df=fit.n - 1)
     paths["significant"] = (paths["ci_low"] > 0) | (paths["ci_high"] < 0)
-    paths = paths.rename_axis("path").reset_index()
+    return paths.rename_axis("path").reset_index()
 
-    outer_fit = fit.outer.set_index("item")
-    loading = _interval(boot, "loadings", outer_fit["loading"])
-    outer = pd.DataFrame({
-        "construct": outer_fit["construct"], "item": outer_fit.index, "weight": outer_fit["weight"],
-        "rescaled_weight": outer_fit["rescaled_weight"], "loading": outer_fit["loading"],
-        "communality": outer_fit["communality"], "loading_se": loading["se"],
+
+def _outer_table(fit: PLSResult, boot: PLSBootstrap | None) -> pd.DataFrame:
+    """Outer weights, index weights and loadings with the loadings' bootstrap SE/CI."""
+    outer = fit.outer.set_index("item")
+    loading = _interval(boot, "loadings", outer["loading"])
+    return pd.DataFrame({
+        "construct": outer["construct"], "item": outer.index, "weight": outer["weight"],
+        "rescaled_weight": outer["rescaled_weight"], "loading": outer["loading"],
+        "communality": outer["communality"], "loading_se": loading["se"],
         "loading_ci_low": loading["ci_low"], "loading_ci_high": loading["ci_high"],
     }).reset_index(drop=True)
 
+
+def _r2_table(fit: PLSResult, boot: PLSBootstrap | None) -> pd.DataFrame:
     r2_boot = _interval(boot, "r2", fit.r2["r2"])
-    r2 = pd.DataFrame({"r2": fit.r2["r2"], "r2_adj": fit.r2["r2_adj"], "se": r2_boot["se"],
-                       "ci_low": r2_boot["ci_low"], "ci_high": r2_boot["ci_high"]})
+    return pd.DataFrame({"r2": fit.r2["r2"], "r2_adj": fit.r2["r2_adj"], "se": r2_boot["se"],
+                         "ci_low": r2_boot["ci_low"], "ci_high": r2_boot["ci_high"]})
 
-    constructs = _block_quality(data, fit)
-    index = _index_table(fit, boot, item_scale)
+
+def _respondent_index(data: pd.DataFrame, fit: PLSResult, item_scale: pd.DataFrame) -> pd.DataFrame:
+    """Each complete respondent's 0-100 index per construct (the index formula on their answers)."""
+    weights = fit.outer.set_index("item")["weight"]
     respondent = pd.DataFrame(index=data.index)
-    for construct, cols in blocks.items():
-        respondent[construct] = _index_rows(
-            outer_fit.loc[list(cols), "weight"].to_numpy()[None, :], data[list(cols)].to_numpy(),
-            item_scale.loc[list(cols), "min"].to_numpy(), item_scale.loc[list(cols), "max"].to_numpy())
+    for construct, items in fit.model.constructs.items():
+        items = list(items)
+        respondent[construct] = _index_rows(weights[items].to_numpy()[None, :], data[items].to_numpy(),
+                                            item_scale.loc[items, "min"].to_numpy(),
+                                            item_scale.loc[items, "max"].to_numpy())
+    return respondent
 
+
+def _goodness_of_fit(constructs: pd.DataFrame, r2: pd.DataFrame) -> float:
+    """GoF = sqrt(mean communality of the multi-item blocks, weighted by items, x mean R²)."""
     multi = constructs["n_items"] > 1
-    mean_communality = np.average(constructs.loc[multi, "block_communality"], weights=constructs.loc[multi, "n_items"])
-    gof = float(np.sqrt(mean_communality * r2["r2"].mean())) if multi.any() else float("nan")
+    if not multi.any():
+        return float("nan")
+    communality = np.average(constructs.loc[multi, "block_communality"], weights=constructs.loc[multi, "n_items"])
+    return float(np.sqrt(communality * r2["r2"].mean()))
 
-    n_failed = boot.n_failed if boot is not None else 0
+
+def _methods(fit: PLSResult, outer: pd.DataFrame, dropped: list[str], n_boot: int, n_failed: int,
+             seed: int | None, ci: float, n_excluded: int) -> Methods:
     notes = [f"inner weighting scheme: {fit.scheme}"]
     if dropped:
         notes.append(f"dropped paths (construct not measured): {', '.join(dropped)}")
@@ -376,10 +402,10 @@ def _describe(frame: pd.DataFrame, data: pd.DataFrame, fit: PLSResult, boot: PLS
                      "may leave 0-100; check the items")
     if n_failed:
         notes.append(f"{n_failed} of {n_boot} bootstrap resamples did not converge and were left out")
-    methods = Methods(
+    return Methods(
         analysis="customer satisfaction index (PLS path model)",
-        n_used=n,
-        n_excluded=len(frame) - n,
+        n_used=fit.n,
+        n_excluded=n_excluded,
         missing="listwise over all model items",
         formula="PLS-PM (Lohmöller), mode A blocks, centred unscaled items; index = 100 * (sum w_i mean_i - "
                 "sum w_i min_i) / sum w_i (max_i - min_i), w_i outer weights rescaled to sum 1",
@@ -388,9 +414,6 @@ def _describe(frame: pd.DataFrame, data: pd.DataFrame, fit: PLSResult, boot: PLS
         reference=_REFERENCES,
         notes=notes,
     )
-    return CSIResult(outer=outer, paths=paths, effects=fit.effects, r2=r2, constructs=constructs,
-                     index=index, respondent_index=respondent, scores=fit.scores, gof=gof, n=n,
-                     n_boot=n_boot, n_boot_failed=n_failed, seed=seed, methods=methods)
 
 
 def _block_quality(data: pd.DataFrame, fit: PLSResult) -> pd.DataFrame:
