@@ -691,8 +691,10 @@ def bootstrap_pls(data: pd.DataFrame, model: PLSModel, *, n_boot: int = 500, see
 
     SE = standard deviation (n - 1) of the resample estimates; the interval
     is the percentile interval (quantiles, linear interpolation as R's
-    type 7); t = estimate / SE. Resamples that do not converge or have an
-    item without variance are left out and counted.
+    type 7); t = estimate / SE. Resamples that do not converge, have an
+    item without variance or a singular mode-B block are left out and
+    counted. As in seminr, no sign-change correction is applied (every
+    resample starts from unit weights, so scores keep the items' direction).
 
     Parameters
     ----------
