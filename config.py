@@ -41,6 +41,16 @@ class Config:
     SQLITE_BUSY_TIMEOUT_MS = 10_000
     DEMO_RESPONSES = 400
     DEMO_SEED = 20261123
+    # Dashboard cache (Flask-Caching): a 100k-response entry is a few MB.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_DEFAULT_TIMEOUT = 24 * 3600
+    CACHE_THRESHOLD = 64
+    DASHBOARD_BACKGROUND = True
+    # Under a second: a page never waits longer; bigger surveys get the polling page.
+    DASHBOARD_WAIT_SECONDS = 0.5
+    DASHBOARD_WORKERS = 2
+    DASHBOARD_MEDIATION_BOOT = 200
+    DASHBOARD_CSI_BOOT = 0
 
     @classmethod
     def from_environment(cls) -> dict[str, str]:
@@ -60,6 +70,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key"
     WTF_CSRF_ENABLED = False
     DEMO_RESPONSES = 60
+    DASHBOARD_BACKGROUND = False
 
     @classmethod
     def from_environment(cls) -> dict[str, str]:

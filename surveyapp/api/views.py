@@ -8,13 +8,14 @@ import pandas as pd
 from flask import abort, g, jsonify, request
 from sqlalchemy import or_, select
 
-from ..auth import can_access_survey
+from ..access import can_access_survey
 from ..extensions import db
 from ..models import Role, Survey, SurveyShare
 from ..services.builder import version_counts
-from ..services.exports import (FilterError, UnknownVersionError, describe_filter,
-                                iter_raw_frames, parse_filters, report_options, survey_codebook)
-from ..services.analysis import survey_analysis
+from ..services.analysis import report_options, survey_analysis
+from ..services.codebooks import survey_codebook
+from ..services.exports import iter_raw_frames
+from ..services.filters import FilterError, UnknownVersionError, describe_filter, parse_filters
 from ..services.responses import codebook_of
 from . import bp
 from .openapi import MAX_PER_PAGE, openapi_document as build_openapi_document

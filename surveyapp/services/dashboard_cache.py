@@ -61,7 +61,7 @@ from ..extensions import db
 from ..models import Instrument as InstrumentRow
 from ..models import Response, ResponseStatus, Survey, SurveyVersion
 from . import charts
-from .exports import survey_codebook
+from .codebooks import survey_codebook
 from .responses import ResponseFilter, responses_frame
 from .surveys import instrument_library
 
@@ -75,19 +75,13 @@ _JOBS = "surveyapp.dashboard_jobs"
 
 
 def init_app(app: Flask) -> None:
-    """Defaults for the dashboard cache, the cache itself and the commit hook that warms it."""
-    app.config.setdefault("CACHE_TYPE", "SimpleCache")
-    app.config.setdefault("CACHE_DEFAULT_TIMEOUT", 24 * 3600)
-    # A 100k-response entry is a few MB (its per-respondent follow-up scores).
-    app.config.setdefault("CACHE_THRESHOLD", 64)
-    app.config.setdefault("DASHBOARD_BACKGROUND", not app.testing)
-    # Under a second: a page never waits longer; bigger surveys get the polling page.
-    app.config.setdefault("DASHBOARD_WAIT_SECONDS", 0.5)
-    app.config.setdefault("DASHBOARD_WORKERS", 2)
-    app.config.setdefault("DASHBOARD_MEDIATION_BOOT", 200)
-    app.config.setdefault("DASHBOARD_CSI_BOOT", 0)
+    """The dashboard cache (settings in config.py) and the commit hooks that warm it."""
     cache.init_app(app)
     app.extensions[_JOBS] = JobRunner(app)
+    for name, listener in (("after_flush", _note_changed_surveys), ("after_commit", _warm_changed_surveys),
+                           ("after_rollback", _forget_changed_surveys)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 # --------------------------------------------------------------------------
@@ -359,7 +353,6 @@ class JobRunner:
                 self.submit(request, stamp="")
 
 
-@event.listens_for(Session, "after_flush")
 def _note_changed_surveys(session, flush_context) -> None:
     changed = {obj.survey_id for obj in (*session.new, *session.dirty, *session.deleted)
                if isinstance(obj, Response) and obj.survey_id is not None}
@@ -367,7 +360,6 @@ def _note_changed_surveys(session, flush_context) -> None:
         session.info.setdefault("dashboard_surveys", set()).update(changed)
 
 
-@event.listens_for(Session, "after_commit")
 def _warm_changed_surveys(session) -> None:
     changed = session.info.pop("dashboard_surveys", None)
     if not changed or not _has_app():
@@ -377,7 +369,6 @@ def _warm_changed_surveys(session) -> None:
         runner.warm(changed)
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_changed_surveys(session) -> None:
     session.info.pop("dashboard_surveys", None)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from surveyapp.models import Response, Role, SurveyShare
-from surveyapp.services.exports import report_options, survey_codebook
+from surveyapp.services.analysis import report_options
+from surveyapp.services.codebooks import survey_codebook
 from surveyapp.services.responses import ResponseFilter, codebook_of, decode_answers, responses_frame
 
 
