@@ -14,6 +14,7 @@ on a stack of resample covariance matrices.
 """
 from __future__ import annotations
 
+import graphlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -147,29 +148,12 @@ class PLSModel:
 
 def _find_cycle(nodes: list[str], edges: Sequence[tuple[str, str]]) -> list[str] | None:
     """One directed cycle as a node list (first node repeated at the end), or None."""
-    successors = {n: [t for s, t in edges if s == n] for n in nodes}
-    state = dict.fromkeys(nodes, 0)  # 0 unseen, 1 on the current path, 2 done
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in successors[node]:
-            if state[nxt] == 1:
-                return stack[stack.index(nxt):] + [nxt]
-            if state[nxt] == 0:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in nodes:
-        if state[node] == 0:
-            found = visit(node)
-            if found:
-                return found
+    predecessors = {n: [s for s, t in edges if t == n] for n in nodes}
+    try:
+        graphlib.TopologicalSorter(predecessors).prepare()
+    except graphlib.CycleError as error:
+        # each node of the reported cycle is a predecessor of the next
+        return list(error.args[1])
     return None
 
 
