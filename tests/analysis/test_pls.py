@@ -191,6 +191,13 @@ def test_bootstrap_is_seeded(mobi):
     single = fit_pls(mobi.iloc[rows], M1)
     np.testing.assert_allclose(one.draws["paths"].iloc[7], single.paths["estimate"], atol=1e-10)
     np.testing.assert_allclose(one.draws["item_means"].iloc[7], mobi.iloc[rows][M1.items].mean(), atol=1e-10)
+    np.testing.assert_allclose(one.draws["raw_weights"].iloc[7], single.outer["raw_weight"], atol=1e-10)
+    np.testing.assert_allclose(one.draws["loadings"].iloc[7], single.outer["loading"], atol=1e-10)
+    # unscaled items (the ACSI estimation) resample the same way
+    raw = bootstrap_pls(mobi, M1, n_boot=60, seed=5, standardize=False)
+    single_raw = fit_pls(mobi.iloc[rows], M1, standardize=False)
+    np.testing.assert_allclose(raw.draws["weights"].iloc[7], single_raw.outer["weight"], atol=1e-10)
+    np.testing.assert_allclose(raw.draws["paths"].iloc[7], single_raw.paths["estimate"], atol=1e-10)
 
 
 # --- R plspm: satisfaction data, centroid scheme, unscaled items -------------
