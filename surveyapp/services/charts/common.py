@@ -8,8 +8,6 @@ hands it to :meth:`Chart.draw`; a missing result becomes :meth:`Chart.skip`.
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import math
 from dataclasses import dataclass, field
@@ -24,7 +22,7 @@ from analysis.instruments import Codebook
 from analysis.report import SurveyAnalysis
 
 from ...i18n import text_in
-from ..spreadsheet_safety import neutralise_cell
+from ..spreadsheet_safety import is_missing, safe_csv
 
 BAD = "#c0392b"
 BAD_PALE = "#eba59d"
@@ -206,21 +204,12 @@ def _plain(value: Any) -> Any:
 
 def chart_csv(table: pd.DataFrame) -> str:
     """The chart's data as CSV text, every text cell safe to open in a spreadsheet."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([neutralise_cell(str(column)) for column in table.columns])
-    for row in table.itertuples(index=False):
-        writer.writerow(["" if missing(value) else neutralise_cell(value) for value in row])
-    return buffer.getvalue()
+    return safe_csv(table.columns, table.itertuples(index=False))
 
 
 # --------------------------------------------------------------------------
 # Pieces of figures
 # --------------------------------------------------------------------------
-
-def missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
 
 def hover(template: str) -> str:
     """A hover text without plotly's trace-name box."""
@@ -267,7 +256,7 @@ def corner_notes(figure: go.Figure, notes: Iterable[tuple[float, float, str, str
 
 
 def stars(p: float) -> str:
-    if missing(p):
+    if is_missing(p):
         return ""
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < SIGNIFICANCE_LEVEL else ""
 

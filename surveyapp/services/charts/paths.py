@@ -10,7 +10,8 @@ from typing import Any, Mapping
 import pandas as pd
 import plotly.graph_objects as go
 
-from .common import GOOD, SIGNIFICANCE_LEVEL, Labels, missing, side_colour, stars
+from ..spreadsheet_safety import is_missing
+from .common import GOOD, SIGNIFICANCE_LEVEL, Labels, side_colour, stars
 
 NOT_SIGNIFICANT = "#aab2b9"
 #: Layout of a path diagram for :meth:`Chart.draw`: hidden axes over the unit square.
@@ -51,7 +52,7 @@ def path_figure(edges: pd.DataFrame, r2: Mapping[str, float], positions: Mapping
     figure = go.Figure()
     for edge in edges.itertuples(index=False):
         (x0, y0), (x1, y1) = place[edge.source], place[edge.target]
-        significant = not missing(edge.p) and edge.p < SIGNIFICANCE_LEVEL
+        significant = not is_missing(edge.p) and edge.p < SIGNIFICANCE_LEVEL
         colour = side_colour(edge.estimate) if significant else NOT_SIGNIFICANT
         figure.add_annotation(x=x0 + 0.72 * (x1 - x0), y=y0 + 0.72 * (y1 - y0), ax=x0 + 0.28 * (x1 - x0),
                               ay=y0 + 0.28 * (y1 - y0), xref="x", yref="y", axref="x", ayref="y",
@@ -61,7 +62,7 @@ def path_figure(edges: pd.DataFrame, r2: Mapping[str, float], positions: Mapping
                               showarrow=False, bgcolor="rgba(255,255,255,0.85)", font={"size": 12, "color": colour})
     for node in nodes:
         text = "<b>" + _wrap(labels.dimension(node)) + "</b>"
-        if node in r2 and not missing(r2[node]):
+        if node in r2 and not is_missing(r2[node]):
             text += f"<br>R² = {r2[node]:.2f}"
         # Nodes are boxed labels drawn over the arrows' ends.
         figure.add_annotation(x=place[node][0], y=place[node][1], xref="x", yref="y", text=text,

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from analysis.relationship import MediationResult
 from analysis.report import SurveyAnalysis, mediation_table
 
-from .common import Chart, Labels, interval, missing, side_colour
+from ..spreadsheet_safety import is_missing
+from .common import Chart, Labels, interval, side_colour
 from .paths import PATH_LAYOUT, path_figure
 
 #: Where each construct sits in the relationship path diagram (x, y in 0..1):
@@ -58,7 +59,7 @@ def mediation(analysis: SurveyAnalysis, labels: Labels) -> Chart:
     chart.note = _("Indirect effect %(indirect).3f [%(low).3f, %(high).3f], %(share)s of the total; "
                    "%(n_boot)s bootstrap resamples (seed %(seed)s), n = %(n)s.",
                    indirect=result.indirect, low=result.ci_low, high=result.ci_high,
-                   share="—" if missing(result.proportion_mediated) else f"{result.proportion_mediated:.0%}",
+                   share="—" if is_missing(result.proportion_mediated) else f"{result.proportion_mediated:.0%}",
                    n_boot=result.n_boot, seed=result.seed, n=result.n)
     # The table the statistics export writes too: one builder for both.
     return chart.draw(figure, mediation_table(result), height=300, yaxis_title=_("Standardized effect"))
