@@ -51,7 +51,7 @@ def load_config(app: Flask, config: type[Config] | str | Mapping[str, Any] | Non
 
 
 def register_extensions(app: Flask) -> None:
-    from . import database
+    from . import database, queue, tasks  # noqa: F401  (tasks: registers the job runners)
     from .services import dashboard_cache
 
     db.init_app(app)
@@ -63,6 +63,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     dashboard_cache.init_app(app)
+    queue.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

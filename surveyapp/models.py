@@ -256,3 +256,51 @@ class Contact(db.Model):
     consented_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     response: Mapped[Response] = relationship(back_populates="contact")
+
+
+class JobStatus(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(db.Model):
+    """A piece of heavy work run by the queue worker: an export, an import, an analysis.
+
+    The row is the job's truth, shared by every app server and worker: its
+    progress, its result file and whether a stopped worker left it behind
+    (``heartbeat_at`` too old while ``running``; see services/jobs.py).
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (_enum_check("status", "status", JobStatus),
+                      Index("ix_job_status_heartbeat", "status", "heartbeat_at"))
+
+    # Random, so a job's URL cannot be guessed (access is checked as well).
+    id: Mapped[str] = mapped_column(String(32), primary_key=True,
+                                    default=lambda: secrets.token_hex(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    survey_id: Mapped[Optional[int]] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"),
+                                                     index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"),
+                                                   index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[Optional[str]] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The result: a file (exports) and/or a small JSON document (counts, problems).
+    result_path: Mapped[Optional[str]] = mapped_column(String(500))
+    result_name: Mapped[Optional[str]] = mapped_column(String(255))
+    result_mimetype: Mapped[Optional[str]] = mapped_column(String(128))
+    result: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.DONE.value, JobStatus.FAILED.value)
