@@ -49,26 +49,27 @@ def path_figure(edges: pd.DataFrame, r2: Mapping[str, float], positions: Mapping
     :data:`PATH_LAYOUT`."""
     nodes = list(dict.fromkeys([*edges["source"], *edges["target"]]))
     place = _places(nodes, positions)
-    figure = go.Figure()
+    # Annotations collected and set once: plotly re-validates all of them on every add_annotation.
+    notes: list[dict] = []
     for edge in edges.itertuples(index=False):
         (x0, y0), (x1, y1) = place[edge.source], place[edge.target]
         significant = not is_missing(edge.p) and edge.p < SIGNIFICANCE_LEVEL
         colour = side_colour(edge.estimate) if significant else NOT_SIGNIFICANT
-        figure.add_annotation(x=x0 + 0.72 * (x1 - x0), y=y0 + 0.72 * (y1 - y0), ax=x0 + 0.28 * (x1 - x0),
-                              ay=y0 + 0.28 * (y1 - y0), xref="x", yref="y", axref="x", ayref="y",
-                              showarrow=True, arrowhead=3, arrowsize=1.2,
-                              arrowwidth=1 + 4 * min(1.0, abs(edge.estimate)), arrowcolor=colour, text="")
-        figure.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, text=f"{edge.estimate:.2f}{stars(edge.p)}",
-                              showarrow=False, bgcolor="rgba(255,255,255,0.85)", font={"size": 12, "color": colour})
+        notes.append(dict(x=x0 + 0.72 * (x1 - x0), y=y0 + 0.72 * (y1 - y0), ax=x0 + 0.28 * (x1 - x0),
+                          ay=y0 + 0.28 * (y1 - y0), xref="x", yref="y", axref="x", ayref="y",
+                          showarrow=True, arrowhead=3, arrowsize=1.2,
+                          arrowwidth=1 + 4 * min(1.0, abs(edge.estimate)), arrowcolor=colour, text=""))
+        notes.append(dict(x=(x0 + x1) / 2, y=(y0 + y1) / 2, text=f"{edge.estimate:.2f}{stars(edge.p)}",
+                          showarrow=False, bgcolor="rgba(255,255,255,0.85)", font={"size": 12, "color": colour}))
     for node in nodes:
         text = "<b>" + _wrap(labels.dimension(node)) + "</b>"
         if node in r2 and not is_missing(r2[node]):
             text += f"<br>R² = {r2[node]:.2f}"
         # Nodes are boxed labels drawn over the arrows' ends.
-        figure.add_annotation(x=place[node][0], y=place[node][1], xref="x", yref="y", text=text,
-                              showarrow=False, bgcolor="#eef3f8", bordercolor=GOOD, borderwidth=1,
-                              borderpad=4, font={"size": 11})
-    figure.add_trace(go.Scatter(
+        notes.append(dict(x=place[node][0], y=place[node][1], xref="x", yref="y", text=text,
+                          showarrow=False, bgcolor="#eef3f8", bordercolor=GOOD, borderwidth=1,
+                          borderpad=4, font={"size": 11}))
+    return go.Figure(go.Scatter(
         x=[place[n][0] for n in nodes], y=[place[n][1] for n in nodes], mode="markers",
-        text=[labels.dimension(n) for n in nodes], hoverinfo="text", marker={"size": 1, "opacity": 0}))
-    return figure
+        text=[labels.dimension(n) for n in nodes], hoverinfo="text", marker={"size": 1, "opacity": 0}),
+        layout={"annotations": notes})
