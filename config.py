@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -52,6 +53,21 @@ class Config:
     DASHBOARD_WORKERS = 2
     DASHBOARD_MEDIATION_BOOT = 200
     DASHBOARD_CSI_BOOT = 0
+    # E-mail (services/mailer.py): no MAIL_SERVER, no e-mail (in-app alerts and webhooks still work).
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_DEFAULT_SENDER = "surveyapp@localhost"
+    MAIL_TIMEOUT_SECONDS = 10.0
+    # Alerts (services/alerts.py, services/webhooks.py).
+    ALERT_EMAIL_EVENTS = ("case.opened", "case.overdue")
+    WEBHOOK_TIMEOUT_SECONDS = 5.0
+    WEBHOOK_MAX_ATTEMPTS = 6            # then the delivery is marked failed (and can be replayed)
+    WEBHOOK_RETRY_BASE_SECONDS = 10.0   # waits of 10 s, 20 s, 40 s, ... between attempts
+    WEBHOOK_ALLOW_PRIVATE = False       # True only where every endpoint is trusted (tests, one LAN)
     # Responses arriving within this many seconds cause one recomputation per survey.
     DASHBOARD_DEBOUNCE_SECONDS = 2.0
     # Filtered views kept warm per survey (most recently viewed; others compute when opened).
@@ -77,6 +93,9 @@ class Config:
 
 #: Settings an operator may set in the environment, with their types.
 ENVIRONMENT_SETTINGS = {
+    "CACHE_DIR": str, "REPORT_OPTIONS": json.loads,
+    "MAIL_SERVER": str, "MAIL_PORT": int, "MAIL_USERNAME": str, "MAIL_PASSWORD": str,
+    "MAIL_DEFAULT_SENDER": str, "MAIL_USE_TLS": lambda text: text.lower() in ("1", "true", "yes"),
     "JOB_RESULTS_DIR": str, "JOB_HEARTBEAT_SECONDS": float, "JOB_STALL_SECONDS": float,
     "JOB_LOST_SECONDS": float, "JOB_MAX_ATTEMPTS": int, "DASHBOARD_WAIT_SECONDS": float,
     "DASHBOARD_DEBOUNCE_SECONDS": float,
@@ -95,7 +114,7 @@ def _shared_services_from_environment() -> dict[str, object]:
             try:
                 settings[name] = kind(text)
             except ValueError:
-                raise RuntimeError(f"{name}={text!r} is not a {kind.__name__}") from None
+                raise RuntimeError(f"{name}={text!r} cannot be read as {kind.__name__}") from None
     return settings
 
 

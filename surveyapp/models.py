@@ -304,3 +304,66 @@ class Job(db.Model):
     @property
     def finished(self) -> bool:
         return self.status in (JobStatus.DONE.value, JobStatus.FAILED.value)
+
+
+class Notification(db.Model):
+    """An in-app alert for one user about one event (also the record of its e-mail)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("user_id", "event_id", name="uq_notification_user_event"),
+                      Index("ix_notification_user_read", "user_id", "read_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    survey_id: Mapped[Optional[int]] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(255))
+    summary: Mapped[Optional[str]] = mapped_column(Text)
+    url: Mapped[Optional[str]] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    # none: not to be e-mailed; pending -> sent / failed
+    email_status: Mapped[str] = mapped_column(String(16), default="none")
+    emailed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    email_error: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class WebhookEndpoint(db.Model):
+    """Where a survey's loop events are POSTed, signed with the endpoint's own secret."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Private, loopback and link-local targets are refused unless an admin allows them.
+    allow_private: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookDelivery(db.Model):
+    """One event for one endpoint: made once (unique), attempted until delivered or given up."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_delivery_endpoint_event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoint.id", ondelete="CASCADE"),
+                                             index=True)
+    event_id: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    # pending -> delivered / failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[Optional[int]] = mapped_column(Integer)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    endpoint: Mapped[WebhookEndpoint] = relationship()
