@@ -17,6 +17,17 @@ class InsufficientData(ValueError):
         super().__init__(f"{what}: {n} usable case(s), at least {needed} needed")
 
 
+class UndefinedStatistic(InsufficientData):
+    """Raised when the data leave a statistic undefined although there are
+    cases enough (a constant score, no variance): a property of the data, so
+    reports show it under "not computed" like too few cases.
+    """
+
+    def __init__(self, what: str, reason: str):
+        self.what, self.n, self.needed = what, None, None
+        ValueError.__init__(self, f"{what}: {reason}")
+
+
 def require_n(what: str, n: int, needed: int) -> None:
     """Raise :class:`InsufficientData` when ``n < needed``."""
     if n < needed:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.io import (KIOSK_DIMENSIONS, KIOSK_IMPORTANCE, KIOSK_PAIRS, ResponseFileError,
-                         read_kiosk_servqual, read_responses_csv)
+from analysis.io import ResponseFileError, read_responses_csv
+from tests.analysis.kiosk import KIOSK_DIMENSIONS, KIOSK_IMPORTANCE, KIOSK_PAIRS, read_kiosk_servqual
 
 KIOSK = Path(__file__).resolve().parents[1] / "data" / "kiosk_servqual_kano_ko.utf8.csv"
 

@@ -9,7 +9,7 @@ import pingouin as pg
 import pytest
 
 from analysis.common import InsufficientData
-from analysis.io import KIOSK_DIMENSIONS, KIOSK_PAIRS, read_kiosk_servqual
+from tests.analysis.kiosk import KIOSK_DIMENSIONS, KIOSK_PAIRS, read_kiosk_servqual
 from analysis.reliability import composite_reliability, cronbach_alpha, servqual_reliability
 
 DATA = Path(__file__).resolve().parents[1] / "data"
