@@ -141,3 +141,25 @@ def read_kiosk_servqual(path) -> pd.DataFrame:
              + [f"KS{i:02d}_IMP" for i in range(1, 25)] + [f"KS{i:02d}_SAT" for i in range(1, 25)]
              + KIOSK_OVERALL + ["gender", "age_group", "use_frequency"])
     return frame[order]
+
+
+#: The Korean answer labels of the KANO questions and their codes on the kano5 scale.
+KOREAN_KANO_CODES = {"마음에 든다.": 1, "당연하다.": 2, "아무런 느낌이 없다.": 3,
+                     "하는 수 없다.": 4, "마음에 안 든다.": 5}
+
+
+def read_kiosk_kano(path) -> pd.DataFrame:
+    """The kiosk study's 29 KANO pairs as ``K01_F``, ``K01_D`` ... ``K29_D`` (codes 1-5).
+
+    KANO questions end "어떤 느낌이 들겠습니까?" ("how would you feel?"); "N-1." asks
+    about the feature present (functional), "N-2." absent (dysfunctional).
+    """
+    raw = pd.read_csv(path, encoding="utf-8-sig")
+    cols = {}
+    for header in raw.columns:
+        match = re.match(r"^(\d+)-([12])\.", header.strip())
+        if match and "어떤 느낌이" in header:
+            facet = "F" if match[2] == "1" else "D"
+            values = raw[header].map(lambda v: KOREAN_KANO_CODES[v.strip()] if isinstance(v, str) else np.nan)
+            cols[f"K{int(match[1]):02d}_{facet}"] = values.astype(float)
+    return pd.DataFrame(cols)[sorted(cols)]
