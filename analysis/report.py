@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .common import InsufficientData, Methods
+from .common import MIN_N, InsufficientData, Methods
 from .instruments import Codebook
 from . import csi, ipa, kano, relationship, reliability, satisfaction, screening, segments, servqual
 from .followup import FollowUpThresholds, follow_up_list
@@ -119,6 +119,9 @@ class SurveyAnalysis:
             table.attrs = {}
             if index_name is not None or not isinstance(table.index, pd.RangeIndex):
                 table = table.rename_axis(index_name or table.index.name or "key").reset_index()
+            minimum = _min_n_of_table(name)
+            if minimum is not None and "n" in table.columns:
+                table["few_responses"] = pd.to_numeric(table["n"], errors="coerce") < minimum
             out[name] = table
 
         for instrument, ratio in self.satisfaction.items():
@@ -150,11 +153,34 @@ class SurveyAnalysis:
             put("csi_paths", self.csi.paths)
             put("csi_r2", self.csi.r2, "construct")
             put("csi_outer", self.csi.outer)
+        put("segment_tests", self._segment_table("tests"))
+        put("segment_posthoc", self._segment_table("posthoc"))
         if self.exclusion is not None:
             put("screening", self.exclusion.by_rule if isinstance(self.exclusion.by_rule, pd.DataFrame)
                 else _as_frame(self.exclusion.by_rule))
         out["methods"] = pd.DataFrame([_methods_row(m) for m in self.methods()])
         return out
+
+    def _segment_table(self, part: str) -> pd.DataFrame | None:
+        """``tests`` or ``posthoc`` of every segment comparison, one long table."""
+        pieces = [getattr(comparison, part).assign(segment=segment, score=score, n=comparison.methods.n_used)
+                  for segment, by_score in self.segment_comparisons.items()
+                  for score, comparison in by_score.items()]
+        if not pieces:
+            return None
+        table = pd.concat(pieces, ignore_index=True)
+        return table[["segment", "score", *[c for c in table.columns if c not in ("segment", "score")]]]
+
+    def report_json(self) -> dict[str, Any]:
+        """``{"tables": {name: [row objects]}, "not_computed": [...], "methods": [...]}``,
+        numbers as JSON numbers (NaN and infinity as ``null``), for ``--format json``."""
+        tables = self.tables()
+        methods = tables.pop("methods")
+        return {"n_total": self.n_total, "n_used": self.n_used,
+                "tables": {name: _records(table) for name, table in tables.items()},
+                "not_computed": [{"section": name, "reason": reason}
+                                 for name, reason in self.skipped.items()],
+                "methods": _records(methods)}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: every table as records, plus counts and skipped sections."""
@@ -195,8 +221,42 @@ def _as_frame(value: Any) -> pd.DataFrame | None:
 
 def _methods_row(m: Methods) -> dict[str, Any]:
     return {"analysis": m.analysis, "n_used": m.n_used, "n_excluded": m.n_excluded,
+            "min_n": m.min_n, "few_responses": m.few_responses,
             "missing": m.missing, "formula": m.formula, "test": m.test,
             "reference": m.reference, "notes": "; ".join(m.notes)}
+
+
+#: Which stated minimum (:data:`analysis.common.MIN_N`) applies to each table,
+#: by table-name prefix; a table with an ``n`` column gets ``few_responses``.
+TABLE_MIN_N = {"ratio_": "means", "servqual_": "means", "reliability_": "reliability",
+               "kano": "kano", "regressions": "paths", "mediation": "paths", "emotions": "means",
+               "trends": "means", "ipa_": "means", "csi_": "csi", "segment": "means"}
+
+
+def _min_n_of_table(name: str) -> int | None:
+    for prefix, key in TABLE_MIN_N.items():
+        if name.startswith(prefix):
+            return MIN_N[key]
+    return None
+
+
+def _state_minimum_n(result: "SurveyAnalysis") -> None:
+    """Give every methods record of the result its stated minimum n."""
+    sections = {"means": [*result.satisfaction.values(), result.servqual, result.emotions,
+                          result.trends, *result.ipa.values(),
+                          *(c for by_score in result.segment_comparisons.values()
+                            for c in by_score.values())],
+                "reliability": [result.servqual_reliability, result.construct_reliability],
+                "kano": [result.kano, result.kano_continuous],
+                "paths": [result.paths, result.mediation],
+                "csi": [result.csi]}
+    for key, values in sections.items():
+        for value in values:
+            record = getattr(value, "methods", None)
+            if record is None and isinstance(value, pd.DataFrame):
+                record = value.attrs.get("methods")
+            if isinstance(record, Methods):
+                record.min_n = MIN_N[key]
 
 
 def _json_value(value: Any) -> Any:
@@ -424,6 +484,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         result.csi = run("csi", lambda: csi.csi_model(
             data, blocks, _rating_ranges(codebook, [c for cols in blocks.values() for c in cols]),
             n_boot=options.csi_boot, seed=options.seed))
+    _state_minimum_n(result)
     return result
 
 

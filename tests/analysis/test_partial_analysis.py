@@ -150,3 +150,35 @@ def test_a_programming_error_is_not_reported_as_not_computed(library):
     with pytest.raises(ValueError, match="zero_method"):
         analyse_survey(frame, codebook, ReportOptions(zero_method="zsplit", n_boot=200, csi_boot=0))
     assert issubclass(InsufficientData, ValueError)
+
+
+def test_few_responses_are_marked(library):
+    """The dashboard once showed a ratio class and a reliability at n = 6 without a word."""
+    codebook = compose_codebook([(library["servqual"], None)])
+    frame = _with_every_column(_kiosk_as_servqual(range(1, 23)), codebook).head(6)
+    result = analyse_survey(frame, codebook, ReportOptions(exclude_flagged=False, n_boot=200, csi_boot=0))
+    servqual_methods = result.servqual.methods
+    assert servqual_methods.min_n == 30 and servqual_methods.few_responses
+    assert "FEW RESPONSES" in result.text()
+    payload = result.report_json()
+    assert payload["tables"]["servqual_items"][0]["few_responses"] is True
+    methods = {row["analysis"]: row for row in payload["methods"]}
+    assert methods["SERVQUAL gap analysis"]["few_responses"] is True
+    big = analyse_survey(_with_every_column(_kiosk_as_servqual(range(1, 23)), codebook), codebook,
+                         ReportOptions(n_boot=200, csi_boot=0))
+    assert not big.servqual.methods.few_responses
+    assert not any(row["few_responses"] for row in big.report_json()["tables"]["servqual_items"])
+
+
+def test_report_json_has_numbers_and_nulls(library):
+    import json
+
+    codebook = compose_codebook([(library["servqual"], None)])
+    frame = _with_every_column(_kiosk_as_servqual(range(1, 2)), codebook)
+    payload = analyse_survey(frame, codebook, OPTIONS).report_json()
+    text = json.dumps(payload, allow_nan=False)
+    assert set(payload) >= {"tables", "not_computed", "methods"}
+    row = payload["tables"]["servqual_items"][0]
+    assert isinstance(row["t"], float) and isinstance(row["n"], int)
+    assert any(entry["section"] == "servqual_dimensions" for entry in payload["not_computed"])
+    assert "methods" not in payload["tables"] and '"NaN"' not in text

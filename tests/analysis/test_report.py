@@ -140,3 +140,17 @@ def test_csi_index_in_range_and_satisfaction_to_loyalty(analysis):
     assert ((index > 0) & (index < 100)).all()
     paths = analysis.csi.paths.set_index("path")
     assert paths.loc["satisfaction -> loyalty", "estimate"] > 0.3
+
+
+def test_segment_comparisons_computed_once_in_the_analysis(analysis, codebook):
+    from analysis.report import COMPARED_SCORES
+
+    segments_of_codebook = {v.name for v in codebook.select(segment=True)}
+    assert set(analysis.segment_comparisons) | {k.split(":")[1] for k in analysis.skipped
+                                                if k.startswith("segments:")} == segments_of_codebook
+    stored = analysis.segment_comparisons["PR_BRANCH"]["gap"]
+    direct = compare_segments(analysis.respondent_scores, "PR_BRANCH", "gap")
+    pd.testing.assert_frame_equal(stored.tests, direct.tests)
+    pd.testing.assert_frame_equal(stored.posthoc, direct.posthoc)
+    assert set(stored.posthoc["method"]) == {"Tukey HSD", "Games-Howell", "Dunn"}
+    assert set(analysis.segment_comparisons["PR_BRANCH"]) == set(COMPARED_SCORES)
