@@ -342,6 +342,52 @@ class Instrument:
         return replace(self, features=normalised, items=_expand_kano(self, normalised),
                        document=doc, item_lines={})
 
+    def with_items(self, items: list[dict]) -> "Instrument":
+        """A copy of this expectation/perception instrument with a researcher's own items
+        (``[{code, dimension, text: {zh, en}}]``; ``text`` may instead be
+        ``{E: {zh, en}, P: {zh, en}}``, one statement per facet). The dimensions are
+        the items' own; the importance allocation is dropped because it was
+        written for the shipped dimensions. Errors are :class:`InstrumentError`
+        with path ``<items>`` and the 1-based position in the list as the line.
+        """
+        if self.kind != "expectation_perception":
+            raise InstrumentError(self.path, 0, f"{self.id}: only E/P instruments take an item list")
+        where = "<items>"
+        if not isinstance(items, list) or not items:
+            raise InstrumentError(where, 0, "the item list must be a non-empty list")
+        facet_codes = [f["code"] for f in self.facets]
+        rating = next(it["scale"] for it in self.items if it["scale"] and not it["weight_of"])
+        seen: set[str] = set()
+        normalised, dimensions = [], {}
+        for n, item in enumerate(items, start=1):
+            code, dimension = item.get("code"), item.get("dimension")
+            if not isinstance(code, str) or not _FEATURE_CODE.match(code):
+                raise InstrumentError(where, n, f"item code {code!r} is not allowed: "
+                                                f"{_PATTERN_HINTS['^[A-Z][A-Z0-9_]{1,19}$']}")
+            if code in seen:
+                raise InstrumentError(where, n, f"duplicate item code {code!r}")
+            seen.add(code)
+            if not isinstance(dimension, str) or not dimension.strip():
+                raise InstrumentError(where, n, f"item {code}: a dimension is needed")
+            text = item.get("text") or {}
+            per_facet = text if set(text) >= set(facet_codes) else {f: text for f in facet_codes}
+            for facet in facet_codes:
+                for lang in LANGS:
+                    if not isinstance(per_facet[facet].get(lang), str) or not per_facet[facet][lang].strip():
+                        raise InstrumentError(where, n, f"item {code}: missing {lang} text")
+            dimensions.setdefault(dimension, {"code": dimension,
+                                              "label": {lang: dimension for lang in LANGS}})
+            normalised.append({"code": code, "dimension": dimension, "scale": rating,
+                               "text": {f: {lang: per_facet[f][lang] for lang in LANGS}
+                                        for f in facet_codes},
+                               "facets": facet_codes, "reverse": False, "required": True,
+                               "segment": False, "weight_of": None})
+        known = {d["code"]: d for d in self.dimensions}
+        dims = [known.get(code, d) for code, d in dimensions.items()]
+        doc = copy.deepcopy(self.document)
+        doc["items"], doc["dimensions"] = copy.deepcopy(normalised), copy.deepcopy(dims)
+        return replace(self, items=normalised, dimensions=dims, document=doc, item_lines={})
+
     def variables(self, firm: dict[str, str] | None = None,
                   items: list[str] | None = None) -> list[Variable]:
         """One :class:`Variable` per item x facet, placeholders filled.

@@ -15,27 +15,98 @@ import io as _io
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 __all__ = [
     "ResponseFileError",
     "read_responses_csv",
+    "csv_records",
+    "parse_number",
     "check_columns",
+    "write_tables_xlsx",
     "METADATA_COLUMNS",
+    "TEXT_COLUMNS",
+    "MISSING_TOKENS",
+    "TOOL_FORMATS",
 ]
 
-#: Metadata columns of the response frame (docs/data-model.md, section 3).
+#: Metadata columns of the response frame (docs/data-model.md, section 3). The
+#: one definition: surveyapp's response loader and exports use this tuple.
 METADATA_COLUMNS = ("response_id", "version", "status", "started_at",
                     "submitted_at", "duration_seconds", "contact_ok")
+#: Text columns of surveyapp's raw-data export (after the metadata); read as text.
+TEXT_COLUMNS = ("language", "comment")
 
 # Codebook variable names: item code ^[A-Z][A-Z0-9_]{1,19}$ plus an optional
 # facet suffix; kept loose on length so ITEM_FACET names also pass.
 _VARIABLE_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
-_MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "."})
+#: Cell texts read as a missing answer (compared lower-case, stripped).
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "."})
 _TRUE_TOKENS = frozenset({"1", "true", "yes", "y", "t"})
 _FALSE_TOKENS = frozenset({"0", "false", "no", "n", "f"})
+
+
+@dataclass(frozen=True)
+class ToolFormat:
+    """How another survey tool writes its CSV export.
+
+    ``metadata`` maps the tool's own columns to response-frame columns;
+    ``ignored`` are its columns with nothing to analyse (IP address, panel
+    fields); ``extra_header_rows`` are rows between the header and the
+    first response; ``rename`` turns an answer column's header into a
+    variable name where the tool's convention allows (LimeSurvey's
+    ``SQ01[E]`` is ``SQ01_E``); ``finished`` is the column whose 1/0 or
+    true/false says complete/partial, and ``submitted`` the column whose
+    emptiness says partial.
+    """
+
+    name: str
+    signature: frozenset[str]
+    metadata: Mapping[str, str]
+    ignored: frozenset[str] = frozenset()
+    extra_header_rows: int = 0
+    rename: Callable[[str], str] | None = None
+    finished: str | None = None
+    submitted: str | None = None
+
+
+def _limesurvey_code(header: str) -> str:
+    """``SQ01[E]`` (question code, subquestion code) -> ``SQ01_E``."""
+    match = re.fullmatch(r"([A-Za-z][A-Za-z0-9]*)\[([A-Za-z0-9]+)\]", header)
+    return f"{match[1]}_{match[2]}" if match else header
+
+
+#: Qualtrics "Data & Analysis" CSV export (numeric values): three header rows
+#: (field name, question text, ``{"ImportId": ...}``) and these respondent
+#: columns (Qualtrics support, "Understanding Your Dataset").
+QUALTRICS = ToolFormat(
+    name="qualtrics",
+    signature=frozenset({"ResponseId", "StartDate", "EndDate", "Finished"}),
+    metadata={"StartDate": "started_at", "EndDate": "submitted_at",
+              "Duration (in seconds)": "duration_seconds", "UserLanguage": "language"},
+    ignored=frozenset({"Status", "IPAddress", "Progress", "RecordedDate", "ResponseId",
+                       "RecipientLastName", "RecipientFirstName", "RecipientEmail",
+                       "ExternalReference", "ExternalDataReference", "LocationLatitude",
+                       "LocationLongitude", "DistributionChannel", "Q_RecaptchaScore",
+                       "Q_RelevantIDDuplicate", "Q_RelevantIDDuplicateScore",
+                       "Q_RelevantIDFraudScore", "Q_RelevantIDLastStartDate"}),
+    extra_header_rows=2, finished="Finished")
+
+#: LimeSurvey "Export responses" CSV with "Question code" headings and answer
+#: codes: response metadata columns, then ``QUESTION[SUBQUESTION]`` columns.
+LIMESURVEY = ToolFormat(
+    name="limesurvey",
+    signature=frozenset({"id", "submitdate", "lastpage", "startlanguage"}),
+    metadata={"id": "response_id", "submitdate": "submitted_at", "startdate": "started_at",
+              "startlanguage": "language", "interviewtime": "duration_seconds"},
+    ignored=frozenset({"lastpage", "seed", "datestamp", "ipaddr", "refurl", "token"}),
+    rename=_limesurvey_code, submitted="submitdate")
+
+TOOL_FORMATS = (QUALTRICS, LIMESURVEY)
 
 
 class ResponseFileError(ValueError):
@@ -94,9 +165,19 @@ def _read_text(path_or_buffer, encoding: str) -> str:
     return content
 
 
-def _parse_number(token: str, line: int, column: str) -> float:
+def parse_number(token: str, line: int | None = None, column: str | None = None) -> float:
+    """A cell's number: NaN for a missing token, a decimal comma accepted.
+
+    Raises :class:`ResponseFileError` (with ``line`` and ``column``) for text
+    that is not a finite number.
+
+    Examples
+    --------
+    >>> parse_number("4,5"), parse_number(" 7 "), parse_number("N/A")
+    (4.5, 7.0, nan)
+    """
     text = token.strip()
-    if text.lower() in _MISSING_TOKENS:
+    if text.lower() in MISSING_TOKENS:
         return math.nan
     try:
         value = float(text.replace(",", ".")) if text.count(",") == 1 and "." not in text else float(text)
@@ -107,35 +188,80 @@ def _parse_number(token: str, line: int, column: str) -> float:
     return value
 
 
+def csv_records(text: str, *, delimiter: str = ",",
+                line: str = "end") -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    r"""The header (cells stripped) and an iterator of ``(line, cells)`` records.
+
+    ``line`` says which physical line numbers a record (a quoted cell can
+    span lines): ``"end"`` its last line (what Python's csv module counts),
+    ``"start"`` its first (what a spreadsheet user looks for). Malformed
+    quoting raises :class:`ResponseFileError` with the line.
+
+    Examples
+    --------
+    >>> header, records = csv_records('a,b\n1,"x\ny"\n2,z\n', line="start")
+    >>> header, list(records)
+    (['a', 'b'], [(2, ['1', 'x\ny']), (4, ['2', 'z'])])
+    """
+    if line not in ("start", "end"):
+        raise ValueError(f"line must be 'start' or 'end', got {line!r}")
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except csv.Error as exc:
+        raise ResponseFileError(f"malformed header: {exc}", 1) from None
+    except StopIteration:
+        raise ResponseFileError("the file is empty", 1) from None
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        previous_end = reader.line_num
+        try:
+            for cells in reader:
+                yield (previous_end + 1 if line == "start" else reader.line_num), cells
+                previous_end = reader.line_num
+        except csv.Error as exc:
+            raise ResponseFileError(f"malformed CSV: {exc}", reader.line_num) from None
+
+    return header, records()
+
+
 def read_responses_csv(path_or_buffer, mapping: Mapping[str, str] | None = None, *,
-                       encoding: str = "utf-8-sig", delimiter: str | None = None) -> pd.DataFrame:
-    """Read a CSV of responses collected elsewhere into the response frame.
+                       encoding: str = "utf-8-sig", delimiter: str | None = None,
+                       strict: bool = False, source: str = "auto") -> pd.DataFrame:
+    r"""Read a CSV of responses collected elsewhere into the response frame.
 
     Parameters
     ----------
     path_or_buffer : path, bytes or file-like
-        A CSV file whose first line is the header. Exports of LimeSurvey or
-        Qualtrics work when their columns are named by item code
-        (``SQ01_E``) or when ``mapping`` renames them.
+        A CSV file whose first line is the header: surveyapp's own raw-data
+        export as it is, a Qualtrics export (three header rows), a
+        LimeSurvey export with question-code headings (``SQ01[E]`` reads as
+        ``SQ01_E``), or any file with columns named by variable.
     mapping : dict, optional
         ``{header in the file: column in the frame}``. When given, only the
-        mapped columns are read (an export's extra columns such as IP
-        address are ignored), and every mapped header must exist. Metadata
-        columns (``response_id``, ``submitted_at`` ...) can be mapped too.
+        mapped columns (and a recognised tool's metadata) are read, and
+        every mapped header must exist.
     encoding : str
-        Text encoding; the default accepts a UTF-8 byte-order mark, which
-        spreadsheet programs add.
+        Text encoding; the default accepts a UTF-8 byte-order mark.
     delimiter : str, optional
         Field separator; sniffed from the header among ``, ; tab`` if omitted.
+    strict : bool, default False
+        The importer's rules: commas only (a header separated by ``;`` or
+        tabs is an error), and errors name the line a record starts on.
+    source : {"auto", "surveyapp", "qualtrics", "limesurvey", "plain"}
+        The exporting tool; "auto" recognises Qualtrics and LimeSurvey by
+        their metadata columns (:data:`TOOL_FORMATS`).
 
     Returns
     -------
     pandas.DataFrame
         ``response_id`` (int64; numbered 1..n in file order when the file has
-        none), the metadata columns present (timestamps as UTC, ``duration_seconds``
-        float, ``contact_ok`` bool, ``version`` int), and one ``float64``
-        column per variable. Empty cells and ``NA``/``N/A``/``.`` are missing
-        (``NaN``); a decimal comma (``4,5``) is accepted.
+        none), the metadata columns present (timestamps as UTC,
+        ``duration_seconds`` float, ``contact_ok`` bool, ``version`` int,
+        ``status`` "complete"/"partial"), ``language`` and ``comment`` as text
+        when present, and one ``float64`` column per variable. Empty cells and
+        ``NA``/``N/A``/``.`` are missing (``NaN``); a decimal comma is accepted.
+        ``attrs["source"]`` names the recognised tool.
 
     Raises
     ------
@@ -149,112 +275,189 @@ def read_responses_csv(path_or_buffer, mapping: Mapping[str, str] | None = None,
     --------
     >>> import io
     >>> from analysis.io import read_responses_csv
-    >>> text = "id,Q1 [E],Q1 [P]\\n7,5,6\\n8,4,\\n"
+    >>> text = "id,Q1 [E],Q1 [P]\n7,5,6\n8,4,\n"
     >>> frame = read_responses_csv(io.StringIO(text),
     ...     mapping={"id": "response_id", "Q1 [E]": "SQ01_E", "Q1 [P]": "SQ01_P"})
     >>> frame.to_dict("list")
     {'response_id': [7, 8], 'SQ01_E': [5.0, 4.0], 'SQ01_P': [6.0, nan]}
     """
     text = _read_text(path_or_buffer, encoding)
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    delimiter = _choose_delimiter(text, delimiter, strict)
+    header, records = csv_records(text, delimiter=delimiter, line="start" if strict else "end")
+    _check_header(header)
+    tool = _recognise_tool(header, source)
+    if tool is not None:
+        records = _skip_extra_header_rows(records, tool)
+    selected = _select_columns(header, mapping, tool)
+    cells, lines = _collect_cells(records, selected, len(header))
+    source_of = {target: src for _, src, target in selected}
+    columns = {target: _convert_column(target, values, lines, source_of[target])
+               for target, values in cells.items()}
+    frame = _response_frame(columns, lines, source_of, tool)
+    frame.attrs["source"] = tool.name if tool is not None else source if source != "auto" else "plain"
+    return frame
+
+
+def _choose_delimiter(text: str, delimiter: str | None, strict: bool) -> str:
     if not text.strip():
         raise ResponseFileError("the file is empty", 1)
     first_line = text.splitlines()[0]
+    if strict:
+        if delimiter not in (None, ","):
+            raise ValueError("strict reading uses commas only")
+        if "," not in first_line and any(sep in first_line for sep in (";", "\t")):
+            raise ResponseFileError("the columns must be separated by commas (this header uses "
+                                    "';' or tabs)", 1)
+        return ","
     if delimiter is None:
         counts = {d: first_line.count(d) for d in (",", ";", "\t")}
         delimiter = max(counts, key=counts.get)
-    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader)
-    except csv.Error as exc:
-        raise ResponseFileError(f"malformed header: {exc}", 1) from None
-    header = [h.strip() for h in header]
-    seen: dict[str, int] = {}
-    for h in header:
-        if h == "":
-            raise ResponseFileError("empty column name in the header", 1)
-        if h in seen:
-            raise ResponseFileError("duplicate column name", 1, h)
-        seen[h] = 1
+    return delimiter
 
+
+def _check_header(header: list[str]) -> None:
+    seen: set[str] = set()
+    for name in header:
+        if name == "":
+            raise ResponseFileError("empty column name in the header", 1)
+        if name in seen:
+            raise ResponseFileError("duplicate column name", 1, name)
+        seen.add(name)
+
+
+def _recognise_tool(header: list[str], source: str) -> ToolFormat | None:
+    known = {tool.name: tool for tool in TOOL_FORMATS}
+    if source in known:
+        return known[source]
+    if source in ("surveyapp", "plain"):
+        return None
+    if source != "auto":
+        raise ValueError(f"source must be auto, surveyapp, plain or one of {', '.join(known)}; "
+                         f"got {source!r}")
+    return next((tool for tool in TOOL_FORMATS if tool.signature <= set(header)), None)
+
+
+def _skip_extra_header_rows(records, tool: ToolFormat):
+    """Drop Qualtrics' question-text and ImportId rows (checked, not assumed)."""
+    for _ in range(tool.extra_header_rows):
+        line, cells = next(records, (2, None))
+        if cells is None:
+            raise ResponseFileError(f"a {tool.name} export has {tool.extra_header_rows + 1} "
+                                    "header rows; the file ends before them", line)
+    return records
+
+
+def _is_variable(name: str) -> bool:
+    return name in METADATA_COLUMNS or name in TEXT_COLUMNS or bool(_VARIABLE_NAME.match(name))
+
+
+def _select_columns(header: list[str], mapping: Mapping[str, str] | None,
+                    tool: ToolFormat | None) -> list[tuple[int, str, str]]:
+    """``(position, header, frame column)`` of the columns to read."""
+    names = set(header)
     if mapping is not None:
-        absent = [src for src in mapping if src not in seen]
+        absent = [src for src in mapping if src not in names]
         if absent:
-            raise ResponseFileError(f"mapped column(s) not in the header: {', '.join(absent)}", 1, absent[0])
-        targets = list(mapping.values())
-        dup = {t for t in targets if targets.count(t) > 1}
-        if dup:
-            raise ResponseFileError(f"mapping sends several columns to {sorted(dup)}", 1)
-        selected = [(i, h, mapping[h]) for i, h in enumerate(header) if h in mapping]
+            raise ResponseFileError(f"mapped column(s) not in the header: {', '.join(absent)}",
+                                    1, absent[0])
+    chosen: dict[str, str] = {}
+    if tool is not None:
+        chosen.update({src: target for src, target in tool.metadata.items() if src in names})
+        for extra in (tool.finished, tool.submitted):
+            if extra in names:
+                chosen.setdefault(extra, tool.metadata.get(extra, "_" + extra))
+    if mapping is not None:
+        chosen = {src: target for src, target in chosen.items()
+                  if target not in mapping.values()}
+        chosen.update(mapping)
     else:
-        selected = [(i, h, h) for i, h in enumerate(header)]
-    for _, source, target in selected:
-        if target not in METADATA_COLUMNS and not _VARIABLE_NAME.match(target):
+        for name in header:
+            if name in chosen or (tool is not None and name in tool.ignored):
+                continue
+            chosen[name] = tool.rename(name) if tool is not None and tool.rename else name
+    targets = list(chosen.values())
+    dup = sorted({t for t in targets if targets.count(t) > 1})
+    if dup:
+        raise ResponseFileError(f"mapping sends several columns to {dup}", 1)
+    selected = [(i, h, chosen[h]) for i, h in enumerate(header) if h in chosen]
+    for _, src, target in selected:
+        if not target.startswith("_") and not _is_variable(target):
             raise ResponseFileError(
                 f"{target!r} is neither a metadata column nor a variable name (A-Z, 0-9, _; "
-                "starting with a letter); pass mapping= to rename export columns", 1, source)
+                "starting with a letter): map it to a variable name with --map FILE.json "
+                "(python -m analysis report) or mapping= (Python)", 1, src)
+    return selected
 
-    raw: dict[str, list] = {target: [] for _, _, target in selected}
+
+def _collect_cells(records, selected, width: int) -> tuple[dict[str, list[str]], list[int]]:
+    """The selected cells of every non-empty record, column by column, and their lines."""
+    cells: dict[str, list[str]] = {target: [] for _, _, target in selected}
     lines: list[int] = []
-    width = len(header)
-    line_no = 1
-    try:
-        for row in reader:
-            line_no = reader.line_num
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) != width:
-                raise ResponseFileError(f"{len(row)} fields, the header has {width}", line_no)
-            lines.append(line_no)
-            for i, source, target in selected:
-                raw[target].append(row[i])
-    except csv.Error as exc:
-        raise ResponseFileError(f"malformed CSV: {exc}", reader.line_num) from None
+    for line, row in records:
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != width:
+            raise ResponseFileError(f"{len(row)} fields, the header has {width}", line)
+        lines.append(line)
+        for position, _, target in selected:
+            cells[target].append(row[position])
     if not lines:
         raise ResponseFileError("the file has a header but no responses", 2)
+    return cells, lines
 
-    source_of = {target: source for _, source, target in selected}
-    out: dict[str, object] = {}
-    for target, values in raw.items():
-        column = source_of[target]
-        if target in ("started_at", "submitted_at"):
-            parsed = []
-            for token, line in zip(values, lines):
-                if token.strip().lower() in _MISSING_TOKENS:
-                    parsed.append(pd.NaT)
-                    continue
-                try:
-                    parsed.append(pd.Timestamp(token.strip()))
-                except (ValueError, TypeError):
-                    raise ResponseFileError(f"{token!r} is not a date/time", line, column) from None
-            stamps = pd.Series(parsed, dtype="object")
-            out[target] = pd.to_datetime(stamps, utc=True)
-        elif target == "status":
-            out[target] = pd.Series([v.strip() or None for v in values], dtype="object")
-        elif target == "contact_ok":
-            flags = []
-            for token, line in zip(values, lines):
-                t = token.strip().lower()
-                if t in _TRUE_TOKENS:
-                    flags.append(True)
-                elif t in _FALSE_TOKENS or t in _MISSING_TOKENS:
-                    # no recorded consent is treated as no consent
-                    flags.append(False)
-                else:
-                    raise ResponseFileError(f"{token!r} is not yes/no", line, column)
-            out[target] = pd.Series(flags, dtype=bool)
+
+def _convert_column(target: str, values: list[str], lines: list[int], column: str):
+    """One column's cells as the frame's type for ``target``."""
+    if target in ("started_at", "submitted_at"):
+        return _timestamps(values, lines, column)
+    if target in ("status",) + TEXT_COLUMNS:
+        return pd.Series([v.strip() or None for v in values], dtype="object")
+    if target.startswith("_"):  # a tool's completion marker, read as text
+        return pd.Series([v.strip() for v in values], dtype="object")
+    if target == "contact_ok":
+        return _flags(values, lines, column)
+    numbers = np.array([parse_number(t, line, column) for t, line in zip(values, lines)],
+                       dtype="float64")
+    if target in ("response_id", "version"):
+        for value, line in zip(numbers, lines):
+            if not np.isfinite(value) or value != np.floor(value) or value < 0:
+                raise ResponseFileError(f"{target} must be a non-negative integer", line, column)
+        numbers = numbers.astype("int64")
+    return numbers
+
+
+def _timestamps(values: list[str], lines: list[int], column: str) -> pd.Series:
+    parsed = []
+    for token, line in zip(values, lines):
+        if token.strip().lower() in MISSING_TOKENS:
+            parsed.append(pd.NaT)
+            continue
+        try:
+            parsed.append(pd.Timestamp(token.strip()))
+        except (ValueError, TypeError):
+            raise ResponseFileError(f"{token!r} is not a date/time", line, column) from None
+    return pd.to_datetime(pd.Series(parsed, dtype="object"), utc=True)
+
+
+def _flags(values: list[str], lines: list[int], column: str) -> pd.Series:
+    flags = []
+    for token, line in zip(values, lines):
+        t = token.strip().lower()
+        if t in _TRUE_TOKENS:
+            flags.append(True)
+        elif t in _FALSE_TOKENS or t in MISSING_TOKENS:
+            flags.append(False)  # no recorded consent is treated as no consent
         else:
-            numbers = np.array([_parse_number(t, line, column) for t, line in zip(values, lines)],
-                               dtype="float64")
-            if target in ("response_id", "version"):
-                for value, line in zip(numbers, lines):
-                    if not np.isfinite(value) or value != np.floor(value) or value < 0:
-                        raise ResponseFileError(f"{target} must be a non-negative integer", line, column)
-                numbers = numbers.astype("int64")
-            out[target] = numbers
+            raise ResponseFileError(f"{token!r} is not yes/no", line, column)
+    return pd.Series(flags, dtype=bool)
 
-    frame = pd.DataFrame(out)
+
+def _response_frame(columns: dict[str, object], lines: list[int], source_of: dict[str, str],
+                    tool: ToolFormat | None) -> pd.DataFrame:
+    """Ids checked or numbered, a tool's completion marker as ``status``, columns ordered."""
+    frame = pd.DataFrame(columns)
+    if tool is not None:
+        _tool_status(frame, tool)
     if "response_id" in frame:
         dup = frame["response_id"].duplicated()
         if dup.any():
@@ -263,6 +466,101 @@ def read_responses_csv(path_or_buffer, mapping: Mapping[str, str] | None = None,
                                     lines[pos], source_of["response_id"])
     else:
         frame.insert(0, "response_id", np.arange(1, len(frame) + 1, dtype="int64"))
-    ordered = ["response_id"] + [c for c in METADATA_COLUMNS[1:] if c in frame] + \
-              [c for c in frame.columns if c not in METADATA_COLUMNS]
+    meta = [*METADATA_COLUMNS, *TEXT_COLUMNS]
+    ordered = [c for c in meta if c in frame] + [c for c in frame.columns if c not in meta]
     return frame[ordered]
+
+
+def _tool_status(frame: pd.DataFrame, tool: ToolFormat) -> None:
+    """``status`` from Qualtrics' Finished (1/0, True/False) or LimeSurvey's submitdate."""
+    marker = f"_{tool.finished}" if tool.finished else None
+    if marker and marker in frame:
+        finished = frame.pop(marker).str.lower().isin(_TRUE_TOKENS)
+        frame["status"] = np.where(finished, "complete", "partial")
+    elif tool.submitted and "submitted_at" in frame:
+        frame["status"] = np.where(frame["submitted_at"].notna(), "complete", "partial")
+
+
+# --- writing tables ----------------------------------------------------------
+
+_SHEET_FORBIDDEN = "[]:*?/\\"
+
+
+def sheet_name(name: str, used: set[str]) -> str:
+    """A valid Excel sheet name, unique (case-insensitively) among ``used``, which it joins.
+
+    Excel allows 31 characters and none of ``[]:*?/\\``; names cut to the
+    same 31 characters get ``_2``, ``_3`` ... instead of colliding.
+
+    Examples
+    --------
+    >>> used = set()
+    >>> sheet_name("segment_posthoc_PR_BRANCH_ratio_a", used), sheet_name("segment_posthoc_PR_BRANCH_ratio_b", used)
+    ('segment_posthoc_PR_BRANCH_ratio', 'segment_posthoc_PR_BRANCH_rat_2')
+    """
+    cleaned = "".join("_" if ch in _SHEET_FORBIDDEN else ch for ch in name)[:31] or "sheet"
+    candidate, number = cleaned, 2
+    while candidate.lower() in used:
+        suffix = f"_{number}"
+        candidate, number = cleaned[:31 - len(suffix)] + suffix, number + 1
+    used.add(candidate.lower())
+    return candidate
+
+
+def _xlsx_cell(value, text: Callable[[str], str] | None):
+    """Numbers stay numbers, missing is empty, times lose their zone (UTC), text goes through ``text``."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, pd.Timestamp):
+        return (value.tz_convert("UTC").tz_localize(None) if value.tzinfo else value).to_pydatetime()
+    value = str(value)
+    return text(value) if text is not None else value
+
+
+def write_tables_xlsx(tables: Mapping[str, pd.DataFrame], path, *,
+                      about: Iterable[tuple[str, object]] = (),
+                      text: Callable[[str], str] | None = None) -> None:
+    """Every table a sheet of one workbook, numbers stored as numbers.
+
+    Parameters
+    ----------
+    tables : dict
+        ``{name: DataFrame}`` (e.g. :meth:`analysis.report.SurveyAnalysis.tables`);
+        sheet names are made valid and unique by :func:`sheet_name`.
+    path : path or file-like
+    about : (key, value) pairs
+        Written first to a sheet ``about`` (survey, filter, counts, sections
+        not computed), when given.
+    text : callable, optional
+        Applied to every text cell, e.g. a guard against formula injection.
+
+    Examples
+    --------
+    >>> import io
+    >>> from openpyxl import load_workbook
+    >>> buffer = io.BytesIO()
+    >>> write_tables_xlsx({"a" * 40: pd.DataFrame({"x": [1.5]}), "a" * 35: pd.DataFrame({"y": [2]})}, buffer)
+    >>> load_workbook(buffer).sheetnames
+    ['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaa_2']
+    """
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    used: set[str] = set()
+    about = list(about)
+    if about:
+        sheet = workbook.create_sheet(sheet_name("about", used))
+        for key, value in about:
+            sheet.append([_xlsx_cell(key, text), _xlsx_cell(value, text)])
+    for name, table in tables.items():
+        sheet = workbook.create_sheet(sheet_name(name, used))
+        sheet.append([_xlsx_cell(str(column), text) for column in table.columns])
+        for row in table.itertuples(index=False, name=None):
+            sheet.append([_xlsx_cell(value, text) for value in row])
+    workbook.save(path)
