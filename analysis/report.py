@@ -33,7 +33,8 @@ class ReportOptions:
     confidence : level of every confidence interval.
     zero_method : Wilcoxon zero handling ("pratt" keeps zero gaps in the ranking).
     ratio_tolerance : |P/E - 1| within this counts as "met".
-    n_boot, seed : bootstrap resamples and seed of the mediation CIs.
+    n_boot, seed : bootstrap resamples and seed of the mediation CIs; 0 leaves
+        the mediation out (listed under "not computed"), else at least 200.
     kano_questionable_share : a respondent is flagged (and, with
         ``exclude_flagged``, left out of every analysis) when more than this
         share of their answered KANO pairs is questionable (like/like or
@@ -398,6 +399,10 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         could not be computed.
     """
     options = options or ReportOptions()
+    if options.n_boot != 0 and options.n_boot < 200:
+        raise ValueError(f"n_boot must be 0 (no mediation) or at least 200; got {options.n_boot}")
+    if not 0 <= options.kano_questionable_share <= 1:
+        raise ValueError("kano_questionable_share must be a share between 0 and 1")
     result = SurveyAnalysis(n_total=len(frame), n_used=len(frame), options=options)
     data = frame
 
@@ -656,7 +661,9 @@ def _relationship_sections(result: SurveyAnalysis, run, data: pd.DataFrame, code
              if p.outcome in available and set(p.predictors) <= available]
     if paths:
         result.paths = run("regressions", lambda: relationship.seed_paths(scores, paths))
-    if set(relationship.SEED_MEDIATION) <= available:
+    if set(relationship.SEED_MEDIATION) <= available and options.n_boot == 0:
+        result.skipped["mediation"] = "not requested (0 bootstrap resamples)"
+    elif set(relationship.SEED_MEDIATION) <= available:
         result.mediation = run("mediation", lambda: relationship.seed_mediation(
             scores, n_boot=options.n_boot, seed=options.seed))
 
