@@ -137,6 +137,13 @@ def check_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> Non
 
     Used by every analysis function before touching the data, so a wrong
     mapping fails with the names involved rather than a bare ``KeyError``.
+
+    Examples
+    --------
+    >>> check_columns(pd.DataFrame(columns=["SQ01_E"]), ["SQ01_E", "SQ01_P"], "SERVQUAL")
+    Traceback (most recent call last):
+    ...
+    ValueError: SERVQUAL: column(s) not in the data: SQ01_P
     """
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"{what}: expected a pandas DataFrame, got {type(frame).__name__}")

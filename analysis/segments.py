@@ -128,6 +128,13 @@ def period_summary(frame: pd.DataFrame, score: str, freq: str = "W", *,
 
     The t interval needs two cases; periods with one response keep their
     mean and have no interval (``ci_low``/``ci_high`` NaN, ``note`` says so).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"score": [1.0, 3.0, 5.0], "submitted_at": pd.to_datetime(
+    ...     ["2024-01-02", "2024-01-03", "2024-02-01"], utc=True)})
+    >>> period_summary(f, "score", "M")[["n", "mean", "note"]].to_dict("records")
+    [{'n': 2, 'mean': 2.0, 'note': ''}, {'n': 1, 'mean': 5.0, 'note': 'one response: no interval'}]
     """
     check_columns(frame, [score], "period summary")
     rows = []
