@@ -37,6 +37,12 @@ DEFAULT_DIR: Path = Path(__file__).resolve().parent.parent / "instruments"
 SCHEMA_PATH: Path = DEFAULT_DIR / "schema" / "instrument.schema.json"
 
 LANGS = ("zh", "en")
+#: The stored and exported code of a "don't know / not applicable" answer on a
+#: scale that offers one (``not_applicable: true``): never a scale point, kept
+#: apart from a skipped question (NaN) and from "not asked in this version"
+#: (-99 in SPSS exports). Analyses read it as missing via
+#: :meth:`Codebook.not_applicable_mask`.
+NOT_APPLICABLE_CODE = -98.0
 DEFAULT_FIRM = {"zh": "本公司", "en": "the company"}
 
 # KANO facets take their question wording from these template keys.
@@ -235,6 +241,32 @@ class Codebook:
             if segment is not None and v.segment != segment:
                 continue
             out.append(v)
+        return out
+
+    def not_applicable_mask(self, frame: "pd.DataFrame") -> "pd.DataFrame":
+        """True where a variable whose scale offers "not applicable" holds
+        :data:`NOT_APPLICABLE_CODE` (columns: those variables present in ``frame``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> library = load_instruments()
+        >>> book = compose_codebook([(library["servqual"], ["SQ01"])])
+        >>> book.not_applicable_mask(pd.DataFrame({"SQ01_E": [5.0, -98.0], "SQ01_P": [4.0, None]})).to_dict("list")
+        {'SQ01_E': [False, True], 'SQ01_P': [False, False]}
+        """
+        names = [v.name for v in self.variables
+                 if v.scale.get("not_applicable") and v.name in frame.columns]
+        return frame[names].eq(NOT_APPLICABLE_CODE)
+
+    def without_not_applicable(self, frame: "pd.DataFrame") -> "pd.DataFrame":
+        """``frame`` with every "not applicable" code set to NaN, as the statistics need it;
+        a variable whose scale has no such option keeps -98 (and a range check then fails)."""
+        mask = self.not_applicable_mask(frame)
+        if not mask.to_numpy().any():
+            return frame
+        out = frame.copy()
+        out[list(mask.columns)] = out[list(mask.columns)].mask(mask)
         return out
 
     def pairs(self, instrument: str, a: str, b: str) -> list[tuple[Variable, Variable]]:

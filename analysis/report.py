@@ -403,6 +403,8 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         raise ValueError(f"n_boot must be 0 (no mediation) or at least 200; got {options.n_boot}")
     if not 0 <= options.kano_questionable_share <= 1:
         raise ValueError("kano_questionable_share must be a share between 0 and 1")
+    # "Not applicable" answers (a code of their own) are missing to every statistic.
+    frame = codebook.without_not_applicable(frame)
     result = SurveyAnalysis(n_total=len(frame), n_used=len(frame), options=options)
     data = frame
 

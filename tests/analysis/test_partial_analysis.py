@@ -182,3 +182,18 @@ def test_report_json_has_numbers_and_nulls(library):
     assert isinstance(row["t"], float) and isinstance(row["n"], int)
     assert any(entry["section"] == "servqual_dimensions" for entry in payload["not_computed"])
     assert "methods" not in payload["tables"] and '"NaN"' not in text
+
+
+def test_not_applicable_code_is_missing_to_the_statistics(library):
+    from analysis.instruments import NOT_APPLICABLE_CODE
+
+    codebook = compose_codebook([(library["servqual"], None)])
+    frame = _with_every_column(_kiosk_as_servqual(range(1, 2)), codebook)
+    marked = frame.copy()
+    marked.loc[:9, "SQ01_E"] = NOT_APPLICABLE_CODE     # ten "not applicable" answers
+    blanked = frame.copy()
+    blanked.loc[:9, "SQ01_E"] = np.nan
+    assert codebook.not_applicable_mask(marked)["SQ01_E"].sum() == 10
+    a = analyse_survey(marked, codebook, OPTIONS).servqual.items
+    b = analyse_survey(blanked, codebook, OPTIONS).servqual.items
+    pd.testing.assert_frame_equal(a, b)
