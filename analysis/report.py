@@ -120,9 +120,6 @@ class SurveyAnalysis:
             table.attrs = {}
             if index_name is not None or not isinstance(table.index, pd.RangeIndex):
                 table = table.rename_axis(index_name or table.index.name or "key").reset_index()
-            minimum = _min_n_of_table(name)
-            if minimum is not None and "n" in table.columns:
-                table["few_responses"] = pd.to_numeric(table["n"], errors="coerce") < minimum
             out[name] = table
 
         for instrument, ratio in self.satisfaction.items():
@@ -225,20 +222,6 @@ def _methods_row(m: Methods) -> dict[str, Any]:
             "min_n": m.min_n, "few_responses": m.few_responses,
             "missing": m.missing, "formula": m.formula, "test": m.test,
             "reference": m.reference, "notes": "; ".join(m.notes)}
-
-
-#: Which stated minimum (:data:`analysis.common.MIN_N`) applies to each table,
-#: by table-name prefix; a table with an ``n`` column gets ``few_responses``.
-TABLE_MIN_N = {"ratio_": "means", "servqual_": "means", "reliability_": "reliability",
-               "kano": "kano", "regressions": "paths", "mediation": "paths", "emotions": "means",
-               "trends": "means", "ipa_": "means", "csi_": "csi", "segment": "means"}
-
-
-def _min_n_of_table(name: str) -> int | None:
-    for prefix, key in TABLE_MIN_N.items():
-        if name.startswith(prefix):
-            return MIN_N[key]
-    return None
 
 
 def _state_minimum_n(result: "SurveyAnalysis") -> None:
