@@ -526,12 +526,7 @@ def kano_questionable_shares(frame: pd.DataFrame, features: Iterable[str] | None
     respondent who answered few features is judged on those; a respondent
     with no answered pair gets NaN (and is never flagged: NaN > x is False).
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Response frame.
-    features : iterable of str, optional
-        Feature codes; default all pairs found.
+    Parameters are those of :func:`kano_questionable_counts`.
 
     Returns
     -------
