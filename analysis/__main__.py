@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             print(note)
         sys.stdout.write(result.text())
     if args.tables:
-        write_tables_xlsx(result.tables(), args.tables,
+        write_tables_xlsx(result.tables(posthoc=True), args.tables,
                           about=[("file", str(args.csv)), ("n_total", result.n_total),
                                  ("n_used", result.n_used),
                                  *((f"not computed: {k}", v) for k, v in result.skipped.items())])

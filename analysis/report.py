@@ -109,8 +109,13 @@ class SurveyAnalysis:
                 found.append(record)
         return found
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Every result as a named tidy table (an XLSX sheet each, a CSV each)."""
+    def tables(self, posthoc: bool = False) -> dict[str, pd.DataFrame]:
+        """Every result as a named tidy table (an XLSX sheet each, a CSV each).
+
+        ``posthoc=True`` adds ``segment_posthoc``, the pairwise tests of every
+        segment comparison; they take about 35 ms a pair of groups (scipy's
+        studentized range), so callers that answer requests leave them out.
+        """
         out: dict[str, pd.DataFrame] = {}
 
         def put(name: str, table: pd.DataFrame | None, index_name: str | None = None) -> None:
@@ -152,7 +157,8 @@ class SurveyAnalysis:
             put("csi_r2", self.csi.r2, "construct")
             put("csi_outer", self.csi.outer)
         put("segment_tests", self._segment_table("tests"))
-        put("segment_posthoc", self._segment_table("posthoc"))
+        if posthoc:
+            put("segment_posthoc", self._segment_table("posthoc"))
         if self.exclusion is not None:
             put("screening", self.exclusion.by_rule if isinstance(self.exclusion.by_rule, pd.DataFrame)
                 else _as_frame(self.exclusion.by_rule))
@@ -169,10 +175,10 @@ class SurveyAnalysis:
         table = pd.concat(pieces, ignore_index=True)
         return table[["segment", "score", *[c for c in table.columns if c not in ("segment", "score")]]]
 
-    def report_json(self) -> dict[str, Any]:
+    def report_json(self, posthoc: bool = True) -> dict[str, Any]:
         """``{"tables": {name: [row objects]}, "not_computed": [...], "methods": [...]}``,
         numbers as JSON numbers (NaN and infinity as ``null``), for ``--format json``."""
-        tables = self.tables()
+        tables = self.tables(posthoc=posthoc)
         methods = tables.pop("methods")
         return {"n_total": self.n_total, "n_used": self.n_used,
                 "tables": {name: _records(table) for name, table in tables.items()},
@@ -189,12 +195,12 @@ class SurveyAnalysis:
             "tables": {name: _records(table) for name, table in self.tables().items()},
         }
 
-    def text(self) -> str:
-        """A plain-text report: every table, then the methods section."""
+    def text(self, posthoc: bool = True) -> str:
+        """A plain-text report: every table (post-hoc tests included), then the methods section."""
         lines = [f"Responses: {self.n_total} complete, {self.n_used} analysed."]
         with pd.option_context("display.width", 160, "display.max_columns", 40,
                                "display.float_format", "{:.3f}".format):
-            for name, table in self.tables().items():
+            for name, table in self.tables(posthoc=posthoc).items():
                 if name == "methods":
                     continue
                 lines += ["", name.replace("_", " ").upper(), table.to_string(index=False)]
