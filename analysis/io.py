@@ -391,8 +391,8 @@ def _select_columns(header: list[str], mapping: Mapping[str, str] | None,
         if not target.startswith("_") and not _is_variable(target):
             raise ResponseFileError(
                 f"{target!r} is neither a metadata column nor a variable name (A-Z, 0-9, _; "
-                "starting with a letter): map it to a variable name with --map FILE.json "
-                "(python -m analysis report) or mapping= (Python)", 1, src)
+                "starting with a letter): rename it to a variable name with --map FILE.json "
+                "({\"header\": \"SQ01_E\", ...})", 1, src)
     return selected
 
 
