@@ -7,6 +7,7 @@ variable (``SQ01_E``) or renamed with ``--map``. Prints the text report or
 JSON (``--format json``), and can write every table to an XLSX file.
 A researcher's own KANO features (``--kano-features``) or
 expectation/perception items (``--items``) replace the shipped lists.
+``python -m analysis pls`` fits a PLS path model (see :mod:`analysis.pls_cli`).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 from .common import InsufficientData
 from .instruments import DEFAULT_DIR, InstrumentError, compose_codebook, load_instruments
 from .io import ResponseFileError, read_responses_csv, write_tables_xlsx
+from .pls_cli import add_pls_parser, run_pls
 from .report import ReportOptions, analyse_survey
 
 
@@ -51,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["text", "json"], default="text",
                         help="text report or JSON {tables, not_computed, methods}")
     report.add_argument("--tables", type=Path, help="also write every table to this .xlsx file")
+    add_pls_parser(sub)
     return parser
 
 
@@ -96,6 +99,8 @@ def _instruments(args) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "pls":
+        return run_pls(args)
     try:
         library = _instruments(args)
         unknown = [i for i in args.instrument if i not in library]
