@@ -19,7 +19,8 @@ import plotly.graph_objects as go
 from flask_babel import gettext as _
 
 from analysis.instruments import Codebook
-from analysis.report import SurveyAnalysis
+# COMPARED_SCORES: the respondent scores trends and segment comparisons show (the analysis decides).
+from analysis.report import COMPARED_SCORES, SurveyAnalysis  # noqa: F401
 
 from ...i18n import text_in
 from ..spreadsheet_safety import is_missing, safe_csv
@@ -33,9 +34,6 @@ EXPECTATION = "#95a5a6"
 INK = "#333"
 GUIDE = "#888"
 SIGNIFICANCE_LEVEL = 0.05
-#: Respondent scores offered in trends and segment comparisons, in menu order.
-# (At merge: analysis.report.COMPARED_SCORES, which the analysis compares segments on.)
-COMPARED_SCORES = ("ratio", "gap")
 
 FONT = "system-ui, -apple-system, 'PingFang SC', 'Noto Sans CJK SC', sans-serif"
 GRID = "#e5e8eb"

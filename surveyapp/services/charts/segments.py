@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 from flask_babel import gettext as _
 
-from analysis.report import SurveyAnalysis, compare_segments
+from analysis.report import SurveyAnalysis
 from analysis.segments import GroupComparison
 
 from .common import (COMPARED_SCORES, INK, SIGNIFICANCE_LEVEL, Chart, Labels, guide, hover, score_names,
@@ -13,10 +13,12 @@ from .common import (COMPARED_SCORES, INK, SIGNIFICANCE_LEVEL, Chart, Labels, gu
 
 
 def _segment_comparison(analysis: SurveyAnalysis, segment: str, score: str) -> GroupComparison:
-    """The analysis's comparison of ``score`` across ``segment``; ValueError with the reason when
-    there is none (too few groups or cases)."""
-    # At merge: analysis.segment_comparisons[segment][score], computed once in analysis/report.py.
-    return compare_segments(analysis.respondent_scores, segment, score)
+    """The analysis's comparison of ``score`` across ``segment`` (computed once, in
+    analysis/report.py); ValueError with the reason when there is none."""
+    comparison = analysis.segment_comparisons.get(segment, {}).get(score)
+    if comparison is None:
+        raise ValueError(analysis.skipped.get(f"segments:{segment}:{score}", "not computed"))
+    return comparison
 
 
 def segment_comparisons(analysis: SurveyAnalysis, labels: Labels) -> list[Chart]:

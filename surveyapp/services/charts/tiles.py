@@ -55,7 +55,8 @@ def _ratio(analysis: SurveyAnalysis) -> Tile | None:
 
 
 def _gap(analysis: SurveyAnalysis) -> list[Tile]:
-    if analysis.servqual is None:
+    # With only some pairs mapped the overall score is skipped (its reason is in analysis.skipped).
+    if analysis.servqual is None or analysis.servqual.overall is None or analysis.servqual.overall.empty:
         return []
     overall = analysis.servqual.overall.iloc[0]
     return [Tile("gap", _("Overall SERVQUAL gap P − E"), f"{overall['mean_gap']:+.2f}",
