@@ -24,9 +24,11 @@ so a block of p columns costs 4 p² numbers whatever the number of rows, and
 building it from n rows is four matrix products (BLAS). Statistics that need
 complete cases on a set of columns (alpha, OLS) take moments built from the
 rows complete on that set (:meth:`Moments.from_frame` with ``complete=True``).
-Statistics that need ranks or resampling (medians, Wilcoxon, Kruskal-Wallis,
-bootstrap CIs, PLS, HC3 standard errors) cannot be kept this way and run on
-the raw rows.
+A PLS path model's fit needs only the complete-case covariance matrix and
+means of its items (:mod:`analysis.pls` works on that matrix), so it too can
+be fitted from complete-row moments. Statistics that need ranks or
+resampling (medians, Wilcoxon, Kruskal-Wallis, bootstrap CIs, HC3 standard
+errors, respondent scores) cannot be kept this way and run on the raw rows.
 
 References
 ----------

@@ -26,6 +26,7 @@ BENCHMARKS = {
     "analysis": "bench.analysis_bench",
     "dashboard": "bench.dashboard",
     "exports": "bench.exports",
+    "pls": "bench.pls_bench",
     "submissions": "bench.submissions",
 }
 SECTIONS = ("submissions", "export", "analysis", "dashboard")
