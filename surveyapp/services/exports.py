@@ -76,15 +76,12 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyreadstat
 import rustpy_xlsxwriter as rust_xlsx
-from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as ILLEGAL_XML_CHARACTERS
-from sqlalchemy import select
 
 from analysis.instruments import Codebook
-from analysis.io import TEXT_COLUMNS
+from analysis.io import TEXT_COLUMNS, write_tables_xlsx
 
-from ..extensions import db
-from ..models import Response, Survey
+from ..models import Survey
 from .responses import (META_COLUMNS, ResponseFilter, codebook_of, count_responses,
                         iter_response_frames, response_columns)
 from .analysis import report_options, survey_analysis
@@ -378,32 +375,11 @@ def write_stats_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
     """
 
     analysis = survey_analysis(survey, filters, options or report_options())
-    workbook = Workbook(write_only=True)
-    about = workbook.create_sheet("about")
-    for key, value in (("survey", survey.slug), ("title_zh", survey.title_zh),
-                       ("title_en", survey.title_en), ("filter", describe_filter(filters)),
-                       ("n_total", analysis.n_total), ("n_used", analysis.n_used)):
-        about.append([key, xlsx_value(value)])
-    for section, reason in analysis.skipped.items():
-        about.append([xlsx_value(f"not computed: {section}"), xlsx_value(reason)])
-    used: set[str] = {"about"}
-    for name, table in analysis.tables().items():
-        sheet = workbook.create_sheet(_sheet_name(name, used))
-        sheet.append([xlsx_value(str(column)) for column in table.columns])
-        for row in zip(*_xlsx_columns(table, serial_times=False)):
-            sheet.append(row)
-    workbook.save(path)
-
-
-def _sheet_name(name: str, used: set[str]) -> str:
-    """A valid, unique Excel sheet name (31 characters, none of ``[]:*?/\\``)."""
-    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or "sheet"
-    candidate, number = cleaned, 2
-    while candidate.lower() in used:
-        suffix = f"_{number}"
-        candidate, number = cleaned[:31 - len(suffix)] + suffix, number + 1
-    used.add(candidate.lower())
-    return candidate
+    about = [("survey", survey.slug), ("title_zh", survey.title_zh), ("title_en", survey.title_en),
+             ("filter", describe_filter(filters)), ("n_total", analysis.n_total),
+             ("n_used", analysis.n_used)]
+    about += [(f"not computed: {section}", reason) for section, reason in analysis.skipped.items()]
+    write_tables_xlsx(analysis.tables(), path, about=about, text=xlsx_text)
 
 
 # --------------------------------------------------------------------------
