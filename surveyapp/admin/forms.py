@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, FieldList, Form, FormField,
-                     IntegerField, PasswordField, RadioField, SelectField, StringField, SubmitField)
+                     IntegerField, PasswordField, RadioField, SelectField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -20,6 +21,7 @@ from ..services.builder import (KANO_REWORDABLE_FACETS, FeatureInput, Instrument
 from ..services.exports import EXPORT_FORMATS
 from ..services.invitations import MAX_INVITATIONS_PER_BATCH
 from ..services.surveys import SERVQUAL_LAYOUTS
+from ..services.welcome import WELCOME_FIELDS, WELCOME_TEXT_MAX, welcome_texts
 from ..widgets import CheckboxListField
 
 SPARE_FEATURE_ROWS = 3
@@ -82,6 +84,15 @@ class BuilderForm(SurveyBasicsMixin, FlaskForm):
                                    validators=[Optional()])
     target_responses = IntegerField(_l("Target number of completed responses"),
                                     validators=[Optional(), NumberRange(min=1, max=10_000_000)])
+    # The welcome page: blank uses the generic wording shown as placeholder.
+    purpose_zh = TextAreaField(_l("Purpose of the survey (Chinese)"),
+                               validators=[Length(max=WELCOME_TEXT_MAX)])
+    purpose_en = TextAreaField(_l("Purpose of the survey (English)"),
+                               validators=[Length(max=WELCOME_TEXT_MAX)])
+    privacy_zh = TextAreaField(_l("Privacy and consent (Chinese)"),
+                               validators=[Length(max=WELCOME_TEXT_MAX)])
+    privacy_en = TextAreaField(_l("Privacy and consent (English)"),
+                               validators=[Length(max=WELCOME_TEXT_MAX)])
     submit = SubmitField(_l("Save"))
 
     catalogue: list[InstrumentChoice] = []
@@ -129,6 +140,10 @@ def builder_data(survey: Survey, catalogue: list[InstrumentChoice],
         "opens_at": survey.opens_at, "closes_at": survey.closes_at,
         "target_responses": survey.target_responses,
     }
+    welcome = welcome_texts(design)
+    for name in WELCOME_FIELDS:
+        for lang in LANGS:
+            data[f"{name}_{lang}"] = welcome.get(name, {}).get(lang, "")
     entries = {entry["id"]: entry for entry in design.get("instruments", [])}
     for position, choice in enumerate(catalogue, start=1):
         entry = entries.get(choice.key)
@@ -211,7 +226,11 @@ def design_from_form(form: BuilderForm) -> dict[str, Any]:
             entries.append({"id": choice.key,
                             "items": None if set(ticked) == set(every) else
                             [code for code in every if code in ticked]})
+    welcome = {name: {lang: (form[f"{name}_{lang}"].data or "").strip() for lang in LANGS}
+               for name in WELCOME_FIELDS}
     return {"firm": {lang: name for lang, name in firm.items() if name},
+            "welcome": {name: {lang: text for lang, text in texts.items() if text}
+                        for name, texts in welcome.items() if any(texts.values())},
             "languages": list(form.languages.data or []),
             "servqual_layout": form.servqual_layout.data,
             "instruments": entries}

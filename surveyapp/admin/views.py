@@ -28,7 +28,7 @@ from ..services.pages import instrument_labels, split_codebook
 from ..services.surveys import SurveyError, close_survey, default_design, open_survey
 from ..i18n import select_locale
 from ..questionnaire.forms import FinalPageForm, build_form
-from ..questionnaire.render import render_survey_page
+from ..questionnaire.render import render_survey_page, render_welcome
 from . import bp
 from .overview import render_overview
 from .forms import (ActionForm, CreateUserForm, GenerateInvitationsForm, NewSurveyForm,
@@ -169,6 +169,10 @@ def preview_survey(slug: str):
                     "Nothing was stored."), "info")
         else:
             flash(_("Preview: some answers are missing or not valid. Nothing was stored."), "error")
+    elif request.args.get("p", type=int) == 0:
+        return render_welcome(survey, survey.design, pages,
+                              start_url=url_for("admin.preview_survey", slug=slug, p=1),
+                              preview=True)
     else:
         index = min(max(request.args.get("p", type=int, default=1), 1), len(pages)) - 1
         page = pages[index]

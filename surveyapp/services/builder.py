@@ -13,6 +13,7 @@ responses keep the version they answered, new respondents get the new one.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ from analysis.instruments import LANGS, Codebook, InstrumentError
 
 from ..extensions import db
 from ..models import Response, ResponseStatus, Survey, SurveyStatus, SurveyVersion, User
+from .welcome import WELCOME_TEXT_MAX, welcome_problems
 from .surveys import (SERVQUAL_LAYOUTS, SurveyError, _aware, compose, create_survey, instrument_library,
                       open_survey, with_worded_features)
 
@@ -32,6 +34,15 @@ FIRM_NAME_MAX = 100
 TITLE_MAX = 255
 # Facets whose generated KANO wording the builder offers to override.
 KANO_REWORDABLE_FACETS = ("F", "D", "IMP")
+# The KANO template puts a feature after a verb ("如果{firm}提供{feature}",
+# "If {firm} offered {feature}"), so a feature must be a noun phrase. A phrase
+# starting with a verb or modal, or holding a modal clause ("可在网上预约"),
+# reads as "提供提供..." / "offered offer ...": flagged for rewording.
+ZH_CLAUSE = re.compile(r"^(提供|可以|可|能够|能|允许|让|帮助|帮您|给予|增加|开通|设立|推出|发|在|为您|如果)"
+                       r"|可以|可在|能够|能在")
+EN_CLAUSE = re.compile(r"^(offer|offers|offering|offered|provide|provides|providing|provided|"
+                       r"can|could|will|would|to|allow|allows|let|lets|have|has|being|you|if)\b",
+                       re.IGNORECASE)
 
 
 class DesignError(ValueError):
@@ -153,6 +164,21 @@ def generated_wording(features: list[dict[str, Any]], firm: dict[str, str] | Non
     return wording
 
 
+def feature_phrase_problem(phrase: str, lang: str) -> str | None:
+    """Why ``phrase`` does not fit the KANO template as a noun phrase in ``lang``, or None."""
+    phrase = phrase.strip()
+    if not phrase:
+        return None
+    if lang == "zh" and ZH_CLAUSE.search(phrase):
+        return _("The Chinese feature %(phrase)r reads as a clause; the question already says "
+                 "\"如果…提供…\", so write a noun phrase (e.g. \"网上预约服务\").", phrase=phrase)
+    if lang == "en" and (EN_CLAUSE.search(phrase) or phrase.endswith((".", "?", "!"))):
+        return _("The English feature %(phrase)r reads as a clause; the question already says "
+                 "\"If ... offered ...\", so write a noun phrase (e.g. \"online booking\").",
+                 phrase=phrase)
+    return None
+
+
 def features_from_rows(rows: list[FeatureInput], firm: dict[str, str] | None) -> list[dict[str, Any]]:
     """The stored feature list from the builder's rows.
 
@@ -168,8 +194,18 @@ def features_from_rows(rows: list[FeatureInput], firm: dict[str, str] | None) ->
                          "feature": {lang: (row.feature.get(lang) or "").strip() for lang in LANGS}})
     if not features:
         raise DesignError({"features": _("KANO needs at least one feature.")})
-    generated = generated_wording(features, firm)
     kept_rows = [row for row in rows if not row.is_blank()]
+    phrase_errors = {}
+    for number, (feature, row) in enumerate(zip(features, kept_rows), start=1):
+        for lang in LANGS:
+            # Own wording of both sentences that hold the phrase makes it fine.
+            reworded = all((row.wording.get(facet) or {}).get(lang, "").strip() for facet in ("F", "D"))
+            problem = None if reworded else feature_phrase_problem(feature["feature"][lang], lang)
+            if problem:
+                phrase_errors[f"feature-{number}"] = problem
+    if phrase_errors:
+        raise DesignError(phrase_errors)
+    generated = generated_wording(features, firm)
     for feature, row in zip(features, kept_rows):
         overrides: dict[str, dict[str, str]] = {}
         for facet, texts in row.wording.items():
@@ -201,6 +237,10 @@ def check_design(design: dict[str, Any]) -> Codebook:
         errors["firm"] = _("The firm's name may have at most %(max)s characters.", max=FIRM_NAME_MAX)
     elif any("{" in v or "}" in v for v in firm.values() if isinstance(v, str)):
         errors["firm"] = _("The firm's name may not contain braces.")
+
+    if welcome_problems(design.get("welcome")):
+        errors["welcome"] = _("The welcome texts are given per language, each at most %(max)s "
+                              "characters.", max=WELCOME_TEXT_MAX)
 
     languages = design.get("languages")
     offered = tuple(current_app.config["LANGUAGES"])

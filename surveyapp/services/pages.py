@@ -43,6 +43,9 @@ ANSWERS_PER_PAGE = 9
 # five-item SERVQUAL dimension on one page.
 PAIRED_ANSWERS_PER_PAGE = 10
 FINAL_PAGE_KEY = "final"
+# A KANO feature is three questions (functional, dysfunctional, importance):
+# three features are about two phone screens at 390 px, like the rating pages.
+KANO_FEATURES_PER_PAGE = 3
 
 
 @dataclass(frozen=True)
@@ -173,9 +176,7 @@ def _instrument_pages(variables: list[Variable], layout: str,
         labels = InstrumentLabels.fallback(instrument)
     pages: list[Page] = []
     if kind == "kano":
-        sections = _sections(asked, labels, by_item=True)
-        pages.append(Page(key=f"{instrument}-1", topic="kano", sections=tuple(sections),
-                          layout="kano"))
+        pages.extend(_kano_pages(instrument, _sections(asked, labels, by_item=True)))
     elif asked:
         faceted = [v for v in asked if v.facet is not None]
         if kind == "expectation_perception" and faceted:
@@ -192,6 +193,24 @@ def _instrument_pages(variables: list[Variable], layout: str,
                           groups=tuple(QuestionGroup(v.item, (v,)) for v in allocation))
         pages.append(Page(key=f"{instrument}-allocation", topic="allocation",
                           sections=(section,), layout="allocation"))
+    return pages
+
+
+def _kano_pages(instrument: str, sections: list[Section]) -> list[Page]:
+    """KANO features in pages of at most :data:`KANO_FEATURES_PER_PAGE`, each feature whole.
+
+    Each dimension's features are split as evenly as possible (10 features:
+    3, 3, 2, 2), so no page is left with a single feature.
+    """
+    pages: list[Page] = []
+    for section in sections:
+        start = 0
+        for length in balanced_partition([1] * len(section.groups), KANO_FEATURES_PER_PAGE):
+            piece = Section(section.heading, section.instruction,
+                            section.groups[start:start + length], section.facet_notes)
+            start += length
+            pages.append(Page(key=f"{instrument}-{len(pages) + 1}", topic="kano",
+                              sections=(piece,), layout="kano"))
     return pages
 
 

@@ -18,7 +18,7 @@ from ..i18n import select_locale
 from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, answers_from_form, build_form,
                                    duplicated_fields, form_data_from_answers, invalid_answers,
                                    unknown_fields)
-from ..questionnaire.render import render_survey_page
+from ..questionnaire.render import render_survey_page, render_welcome
 
 NAVIGATION_FIELDS = ("csrf_token", "t", "page", "action", "switch_lang")
 
@@ -79,7 +79,16 @@ def take(slug: str):
         return refusal
     furthest = visit.furthest_page
     index = request.args.get("p", type=int)
-    index = furthest if index is None else index - 1
+    if index is None:
+        # The survey's own link: a welcome page (purpose, time, privacy,
+        # language) before the first question, and a "welcome back" with the
+        # page reached for someone who stopped part-way.
+        note_started(survey)
+        resumed = visit.response is not None and furthest > 0
+        return _with_cookie(render_welcome(
+            survey, visit.version.design or {}, visit.pages, start_url=_link(visit, furthest),
+            resume_page=furthest + 1 if resumed else None), visit)
+    index -= 1
     if not 0 <= index <= furthest:
         return _with_cookie(redirect(_link(visit, furthest)), visit)
     note_started(survey)

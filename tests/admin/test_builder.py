@@ -243,3 +243,27 @@ def test_csrf_protects_admin_posts(make_user):
                                                        "instruments": ["servqual"]}).status_code == 400
         database.session.remove()
         database.drop_all()
+
+
+def test_builder_saves_welcome_texts_and_previews_the_welcome_page(client, db, researcher):
+    create(client, instruments=("profile",))
+    response = builder_post(client, "study", purpose_zh="了解您对排队时间的看法",
+                            purpose_en="How long you wait", privacy_en="Kept for one year.")
+    assert response.status_code == 302
+    survey = survey_named(db, "study")
+    assert survey.design["welcome"] == {"purpose": {"zh": "了解您对排队时间的看法",
+                                                    "en": "How long you wait"},
+                                        "privacy": {"en": "Kept for one year."}}
+    edit = client.get("/admin/surveys/study/edit").get_data(as_text=True)
+    assert "How long you wait</textarea>" in edit
+    welcome = client.get("/admin/surveys/study/preview?p=0").get_data(as_text=True)
+    assert "How long you wait" in welcome and "Kept for one year." in welcome
+    assert 'id="start" href="/admin/surveys/study/preview?p=1"' in welcome
+
+
+def test_builder_flags_a_verb_feature_and_shows_generated_sentences(client, db, researcher):
+    create(client)
+    edit = client.get("/admin/surveys/study/edit").get_data(as_text=True)
+    assert "If Happy Bank offered" in edit and "generated-sentences" in edit
+    response = builder_post(client, "study", **{"features-0-feature_zh": "提供免费停车"})
+    assert response.status_code == 200 and "noun phrase" in response.get_data(as_text=True)

@@ -134,3 +134,47 @@ def test_editing_an_open_survey_freezes_a_new_version(app, make_user):
     assert answered.version_id == first.id
     assert [v.name for v in check_design(second.design)] == ["SQ01_E", "SQ01_P", "SQ02_E", "SQ02_P"]
     assert survey.target_responses == 50
+
+
+@pytest.mark.parametrize("zh, en, flagged", [
+    ("提供免费停车", "free parking", "zh"),
+    ("可以在网上预约", "online booking", "zh"),
+    ("到网点前可在网上预约办理", "online booking", "zh"),
+    ("免费停车", "offer free parking", "en"),
+    ("免费停车", "You can park for free.", "en"),
+    ("为老年人设立的优先窗口", "a priority counter for older customers", None),
+])
+def test_feature_phrases_must_be_noun_phrases(app, zh, en, flagged):
+    features = rows(("K01", zh, en, {}))
+    if flagged is None:
+        assert features_from_rows(features, FIRM)[0]["feature"] == {"zh": zh, "en": en}
+        return
+    with pytest.raises(DesignError) as error:
+        features_from_rows(features, FIRM)
+    message = error.value.errors["feature-1"]
+    # Outside a request the message is in the default language (zh): it names the phrase.
+    assert repr(zh if flagged == "zh" else en) in message
+
+
+def test_own_wording_of_both_sentences_accepts_any_phrase(app):
+    own = {"F": {"zh": "如果可以免费停车，您觉得怎么样？"}, "D": {"zh": "如果不能免费停车呢？"}}
+    features = features_from_rows(rows(("K01", "可以免费停车", "free parking", own)), FIRM)
+    assert features[0]["wording"]["F"]["zh"].startswith("如果可以")
+
+
+def test_shipped_example_features_pass_the_phrase_check(app):
+    from surveyapp.services.builder import feature_phrase_problem
+    from surveyapp.services.surveys import instrument_library
+    kano = instrument_library()["kano"]
+    assert [(f["code"], lang) for f in kano.features for lang in ("zh", "en")
+            if feature_phrase_problem(f["feature"][lang], lang)] == []
+
+
+def test_welcome_texts_are_checked(app):
+    design = design_with({"id": "profile"})
+    design["welcome"] = {"purpose": {"zh": "x" * 2001}}
+    with pytest.raises(DesignError) as error:
+        check_design(design)
+    assert "welcome" in error.value.errors
+    design["welcome"] = {"purpose": {"zh": "了解排队时间"}, "privacy": {"en": "Kept one year."}}
+    check_design(design)

@@ -28,7 +28,7 @@ def _only_response(db, survey, *where):
 
 
 def test_first_page_shows_progress_and_profile_questions(client, seeded_survey):
-    page = client.get(f"/s/{seeded_survey.slug}", headers={"Accept-Language": "en"})
+    page = client.get(f"/s/{seeded_survey.slug}?p=1", headers={"Accept-Language": "en"})
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     count = len(survey_pages(seeded_survey.current_version))
@@ -38,9 +38,9 @@ def test_first_page_shows_progress_and_profile_questions(client, seeded_survey):
 
 
 def test_language_follows_browser_and_switch(client, seeded_survey):
-    zh = client.get(f"/s/{seeded_survey.slug}", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    zh = client.get(f"/s/{seeded_survey.slug}?p=1", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert "第 1 页" in zh.get_data(as_text=True)
-    en = client.get(f"/s/{seeded_survey.slug}?lang=en", headers={"Accept-Language": "zh-CN"})
+    en = client.get(f"/s/{seeded_survey.slug}?p=1&lang=en", headers={"Accept-Language": "zh-CN"})
     assert "Page 1 of" in en.get_data(as_text=True)
 
 
@@ -71,8 +71,10 @@ def test_each_page_is_saved_when_left_and_resumed_by_cookie(client, db, seeded_s
     assert answers["PR_CHANNEL"] == 1.0 and answers[pages[1].variables[0].name] == 7.0
     assert answers[pages[2].variables[0].name] is None
     # Coming back later with the same browser (the client-key cookie) resumes at page 3.
-    again = client.get(f"/s/{seeded_survey.slug}")
-    assert 'name="page" value="3"' in again.get_data(as_text=True)
+    again = client.get(f"/s/{seeded_survey.slug}", headers={"Accept-Language": "en"})
+    count = len(pages)
+    assert f"You were on page 3 of {count}" in again.get_data(as_text=True)
+    assert 'name="page" value="3"' in client.get(f"/s/{seeded_survey.slug}?p=3").get_data(as_text=True)
     # Back to page 1 shows the stored answer checked.
     first = client.get(f"/s/{seeded_survey.slug}?p=1").get_data(as_text=True)
     assert "checked" in _input_tag(first, "PR_CHANNEL-0")
@@ -143,7 +145,15 @@ def test_allocation_must_add_up_on_the_server(client, db, seeded_survey):
     wrong = dict(zip(names, ["30", "30", "30", "30", "30"]))
     page = post_page(client, seeded_survey.slug, index + 1, wrong)
     assert page.status_code == 200
-    assert "must add up to 100 (now 150)" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert "must add up to 100 (now 150)" in html
+    # The sum is the whole group's error: on the allocation group (described by it,
+    # linked from the summary), not on the last number.
+    instrument = pages[index].variables[0].instrument
+    group = re.search(rf'<div class="allocation invalid"[^>]*id="q-allocation-{instrument}"[^>]*>', html)
+    assert group and f'aria-describedby="allocation-{instrument}-error"' in group.group(0)
+    assert f'href="#q-allocation-{instrument}"' in html
+    assert f'id="{names[-1]}-error"' not in html and 'aria-invalid' not in _input_tag(html, names[-1])
     stored = decode_answers(codebook_of(seeded_survey.current_version), _only_response(db, seeded_survey).answers)
     assert all(stored[name] is None for name in names)
     right = dict(zip(names, ["10", "20", "30", "25", "15"]))
@@ -232,8 +242,9 @@ def test_invitation_answers_once_and_resumes_anywhere(app, db, seeded_survey):
     phone, laptop = app.test_client(), app.test_client()
     post_page(phone, seeded_survey.slug, 1, page_answers(pages[0]), token=invitation.token)
     # Another device with the same link continues on page 2.
-    resumed = laptop.get(f"/s/{seeded_survey.slug}?t={invitation.token}")
-    assert 'name="page" value="2"' in resumed.get_data(as_text=True)
+    resumed = laptop.get(f"/s/{seeded_survey.slug}?t={invitation.token}", headers={"Accept-Language": "en"})
+    assert f"?t={invitation.token}&amp;p=2" in resumed.get_data(as_text=True)
+    assert "You were on page 2" in resumed.get_data(as_text=True)
     for number, page in enumerate(pages[1:], start=2):
         data = {} if page.is_final else page_answers(page)
         assert post_page(laptop, seeded_survey.slug, number, data, token=invitation.token).status_code == 302
