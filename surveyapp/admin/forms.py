@@ -16,8 +16,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from analysis.instruments import LANGS
 
 from ..models import Role, Survey
-from ..services.builder import (KANO_REWORDABLE_FACETS, FeatureInput, InstrumentChoice,
-                                SurveySettings, features_from_rows)
+from ..services.builder import (KANO_REWORDABLE_FACETS, DesignError, FeatureInput,
+                                InstrumentChoice, SurveySettings, check_design, features_from_rows)
 from ..services.exports import EXPORT_FORMATS
 from ..services.invitations import MAX_INVITATIONS_PER_BATCH
 from ..services.surveys import SERVQUAL_LAYOUTS
@@ -216,10 +216,15 @@ def design_from_form(form: BuilderForm) -> dict[str, Any]:
               for index, choice in enumerate(form.catalogue, start=1)
               if form[f"use_{choice.key}"].data]
     entries: list[dict[str, Any]] = []
+    feature_errors: dict[str, str] = {}
     for _position, _index, choice in sorted(chosen, key=lambda triple: triple[:2]):
         if choice.kind == "kano":
             rows = [row.form.to_input() for row in form.features]
-            entries.append({"id": choice.key, "features": features_from_rows(rows, firm)})
+            try:
+                features = features_from_rows(rows, firm)
+            except DesignError as error:
+                feature_errors, features = error.errors, []
+            entries.append({"id": choice.key, "features": features})
         else:
             ticked = list(form[f"items_{choice.key}"].data or [])
             every = [item.code for item in choice.items]
@@ -228,12 +233,20 @@ def design_from_form(form: BuilderForm) -> dict[str, Any]:
                             [code for code in every if code in ticked]})
     welcome = {name: {lang: (form[f"{name}_{lang}"].data or "").strip() for lang in LANGS}
                for name in WELCOME_FIELDS}
-    return {"firm": {lang: name for lang, name in firm.items() if name},
+    design = {"firm": {lang: name for lang, name in firm.items() if name},
             "welcome": {name: {lang: text for lang, text in texts.items() if text}
                         for name, texts in welcome.items() if any(texts.values())},
             "languages": list(form.languages.data or []),
             "servqual_layout": form.servqual_layout.data,
             "instruments": entries}
+    if feature_errors:
+        # Report the rest of the design's problems in the same round trip.
+        try:
+            check_design(design)
+        except DesignError as error:
+            feature_errors = {**error.errors, **feature_errors}
+        raise DesignError(feature_errors)
+    return design
 
 
 # The survey overview's data panel (admin/data_views.py).

@@ -19,8 +19,8 @@ from ..models import Role, Survey, User
 from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, create_account,
                                  set_password, share_survey, unshare_survey)
 from ..services.builder import (DesignError, SurveySettings, check_design, create_from_builder,
-                                generated_wording, instrument_catalogue, kano_features,
-                                save_survey, surveys_for)
+                                generated_wording, instrument_catalogue, kano_features, kano_key,
+                                save_survey, surveys_for, use_example_features)
 from ..services.invitations import (ContactsError, InvitationStatus, generate_invitations,
                                     import_contacts, invitation_rows, links_csv, status_counts)
 # The preview pages the draft exactly as the respondent flow pages a frozen version.
@@ -73,7 +73,10 @@ def new_survey():
         design = default_design({"zh": (form.firm_zh.data or "").strip(),
                                  "en": (form.firm_en.data or "").strip()})
         design["firm"] = {lang: name for lang, name in design["firm"].items() if name}
-        design["instruments"] = [{"id": key} for key in form.instruments.data]
+        # KANO starts with no features: the example list is one click away in the builder.
+        kano = kano_key()
+        design["instruments"] = [{"id": key, "features": []} if key == kano else {"id": key}
+                                 for key in form.instruments.data]
         try:
             survey = create_from_builder(current_user, form.slug.data.strip(),
                                          SurveySettings(form.title_zh.data, form.title_en.data),
@@ -165,8 +168,7 @@ def preview_survey(slug: str):
         if form.validate():
             if not page.is_final:
                 return redirect(url_for("admin.preview_survey", slug=slug, p=index + 2))
-            flash(_("Preview finished: a respondent would now see the thank-you page. "
-                    "Nothing was stored."), "info")
+            return render_template("admin/preview_done.html", survey=survey)
         else:
             flash(_("Preview: some answers are missing or not valid. Nothing was stored."), "error")
     elif request.args.get("p", type=int) == 0:
@@ -182,6 +184,22 @@ def preview_survey(slug: str):
     return render_survey_page(survey, survey.design, pages, index, form,
                               action_url=url_for("admin.preview_survey", slug=slug),
                               visit=PreviewVisit(), preview=True)
+
+
+@bp.route("/surveys/<slug>/kano-example", methods=["POST"])
+@role_required(Role.RESEARCHER)
+def use_kano_example(slug: str):
+    """One click: the shipped example feature list becomes this survey's KANO features."""
+    survey = _editable_survey(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        use_example_features(survey)
+    except DesignError as error:
+        _show_errors(error.errors)
+    else:
+        flash(_("The example features are in the list: reword them for your firm and save."), "info")
+    return redirect(url_for("admin.edit_survey", slug=slug) + "#instrument-kano")
 
 
 @bp.route("/surveys/<slug>/open", methods=["POST"])

@@ -132,14 +132,40 @@ def kano_key() -> str | None:
 
 
 def kano_features(design: dict[str, Any]) -> list[dict[str, Any]]:
-    """The design's KANO feature list, or the instrument's example list if it has none."""
+    """The design's KANO feature list.
+
+    A new survey's list is empty (``features: []``, or KANO not chosen yet):
+    the researcher types their own or takes the example with
+    :func:`use_example_features`. A design that names KANO without a list
+    (older surveys, the demo) asks the instrument's example list, so that is
+    what the builder shows.
+    """
     key = kano_key()
     if key is None:
         return []
-    entry = design_entry(design, key) or {}
-    if entry.get("features"):
-        return copy.deepcopy(entry["features"])
+    entry = design_entry(design, key)
+    if entry is None:
+        return []
+    if "features" in entry:
+        return copy.deepcopy(entry["features"] or [])
     return copy.deepcopy(instrument_library()[key].features)
+
+
+def use_example_features(survey: Survey) -> SurveyVersion | None:
+    """Put the shipped example feature list into ``survey``'s KANO entry (added if missing) and save."""
+    key = kano_key()
+    if key is None:
+        raise DesignError({"features": _("No KANO instrument is installed.")})
+    design = copy.deepcopy(survey.design)
+    entry = design_entry(design, key)
+    if entry is None:
+        entry = {"id": key}
+        design.setdefault("instruments", []).append(entry)
+    entry["features"] = copy.deepcopy(instrument_library()[key].features)
+    entry.pop("items", None)
+    settings = SurveySettings(survey.title_zh, survey.title_en, survey.opens_at, survey.closes_at,
+                              survey.target_responses)
+    return save_survey(survey, settings, design)
 
 
 def generated_wording(features: list[dict[str, Any]], firm: dict[str, str] | None
@@ -220,10 +246,13 @@ def features_from_rows(rows: list[FeatureInput], firm: dict[str, str] | None) ->
     return features
 
 
-def check_design(design: dict[str, Any]) -> Codebook:
+def check_design(design: dict[str, Any], *, draft: bool = False) -> Codebook | None:
     """Validate every part of ``design`` and return the codebook it yields.
 
     All problems found are reported together as a :class:`DesignError`.
+    A KANO entry with an empty feature list (a new survey) is an error,
+    except for a ``draft`` being created: then the codebook leaves KANO out
+    (None if nothing else is asked yet).
     """
     errors: dict[str, str] = {}
     library = instrument_library()
@@ -273,6 +302,9 @@ def check_design(design: dict[str, Any]) -> Codebook:
                 errors[f"items-{key}"] = _("Choose at least one question, or leave the instrument out.")
             elif unknown := [code for code in items if code not in known]:
                 errors[f"items-{key}"] = _("Unknown question code(s): %(codes)s.", codes=", ".join(map(str, unknown)))
+        if "features" in entry and not entry["features"] and not draft:
+            errors["features"] = _("Add the KANO features to ask (or use the example list) "
+                                   "before previewing or opening.")
         if entry.get("features"):
             try:
                 with_worded_features(library[key], entry["features"])
@@ -282,6 +314,8 @@ def check_design(design: dict[str, Any]) -> Codebook:
                 errors["features"] = str(error)
     if errors:
         raise DesignError(errors)
+    if draft and not any(entry.get("features") != [] for entry in entries):
+        return None
     try:
         return compose(design)
     except (SurveyError, InstrumentError, ValueError) as error:
@@ -305,10 +339,12 @@ def check_settings(settings: SurveySettings) -> None:
         raise DesignError(errors)
 
 
-def _check_settings_and_design(settings: SurveySettings, design: dict[str, Any]) -> None:
+def _check_settings_and_design(settings: SurveySettings, design: dict[str, Any],
+                               draft: bool = False) -> None:
     """Every problem of both, in one DesignError (one round trip for the researcher)."""
     errors: dict[str, str] = {}
-    for check, argument in ((check_settings, settings), (check_design, design)):
+    for check, argument in ((check_settings, settings),
+                            (lambda d: check_design(d, draft=draft), design)):
         try:
             check(argument)
         except DesignError as error:
@@ -319,8 +355,8 @@ def _check_settings_and_design(settings: SurveySettings, design: dict[str, Any])
 
 def create_from_builder(owner: User, slug: str, settings: SurveySettings,
                         design: dict[str, Any]) -> Survey:
-    """A new draft survey, after checking its settings and design."""
-    _check_settings_and_design(settings, design)
+    """A new draft survey, after checking its settings and design (KANO features may follow)."""
+    _check_settings_and_design(settings, design, draft=True)
     try:
         survey = create_survey(owner, slug, settings.title_zh.strip(), settings.title_en.strip(),
                                design, target_responses=settings.target_responses)

@@ -69,8 +69,12 @@ def test_features_report_the_bad_row(app):
     assert list(caught.value.errors) == ["features"]
 
 
-def test_kano_features_default_to_the_instrument_example(app):
-    assert [f["code"] for f in kano_features(design_with())][:2] == ["K01", "K02"]
+def test_kano_features_start_empty_and_older_designs_keep_the_example(app):
+    # New surveys: no KANO yet, or KANO with an empty list - the researcher's own list comes next.
+    assert kano_features(design_with()) == []
+    assert kano_features(design_with({"id": "kano", "features": []})) == []
+    # A design naming KANO without a list (the demo, older surveys) asks the example list.
+    assert [f["code"] for f in kano_features(design_with({"id": "kano"}))][:2] == ["K01", "K02"]
     own = [{"code": "K77", "feature": {"zh": "茶", "en": "tea"}}]
     assert kano_features(design_with({"id": "kano", "features": own})) == own
 
@@ -178,3 +182,17 @@ def test_welcome_texts_are_checked(app):
     assert "welcome" in error.value.errors
     design["welcome"] = {"purpose": {"zh": "了解排队时间"}, "privacy": {"en": "Kept one year."}}
     check_design(design)
+
+
+def test_empty_kano_list_is_allowed_in_a_new_draft_only(app, make_user):
+    design = design_with({"id": "servqual", "items": ["SQ01"]}, {"id": "kano", "features": []})
+    with pytest.raises(DesignError) as error:
+        check_design(design)
+    assert "features" in error.value.errors
+    assert [v.item for v in check_design(design, draft=True)] == ["SQ01", "SQ01"]
+    survey = create_from_builder(make_user("ana"), "fresh", SurveySettings("调查", "Study"), design)
+    from surveyapp.services.builder import use_example_features
+    use_example_features(survey)
+    features = survey.design["instruments"][1]["features"]
+    assert [f["code"] for f in features] == [f"K{n:02d}" for n in range(1, 11)]
+    assert "K01_F" in check_design(survey.design).names
