@@ -6,6 +6,8 @@ from typing import Any
 from flask import render_template
 from flask_babel import gettext as _
 
+from analysis.instruments import condition_text
+
 from ..i18n import select_locale
 from ..services.welcome import estimated_minutes, welcome_texts
 from .forms import scale_anchors, text_in
@@ -41,8 +43,13 @@ def render_survey_page(survey: Any, design: dict, pages: list, index: int, form:
     fields = ([form.comment, form.name, form.email, form.phone] if page.is_final
               else [form[v.name] for v in page.variables])
     feature_numbers, feature_count = kano_feature_numbers(pages, index)
+    # The preview stores no answers, so it shows every question and says which
+    # ones a respondent sees only on a condition.
+    conditions = {v.name: condition_text(v.show_if) for v in page.variables
+                  if v.show_if} if preview else {}
     return render_template(
         "survey/page.html", feature_numbers=feature_numbers, feature_count=feature_count,
+        conditions=conditions,
  survey=survey, visit=visit, page=page, index=index,
         page_count=len(pages), title=page_title(page.topic, firm), form=form, fields=fields,
         anchors={v.name: scale_anchors(v, lang) for v in page.variables},

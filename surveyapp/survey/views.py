@@ -19,6 +19,7 @@ from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, answers_fro
                                    duplicated_fields, form_data_from_answers, invalid_answers,
                                    unknown_fields)
 from ..questionnaire.render import render_survey_page, render_welcome
+from ..services.pages import next_shown, shown_page
 
 NAVIGATION_FIELDS = ("csrf_token", "t", "page", "action", "switch_lang")
 
@@ -92,7 +93,12 @@ def take(slug: str):
     if not 0 <= index <= furthest:
         return _with_cookie(redirect(_link(visit, furthest)), visit)
     note_started(survey)
-    page = visit.pages[index]
+    hidden = visit.hidden()
+    shown_index = next_shown(visit.pages, index, hidden)
+    if shown_index != index:
+        # Every question of that page is hidden by an earlier answer.
+        return _with_cookie(redirect(_link(visit, min(shown_index, furthest))), visit)
+    page = shown_page(visit.pages[index], hidden)
     if page.is_final:
         form = FinalPageForm(formdata=None,
                              data={"comment": visit.response.comment if visit.response else None})
@@ -116,7 +122,8 @@ def save_page(slug: str):
         # A page not reached yet (an old tab, or a hand-made POST): nothing is stored.
         flash(_("We have taken you back to where you left off."), "info")
         return _with_cookie(redirect(_link(visit, visit.furthest_page)), visit)
-    page = visit.pages[index]
+    hidden = visit.hidden()
+    page = shown_page(visit.pages[index], hidden)
     names = list(FINAL_PAGE_FIELDS) if page.is_final else [v.name for v in page.variables]
     tampered = duplicated_fields(request.form, names + list(NAVIGATION_FIELDS)) + unknown_fields(
         request.form, names, NAVIGATION_FIELDS)
@@ -149,14 +156,18 @@ def save_page(slug: str):
         flash(_("Some answers are not valid; see the marked questions."), "error")
         return _with_cookie(_render_page(visit, index, form), visit)
 
+    # Display logic: which later questions this page's answers show or hide.
+    if not page.is_final:
+        after = {**visit.answers(), **answers_from_form(form, page.variables, skip_invalid=True)[0]}
+        hidden = visit.hidden(after)
     if leaving_forward:
-        furthest = max(visit.furthest_page, index + 1)
-        target = index + 1
+        target = next_shown(visit.pages, index + 1, hidden)
+        furthest = max(visit.furthest_page, target)
     else:
         # Leaving without the checks: this page may now be incomplete, so the
         # respondent must pass it again with "next" before going further.
         furthest = visit.furthest_page if valid else min(visit.furthest_page, index)
-        target = index if switch_to else max(index - 1, 0)
+        target = index if switch_to else next_shown(visit.pages, max(index - 1, 0), hidden, -1)
     try:
         if page.is_final:
             stored = _save_final_page(visit, form, complete=leaving_forward, furthest=furthest,
@@ -213,7 +224,9 @@ def _save_final_page(visit: Visit, form: FinalPageForm, *, complete: bool, furth
 
 
 def _render_page(visit: Visit, index: int, form):
-    return render_survey_page(visit.survey, (visit.version.design or {}), visit.pages, index, form,
+    pages = list(visit.pages)
+    pages[index] = shown_page(pages[index], visit.hidden())
+    return render_survey_page(visit.survey, (visit.version.design or {}), pages, index, form,
                               action_url=_link(visit), visit=visit)
 
 

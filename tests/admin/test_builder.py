@@ -278,3 +278,10 @@ def test_builder_flags_a_verb_feature_and_shows_generated_sentences(client, db, 
     assert "If Happy Bank offered" in edit and "generated-sentences" in edit
     response = builder_post(client, "study", **{"features-0-feature_zh": "提供免费停车"})
     assert response.status_code == 200 and "noun phrase" in response.get_data(as_text=True)
+
+
+def test_preview_names_the_display_conditions(client, researcher):
+    create(client, instruments=("profile",))
+    html = client.get("/admin/surveys/study/preview?p=2&lang=en").get_data(as_text=True)
+    assert 'name="PR_BRANCH"' in html
+    assert "PR_BRANCH is asked only if PR_CHANNEL = 1." in html

@@ -103,9 +103,13 @@ def test_check_design_names_the_bad_part(app, change, key):
 
 
 def test_check_design_accepts_item_choice(app):
-    codebook = check_design(design_with({"id": "profile", "items": ["PR_BRANCH"]},
+    codebook = check_design(design_with({"id": "profile", "items": ["PR_TYPE"]},
                                         {"id": "servqual", "items": ["SQ01", "SQ05"]}))
-    assert codebook.names == ["PR_BRANCH", "SQ01_E", "SQ01_P", "SQ05_E", "SQ05_P"]
+    assert codebook.names == ["PR_TYPE", "SQ01_E", "SQ01_P", "SQ05_E", "SQ05_P"]
+    # "Which branch" hangs on "which channel": without it the design is refused.
+    with pytest.raises(DesignError) as error:
+        check_design(design_with({"id": "profile", "items": ["PR_BRANCH"]}))
+    assert "PR_CHANNEL is not asked before it" in error.value.errors["instruments"]
 
 
 def test_settings_are_checked(app, make_user):

@@ -68,7 +68,8 @@ def test_each_page_is_saved_when_left_and_resumed_by_cookie(client, db, seeded_s
     partial = _only_response(db, seeded_survey)
     assert partial.status == ResponseStatus.PARTIAL.value and partial.page == 2
     answers = decode_answers(codebook_of(seeded_survey.current_version), partial.answers)
-    assert answers["PR_CHANNEL"] == 1.0 and answers[pages[1].variables[0].name] == 7.0
+    second = pages[1].variables[0]
+    assert answers["PR_CHANNEL"] == 1.0 and answers[second.name] == float(answer_for(second))
     assert answers[pages[2].variables[0].name] is None
     # Coming back later with the same browser (the client-key cookie) resumes at page 3.
     again = client.get(f"/s/{seeded_survey.slug}", headers={"Accept-Language": "en"})
@@ -107,30 +108,39 @@ def test_back_keeps_answers_without_requiring_them_and_next_requires_them(client
 
 def test_missing_answer_reshown_with_message_and_other_answers_kept(client, seeded_survey):
     pages = survey_pages(seeded_survey.current_version)
-    data = page_answers(pages[0])
+    # "Which branch" follows "which channel" (display logic): the channel is on page 1.
+    assert post_page(client, seeded_survey.slug, 1, page_answers(pages[0])).status_code == 302
+    data = page_answers(pages[1])
     skipped = data.pop("PR_BRANCH")
     assert skipped
-    page = post_page(client, seeded_survey.slug, 1, data)
+    page = post_page(client, seeded_survey.slug, 2, data)
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert 'id="PR_BRANCH-error"' in html
     assert 'aria-describedby="PR_BRANCH-error"' in html
     # The answers given are still chosen.
-    assert "checked" in _input_tag(html, "PR_CHANNEL-0")
+    assert "checked" in _input_tag(html, "PR_TYPE-0")
     assert "checked" not in _input_tag(html, "PR_BRANCH-0")
+
+
+def _answer_up_to(client, survey, pages, index):
+    """Answer pages 1..index (0-based index not included)."""
+    for number in range(1, index + 1):
+        assert post_page(client, survey.slug, number, page_answers(pages[number - 1])).status_code == 302
 
 
 def test_not_applicable_is_stored_as_missing(client, db, seeded_survey):
     pages = survey_pages(seeded_survey.current_version)
-    post_page(client, seeded_survey.slug, 1, page_answers(pages[0]))
-    data = page_answers(pages[1])
-    name = next(v.name for v in pages[1].variables if v.scale.get("not_applicable"))
+    index = next(i for i, p in enumerate(pages) if any(v.scale.get("not_applicable") for v in p.variables))
+    _answer_up_to(client, seeded_survey, pages, index)
+    data = page_answers(pages[index])
+    name = next(v.name for v in pages[index].variables if v.scale.get("not_applicable"))
     data[name] = "na"
-    assert post_page(client, seeded_survey.slug, 2, data).status_code == 302
+    assert post_page(client, seeded_survey.slug, index + 1, data).status_code == 302
     stored = _only_response(db, seeded_survey)
     assert decode_answers(codebook_of(seeded_survey.current_version), stored.answers)[name] is None
     # Revisiting the page shows "not applicable" chosen again (remembered by the browser).
-    html = client.get(f"/s/{seeded_survey.slug}?p=2").get_data(as_text=True)
+    html = client.get(f"/s/{seeded_survey.slug}?p={index + 1}").get_data(as_text=True)
     not_applicable = next(tag for tag in re.findall(r"<input[^>]*>", html)
                           if f'name="{name}"' in tag and 'value="na"' in tag)
     assert "checked" in not_applicable
@@ -283,13 +293,14 @@ def test_unknown_survey_is_404(client, seeded_survey):
 
 def test_language_switch_saves_the_page(client, db, seeded_survey):
     pages = survey_pages(seeded_survey.current_version)
-    post_page(client, seeded_survey.slug, 1, page_answers(pages[0]))
+    index = next(i for i, p in enumerate(pages) if "SQ01_E" in [v.name for v in p.variables])
+    _answer_up_to(client, seeded_survey, pages, index)
     partial = {"SQ01_E": "5"}
     switched = client.post(f"/s/{seeded_survey.slug}",
-                           data={"page": "2", "switch_lang": "en", **partial})
-    assert switched.status_code == 302 and "p=2" in switched.headers["Location"]
+                           data={"page": str(index + 1), "switch_lang": "en", **partial})
+    assert switched.status_code == 302 and f"p={index + 1}" in switched.headers["Location"]
     html = client.get(switched.headers["Location"]).get_data(as_text=True)
-    assert "Page 2 of" in html
+    assert f"Page {index + 1} of" in html
     stored = decode_answers(codebook_of(seeded_survey.current_version),
                             _only_response(db, seeded_survey).answers)
     assert stored["SQ01_E"] == 5.0
