@@ -51,6 +51,14 @@ class Config:
     DASHBOARD_WORKERS = 2
     DASHBOARD_MEDIATION_BOOT = 200
     DASHBOARD_CSI_BOOT = 0
+    # Outgoing e-mail (invitations and reminders, services/mailer.py).
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "surveyapp <surveys@localhost>"
+    MAIL_TIMEOUT_SECONDS = 30
 
     @classmethod
     def from_environment(cls) -> dict[str, str]:
@@ -58,6 +66,13 @@ class Config:
         settings = {"SQLALCHEMY_DATABASE_URI": _database_url("surveyapp.sqlite")}
         if os.environ.get("SECRET_KEY"):
             settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        for name in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER"):
+            if os.environ.get(name):
+                settings[name] = os.environ[name]
+        if os.environ.get("MAIL_PORT"):
+            settings["MAIL_PORT"] = int(os.environ["MAIL_PORT"])
+        if os.environ.get("MAIL_USE_TLS"):
+            settings["MAIL_USE_TLS"] = os.environ["MAIL_USE_TLS"].strip().lower() in ("1", "true", "yes")
         return settings
 
 

@@ -178,6 +178,18 @@ class GenerateInvitationsForm(FlaskForm):
     submit = SubmitField(_l("Generate links"))
 
 
+class SendInvitationsForm(FlaskForm):
+    send = SubmitField(_l("Send the invitations by e-mail"))
+
+
+class SendRemindersForm(FlaskForm):
+    after_days = IntegerField(_l("Remind after (days without completing)"), default=7,
+                              validators=[InputRequired(), NumberRange(min=0, max=365)])
+    max_reminders = IntegerField(_l("At most this many reminders per person"), default=2,
+                                 validators=[InputRequired(), NumberRange(min=0, max=10)])
+    remind = SubmitField(_l("Send reminders now"))
+
+
 class UploadContactsForm(FlaskForm):
     contacts = FileField(_l("Contacts CSV (UTF-8; columns id and/or email, other columns are segment fields)"),
                          validators=[FileRequired(_l("Choose a CSV file."))])

@@ -21,8 +21,9 @@ from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, c
 from ..services.builder import (DesignError, SurveySettings, check_design, create_from_builder,
                                 generated_wording, instrument_catalogue, kano_features, kano_key,
                                 save_survey, surveys_for, use_example_features)
-from ..services.invitations import (ContactsError, InvitationStatus, generate_invitations,
-                                    import_contacts, invitation_rows, links_csv, status_counts)
+from ..services.invitations import (ContactsError, InvitationStatus, MailReport,
+                                    generate_invitations, import_contacts, invitation_rows,
+                                    links_csv, send_invitations, send_reminders, status_counts)
 # The preview pages the draft exactly as the respondent flow pages a frozen version.
 from ..services.pages import instrument_labels, split_codebook
 from ..services.surveys import SurveyError, close_survey, default_design, open_survey
@@ -32,8 +33,8 @@ from ..questionnaire.render import render_survey_page, render_welcome
 from . import bp
 from .overview import render_overview
 from .forms import (ActionForm, CreateUserForm, GenerateInvitationsForm, NewSurveyForm,
-                    ResetPasswordForm, ShareForm, UploadContactsForm, builder_data, builder_form,
-                    design_from_form)
+                    ResetPasswordForm, SendInvitationsForm, SendRemindersForm, ShareForm,
+                    UploadContactsForm, builder_data, builder_form, design_from_form)
 
 
 def _editable_survey(slug: str) -> Survey:
@@ -238,12 +239,53 @@ def invitations(slug: str):
     return _invitations_page(survey, GenerateInvitationsForm(), UploadContactsForm())
 
 
-def _invitations_page(survey: Survey, generate_form, upload_form, problems=(), status=200):
+def _invitations_page(survey: Survey, generate_form, upload_form, problems=(), status=200,
+                      remind_form=None):
     rows = invitation_rows(survey)
     return render_template("admin/invitations.html", survey=survey, rows=rows,
                            counts=status_counts(survey), InvitationStatus=InvitationStatus,
                            generate_form=generate_form, upload_form=upload_form,
+                           send_form=SendInvitationsForm(formdata=None),
+                           remind_form=remind_form or SendRemindersForm(formdata=None),
                            problems=problems), status
+
+
+def _mail_links(invitation, survey: Survey) -> tuple[str, str]:
+    """The personal survey link and the unsubscribe link of an e-mail (absolute)."""
+    return (url_for("survey.take", slug=survey.slug, t=invitation.token, _external=True),
+            url_for("survey.unsubscribe_view", slug=survey.slug, t=invitation.token,
+                    _external=True))
+
+
+def _flash_mail_report(report: MailReport) -> None:
+    flash(_("E-mails sent: %(sent)s; bounced: %(bounced)s; not sent (will be tried again): "
+            "%(failed)s.", sent=report.sent, bounced=report.bounced, failed=report.failed),
+          "error" if report.failed else "info")
+
+
+@bp.route("/surveys/<slug>/invitations/send", methods=["POST"])
+@role_required(Role.RESEARCHER)
+def send_invitations_view(slug: str):
+    survey = _editable_survey(slug)
+    if not SendInvitationsForm().validate_on_submit():
+        abort(400)
+    # queue: the lead moves this call onto the job queue
+    _flash_mail_report(send_invitations(survey, _mail_links))
+    return redirect(url_for("admin.invitations", slug=slug))
+
+
+@bp.route("/surveys/<slug>/invitations/remind", methods=["POST"])
+@role_required(Role.RESEARCHER)
+def send_reminders_view(slug: str):
+    survey = _editable_survey(slug)
+    form = SendRemindersForm()
+    if not form.validate_on_submit():
+        return _invitations_page(survey, GenerateInvitationsForm(formdata=None),
+                                 UploadContactsForm(formdata=None), status=400, remind_form=form)
+    # queue: the lead moves this call onto the job queue
+    _flash_mail_report(send_reminders(survey, _mail_links, after_days=form.after_days.data,
+                                      max_reminders=form.max_reminders.data))
+    return redirect(url_for("admin.invitations", slug=slug))
 
 
 @bp.route("/surveys/<slug>/invitations/generate", methods=["POST"])

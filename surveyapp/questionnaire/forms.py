@@ -212,3 +212,7 @@ def duplicated_fields(formdata, names: Iterable[str]) -> list[str]:
 def unknown_fields(formdata, names: Iterable[str], allowed_extra: Iterable[str]) -> list[str]:
     known = set(names) | set(allowed_extra)
     return sorted(key for key in formdata.keys() if key not in known)
+
+
+class UnsubscribeForm(FlaskForm):
+    """One button: stop all survey e-mail to the invitation's address."""

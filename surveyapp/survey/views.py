@@ -6,7 +6,11 @@ from flask import (abort, current_app, flash, make_response, redirect, render_te
 from flask_babel import gettext as _, refresh
 from sqlalchemy.exc import IntegrityError
 
-from ..models import Survey
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Invitation, Survey
+from ..services.invitations import note_link_opened, unsubscribe
 from ..services.responses import AnswerError, submit_response
 from ..services.surveys import availability
 from . import bp
@@ -15,7 +19,8 @@ from .flow import (CLIENT_COOKIE, UnknownInvitation, Visit, forget_not_applicabl
                    remembered_not_applicable, set_client_cookie, start_visit, started_at,
                    survey_by_slug)
 from ..i18n import select_locale
-from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, answers_from_form, build_form,
+from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, UnsubscribeForm,
+                                   answers_from_form, build_form,
                                    duplicated_fields, form_data_from_answers, invalid_answers,
                                    unknown_fields)
 from ..questionnaire.render import render_survey_page, render_welcome
@@ -78,6 +83,8 @@ def take(slug: str):
     visit, refusal = _open_visit(survey)
     if refusal:
         return refusal
+    if visit.invitation is not None:
+        note_link_opened(visit.invitation)
     furthest = visit.furthest_page
     index = request.args.get("p", type=int)
     if index is None:
@@ -240,3 +247,19 @@ def decide_locale_per_request() -> None:
 @bp.route("/<slug>/thanks")
 def thanks(slug: str):
     return render_template("survey/thanks.html", survey=_survey_or_404(slug))
+
+
+@bp.route("/<slug>/unsubscribe", methods=["GET", "POST"])
+def unsubscribe_view(slug: str):
+    """The link at the foot of every invitation e-mail: no more mail to this address, ever."""
+    survey = _survey_or_404(slug)
+    invitation = db.session.execute(select(Invitation).where(
+        Invitation.token == (request.values.get("t") or ""),
+        Invitation.survey_id == survey.id)).scalar_one_or_none()
+    if invitation is None:
+        return render_template("survey/unavailable.html", survey=survey, reason="unknown_link"), 404
+    form = UnsubscribeForm()
+    if form.validate_on_submit():
+        unsubscribe(invitation)
+    return render_template("survey/unsubscribe.html", survey=survey, invitation=invitation,
+                           form=form, done=invitation.unsubscribed_at is not None)
