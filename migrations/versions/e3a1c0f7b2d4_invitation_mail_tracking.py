@@ -1,7 +1,7 @@
 """invitation e-mail tracking and the unsubscribe list
 
 Revision ID: e3a1c0f7b2d4
-Revises: a190de66fe70
+Revises: a3c520280a55
 Create Date: 2026-11-30 03:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'e3a1c0f7b2d4'
-down_revision = 'a190de66fe70'
+down_revision = 'a3c520280a55'
 branch_labels = None
 depends_on = None
 

@@ -1,22 +1,26 @@
 """The survey overview's data panel: downloads (raw data, codebook, statistics) and response import.
 
-The rules live in services.exports, services.filters and services.imports;
-the panel's forms in admin/forms.py, the overview page in admin/overview.py.
+Both run on the job queue (surveyapp/tasks.py): the view checks the request,
+starts the job and shows its progress page, which offers the file or lists
+an import's problems when the job is done. The rules live in
+services.exports, services.filters and services.imports; the panel's forms
+in admin/forms.py, the overview page in admin/overview.py.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-from flask import Response, current_app, flash, redirect, request, send_file, stream_with_context, url_for
+from flask import (abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
+                   url_for)
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..access import accessible_survey_or_404, role_required
+from ..extensions import db
 from ..i18n import select_locale
-from ..models import Role
-from ..services.exports import ExportError, export_format, export_to_temporary_file
+from ..models import Role, Survey
+from ..services.exports import ExportError, export_format
 from ..services.filters import FilterError, parse_filters
-from ..services.imports import ImportRejected, import_responses
+from ..services.jobs import job_for, job_payload, keep_upload, result_file, start_job
 from . import bp
 from .forms import ImportForm
 from .overview import exports_panel, render_overview
@@ -25,30 +29,24 @@ from .overview import exports_panel, render_overview
 @bp.route("/surveys/<slug>/export")
 @role_required(Role.RESEARCHER)
 def export_data(slug: str):
+    """Check the choices, then hand the export to the job queue and show its progress page."""
     survey = accessible_survey_or_404(slug)
     try:
         fmt = export_format(request.args.get("format", ""))
-        filters = parse_filters(survey, request.args)
+        parse_filters(survey, request.args)
     except (ExportError, FilterError) as error:
         flash(_("Nothing was exported: %(reason)s", reason=str(error)), "error")
         return redirect(url_for("admin.survey_overview", slug=slug, _anchor="exports"))
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d")
-    filename = f"{survey.slug}-{stamp}-{fmt.suffix}"
-    if fmt.chunks is not None:
-        body = stream_with_context(fmt.chunks(survey, filters, select_locale()))
-        return Response(body, mimetype=fmt.mimetype, headers={
-            "Content-Disposition": f'attachment; filename="{filename}"'})
-    try:
-        stream = export_to_temporary_file(survey, fmt.key, filters, select_locale())
-    except ExportError as error:
-        flash(_("Nothing was exported: %(reason)s", reason=str(error)), "error")
-        return redirect(url_for("admin.survey_overview", slug=slug, _anchor="exports"))
-    return send_file(stream, mimetype=fmt.mimetype, as_attachment=True, download_name=filename)
+    args = [[key, value] for key, value in request.args.items(multi=True) if key not in ("format", "download")]
+    job = start_job("export", user=current_user, survey=survey,
+                    params={"format": fmt.key, "args": args, "lang": select_locale()})
+    return redirect(url_for("admin.job_page", job_id=job.id))
 
 
 @bp.route("/surveys/<slug>/import", methods=["POST"])
 @role_required(Role.RESEARCHER)
 def import_data(slug: str):
+    """Keep the upload, then hand the checking and storing to the job queue."""
     survey = accessible_survey_or_404(slug)
     try:
         form = ImportForm()
@@ -60,18 +58,45 @@ def import_data(slug: str):
                 limit=f"{current_app.config['MAX_CONTENT_LENGTH']:,}"), "error")
         return redirect(url_for("admin.survey_overview", slug=slug, _anchor="exports"))
     if not valid:
-        return _overview_with_problems(survey, exports_panel(survey, import_form=form))
+        flash(_("Nothing was imported: fix the problems listed under Import and upload the file again."),
+              "error")
+        return render_overview(survey, exports_panel(survey, import_form=form)), 400
     upload = form.responses.data
-    try:
-        result = import_responses(survey, upload.filename or "", upload.read())
-    except ImportRejected as rejected:
-        return _overview_with_problems(survey, exports_panel(survey, import_form=form, rejected=rejected))
-    flash(_("%(n)s responses imported.", n=result.imported), "info")
-    return redirect(url_for("admin.survey_overview", slug=slug, _anchor="exports"))
+    job = start_job("import", user=current_user, survey=survey,
+                    params={"upload": str(keep_upload(upload.read())), "filename": upload.filename or ""})
+    return redirect(url_for("admin.job_page", job_id=job.id))
 
 
-def _overview_with_problems(survey, panel):
-    """The overview page again, its data panel listing what was wrong."""
-    flash(_("Nothing was imported: fix the problems listed under Import and upload the file again."),
-          "error")
-    return render_overview(survey, panel), 400
+# --------------------------------------------------------------------------
+# A job's progress page, its state for polling, and its file
+# --------------------------------------------------------------------------
+
+def _own_job_or_404(job_id: str):
+    job = job_for(job_id, current_user)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.route("/jobs/<job_id>")
+@role_required(Role.RESEARCHER)
+def job_page(job_id: str):
+    job = _own_job_or_404(job_id)
+    survey = db.session.get(Survey, job.survey_id) if job.survey_id else None
+    return render_template("admin/job.html", job=job, state=job_payload(job), survey=survey)
+
+
+@bp.route("/jobs/<job_id>.json")
+@role_required(Role.RESEARCHER)
+def job_state(job_id: str):
+    return jsonify(job_payload(_own_job_or_404(job_id)))
+
+
+@bp.route("/jobs/<job_id>/download")
+@role_required(Role.RESEARCHER)
+def job_download(job_id: str):
+    job = _own_job_or_404(job_id)
+    path = result_file(job)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype=job.result_mimetype, as_attachment=True, download_name=job.result_name)

@@ -297,3 +297,16 @@ class ImportForm(FlaskForm):
     responses = FileField(_l("Responses file (.csv in UTF-8, or .xlsx)"),
                           validators=[FileRequired(_l("Choose a file."))])
     submit = SubmitField(_l("Import responses"))
+
+
+class WebhookForm(FlaskForm):
+    """A new webhook endpoint of a survey (its secret is generated and shown on the page)."""
+
+    url = StringField(_l("Endpoint URL (https://...)"), validators=[DataRequired(), Length(max=500)])
+    events = CheckboxListField(_l("Events"), validators=[DataRequired()],
+                               choices=[SelectChoice("case.opened", _l("A case is opened")),
+                                        SelectChoice("case.changed", _l("A case changes")),
+                                        SelectChoice("case.overdue", _l("A case is overdue")),
+                                        SelectChoice("case.resolved", _l("A case is resolved"))])
+    allow_private = BooleanField(_l("Allow a private or loopback address (admins only)"))
+    submit = SubmitField(_l("Add endpoint"))

@@ -47,7 +47,6 @@ import io
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -463,20 +462,3 @@ def export_to_file(survey: Survey, key: str, filters: ResponseFilter, path: str 
                 out.write(chunk)
     else:
         fmt.write(survey, filters, lang, Path(path))
-
-
-def export_to_temporary_file(survey: Survey, key: str, filters: ResponseFilter, lang: str = "zh"):
-    """The written export as an open binary file whose name is already unlinked.
-
-    The caller streams it and closes it; the disk space goes back when it is
-    closed, even if the download is cut off.
-    """
-    fmt = export_format(key)
-    handle, name = tempfile.mkstemp(suffix="-" + fmt.suffix)
-    os.close(handle)
-    try:
-        export_to_file(survey, key, filters, name, lang)
-        stream = open(name, "rb")
-    finally:
-        os.unlink(name)
-    return stream

@@ -10,6 +10,8 @@ import csv
 import enum
 import io
 import re
+import smtplib
+import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -22,7 +24,7 @@ from sqlalchemy import func, insert, select, update
 
 from ..extensions import db
 from ..models import EmailOptOut, Invitation, Response, ResponseStatus, Survey, utcnow
-from .mailer import MailNotSent, MailRejected, build_message, send_mail
+from .mailer import MailNotConfigured, send_mail
 from .spreadsheet_safety import neutralise_cell
 
 MAX_INVITATIONS_PER_BATCH = 10_000
@@ -259,8 +261,22 @@ def _status(response_status: str | None) -> InvitationStatus:
 # Plain service functions, safe to run from a request or a queue job: each
 # invitation is claimed in its own committed UPDATE before the SMTP call
 # (mark-then-send), so a retried job never mails anyone twice. A send that
-# certainly failed (mailer.MailNotSent) releases the claim for the next try;
-# a refused address (mailer.MailRejected) is recorded as bounced.
+# certainly failed (CERTAINLY_NOT_SENT) releases the claim for the next try;
+# a refused address (SMTPRecipientsRefused) is recorded as bounced.
+
+
+# Errors meaning the server never accepted the message (connecting, greeting,
+# logging in, or a reply refusing sender or data): safe to try again. Anything
+# else (a connection lost mid-transfer) may have delivered it, so the claim stays.
+CERTAINLY_NOT_SENT = (MailNotConfigured, ConnectionRefusedError, socket.gaierror,
+                      smtplib.SMTPConnectError, smtplib.SMTPHeloError,
+                      smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError,
+                      smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+def _refusals(error: smtplib.SMTPRecipientsRefused) -> str:
+    return "; ".join(f"{address}: {code} {text.decode(errors='replace')}"
+                     for address, (code, text) in error.recipients.items())[:2000]
 
 
 @dataclass
@@ -340,17 +356,16 @@ def _deliver(invitation: Invitation, survey: Survey, kind: str,
         body = render_template(f"email/{kind}.txt", survey=survey, firm=firm, link=link,
                                unsubscribe_link=unsubscribe_link, lang=language,
                                title=survey.title(language))
-    message = build_message(invitation.email, subject, body, headers={
-        "List-Unsubscribe": f"<{unsubscribe_link}>",
-        "Content-Language": "zh-CN" if language == "zh" else "en"})
     try:
-        send_mail(message)
-    except MailRejected as error:
-        invitation.bounced_at, invitation.mail_error = utcnow(), str(error)[:2000]
+        send_mail(invitation.email, subject, body, headers={
+            "List-Unsubscribe": f"<{unsubscribe_link}>",
+            "Content-Language": "zh-CN" if language == "zh" else "en"})
+    except smtplib.SMTPRecipientsRefused as error:
+        invitation.bounced_at, invitation.mail_error = utcnow(), _refusals(error)
         db.session.commit()
         return "bounced"
-    except MailNotSent as error:
-        invitation.mail_error = str(error)[:2000]
+    except CERTAINLY_NOT_SENT as error:
+        invitation.mail_error = f"not sent: {error}"[:2000]
         db.session.commit()
         return "failed"
     return "sent"

@@ -1,84 +1,51 @@
-"""Sending one e-mail through the configured SMTP server (standard library ``smtplib``).
-
-Settings (config.py): ``MAIL_SERVER``, ``MAIL_PORT``, ``MAIL_USE_TLS``
-(STARTTLS), ``MAIL_USERNAME`` / ``MAIL_PASSWORD`` (login when set),
-``MAIL_DEFAULT_SENDER``, ``MAIL_TIMEOUT_SECONDS``.
-
-:func:`send_mail` tells apart what a caller must treat differently:
-
-* :class:`MailRejected`: the server refused the recipient (a hard bounce at
-  SMTP time); nothing was delivered and retrying will not help;
-* :class:`MailNotSent`: the server could not be reached or refused the
-  message before accepting it; nothing was delivered, a retry may work.
-
-Any other outcome (the connection dropping *after* the server accepted the
-data) cannot be told apart from success by the sender, which is why
-services/invitations.py marks an invitation before sending and never sends
-a marked one again.
-"""
+"""Sending e-mail through the SMTP server in config (``MAIL_*``); one function, used from queue tasks."""
 from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, make_msgid
 
 from flask import current_app
 
 
-class MailNotSent(RuntimeError):
-    """The message was certainly not accepted by the server (retrying may work)."""
+class MailNotConfigured(RuntimeError):
+    """``MAIL_SERVER`` is empty: this installation sends no e-mail."""
 
 
-class MailRejected(MailNotSent):
-    """The server refused the recipient address (a bounce): retrying will not help."""
+def mail_configured() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
 
 
-def build_message(to: str, subject: str, body: str, *,
-                  headers: dict[str, str] | None = None) -> EmailMessage:
-    """A UTF-8 plain-text message from the configured sender."""
-    message = EmailMessage()
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or None)
-    for name, value in (headers or {}).items():
-        message[name] = value
-    message.set_content(body, charset="utf-8")
-    return message
+def send_mail(to: str, subject: str, text: str, *, html: str | None = None,
+              headers: dict[str, str] | None = None) -> str:
+    """Send one message; returns its Message-ID. Raises ``smtplib.SMTPException`` / ``OSError``.
 
-
-def send_mail(message: EmailMessage) -> None:
-    """Hand ``message`` to the SMTP server; raises :class:`MailRejected` / :class:`MailNotSent`.
-
-    Errors while connecting, greeting, STARTTLS or logging in, and a server
-    reply refusing the sender or the data, mean the message was not
-    accepted. Anything else (a connection lost mid-transfer) propagates: the
-    caller cannot know whether it was delivered.
+    Called from queue tasks only (never inside a web request): an SMTP server
+    that is slow or down delays the queue, not a person.
     """
     config = current_app.config
-    try:
-        smtp = smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]),
-                            timeout=config.get("MAIL_TIMEOUT_SECONDS", 30))
-    except (OSError, smtplib.SMTPException) as error:
-        raise MailNotSent(f"cannot reach the mail server: {error}") from error
-    with smtp:
-        try:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-        except (OSError, smtplib.SMTPException) as error:
-            raise MailNotSent(f"the mail server refused the session: {error}") from error
-        try:
-            refused = smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as error:
-            reasons = "; ".join(f"{address}: {code} {text.decode(errors='replace')}"
-                                for address, (code, text) in error.recipients.items())
-            raise MailRejected(reasons) from error
-        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
-            raise MailNotSent(f"the mail server refused the message: {error}") from error
-    if refused:
-        # One recipient per message here, so this does not happen; it would be a bounce.
-        raise MailRejected("; ".join(refused))
+    if not config.get("MAIL_SERVER"):
+        raise MailNotConfigured("MAIL_SERVER is not set")
+    message = EmailMessage()
+    message["From"] = config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain=config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or None)
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    smtp_class = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
+    with smtp_class(config["MAIL_SERVER"], int(config["MAIL_PORT"]),
+                    timeout=float(config["MAIL_TIMEOUT_SECONDS"])) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        smtp.send_message(message)
+    return message["Message-ID"]
+
+
+def sender_name(address: str, name: str) -> str:
+    return formataddr((name, address))
