@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import render_template, url_for
 from flask_babel import force_locale, gettext as _
@@ -25,6 +25,7 @@ from sqlalchemy import func, insert, select, update
 from ..extensions import db
 from ..models import EmailOptOut, Invitation, Response, ResponseStatus, Survey, utcnow
 from .mailer import MailNotConfigured, send_mail
+from .surveys import _aware
 from .spreadsheet_safety import neutralise_cell
 
 MAX_INVITATIONS_PER_BATCH = 10_000
@@ -446,7 +447,3 @@ def _firm_name(survey: Survey, language: str) -> str:
     design = survey.current_version.design if survey.current_version else survey.design
     firm = (design or {}).get("firm") or {}
     return firm.get(language) or firm.get("en") or next(iter(firm.values()), survey.title(language))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
