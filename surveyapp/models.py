@@ -197,10 +197,33 @@ class Invitation(db.Model):
     email: Mapped[Optional[str]] = mapped_column(String(255))
     segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # E-mail tracking (services/invitations.py). Mark-then-send: ``mail_claimed``
+    # is set (committed) before the SMTP call and ``sent_at`` after it, so a retry
+    # never sends a claimed invitation again; reminders likewise by number.
+    mail_claimed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    bounced_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    mail_error: Mapped[Optional[str]] = mapped_column(Text)
+    opened_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    reminders_claimed: Mapped[int] = mapped_column(Integer, default=0)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminder_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    unsubscribed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
 
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(16)
+
+
+class EmailOptOut(db.Model):
+    """An address that unsubscribed: never mailed again, by any survey (kept forever)."""
+
+    __tablename__ = "email_opt_out"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Response(db.Model):

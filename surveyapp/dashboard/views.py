@@ -5,10 +5,11 @@ from pathlib import Path
 
 import plotly
 from flask import Response, abort, jsonify, render_template, request, send_file, url_for
+from flask_login import current_user
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..access import accessible_survey_or_404, role_required
+from ..access import accessible_survey_or_404, role_required, visible_surveys
 from ..i18n import select_locale
 from ..extensions import db
 from ..models import Contact, Role
@@ -38,6 +39,13 @@ def _filtered_request(survey):
     except (FilterError, ValueError) as error:
         form.period.errors = [str(error)]
         return form, None
+
+
+@bp.route("/")
+@role_required(Role.MANAGER, Role.RESEARCHER)
+def index():
+    """The surveys whose dashboard this user may open."""
+    return render_template("dashboard/index.html", surveys=visible_surveys(current_user))
 
 
 @bp.route("/<slug>")

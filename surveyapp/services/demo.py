@@ -16,7 +16,7 @@ from analysis.synthetic import synthetic_frame
 
 from ..extensions import db
 from ..models import Contact, Response, ResponseStatus, Role, Survey, SurveyShare, User
-from .responses import ANSWER_DTYPE
+from .responses import ANSWER_DTYPE, mark_not_asked
 from .surveys import create_survey, default_design, open_survey, sync_instruments
 
 DEMO_SLUG = "demo-bank"
@@ -71,7 +71,7 @@ def insert_synthetic_responses(survey: Survey, version, n: int, seed: int,
     codebook = Codebook.from_json(version.codebook)
     frame = synthetic_frame(codebook, n, seed, end=end)
     names = codebook.names
-    matrix = frame[names].to_numpy(dtype=ANSWER_DTYPE)
+    matrix = mark_not_asked(codebook, frame[names].to_numpy(dtype=ANSWER_DTYPE))
     languages = np.where(np.random.default_rng(seed + 1).random(n) < 0.6, "zh", "en")
     rows = []
     for i, meta in enumerate(frame[["status", "started_at", "submitted_at",

@@ -41,6 +41,9 @@ ANSWERS_PER_PAGE = 9
 # five-item SERVQUAL dimension on one page.
 PAIRED_ANSWERS_PER_PAGE = 10
 FINAL_PAGE_KEY = "final"
+# A KANO feature is three questions (functional, dysfunctional, importance):
+# three features are about two phone screens at 390 px, like the rating pages.
+KANO_FEATURES_PER_PAGE = 3
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,77 @@ def split_codebook(codebook: Codebook, layout: str = "blocks",
         variables = list(grouped)
         names = labels.get((instrument, version)) or InstrumentLabels.fallback(instrument)
         pages.extend(_instrument_pages(variables, layout, names))
+    pages = _split_on_conditions(pages)
     pages.append(Page(key=FINAL_PAGE_KEY, topic="final", layout="final"))
     return pages
+
+
+def _split_on_conditions(pages: list[Page]) -> list[Page]:
+    """A question shown only on an answer of its own page starts a new page.
+
+    Display logic is evaluated on the server when a page is left, so the
+    answer a question hangs on must be stored before that question's page
+    is built ("which branch" comes after "which channel").
+    """
+    result: list[Page] = []
+    for page in pages:
+        parts: list[list[Section]] = [[]]
+        names: set[str] = set()
+        for section in page.sections:
+            groups: list[QuestionGroup] = []
+            for group in section.groups:
+                depends = any(v.show_if and v.show_if["variable"] in names for v in group.variables)
+                if depends:
+                    if groups:
+                        parts[-1].append(Section(section.heading, section.instruction,
+                                                 tuple(groups), section.facet_notes))
+                    parts.append([])
+                    groups, names = [], set()
+                groups.append(group)
+                names.update(v.name for v in group.variables)
+            if groups:
+                parts[-1].append(Section(section.heading, section.instruction, tuple(groups),
+                                         section.facet_notes))
+        if len(parts) == 1:
+            result.append(page)
+            continue
+        for number, sections in enumerate(parts, start=1):
+            key = page.key if number == 1 else f"{page.key}-if{number}"
+            result.append(Page(key=key, topic=page.topic, sections=tuple(sections),
+                               layout=page.layout))
+    return result
+
+
+def shown_page(page: Page, hidden: set[str]) -> Page:
+    """``page`` without the questions in ``hidden`` (not asked: display logic)."""
+    if not hidden or page.is_final:
+        return page
+    sections = []
+    for section in page.sections:
+        groups = []
+        for group in section.groups:
+            kept = tuple(v for v in group.variables if v.name not in hidden)
+            if kept:
+                groups.append(QuestionGroup(group.item, kept))
+        if groups:
+            sections.append(Section(section.heading, section.instruction, tuple(groups),
+                                    section.facet_notes))
+    return Page(key=page.key, topic=page.topic, sections=tuple(sections), layout=page.layout)
+
+
+def next_shown(pages: list[Page], index: int, hidden: set[str], step: int = 1) -> int:
+    """The nearest page from ``index`` (inclusive) in direction ``step`` that asks something.
+
+    A page whose every question is hidden is passed over; the closing page
+    always counts. Going back past the first page stays on the first shown one.
+    """
+    position = index
+    while 0 <= position < len(pages):
+        page = pages[position]
+        if page.is_final or any(v.name not in hidden for v in page.variables):
+            return position
+        position += step
+    return next_shown(pages, 0, hidden, 1) if step < 0 else len(pages) - 1
 
 
 @dataclass(frozen=True)
@@ -168,9 +240,7 @@ def _instrument_pages(variables: list[Variable], layout: str,
         labels = InstrumentLabels.fallback(instrument)
     pages: list[Page] = []
     if kind == "kano":
-        sections = _sections(asked, labels, by_item=True)
-        pages.append(Page(key=f"{instrument}-1", topic="kano", sections=tuple(sections),
-                          layout="kano"))
+        pages.extend(_kano_pages(instrument, _sections(asked, labels, by_item=True)))
     elif asked:
         faceted = [v for v in asked if v.facet is not None]
         if kind == "expectation_perception" and faceted:
@@ -187,6 +257,24 @@ def _instrument_pages(variables: list[Variable], layout: str,
                           groups=tuple(QuestionGroup(v.item, (v,)) for v in allocation))
         pages.append(Page(key=f"{instrument}-allocation", topic="allocation",
                           sections=(section,), layout="allocation"))
+    return pages
+
+
+def _kano_pages(instrument: str, sections: list[Section]) -> list[Page]:
+    """KANO features in pages of at most :data:`KANO_FEATURES_PER_PAGE`, each feature whole.
+
+    Each dimension's features are split as evenly as possible (10 features:
+    3, 3, 2, 2), so no page is left with a single feature.
+    """
+    pages: list[Page] = []
+    for section in sections:
+        start = 0
+        for length in balanced_partition([1] * len(section.groups), KANO_FEATURES_PER_PAGE):
+            piece = Section(section.heading, section.instruction,
+                            section.groups[start:start + length], section.facet_notes)
+            start += length
+            pages.append(Page(key=f"{instrument}-{len(pages) + 1}", topic="kano",
+                              sections=(piece,), layout="kano"))
     return pages
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import String, cast, exists, func, select
 
-from analysis.instruments import Codebook
+from analysis.instruments import Codebook, condition_text, not_asked
 from analysis.io import METADATA_COLUMNS
 
 from ..extensions import db
@@ -24,6 +24,13 @@ from ..models import Contact, Response, ResponseStatus, Survey, SurveyVersion, u
 from .version_cache import FrozenDict, FrozenList, deep_freeze, per_version
 
 ANSWER_DTYPE = np.dtype("<f8")
+# "Not asked" (display logic hid the question) is a NaN with its own payload:
+# every reader that only knows NaN = missing (numpy, pandas, the analysis)
+# still sees a missing value, while the bits tell "not asked" from "not
+# answered" (docs/data-model.md, section 4). A quiet NaN: exponent all ones,
+# top mantissa bit set, the rest spells "NASKED".
+NOT_ASKED_BITS = np.uint64(0x7FF8_4E41_534B_4544)
+NOT_ASKED = np.array([NOT_ASKED_BITS], dtype="<u8").view(ANSWER_DTYPE)[0]
 # The response frame's metadata columns: one tuple, defined with the readers in analysis.io.
 META_COLUMNS = METADATA_COLUMNS
 
@@ -112,15 +119,61 @@ def encode_answers(codebook: Codebook, values: Mapping[str, Any],
             errors[name] = problem
         else:
             vector[index[name]] = value
+    for name in not_asked(codebook, _as_answers(codebook, vector)):
+        given = values.get(name)
+        if given is not None and not (isinstance(given, float) and math.isnan(given)):
+            errors[name] = (f"was not asked (shown only if "
+                            f"{condition_text(codebook[name].show_if)}), so it cannot have an answer")
     if errors:
         raise AnswerError(errors)
+    mark_not_asked(codebook, vector[np.newaxis, :])
     return vector.tobytes()
 
 
-def decode_answers(codebook: Codebook, blob: bytes) -> dict[str, float | None]:
-    vector = np.frombuffer(blob, dtype=ANSWER_DTYPE)
+def _as_answers(codebook: Codebook, vector: np.ndarray) -> dict[str, float | None]:
     return {name: (None if np.isnan(value) else float(value))
             for name, value in zip(codebook.names, vector)}
+
+
+def mark_not_asked(codebook: Codebook, matrix: np.ndarray) -> np.ndarray:
+    """Store display logic in ``matrix`` (rows = responses, codebook columns), in place.
+
+    A cell whose question the row's earlier answers hide becomes
+    :data:`NOT_ASKED` (its answer, if any, is dropped: the respondent changed
+    the answer that led there); a cell marked not asked whose question is
+    shown again becomes plain missing, to be asked. Columns are visited in
+    codebook order, so chains of conditions resolve.
+    """
+    bits = matrix.view(np.uint64)
+    index = {name: position for position, name in enumerate(codebook.names)}
+    for position, variable in enumerate(codebook):
+        if variable.show_if is None:
+            continue
+        condition = variable.show_if
+        source = matrix[:, index[condition["variable"]]]
+        with np.errstate(invalid="ignore"):
+            if "equals" in condition:
+                shown = source == condition["equals"]
+            elif "in" in condition:
+                shown = np.isin(source, condition["in"])
+            else:
+                shown = (source >= condition["range"][0]) & (source <= condition["range"][1])
+        shown &= ~np.isnan(source)
+        was_not_asked = bits[:, position] == NOT_ASKED_BITS
+        matrix[shown & was_not_asked, position] = np.nan
+        bits[~shown, position] = NOT_ASKED_BITS
+    return matrix
+
+
+def decode_answers(codebook: Codebook, blob: bytes) -> dict[str, float | None]:
+    """``{name: value}``; None for missing and for not asked alike (see :func:`not_asked_in`)."""
+    return _as_answers(codebook, np.frombuffer(blob, dtype=ANSWER_DTYPE))
+
+
+def not_asked_in(codebook: Codebook, blob: bytes) -> set[str]:
+    """Names whose stored value is :data:`NOT_ASKED`."""
+    bits = np.frombuffer(blob, dtype="<u8")
+    return {name for name, cell in zip(codebook.names, bits) if cell == NOT_ASKED_BITS}
 
 
 @dataclass

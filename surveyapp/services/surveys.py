@@ -74,6 +74,8 @@ def compose(design: dict[str, Any]) -> Codebook:
         if key not in library:
             raise SurveyError(f"unknown instrument {key!r}; available: {', '.join(sorted(library))}")
         instrument = library[key]
+        if "features" in entry and not entry["features"]:
+            continue  # a new survey's KANO before its features are chosen: asks nothing yet
         if entry.get("features"):
             instrument = with_worded_features(instrument, entry["features"])
         parts.append((instrument, entry.get("items")))
@@ -118,7 +120,8 @@ def create_survey(owner: User, slug: str, title_zh: str, title_en: str,
         raise SurveyError("the link name may use lower-case letters, digits and '-' (2-63 characters)")
     if db.session.execute(select(Survey.id).where(Survey.slug == slug)).first():
         raise SurveyError(f"a survey with the link name {slug!r} exists already")
-    compose(design)  # fail now, not when the survey opens
+    if any(entry.get("features") != [] for entry in design.get("instruments", [])):
+        compose(design)  # fail now, not when the survey opens
     survey = Survey(slug=slug, title_zh=title_zh, title_en=title_en, owner=owner,
                     design=copy.deepcopy(design), target_responses=target_responses)
     db.session.add(survey)

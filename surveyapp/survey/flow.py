@@ -23,7 +23,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Invitation, Response, ResponseStatus, Survey, SurveyVersion
-from ..services.pages import Page, survey_pages
+from analysis.instruments import not_asked
+
+from ..services.pages import Page, next_shown, survey_pages
 from ..services.responses import codebook_of, decode_answers
 
 CLIENT_COOKIE = "surveyapp_client"
@@ -56,15 +58,22 @@ class Visit:
 
     @property
     def furthest_page(self) -> int:
-        """0-based index of the furthest page this respondent may open."""
-        if self.response is None:
-            return 0
-        return min(self.response.page, len(self.pages) - 1)
+        """0-based index of the furthest page this respondent may open.
+
+        Pages whose every question display logic hides are passed over.
+        """
+        reached = 0 if self.response is None else min(self.response.page, len(self.pages) - 1)
+        return next_shown(self.pages, reached, self.hidden())
 
     def answers(self) -> dict[str, float | None]:
         if self.response is None:
             return {}
         return decode_answers(codebook_of(self.version), self.response.answers)
+
+    def hidden(self, answers: dict[str, float | None] | None = None) -> set[str]:
+        """Questions not asked (display logic) given the stored answers, or ``answers``."""
+        return set(not_asked(codebook_of(self.version),
+                             self.answers() if answers is None else answers))
 
 
 def survey_by_slug(slug: str) -> Survey | None:
