@@ -8,6 +8,7 @@ services/jobs.py; this module only says what each job does:
 * ``export``: a raw-data, codebook or statistics file (services/exports.py);
 * ``import``: a file of responses collected elsewhere (services/imports.py);
 * ``analysis``: the whole analysis as the API's JSON document;
+* ``invitation-mail``: invitations or reminders e-mailed (services/invitations.py);
 * dashboard recomputation: services/dashboard_cache.py defines its tasks;
 * alerts: e-mails (services/alerts.py) and webhook deliveries (services/webhooks.py).
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from .models import Job, Survey
@@ -26,6 +28,7 @@ from .services.analysis import report_options, survey_analysis
 from .services.exports import ExportError, export_format, export_to_file
 from .services.filters import FilterError, describe_filter, parse_filters
 from .services.imports import ImportRejected, import_responses
+from .services.invitations import mail_links, send_invitations, send_reminders
 from .services.jobs import JobFailed, JobOutcome, Progress, job_runner, write_json
 
 __all__ = ["huey"]
@@ -91,3 +94,19 @@ def run_analysis(job: Job, directory: Path, progress: Progress) -> JobOutcome:
     result = survey_analysis(survey, filters, report_options())
     document = {"survey": survey.slug, "filter": describe_filter(filters), **result.to_dict()}
     return write_json(directory, f"{survey.slug}-analysis.json", document)
+
+
+@job_runner("invitation-mail")
+def run_invitation_mail(job: Job, directory: Path, progress: Progress) -> JobOutcome:
+    survey = _survey(job)
+    progress(0.0, "sending")
+    # The links in the e-mails are absolute: built as the request that started the job would.
+    with current_app.test_request_context(base_url=job.params["base_url"]):
+        if job.params["mode"] == "reminders":
+            report = send_reminders(survey, mail_links, after_days=job.params["after_days"],
+                                    max_reminders=job.params["max_reminders"])
+        else:
+            report = send_invitations(survey, mail_links)
+    return JobOutcome(result={"sent": report.sent, "bounced": report.bounced, "failed": report.failed,
+                              "skipped": report.skipped, "errors": report.errors[:20]})
+

@@ -21,9 +21,9 @@ from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, c
 from ..services.builder import (DesignError, SurveySettings, check_design, create_from_builder,
                                 generated_wording, instrument_catalogue, kano_features, kano_key,
                                 save_survey, surveys_for, use_example_features)
-from ..services.invitations import (ContactsError, InvitationStatus, MailReport,
-                                    generate_invitations, import_contacts, invitation_rows,
-                                    links_csv, send_invitations, send_reminders, status_counts)
+from ..services.invitations import (ContactsError, InvitationStatus, generate_invitations,
+                                    import_contacts, invitation_rows, links_csv, status_counts)
+from ..services.jobs import start_job
 # The preview pages the draft exactly as the respondent flow pages a frozen version.
 from ..services.pages import instrument_labels, split_codebook
 from ..services.surveys import SurveyError, close_survey, default_design, open_survey
@@ -250,28 +250,16 @@ def _invitations_page(survey: Survey, generate_form, upload_form, problems=(), s
                            problems=problems), status
 
 
-def _mail_links(invitation, survey: Survey) -> tuple[str, str]:
-    """The personal survey link and the unsubscribe link of an e-mail (absolute)."""
-    return (url_for("survey.take", slug=survey.slug, t=invitation.token, _external=True),
-            url_for("survey.unsubscribe_view", slug=survey.slug, t=invitation.token,
-                    _external=True))
-
-
-def _flash_mail_report(report: MailReport) -> None:
-    flash(_("E-mails sent: %(sent)s; bounced: %(bounced)s; not sent (will be tried again): "
-            "%(failed)s.", sent=report.sent, bounced=report.bounced, failed=report.failed),
-          "error" if report.failed else "info")
-
-
 @bp.route("/surveys/<slug>/invitations/send", methods=["POST"])
 @role_required(Role.RESEARCHER)
 def send_invitations_view(slug: str):
+    """E-mail the invitations not sent yet: a job on the queue (SMTP can be slow)."""
     survey = _editable_survey(slug)
     if not SendInvitationsForm().validate_on_submit():
         abort(400)
-    # queue: the lead moves this call onto the job queue
-    _flash_mail_report(send_invitations(survey, _mail_links))
-    return redirect(url_for("admin.invitations", slug=slug))
+    job = start_job("invitation-mail", user=current_user, survey=survey,
+                    params={"mode": "invitations", "base_url": request.url_root})
+    return redirect(url_for("admin.job_page", job_id=job.id))
 
 
 @bp.route("/surveys/<slug>/invitations/remind", methods=["POST"])
@@ -282,10 +270,10 @@ def send_reminders_view(slug: str):
     if not form.validate_on_submit():
         return _invitations_page(survey, GenerateInvitationsForm(formdata=None),
                                  UploadContactsForm(formdata=None), status=400, remind_form=form)
-    # queue: the lead moves this call onto the job queue
-    _flash_mail_report(send_reminders(survey, _mail_links, after_days=form.after_days.data,
-                                      max_reminders=form.max_reminders.data))
-    return redirect(url_for("admin.invitations", slug=slug))
+    job = start_job("invitation-mail", user=current_user, survey=survey,
+                    params={"mode": "reminders", "base_url": request.url_root,
+                            "after_days": form.after_days.data, "max_reminders": form.max_reminders.data})
+    return redirect(url_for("admin.job_page", job_id=job.id))
 
 
 @bp.route("/surveys/<slug>/invitations/generate", methods=["POST"])

@@ -365,6 +365,16 @@ def _deliver(invitation: Invitation, survey: Survey, kind: str,
     return "sent"
 
 
+def mail_links(invitation: Invitation, survey: Survey) -> tuple[str, str]:
+    """The personal survey link and the unsubscribe link of an e-mail (absolute URLs).
+
+    Outside a request (the queue worker) call it inside
+    ``app.test_request_context(base_url=...)`` with the site's address.
+    """
+    return (url_for("survey.take", slug=survey.slug, t=invitation.token, _external=True),
+            url_for("survey.unsubscribe_view", slug=survey.slug, t=invitation.token, _external=True))
+
+
 def send_invitations(survey: Survey, links: Callable[[Invitation, Survey], tuple[str, str]]
                      ) -> MailReport:
     """Mail every not yet mailed invitation of ``survey`` that has a usable address.
