@@ -48,6 +48,8 @@ def create_app(config: type[Config] | str | Mapping[str, Any] | None = None) -> 
     login_manager.login_view = "auth.login"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from . import security
+    security.init_app(app)
 
     # One blueprint per audience.
     from . import auth, main, survey

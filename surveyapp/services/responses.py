@@ -21,6 +21,7 @@ from analysis.instruments import Codebook
 
 from ..extensions import db
 from ..models import Contact, Response, ResponseStatus, Survey, SurveyVersion, utcnow
+from .text_safety import clean_text
 
 ANSWER_DTYPE = np.dtype("<f8")
 META_COLUMNS = ("response_id", "version", "status", "started_at", "submitted_at",
@@ -143,14 +144,15 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
         response.page = page
         response.updated_at = now
         if comment is not None:
-            response.comment = comment.strip() or None
+            response.comment = clean_text(comment).strip() or None
         if complete:
             response.status = ResponseStatus.COMPLETE.value
             response.submitted_at = submitted_at or now
             started = _aware(response.started_at)
             response.duration_seconds = (_aware(response.submitted_at) - started).total_seconds()
         if contact is not None and not contact.is_empty():
-            response.contact = Contact(name=contact.name, email=contact.email, phone=contact.phone)
+            response.contact = Contact(name=clean_text(contact.name), email=clean_text(contact.email),
+                                       phone=clean_text(contact.phone))
         db.session.commit()
     except BaseException:
         db.session.rollback()
