@@ -41,6 +41,9 @@ class Config:
     SQLITE_BUSY_TIMEOUT_MS = 10_000
     DEMO_RESPONSES = 400
     DEMO_SEED = 20261123
+    # A second browser on one invitation link is refused while the first saved within this
+    # many seconds; after it, the link may be continued elsewhere (phone, then laptop).
+    INVITATION_HANDOVER_SECONDS = 10 * 60
 
     @classmethod
     def from_environment(cls) -> dict[str, str]:

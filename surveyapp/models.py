@@ -235,6 +235,14 @@ class Response(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), index=True)
     duration_seconds: Mapped[Optional[float]] = mapped_column(Float)
+    # Compare-and-swap: every ORM UPDATE checks and bumps it, so a save computed from a
+    # stale read (another tab or browser saved meanwhile) fails instead of overwriting.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # On an invitation link: the client-key cookie of the browser that holds the response;
+    # another browser on the same link is told the link is in use (never merged in).
+    browser_key: Mapped[Optional[str]] = mapped_column(String(64))
+
+    __mapper_args__ = {"version_id_col": revision}
 
     version: Mapped[SurveyVersion] = relationship()
     contact: Mapped[Optional["Contact"]] = relationship(back_populates="response",

@@ -119,7 +119,7 @@ class ContactDetails:
 def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
                     response: Response | None = None, complete: bool = True,
                     invitation_id: int | None = None, client_key: str | None = None,
-                    language: str = "zh", comment: str | None = None,
+                    browser_key: str | None = None, language: str = "zh", comment: str | None = None,
                     contact: ContactDetails | None = None, page: int = 0,
                     source: str = "web", submitted_at: datetime | None = None,
                     started_at: datetime | None = None) -> Response:
@@ -128,7 +128,12 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
     Either everything is stored or, on any error, nothing: the session is
     rolled back and the error re-raised. Passing an existing ``response``
     (a partial one being resumed) updates it; its earlier answers are kept
-    for variables not in ``values``.
+    for variables not in ``values``. ``browser_key`` binds an invitation's
+    response to the browser saving it (see ``survey.flow.start_visit``).
+
+    The update is a compare-and-swap on ``Response.revision``: if another
+    request changed the row since ``response`` was read, SQLAlchemy raises
+    :class:`sqlalchemy.orm.exc.StaleDataError` and nothing is stored.
     """
     codebook = codebook_of(version)
     try:
@@ -139,6 +144,8 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
                                 invitation_id=invitation_id, client_key=client_key,
                                 started_at=started_at or now, source=source)
             db.session.add(response)
+        if browser_key is not None:
+            response.browser_key = browser_key
         response.answers = blob
         response.language = language
         response.page = page
