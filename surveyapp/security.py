@@ -2,11 +2,25 @@
 
 * every submitted form value loses its control characters before any view,
   form or service sees it (:func:`surveyapp.services.text_safety.clean_text`);
+* rate limits (Flask-Limiter; the limit strings are config keys read per
+  request, see :func:`configured_limit`) and a progressive lock-out of user
+  names after failed log-ins, kept in the limiter's storage so every worker
+  sees the same counts;
+* a login check that costs one password hash whether or not the user exists.
 """
 from __future__ import annotations
 
-from flask import Flask, Request
+import hashlib
+import math
+import time
+from functools import lru_cache
+from typing import Callable
 
+from flask import Flask, Request, current_app, request
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db, limiter
+from .models import User
 from .services.text_safety import clean_text
 
 
@@ -29,6 +43,85 @@ class CleanFormRequest(Request):
             [(clean_text(key), clean_text(value)) for key, value in form.items(multi=True)])
 
 
+def configured_limit(key: str) -> Callable[[], str]:
+    """A Flask-Limiter limit value read from ``app.config[key]`` at each request."""
+    return lambda: current_app.config[key]
+
+
+def survey_key() -> str:
+    """Rate-limit key of the survey a request is for (a limit shared by all its respondents)."""
+    return "survey:" + str((request.view_args or {}).get("slug", ""))
+
+
+def answered_unknown_link(response) -> bool:
+    """Count a request against the unknown-link limit only when it was refused as unknown."""
+    return response.status_code == 404
+
+
+# --- log-in ---------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _dummy_password_hash() -> str:
+    # Same method and cost as real hashes (werkzeug's default), made once per process.
+    return generate_password_hash("no user has this password")
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user named ``username`` if ``password`` is theirs.
+
+    An unknown name is checked against a dummy hash, so the answer takes as long
+    as for a wrong password and the timing does not tell which names exist.
+    """
+    user = db.session.execute(db.select(User).where(User.username == username)
+                              ).scalar_one_or_none()
+    if user is None:
+        check_password_hash(_dummy_password_hash(), password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def _lockout_keys(username: str) -> tuple[str, str]:
+    digest = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    return f"{prefix}/login-failures/{digest}", f"{prefix}/login-locked/{digest}"
+
+
+def _lockout_on() -> bool:
+    return bool(current_app.config.get("LOGIN_LOCKOUT_ENABLED"))
+
+
+def login_locked_for(username: str) -> int:
+    """Seconds until ``username`` may try again (0: not locked)."""
+    if not _lockout_on():
+        return 0
+    _, locked_key = _lockout_keys(username)
+    if not limiter.storage.get(locked_key):
+        return 0
+    return max(1, math.ceil(limiter.storage.get_expiry(locked_key) - time.time()))
+
+
+def note_failed_login(username: str) -> None:
+    """Count a failure; from the threshold on, lock the name for twice as long each time."""
+    if not _lockout_on():
+        return
+    config = current_app.config
+    failures_key, locked_key = _lockout_keys(username)
+    failures = limiter.storage.incr(failures_key, config["LOGIN_FAILURE_MEMORY_SECONDS"])
+    over = failures - config["LOGIN_LOCKOUT_THRESHOLD"]
+    if over >= 0:
+        seconds = min(config["LOGIN_LOCKOUT_BASE_SECONDS"] * 2 ** min(over, 30),
+                      config["LOGIN_LOCKOUT_MAX_SECONDS"])
+        limiter.storage.clear(locked_key)
+        limiter.storage.incr(locked_key, seconds)
+
+
+def note_successful_login(username: str) -> None:
+    if _lockout_on():
+        for key in _lockout_keys(username):
+            limiter.storage.clear(key)
+
+
 def init_app(app: Flask) -> None:
     """Install the protections of this module on ``app``."""
     app.request_class = CleanFormRequest
+    limiter.init_app(app)

@@ -7,7 +7,9 @@ from flask_babel import gettext as _, refresh
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..extensions import limiter
 from ..models import Survey
+from ..security import answered_unknown_link, configured_limit, survey_key
 from ..services.responses import AnswerError, submit_response
 from ..services.surveys import availability
 from . import bp
@@ -93,7 +95,12 @@ def _with_cookie(rendered, visit: Visit):
     return http_response
 
 
+unknown_link_limit = limiter.shared_limit(configured_limit("UNKNOWN_LINK_RATE_LIMIT"),
+                                          scope="unknown-link", deduct_when=answered_unknown_link)
+
+
 @bp.route("/<slug>", methods=["GET"])
+@unknown_link_limit
 def take(slug: str):
     survey = _survey_or_404(slug)
     visit, refusal = _open_visit(survey)
@@ -116,6 +123,9 @@ def take(slug: str):
 
 
 @bp.route("/<slug>", methods=["POST"])
+@unknown_link_limit
+@limiter.limit(configured_limit("SURVEY_POST_RATE_LIMIT"))
+@limiter.limit(configured_limit("SURVEY_POST_PER_SURVEY_RATE_LIMIT"), key_func=survey_key)
 def save_page(slug: str):
     survey = _survey_or_404(slug)
     visit, refusal = _open_visit(survey)
