@@ -37,6 +37,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads (response imports) above this are refused
     SQLITE_BUSY_TIMEOUT_MS = 10_000
     DEMO_RESPONSES = 400

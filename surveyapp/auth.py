@@ -23,7 +23,14 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """The user of a session or remember cookie ``"<id>:<session version>"``, if still valid."""
+    number, _, version = user_id.partition(":")
+    if not number.isdigit():
+        return None
+    user = db.session.get(User, int(number))
+    if user is None or version != str(user.session_version):
+        return None  # revoked: logged out, password or role changed since
+    return user
 
 
 class LoginForm(FlaskForm):
@@ -70,6 +77,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Ends this user's sessions everywhere: a copied cookie must not outlive the logout.
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     return redirect(url_for("main.index"))
 
