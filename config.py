@@ -104,6 +104,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    SECURITY_HSTS = True  # Strict-Transport-Security: the site is only ever served over HTTPS
 
     @classmethod
     def check(cls) -> None:
