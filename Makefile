@@ -7,9 +7,13 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test setup-db chromium postgres translations bench clean
+.PHONY: run test setup-db chromium postgres redis translations bench clean
 
+# The app and its queue worker (Huey on an SQLite file under instance/); Ctrl-C stops both.
 run: $(VENV)/.runtime translations setup-db
+	@$(BIN)/python -m huey.bin.huey_consumer surveyapp.tasks.huey --workers 2 --worker-type thread \
+	  --logfile instance/worker.log & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # Migrations, instruments and the demo survey (the demo only when missing).
@@ -21,7 +25,7 @@ setup-db: $(VENV)/.runtime
 # The PostgreSQL tests run against the local server `postgres` starts; without
 # TEST_POSTGRES_URL they are skipped with the reason.
 TEST_POSTGRES_URL ?= postgresql+psycopg://surveyapp:surveyapp@127.0.0.1:5432/surveyapp_test
-test: $(VENV)/.tests chromium postgres translations
+test: $(VENV)/.tests chromium postgres redis translations
 	TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.tests
@@ -48,6 +52,13 @@ chromium:
 	@if [ ! -x "$(CHROMIUM)" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-cjk; \
+	fi
+
+# Debian's redis-server: the queue and cache tests start their own instance on a free loopback port.
+redis:
+	@if ! command -v redis-server >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q redis-server; \
 	fi
 
 # Debian's PostgreSQL, a role and a database for the tests (idempotent).

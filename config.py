@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -69,16 +70,82 @@ class Config:
     LOGIN_LOCKOUT_BASE_SECONDS = 60
     LOGIN_LOCKOUT_MAX_SECONDS = 3600
     LOGIN_FAILURE_MEMORY_SECONDS = 24 * 3600
+    # Dashboard cache (Flask-Caching), shared by the web workers and the queue worker:
+    # files under instance/cache on one machine, Redis (REDIS_URL) across machines.
+    CACHE_TYPE = "FileSystemCache"
+    CACHE_DIR = str(INSTANCE_DIR / "cache")
+    CACHE_DEFAULT_TIMEOUT = 24 * 3600
+    CACHE_THRESHOLD = 64
+    # Under a second: a page never waits longer; bigger surveys get the polling page.
+    DASHBOARD_WAIT_SECONDS = 0.5
+    DASHBOARD_WORKERS = 2
+    DASHBOARD_MEDIATION_BOOT = 200
+    DASHBOARD_CSI_BOOT = 0
+    # E-mail (services/mailer.py): no MAIL_SERVER, no e-mail (in-app alerts and webhooks still work).
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_DEFAULT_SENDER = "surveyapp@localhost"
+    MAIL_TIMEOUT_SECONDS = 10.0
+    # Alerts (services/alerts.py, services/webhooks.py).
+    ALERT_EMAIL_EVENTS = ("case.opened", "case.overdue")
+    WEBHOOK_TIMEOUT_SECONDS = 5.0
+    WEBHOOK_MAX_ATTEMPTS = 6            # then the delivery is marked failed (and can be replayed)
+    WEBHOOK_RETRY_BASE_SECONDS = 10.0   # waits of 10 s, 20 s, 40 s, ... between attempts
+    WEBHOOK_ALLOW_PRIVATE = False       # True only where every endpoint is trusted (tests, one LAN)
+    # Responses arriving within this many seconds cause one recomputation per survey.
+    DASHBOARD_DEBOUNCE_SECONDS = 2.0
+    # Filtered views kept warm per survey (most recently viewed; others compute when opened).
+    DASHBOARD_WARM_VIEWS = 8
+    # Job queue (surveyapp/queue.py, services/jobs.py): QUEUE_URL / REDIS_URL choose the storage.
+    QUEUE_IMMEDIATE = False
+    JOB_RESULTS_DIR = ""            # "" = instance/jobs; shared storage when several machines serve
+    JOB_HEARTBEAT_SECONDS = 5.0
+    JOB_STALL_SECONDS = 60.0        # a running job with no heartbeat this long lost its worker
+    JOB_LOST_SECONDS = 600.0        # a queued job not claimed this long is sent again
+    JOB_MAX_ATTEMPTS = 3
+    JOB_KEEP_DAYS = 7
 
     @classmethod
-    def from_environment(cls) -> dict[str, str]:
+    def from_environment(cls) -> dict[str, object]:
         """Settings read from the environment when the app is created (not at import)."""
-        settings = {"SQLALCHEMY_DATABASE_URI": _database_url("surveyapp.sqlite")}
+        settings: dict[str, object] = {"SQLALCHEMY_DATABASE_URI": _database_url("surveyapp.sqlite")}
         if os.environ.get("SECRET_KEY"):
             settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
         if os.environ.get("RATELIMIT_STORAGE_URI"):
             settings["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
+        settings.update(_shared_services_from_environment())
         return settings
+
+
+#: Settings an operator may set in the environment, with their types.
+ENVIRONMENT_SETTINGS = {
+    "CACHE_DIR": str, "REPORT_OPTIONS": json.loads,
+    "MAIL_SERVER": str, "MAIL_PORT": int, "MAIL_USERNAME": str, "MAIL_PASSWORD": str,
+    "MAIL_DEFAULT_SENDER": str, "MAIL_USE_TLS": lambda text: text.lower() in ("1", "true", "yes"),
+    "JOB_RESULTS_DIR": str, "JOB_HEARTBEAT_SECONDS": float, "JOB_STALL_SECONDS": float,
+    "JOB_LOST_SECONDS": float, "JOB_MAX_ATTEMPTS": int, "DASHBOARD_WAIT_SECONDS": float,
+    "DASHBOARD_DEBOUNCE_SECONDS": float,
+}
+
+
+def _shared_services_from_environment() -> dict[str, object]:
+    """Redis for the cache when ``REDIS_URL`` is set, and the operator's job settings."""
+    settings: dict[str, object] = {}
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    if redis_url:
+        settings.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url)
+    for name, kind in ENVIRONMENT_SETTINGS.items():
+        text = os.environ.get(name, "").strip()
+        if text:
+            try:
+                settings[name] = kind(text)
+            except ValueError:
+                raise RuntimeError(f"{name}={text!r} cannot be read as {kind.__name__}") from None
+    return settings
 
 
 class DevelopmentConfig(Config):
@@ -93,6 +160,8 @@ class TestingConfig(Config):
     # Off for the functional tests; tests/security switches them on.
     RATELIMIT_ENABLED = False
     LOGIN_LOCKOUT_ENABLED = False
+    QUEUE_IMMEDIATE = True
+    CACHE_TYPE = "SimpleCache"
 
     @classmethod
     def from_environment(cls) -> dict[str, str]:

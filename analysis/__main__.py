@@ -15,6 +15,7 @@ from pathlib import Path
 from .common import InsufficientData
 from .instruments import DEFAULT_DIR, InstrumentError, compose_codebook, load_instruments
 from .io import ResponseFileError, read_responses_csv
+from .pls_cli import add_pls_parser, run_pls
 from .report import ReportOptions, analyse_survey
 
 
@@ -34,11 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--csi-bootstrap", type=int, default=100, help="PLS index resamples (0 or >= 50)")
     report.add_argument("--seed", type=int, default=20261123)
     report.add_argument("--tables", type=Path, help="also write every table to this .xlsx file")
+    add_pls_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "pls":
+        return run_pls(args)
     try:
         library = load_instruments(args.instruments_dir)
         unknown = [i for i in args.instrument if i not in library]

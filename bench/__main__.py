@@ -7,6 +7,7 @@ import sys
 BENCHMARKS = {
     "analysis": "bench.analysis_bench",
     "dashboard": "bench.dashboard",
+    "pls": "bench.pls_bench",
 }
 
 

@@ -8,7 +8,8 @@ gaps, Cronbach's alpha of every SERVQUAL block, KANO category counts, the
 seed OLS paths). It prints seconds, the ratio analysis / numpy, and peak
 resident memory (ru_maxrss of the subprocess, which includes the frame).
 
-The PLS index bootstrap is off (``csi_boot=0``; one plspm fit is timed)
+The PLS index bootstrap is off (``csi_boot=0``; one PLS fit is timed;
+``python -m bench pls`` times the bootstrap)
 because its cost is resamples x one fit; the mediation bootstrap keeps its
 default 2000 resamples.
 

@@ -75,7 +75,7 @@ def _section_times(app, slug: str) -> list[tuple[str, float]]:
     from surveyapp.extensions import db
     from surveyapp.models import Survey
     from surveyapp.services.dashboard_cache import dashboard_options
-    from surveyapp.services.exports import survey_codebook
+    from surveyapp.services.codebooks import survey_codebook
     from surveyapp.services.responses import responses_frame
     with app.app_context():
         survey = db.session.execute(db.select(Survey).where(Survey.slug == slug)).scalar_one()

@@ -4,13 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, request, session
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from flask import Flask
 
 from config import CONFIGS, Config, ProductionConfig, config_from_env
 
 from .extensions import babel, csrf, db, login_manager, migrate
+from .i18n import select_locale
 
 
 def create_app(config: type[Config] | str | Mapping[str, Any] | None = None) -> Flask:
@@ -20,6 +19,18 @@ def create_app(config: type[Config] | str | Mapping[str, Any] | None = None) -> 
     "production"), or a mapping of overrides on top of the environment's
     config (handy in tests). ``None`` reads ``SURVEYAPP_CONFIG``.
     """
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_template_context(app)
+    return app
+
+
+def load_config(app: Flask, config: type[Config] | str | Mapping[str, Any] | None) -> None:
+    """Settings from the config class, then the environment, then ``config`` overrides."""
     overrides: Mapping[str, Any] = {}
     if config is None:
         config_cls = config_from_env()
@@ -33,15 +44,18 @@ def create_app(config: type[Config] | str | Mapping[str, Any] | None = None) -> 
         config_cls = config
     if issubclass(config_cls, ProductionConfig):
         config_cls.check()
-
-    app = Flask(__name__, instance_relative_config=True,
-                instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
     app.config.from_object(config_cls)
     app.config.update(config_cls.from_environment())
     app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+
+def register_extensions(app: Flask) -> None:
+    from . import database, queue, tasks  # noqa: F401  (tasks: registers the job runners)
+    from .services import alerts, dashboard_cache
+
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True)
     login_manager.init_app(app)
@@ -50,53 +64,25 @@ def create_app(config: type[Config] | str | Mapping[str, Any] | None = None) -> 
     babel.init_app(app, locale_selector=select_locale)
     from . import security
     security.init_app(app)
+    dashboard_cache.init_app(app)
+    queue.init_app(app)
+    alerts.init_app(app)
 
-    # One blueprint per audience.
-    from . import auth, main, survey
-    app.register_blueprint(main.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(survey.bp)
-    from . import admin
-    app.register_blueprint(admin.bp)
-    from . import api
-    app.register_blueprint(api.bp)
-    from . import dashboard
-    dashboard.init_app(app)
 
-    from .cli import register_cli
-    register_cli(app)
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per audience."""
+    from . import admin, api, auth, dashboard, inbox, main, survey
 
+    for blueprint in (main.bp, auth.bp, survey.bp, admin.bp, api.bp, dashboard.bp, inbox.bp):
+        app.register_blueprint(blueprint)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import register_cli as register_commands
+    register_commands(app)
+
+
+def register_template_context(app: Flask) -> None:
     @app.context_processor
     def inject_language() -> dict[str, Any]:
         return {"lang": select_locale(), "languages": app.config["LANGUAGES"]}
-
-    return app
-
-
-def select_locale() -> str:
-    """``?lang=`` (remembered in the session), else the browser's Accept-Language."""
-    from flask import current_app, has_request_context
-    if not has_request_context():
-        # CLI commands and services run outside requests translate to the default language.
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    languages = current_app.config["LANGUAGES"]
-    asked = request.args.get("lang")
-    if asked in languages:
-        session["lang"] = asked
-        return asked
-    if session.get("lang") in languages:
-        return session["lang"]
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """WAL lets readers run beside a writer; busy_timeout makes writers wait, not fail."""
-    import sqlite3
-    if not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()

@@ -11,7 +11,8 @@ from werkzeug.datastructures import MultiDict
 
 from .extensions import db
 from .models import Survey
-from .services.exports import EXPORT_FORMATS, ExportError, FilterError, export_to_file, parse_filters
+from .services.exports import EXPORT_FORMATS, ExportError, export_to_file
+from .services.filters import FilterError, parse_filters
 from .services.imports import ImportRejected, import_responses, max_import_bytes
 from .services.responses import ResponseFilter
 

@@ -280,3 +280,114 @@ class Contact(db.Model):
     consented_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     response: Mapped[Response] = relationship(back_populates="contact")
+
+
+class JobStatus(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(db.Model):
+    """A piece of heavy work run by the queue worker: an export, an import, an analysis.
+
+    The row is the job's truth, shared by every app server and worker: its
+    progress, its result file and whether a stopped worker left it behind
+    (``heartbeat_at`` too old while ``running``; see services/jobs.py).
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (_enum_check("status", "status", JobStatus),
+                      Index("ix_job_status_heartbeat", "status", "heartbeat_at"))
+
+    # Random, so a job's URL cannot be guessed (access is checked as well).
+    id: Mapped[str] = mapped_column(String(32), primary_key=True,
+                                    default=lambda: secrets.token_hex(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    survey_id: Mapped[Optional[int]] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"),
+                                                     index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"),
+                                                   index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[Optional[str]] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The result: a file (exports) and/or a small JSON document (counts, problems).
+    result_path: Mapped[Optional[str]] = mapped_column(String(500))
+    result_name: Mapped[Optional[str]] = mapped_column(String(255))
+    result_mimetype: Mapped[Optional[str]] = mapped_column(String(128))
+    result: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.DONE.value, JobStatus.FAILED.value)
+
+
+class Notification(db.Model):
+    """An in-app alert for one user about one event (also the record of its e-mail)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("user_id", "event_id", name="uq_notification_user_event"),
+                      Index("ix_notification_user_read", "user_id", "read_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    survey_id: Mapped[Optional[int]] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(255))
+    summary: Mapped[Optional[str]] = mapped_column(Text)
+    url: Mapped[Optional[str]] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    # none: not to be e-mailed; pending -> sent / failed
+    email_status: Mapped[str] = mapped_column(String(16), default="none")
+    emailed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    email_error: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class WebhookEndpoint(db.Model):
+    """Where a survey's loop events are POSTed, signed with the endpoint's own secret."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Private, loopback and link-local targets are refused unless an admin allows them.
+    allow_private: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookDelivery(db.Model):
+    """One event for one endpoint: made once (unique), attempted until delivered or given up."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_delivery_endpoint_event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoint.id", ondelete="CASCADE"),
+                                             index=True)
+    event_id: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    # pending -> delivered / failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[Optional[int]] = mapped_column(Integer)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    endpoint: Mapped[WebhookEndpoint] = relationship()

@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 
 # Every app the tests build starts from TestingConfig unless a test says otherwise.
 os.environ["SURVEYAPP_CONFIG"] = "testing"
 os.environ.pop("DATABASE_URL", None)
+# The queue of the test process lives in memory (immediate mode runs tasks at once;
+# the ``queue_worker`` fixture runs a real consumer on it instead).
+os.environ["QUEUE_URL"] = "memory://"
+os.environ.pop("REDIS_URL", None)
 
 from surveyapp import create_app
 from surveyapp.extensions import db as _db
@@ -89,3 +94,29 @@ def two_version_survey(db, make_user):
                     comment="-2+3 @SUM(A1)", started_at=moment, submitted_at=moment.replace(day=5))
     submit_response(second, {"SQ01_E": 3}, complete=False, started_at=moment)
     return survey
+
+
+@contextmanager
+def running_queue_worker(app):
+    """A real Huey consumer (two worker threads) running ``app``'s tasks: queued, not run inline."""
+    from surveyapp import queue
+
+    queue.huey.immediate = False
+    queue.use_app(app)
+    consumer = queue.huey.create_consumer(workers=2, worker_type="thread", periodic=False,
+                                          check_worker_health=False)
+    # Signal handlers can only be set from the main thread, which pytest keeps.
+    consumer._set_signal_handlers = lambda: None
+    consumer.start()
+    try:
+        yield queue.huey
+    finally:
+        consumer.stop(graceful=True)
+        queue.use_app(None)
+        queue.huey.immediate = True
+
+
+@pytest.fixture
+def queue_worker(app):
+    with running_queue_worker(app) as huey:
+        yield huey

@@ -2,7 +2,7 @@
 import pytest
 from flask import Blueprint
 
-from surveyapp.auth import accessible_survey_or_404, can_access_survey, role_required
+from surveyapp.access import accessible_survey_or_404, can_access_survey, role_required
 from surveyapp.models import Role, Survey, SurveyShare, User
 
 

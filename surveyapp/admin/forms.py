@@ -7,29 +7,24 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateTimeLocalField, EmailField, FieldList, Form, FormField,
-                     IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField,
-                     StringField, SubmitField)
+from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, FieldList, Form, FormField,
+                     IntegerField, PasswordField, RadioField, SelectField, StringField, SubmitField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from analysis.instruments import LANGS
 
 from ..models import Role, Survey
 from ..services.builder import (KANO_REWORDABLE_FACETS, FeatureInput, InstrumentChoice,
                                 SurveySettings, features_from_rows)
+from ..services.exports import EXPORT_FORMATS
 from ..services.invitations import MAX_INVITATIONS_PER_BATCH
 from ..services.surveys import SERVQUAL_LAYOUTS
+from ..widgets import CheckboxListField
 
 SPARE_FEATURE_ROWS = 3
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
-
-
-class CheckboxListField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class ActionForm(FlaskForm):
@@ -220,3 +215,54 @@ def design_from_form(form: BuilderForm) -> dict[str, Any]:
             "languages": list(form.languages.data or []),
             "servqual_layout": form.servqual_layout.data,
             "instruments": entries}
+
+
+# The survey overview's data panel (admin/data_views.py).
+
+FORMAT_LABELS = {
+    "csv": _l("Responses - CSV (UTF-8, opens in Excel)"),
+    "xlsx": _l("Responses - Excel workbook with a labels sheet"),
+    "sav": _l("Responses - SPSS .sav with labels"),
+    "dta": _l("Responses - Stata .dta with labels"),
+    "codebook-csv": _l("Codebook - CSV"),
+    "codebook-xlsx": _l("Codebook - Excel"),
+    "stats-xlsx": _l("Statistics tables - Excel, a sheet per analysis"),
+}
+
+
+class ExportForm(FlaskForm):
+    """The download choices. Sent by GET: a download changes nothing, so it carries no CSRF token.
+
+    Field names are the query parameters of services.exports.parse_filters
+    (the API's names), which validates them.
+    """
+
+    class Meta:
+        csrf = False
+
+    format = SelectField(_l("What to download"),
+                         choices=[SelectChoice(key, FORMAT_LABELS[key]) for key in EXPORT_FORMATS])
+    start = DateField(_l("Submitted from (UTC)"), name="from", validators=[Optional()])
+    end = DateField(_l("Submitted up to and including (UTC)"), name="to", validators=[Optional()])
+    version = SelectField(_l("Survey version"), validators=[Optional()])
+    partial = BooleanField(_l("Include unfinished responses"), render_kw={"value": "1"})
+    download = SubmitField(_l("Download"))
+
+
+class ImportForm(FlaskForm):
+    responses = FileField(_l("Responses file (.csv in UTF-8, or .xlsx)"),
+                          validators=[FileRequired(_l("Choose a file."))])
+    submit = SubmitField(_l("Import responses"))
+
+
+class WebhookForm(FlaskForm):
+    """A new webhook endpoint of a survey (its secret is generated and shown on the page)."""
+
+    url = StringField(_l("Endpoint URL (https://...)"), validators=[DataRequired(), Length(max=500)])
+    events = CheckboxListField(_l("Events"), validators=[DataRequired()],
+                               choices=[SelectChoice("case.opened", _l("A case is opened")),
+                                        SelectChoice("case.changed", _l("A case changes")),
+                                        SelectChoice("case.overdue", _l("A case is overdue")),
+                                        SelectChoice("case.resolved", _l("A case is resolved"))])
+    allow_private = BooleanField(_l("Allow a private or loopback address (admins only)"))
+    submit = SubmitField(_l("Add endpoint"))

@@ -13,23 +13,25 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from ..auth import accessible_survey_or_404, role_required
+from ..access import accessible_survey_or_404, role_required
 from ..extensions import db, limiter
-from ..models import Role, Survey, SurveyStatus, User
+from ..models import Role, Survey, User
 from ..security import configured_limit
 from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, create_account,
-                                 set_password, share_survey, shares_of, unshare_survey)
+                                 set_password, share_survey, unshare_survey)
 from ..services.builder import (DesignError, SurveySettings, check_design, create_from_builder,
                                 generated_wording, instrument_catalogue, kano_features,
-                                save_survey, surveys_for, version_counts)
+                                save_survey, surveys_for)
 from ..services.invitations import (ContactsError, InvitationStatus, generate_invitations,
                                     import_contacts, invitation_rows, links_csv, status_counts)
 # The preview pages the draft exactly as the respondent flow pages a frozen version.
 from ..services.pages import instrument_labels, split_codebook
 from ..services.surveys import SurveyError, close_survey, default_design, open_survey
-from ..survey.forms import FinalPageForm, build_form, scale_anchors, text_in
-from ..survey.views import page_title
+from ..i18n import select_locale
+from ..questionnaire.forms import FinalPageForm, build_form
+from ..questionnaire.render import render_survey_page
 from . import bp
+from .overview import render_overview
 from .forms import (ActionForm, CreateUserForm, GenerateInvitationsForm, NewSurveyForm,
                     ResetPasswordForm, ShareForm, UploadContactsForm, builder_data, builder_form,
                     design_from_form)
@@ -66,7 +68,7 @@ def index():
 def new_survey():
     catalogue = instrument_catalogue(default_design())
     form = NewSurveyForm()
-    form.instruments.choices = [SelectChoice(choice.key, choice.title.get(_lang(), choice.key))
+    form.instruments.choices = [SelectChoice(choice.key, choice.title.get(select_locale(), choice.key))
                                 for choice in catalogue]
     if form.validate_on_submit():
         design = default_design({"zh": (form.firm_zh.data or "").strip(),
@@ -88,13 +90,7 @@ def new_survey():
 @bp.route("/surveys/<slug>")
 @role_required(Role.RESEARCHER)
 def survey_overview(slug: str):
-    survey = _editable_survey(slug)
-    return render_template(
-        "admin/survey.html", survey=survey, versions=version_counts(survey),
-        invitation_counts=status_counts(survey), InvitationStatus=InvitationStatus,
-        shares=shares_of(survey), share_form=ShareForm(), action_form=ActionForm(),
-        is_open=survey.status == SurveyStatus.OPEN.value,
-        design_problem=_design_problem(survey))
+    return render_overview(_editable_survey(slug))
 
 
 @bp.route("/surveys/<slug>/edit", methods=["GET", "POST"])
@@ -157,7 +153,7 @@ def preview_survey(slug: str):
         return redirect(url_for("admin.edit_survey", slug=slug))
     pages = split_codebook(codebook, survey.design.get("servqual_layout", "blocks"),
                            instrument_labels(codebook))
-    lang = _lang()
+    lang = select_locale()
     if request.method == "POST":
         index = request.form.get("page", type=int, default=1) - 1
         if not 0 <= index < len(pages):
@@ -180,14 +176,9 @@ def preview_survey(slug: str):
         form = FinalPageForm(formdata=None) if page.is_final else \
             build_form(page.variables, lang, formdata=None)
         flash(_("Preview of the current design: answers are checked but never stored."), "info")
-    firm = text_in(survey.design.get("firm") or {}, lang) or survey.title(lang)
-    fields = ([form.comment, form.name, form.email, form.phone] if page.is_final
-              else [form[v.name] for v in page.variables])
-    return render_template(
-        "survey/page.html", survey=survey, visit=PreviewVisit(), page=page, index=index,
-        page_count=len(pages), title=page_title(page.topic, firm), form=form, fields=fields,
-        anchors={v.name: scale_anchors(v, lang) for v in page.variables},
-        action_url=url_for("admin.preview_survey", slug=slug), preview=True)
+    return render_survey_page(survey, survey.design, pages, index, form,
+                              action_url=url_for("admin.preview_survey", slug=slug),
+                              visit=PreviewVisit(), preview=True)
 
 
 @bp.route("/surveys/<slug>/open", methods=["POST"])
@@ -347,18 +338,3 @@ def reset_password(user_id: int):
     else:
         flash(_("The new password needs at least %(n)s characters.", n=PASSWORD_MIN_LENGTH), "error")
     return redirect(url_for("admin.users"))
-
-
-def _design_problem(survey: Survey) -> str | None:
-    """Why the stored design cannot open, shown on the overview (None if it can)."""
-    try:
-        check_design(survey.design)
-    except DesignError as error:
-        return "; ".join(error.errors.values())
-    return None
-
-
-def _lang() -> str:
-    from .. import select_locale
-    return select_locale()
-

@@ -111,6 +111,22 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+SCHEMAS["Job"] = {
+    "type": "object", "required": ["id", "kind", "status", "progress", "url", "result_url"],
+    "properties": {
+        "id": {"type": "string"}, "kind": {"type": "string"},
+        "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+        "progress": {"type": "number", "minimum": 0, "maximum": 1},
+        "message": {"type": ["string", "null"]}, "error": {"type": ["string", "null"]},
+        "attempts": {"type": "integer", "minimum": 0},
+        "result": {"type": ["object", "null"]},
+        "created_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]},
+        "url": {"type": "string", "description": "Poll this URL for the job's state."},
+        "result_url": {"type": ["string", "null"],
+                       "description": "Where the result is, once the job is done."},
+    },
+}
+
 _ERROR = {"description": "Error", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
 _ERRORS = {"401": {**_ERROR, "description": "Missing or unknown token"},
@@ -146,6 +162,8 @@ def _ok(schema: str, description: str) -> dict[str, Any]:
 
 def openapi_document() -> dict[str, Any]:
     slug = {"$ref": "#/components/parameters/slug"}
+    job_id = {"name": "job_id", "in": "path", "required": True,
+              "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -198,12 +216,29 @@ def openapi_document() -> dict[str, Any]:
             }},
             "/surveys/{slug}/analysis": {"get": {
                 "operationId": "getAnalysis",
-                "summary": "Every analysis table of the (filtered) responses",
-                "description": _SEGMENT_NOTE,
+                "summary": "Start every analysis of the (filtered) responses as a job",
+                "description": "The analysis runs on the job queue: the answer is 202 with the job "
+                               "(its `url` to poll, header `Location` too). When the job is done, "
+                               "its `result_url` gives the Analysis document. " + _SEGMENT_NOTE,
                 "parameters": [slug, *_FILTERS],
-                "responses": {"200": _ok("Analysis", "Analysis results"),
+                "responses": {"202": _ok("Job", "The analysis job, started"),
                               "400": {**_ERROR, "description": "A parameter cannot be read"},
                               **_ERRORS},
+            }},
+            "/jobs/{job_id}": {"get": {
+                "operationId": "getJob", "summary": "A job you started: state and progress",
+                "parameters": [job_id],
+                "responses": {"200": _ok("Job", "The job"),
+                              "401": _ERRORS["401"],
+                              "404": {**_ERROR, "description": "No such job, or not yours"}},
+            }},
+            "/jobs/{job_id}/result": {"get": {
+                "operationId": "getJobResult", "summary": "The result of a finished job",
+                "parameters": [job_id],
+                "responses": {"200": _ok("Analysis", "The result (an analysis job: the Analysis)"),
+                              "401": _ERRORS["401"],
+                              "404": {**_ERROR, "description": "No such job or no result"},
+                              "409": {**_ERROR, "description": "The job has not finished"}},
             }},
         },
         "components": {

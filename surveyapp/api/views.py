@@ -5,16 +5,17 @@ import math
 from typing import Any
 
 import pandas as pd
-from flask import abort, g, jsonify, request
+from flask import abort, g, jsonify, request, send_file, url_for
 from sqlalchemy import or_, select
 
-from ..auth import can_access_survey
+from ..access import can_access_survey
 from ..extensions import db
 from ..models import Role, Survey, SurveyShare
 from ..services.builder import version_counts
-from ..services.exports import (FilterError, UnknownVersionError, describe_filter,
-                                iter_raw_frames, parse_filters, report_options, survey_codebook)
-from ..services.analysis import survey_analysis
+from ..services.codebooks import survey_codebook
+from ..services.exports import iter_raw_frames
+from ..services.filters import FilterError, UnknownVersionError, describe_filter, parse_filters
+from ..services.jobs import job_for, job_payload, result_file, start_job
 from ..services.responses import codebook_of
 from . import bp
 from .openapi import MAX_PER_PAGE, openapi_document as build_openapi_document
@@ -154,8 +155,46 @@ def list_responses(slug: str):
 
 @bp.get("/surveys/<slug>/analysis")
 def get_analysis(slug: str):
+    """Start the analysis on the job queue: 202 with the job's URL (its ``result_url`` when done)."""
     survey = _survey(slug)
-    filters = _filters(survey)
-    result = survey_analysis(survey, filters, report_options())
-    return jsonify({"survey": survey.slug, "filter": describe_filter(filters), **result.to_dict()})
+    _filters(survey)  # a bad filter is refused now, not in the job
+    args = [[key, value] for key, value in request.args.items(multi=True)]
+    job = start_job("analysis", user=g.api_user, survey=survey, params={"args": args})
+    response = jsonify(_job_document(job))
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.get_job", job_id=job.id)
+    return response
+
+
+def _job_document(job) -> dict[str, Any]:
+    document = job_payload(job)
+    document["url"] = url_for("api.get_job", job_id=job.id)
+    document["result_url"] = (url_for("api.get_job_result", job_id=job.id)
+                              if job.status == "done" and document.pop("has_file") else None)
+    document.pop("has_file", None)
+    return document
+
+
+def _own_job(job_id: str):
+    job = job_for(job_id, g.api_user)
+    if job is None:
+        abort(404, description="no such job (or not yours)")
+    return job
+
+
+@bp.get("/jobs/<job_id>")
+def get_job(job_id: str):
+    """A job's state and progress; poll until ``status`` is ``done`` or ``failed``."""
+    return jsonify(_job_document(_own_job(job_id)))
+
+
+@bp.get("/jobs/<job_id>/result")
+def get_job_result(job_id: str):
+    job = _own_job(job_id)
+    if not job.finished:
+        abort(409, description="the job has not finished yet; poll its URL")
+    path = result_file(job)
+    if path is None:
+        abort(404, description=job.error or "this job has no result file (or it has expired)")
+    return send_file(path, mimetype=job.result_mimetype, download_name=job.result_name)
 

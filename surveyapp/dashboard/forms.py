@@ -17,12 +17,10 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 from analysis.followup import FollowUpThresholds
 from analysis.instruments import Codebook
 
-from ..admin.forms import CheckboxListField
 from ..models import Survey
 from ..services.dashboard_cache import PERIODS, DashboardRequest
-from ..services.responses import ResponseFilter
-
-SEGMENT_PREFIX = "seg_"
+from ..services.filters import parse_filters
+from ..widgets import CheckboxListField, add_segment_fields, segment_choice_variables, segment_fields
 
 
 class _GetForm(FlaskForm):
@@ -31,8 +29,9 @@ class _GetForm(FlaskForm):
 
 
 class FilterForm(_GetForm):
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To (inclusive)"), validators=[Optional()])
+    # Field names are the filter parameters every audience uses (services/filters.py).
+    start = DateField(_l("From"), name="from", validators=[Optional()])
+    end = DateField(_l("To (inclusive)"), name="to", validators=[Optional()])
     version = CheckboxListField(_l("Survey version"), coerce=int, validators=[Optional()])
     period = SelectField(_l("Trend period"), default="W", validators=[Optional()],
                          choices=[SelectChoice("W", _l("Week")), SelectChoice("M", _l("Month")),
@@ -40,7 +39,7 @@ class FilterForm(_GetForm):
     compare = SelectField(_l("Compare segments by"), validators=[Optional()])
     submit = SubmitField(_l("Apply"))
 
-    segment_columns: list[str] = []
+    segment_attributes: list[str] = []
 
     def validate_end(self, field) -> None:
         if field.data and self.start.data and field.data < self.start.data:
@@ -51,29 +50,21 @@ class FilterForm(_GetForm):
             raise ValidationError(_l("Choose a week, month or quarter."))
 
     def segment_fields(self) -> list[Any]:
-        return [self[SEGMENT_PREFIX + column] for column in self.segment_columns]
+        return segment_fields(self, self.segment_attributes)
 
-    def dashboard_request(self, survey: Survey) -> DashboardRequest:
-        """The validated filter as the cache's request."""
-        segments = {column: [float(value) for value in self[SEGMENT_PREFIX + column].data]
-                    for column in self.segment_columns if self[SEGMENT_PREFIX + column].data}
-        filters = ResponseFilter(start=self.start.data, end=self.end.data,
-                                 versions=list(self.version.data or []), segments=segments)
-        return DashboardRequest(survey.id, filters, self.period.data or "W")
+    def dashboard_request(self, survey: Survey, args) -> DashboardRequest:
+        """The validated filter as the cache's request (read by the one filter parser)."""
+        return DashboardRequest(survey.id, parse_filters(survey, args), self.period.data or "W")
 
 
 def filter_form(survey: Survey, codebook: Codebook, lang: str, args) -> FilterForm:
     """The filter form of ``survey``: one checkbox list per segment (profile) variable."""
-    segment_variables = [v for v in codebook.select(segment=True) if v.scale.get("type") == "choice"]
 
     class SurveyFilterForm(FilterForm):
-        segment_columns = [v.name for v in segment_variables]
+        pass
 
-    for variable in segment_variables:
-        setattr(SurveyFilterForm, SEGMENT_PREFIX + variable.name, CheckboxListField(
-            variable.text.get(lang) or variable.name, coerce=int, validators=[Optional()],
-            choices=[SelectChoice(int(option["value"]), option["label"].get(lang) or str(option["value"]))
-                     for option in variable.scale["options"]]))
+    SurveyFilterForm.segment_attributes = add_segment_fields(SurveyFilterForm, codebook, lang)
+    segment_variables = segment_choice_variables(codebook)
     form = SurveyFilterForm(formdata=args)
     form.version.choices = [SelectChoice(version.number, str(version.number)) for version in survey.versions]
     form.compare.choices = [SelectChoice(v.name, v.text.get(lang) or v.name) for v in segment_variables]

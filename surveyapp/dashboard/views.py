@@ -10,11 +10,13 @@ from flask import Response, abort, jsonify, render_template, request, send_file,
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..auth import accessible_survey_or_404, role_required
+from ..access import accessible_survey_or_404, role_required
+from ..i18n import select_locale
 from ..extensions import db
 from ..models import Contact, Role
 from ..services import dashboard_cache
-from ..services.exports import survey_codebook
+from ..services.codebooks import survey_codebook
+from ..services.filters import FilterError
 from ..services.spreadsheet_safety import neutralise_cell
 from . import bp
 from .forms import filter_form, follow_up_form
@@ -25,7 +27,6 @@ FOLLOW_UP_PAGE_ROWS = 200
 
 
 def _lang() -> str:
-    from .. import select_locale
     return select_locale()
 
 
@@ -35,8 +36,8 @@ def _filtered_request(survey):
     if not form.validate():
         return form, None
     try:
-        return form, form.dashboard_request(survey)
-    except ValueError as error:
+        return form, form.dashboard_request(survey, request.args)
+    except (FilterError, ValueError) as error:
         form.period.errors = [str(error)]
         return form, None
 

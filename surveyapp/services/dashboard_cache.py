@@ -14,21 +14,24 @@ bootstrap, the PLS index), so the result is cached:
   with another stamp is stale. Each subquery is an index probe or an index
   range count (``ix_response_survey_id``), so the stamp stays in the
   milliseconds at a million responses.
-* **Stale while recomputing**: a stale or missing entry starts a
-  recomputation in a background thread (one at a time per key, however many
-  people look). The view waits ``DASHBOARD_WAIT_SECONDS`` for it; a small
-  survey is done by then and the page shows fresh numbers. A large one
-  shows the previous result, labelled with its time and response count, or
-  a "computing" page that polls until the result is ready.
-* **Warming**: committing a response to a survey whose dashboard is cached
-  schedules the recomputation right away, so the next viewer usually finds
-  fresh numbers.
+* **Stale while recomputing**: a stale or missing entry sends a
+  recomputation to the job queue (one at a time per key, however many
+  people look: a ``computing`` marker in the cache). The view waits up to
+  ``DASHBOARD_WAIT_SECONDS`` for it; a small survey is done by then and the
+  page shows fresh numbers. A large one shows the previous result, labelled
+  with its time and response count, or a "computing" page that polls until
+  the result is ready.
+* **Warming, debounced**: committing responses to a survey schedules one
+  recomputation of its recently viewed dashboards ``DASHBOARD_DEBOUNCE_SECONDS``
+  later, however many responses arrive meanwhile (a ``pending`` marker per
+  survey). Only the ``DASHBOARD_WARM_VIEWS`` most recently viewed filters of
+  a survey are kept warm; any other filter is computed when it is opened.
 
-The store is Flask-Caching (``CACHE_TYPE``; ``SimpleCache`` in-process by
-default, ``FileSystemCache`` or ``RedisCache`` to share results between
-gunicorn workers). Background work runs in a small thread pool per process.
-With ``DASHBOARD_BACKGROUND = False`` (the default under ``TESTING``) the
-computation runs inside the request instead.
+The store is Flask-Caching, shared by every web worker, app server and
+queue worker: ``FileSystemCache`` under ``instance/cache`` on one machine,
+``RedisCache`` when ``REDIS_URL`` is set (config.py). Under
+``QUEUE_IMMEDIATE`` (tests) the queue runs each task at once, inside the
+request.
 
 Resampling: the dashboard runs the mediation bootstrap with
 ``DASHBOARD_MEDIATION_BOOT`` resamples (default 200, the least the analysis
@@ -40,12 +43,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 from flask import Flask, current_app, has_app_context
@@ -60,8 +61,9 @@ from analysis.report import ReportOptions, analyse_survey
 from ..extensions import db
 from ..models import Instrument as InstrumentRow
 from ..models import Response, ResponseStatus, Survey, SurveyVersion
+from ..queue import app_context, huey
 from . import charts
-from .exports import survey_codebook
+from .codebooks import survey_codebook
 from .responses import ResponseFilter, responses_frame
 from .surveys import instrument_library
 
@@ -71,23 +73,17 @@ cache = Cache()
 PERIODS = ("W", "M", "Q")
 #: Per-respondent columns kept for the follow-up list.
 FOLLOW_UP_SCORES = ("ratio", "gap", "negative_emotion")
-_JOBS = "surveyapp.dashboard_jobs"
+#: How long a "being computed" or "recomputation pending" marker lives if its worker dies.
+MARKER_SECONDS = 300
 
 
 def init_app(app: Flask) -> None:
-    """Defaults for the dashboard cache, the cache itself and the commit hook that warms it."""
-    app.config.setdefault("CACHE_TYPE", "SimpleCache")
-    app.config.setdefault("CACHE_DEFAULT_TIMEOUT", 24 * 3600)
-    # A 100k-response entry is a few MB (its per-respondent follow-up scores).
-    app.config.setdefault("CACHE_THRESHOLD", 64)
-    app.config.setdefault("DASHBOARD_BACKGROUND", not app.testing)
-    # Under a second: a page never waits longer; bigger surveys get the polling page.
-    app.config.setdefault("DASHBOARD_WAIT_SECONDS", 0.5)
-    app.config.setdefault("DASHBOARD_WORKERS", 2)
-    app.config.setdefault("DASHBOARD_MEDIATION_BOOT", 200)
-    app.config.setdefault("DASHBOARD_CSI_BOOT", 0)
+    """The dashboard cache (settings in config.py) and the commit hooks that warm it."""
     cache.init_app(app)
-    app.extensions[_JOBS] = JobRunner(app)
+    for name, listener in (("after_flush", _note_changed_surveys), ("after_commit", _warm_changed_surveys),
+                           ("after_rollback", _forget_changed_surveys)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 # --------------------------------------------------------------------------
@@ -124,6 +120,23 @@ class DashboardRequest:
     @property
     def has_date_filter(self) -> bool:
         return self.filters.start is not None or self.filters.end is not None
+
+    def to_payload(self) -> dict[str, Any]:
+        """The request as JSON-able data (queue messages, the warm-views registry)."""
+        filters = self.filters
+        return {"survey_id": self.survey_id, "period": self.period,
+                "complete_only": filters.complete_only,
+                "start": _iso(filters.start), "end": _iso(filters.end),
+                "versions": list(filters.versions),
+                "segments": {name: list(values) for name, values in filters.segments.items()}}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> "DashboardRequest":
+        def day(text: str | None) -> date | None:
+            return date.fromisoformat(text) if text else None
+        return cls(payload["survey_id"], ResponseFilter(
+            complete_only=payload["complete_only"], start=day(payload["start"]), end=day(payload["end"]),
+            versions=list(payload["versions"]), segments=dict(payload["segments"])), payload["period"])
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -263,30 +276,26 @@ class Lookup:
 
 
 def lookup(survey: Survey, request: DashboardRequest, wait: float | None = None) -> Lookup:
-    """The cached dashboard of ``request``; starts a recomputation if it is missing or stale.
+    """The cached dashboard of ``request``; sends a recomputation to the queue if it is missing or stale.
 
     ``wait``: seconds to wait for that recomputation (default ``DASHBOARD_WAIT_SECONDS``);
     0 returns at once.
     """
+    remember_view(request)
     stamp = data_stamp(survey.id)
     entry = cache.get(request.key)
     if entry is not None and entry["stamp"] == stamp:
         return Lookup(entry, True, stamp)
-    runner: JobRunner = current_app.extensions[_JOBS]
-    if not current_app.config["DASHBOARD_BACKGROUND"]:
-        fresh = runner.compute_now(survey, request, stamp)
-        return Lookup(fresh, True, stamp)
-    future = runner.submit(request, stamp)
+    request_recomputation(request)
     timeout = current_app.config["DASHBOARD_WAIT_SECONDS"] if wait is None else wait
-    try:
-        # A failed computation is raised here, so the view reports it instead of polling forever.
-        future.result(timeout=timeout)
-    except TimeoutError:
-        pass
-    latest = cache.get(request.key)
-    if latest is not None and latest["stamp"] == stamp:
-        return Lookup(latest, True, stamp)
-    return Lookup(latest or entry, False, stamp)
+    deadline = time.monotonic() + timeout
+    while True:
+        latest = cache.get(request.key)
+        if latest is not None and latest["stamp"] == stamp:
+            return Lookup(latest, True, stamp)
+        if time.monotonic() >= deadline:
+            return Lookup(latest or entry, False, stamp)
+        time.sleep(0.05)
 
 
 def follow_up(entry: dict[str, Any], thresholds: FollowUpThresholds) -> pd.DataFrame:
@@ -298,68 +307,75 @@ def follow_up(entry: dict[str, Any], thresholds: FollowUpThresholds) -> pd.DataF
                           **{name: indexed[name] if name in indexed else None for name in FOLLOW_UP_SCORES})
 
 
-class JobRunner:
-    """Recomputes dashboards in background threads, one job per cache key at a time."""
+# --------------------------------------------------------------------------
+# Recomputing on the job queue
+# --------------------------------------------------------------------------
 
-    def __init__(self, app: Flask):
-        self.app = app
-        self._executor: ThreadPoolExecutor | None = None
-        self._lock = threading.Lock()
-        self._running: dict[str, tuple[str, Future]] = {}
-        # Cache keys of each survey's dashboards, so a new response can warm them.
-        self.keys_by_survey: dict[int, dict[str, DashboardRequest]] = {}
-
-    def _remember(self, request: DashboardRequest) -> None:
-        with self._lock:
-            self.keys_by_survey.setdefault(request.survey_id, {})[request.key] = request
-
-    def compute_now(self, survey: Survey, request: DashboardRequest, stamp: str) -> dict[str, Any]:
-        entry = compute_dashboard(survey, request, stamp)
-        cache.set(request.key, entry)
-        self._remember(request)
-        return entry
-
-    def submit(self, request: DashboardRequest, stamp: str) -> Future:
-        """The running job of ``request`` (for this stamp), or a new one."""
-        with self._lock:
-            running = self._running.get(request.key)
-            if running is not None and not running[1].done():
-                # A job for an older stamp still finishes; the next lookup starts another.
-                return running[1]
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=self.app.config["DASHBOARD_WORKERS"],
-                                                    thread_name_prefix="dashboard")
-            future = self._executor.submit(self._run, request)
-            self._running[request.key] = (stamp, future)
-        self._remember(request)
-        return future
-
-    def _run(self, request: DashboardRequest) -> None:
-        with self.app.app_context():
-            try:
-                survey = db.session.get(Survey, request.survey_id)
-                if survey is None:
-                    return
-                # The stamp is read before the data: a response arriving meanwhile makes
-                # the entry stale at once rather than hiding in it.
-                stamp = data_stamp(survey.id)
-                cache.set(request.key, compute_dashboard(survey, request, stamp))
-            except Exception:
-                self.app.logger.exception("dashboard computation failed for %s", request.key)
-                raise
-            finally:
-                db.session.remove()
-
-    def warm(self, survey_ids: Iterable[int]) -> None:
-        """Recompute the cached dashboards of these surveys (after their responses changed)."""
-        for survey_id in survey_ids:
-            with self._lock:
-                requests = list(self.keys_by_survey.get(survey_id, {}).values())
-            for request in requests:
-                self.submit(request, stamp="")
+def request_recomputation(request: DashboardRequest) -> None:
+    """Send ``request``'s recomputation to the queue unless one is already on its way."""
+    if cache.add(f"{request.key}:computing", 1, timeout=MARKER_SECONDS):
+        recompute_task(request.to_payload())
 
 
-@event.listens_for(Session, "after_flush")
+@huey.task()
+def recompute_task(payload: dict[str, Any]) -> None:
+    with app_context():
+        recompute(DashboardRequest.from_payload(payload))
+
+
+def recompute(request: DashboardRequest) -> None:
+    """Compute and store the entry of ``request`` unless the cache already has the current one."""
+    try:
+        survey = db.session.get(Survey, request.survey_id)
+        if survey is None:
+            return
+        # The stamp is read before the data: a response arriving meanwhile makes
+        # the entry stale at once rather than hiding in it.
+        stamp = data_stamp(survey.id)
+        entry = cache.get(request.key)
+        if entry is None or entry["stamp"] != stamp:
+            cache.set(request.key, compute_dashboard(survey, request, stamp))
+    finally:
+        cache.delete(f"{request.key}:computing")
+
+
+def remember_view(request: DashboardRequest) -> None:
+    """Note that someone looks at this filter, so new responses keep it warm.
+
+    The registry keeps the ``DASHBOARD_WARM_VIEWS`` most recently viewed
+    filters of each survey (it never grows past that).
+    """
+    key = f"dashboard-views:{request.survey_id}"
+    views: dict[str, dict[str, Any]] = cache.get(key) or {}
+    views.pop(request.key, None)
+    views[request.key] = request.to_payload()
+    limit = current_app.config["DASHBOARD_WARM_VIEWS"]
+    cache.set(key, dict(list(views.items())[-limit:]))
+
+
+def schedule_warming(survey_id: int) -> None:
+    """One recomputation of the survey's viewed dashboards, a little later (debounced)."""
+    if cache.add(f"dashboard-pending:{survey_id}", 1, timeout=MARKER_SECONDS):
+        delay = current_app.config["DASHBOARD_DEBOUNCE_SECONDS"]
+        if huey.immediate:
+            warm_task(survey_id)
+        else:
+            warm_task.schedule((survey_id,), delay=delay)
+
+
+@huey.task()
+def warm_task(survey_id: int) -> None:
+    with app_context():
+        warm(survey_id)
+
+
+def warm(survey_id: int) -> None:
+    # Cleared first: a response committed while this runs schedules the next round.
+    cache.delete(f"dashboard-pending:{survey_id}")
+    for payload in list((cache.get(f"dashboard-views:{survey_id}") or {}).values()):
+        recompute(DashboardRequest.from_payload(payload))
+
+
 def _note_changed_surveys(session, flush_context) -> None:
     changed = {obj.survey_id for obj in (*session.new, *session.dirty, *session.deleted)
                if isinstance(obj, Response) and obj.survey_id is not None}
@@ -367,17 +383,16 @@ def _note_changed_surveys(session, flush_context) -> None:
         session.info.setdefault("dashboard_surveys", set()).update(changed)
 
 
-@event.listens_for(Session, "after_commit")
 def _warm_changed_surveys(session) -> None:
     changed = session.info.pop("dashboard_surveys", None)
-    if not changed or not _has_app():
+    if not changed or not _has_app() or huey.immediate:
+        # Immediate mode (tests): the next view recomputes; warming inside the commit would
+        # run the whole analysis in the middle of the caller's transaction.
         return
-    runner: JobRunner | None = current_app.extensions.get(_JOBS)
-    if runner is not None and current_app.config.get("DASHBOARD_BACKGROUND"):
-        runner.warm(changed)
+    for survey_id in changed:
+        schedule_warming(survey_id)
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_changed_surveys(session) -> None:
     session.info.pop("dashboard_surveys", None)
 

@@ -47,27 +47,28 @@ import io
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 import pyreadstat
-from flask import current_app
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from analysis.instruments import Codebook, Variable
+from analysis.instruments import Codebook
 
 from ..extensions import db
 from ..models import Response, Survey
 from .responses import (META_COLUMNS, ResponseFilter, codebook_of, iter_response_frames,
                         response_columns)
+from .analysis import report_options, survey_analysis
+from .codebooks import (CODEBOOK_COLUMNS, META_DESCRIPTIONS, codebook_rows, survey_codebook,
+                        value_label_rows, value_labels, variable_label)
+from .filters import describe_filter
 from .spreadsheet_safety import neutralise_cell
-from .surveys import compose
 
 EXPORT_CHUNK_SIZE = 20_000
 # Text columns of the raw data beside the response frame's metadata.
@@ -80,104 +81,10 @@ NOT_ASKED_LABEL = {"zh": "本版本未提问", "en": "not asked in this version"
 # Excel's sheet limit is 1,048,576 rows; one is the header.
 XLSX_MAX_DATA_ROWS = 1_048_575
 
-# Descriptions of the metadata columns, in both languages like the item texts.
-META_DESCRIPTIONS: dict[str, dict[str, str]] = {
-    "response_id": {"zh": "答卷编号", "en": "Response id"},
-    "version": {"zh": "问卷版本号", "en": "Survey version number"},
-    "status": {"zh": "状态（complete 完成 / partial 未完成）",
-               "en": "Status (complete / partial)"},
-    "started_at": {"zh": "开始时间（UTC）", "en": "Started at (UTC)"},
-    "submitted_at": {"zh": "提交时间（UTC）", "en": "Submitted at (UTC)"},
-    "duration_seconds": {"zh": "答题用时（秒）", "en": "Time taken (seconds)"},
-    "contact_ok": {"zh": "同意回访（1 是 / 0 否）", "en": "Agreed to be contacted (1 yes / 0 no)"},
-    "language": {"zh": "答题语言", "en": "Language answered in"},
-    "comment": {"zh": "意见与建议", "en": "Comment"},
-}
 YES_NO = {"zh": {0: "否", 1: "是"}, "en": {0: "no", 1: "yes"}}
-
-CODEBOOK_COLUMNS = (
-    "name", "item", "facet", "facet_label_zh", "facet_label_en", "instrument",
-    "instrument_version", "dimension", "parent", "text_zh", "text_en", "scale_type",
-    "scale_min", "scale_max", "scale_total", "not_applicable", "reverse", "required",
-    "segment", "weight_of", "value_labels_zh", "value_labels_en",
-)
-
 
 class ExportError(ValueError):
     """An export that cannot be made (too many rows for the format, unknown format ...)."""
-
-
-# --------------------------------------------------------------------------
-# The codebook of a survey and its labels
-# --------------------------------------------------------------------------
-
-def survey_codebook(survey: Survey) -> Codebook:
-    """The variables of every version of ``survey``, in response-frame column order.
-
-    A variable asked in several versions is described as the newest version
-    asks it. A survey that never opened has no version yet: its codebook is
-    what its current design would freeze.
-    """
-    if not survey.versions:
-        return compose(survey.design)
-    latest: dict[str, Variable] = {}
-    for version in sorted(survey.versions, key=lambda v: v.number):
-        for variable in codebook_of(version):
-            latest[variable.name] = variable
-    return Codebook([latest[name] for name in response_columns(survey)[len(META_COLUMNS):]])
-
-
-def value_labels(variable: Variable, lang: str) -> dict[int, str]:
-    """Code -> label: a choice scale's options, a rating scale's labelled points."""
-    scale = variable.scale
-    if scale["type"] == "choice":
-        return {int(option["value"]): option["label"][lang] for option in scale["options"]}
-    if scale["type"] == "rating":
-        return {int(point): label[lang] for point, label in sorted(scale.get("anchors", {}).items())}
-    return {}
-
-
-def variable_label(variable: Variable, lang: str) -> str:
-    """The question text, prefixed by the facet (``[Expectation] ...``) where there is one."""
-    text = variable.text.get(lang, "")
-    facet = variable.label.get(lang) if variable.label else None
-    return f"[{facet}] {text}" if facet else text
-
-
-def codebook_rows(codebook: Codebook) -> list[dict[str, Any]]:
-    """One row a variable (``CODEBOOK_COLUMNS``), for the codebook files and the labels sheet."""
-    rows = []
-    for variable in codebook:
-        scale = variable.scale
-        rows.append({
-            "name": variable.name, "item": variable.item, "facet": variable.facet,
-            "facet_label_zh": variable.label.get("zh"), "facet_label_en": variable.label.get("en"),
-            "instrument": variable.instrument, "instrument_version": variable.instrument_version,
-            "dimension": variable.dimension, "parent": variable.parent,
-            "text_zh": variable.text.get("zh"), "text_en": variable.text.get("en"),
-            "scale_type": scale["type"], "scale_min": scale.get("min"), "scale_max": scale.get("max"),
-            "scale_total": scale.get("total"), "not_applicable": bool(scale.get("not_applicable", False)),
-            "reverse": variable.reverse, "required": variable.required, "segment": variable.segment,
-            "weight_of": variable.weight_of,
-            "value_labels_zh": _labels_text(value_labels(variable, "zh")),
-            "value_labels_en": _labels_text(value_labels(variable, "en")),
-        })
-    return rows
-
-
-def value_label_rows(codebook: Codebook) -> list[dict[str, Any]]:
-    """One row a labelled code: variable, value, label_zh, label_en."""
-    rows = []
-    for variable in codebook:
-        english = value_labels(variable, "en")
-        for value, label in value_labels(variable, "zh").items():
-            rows.append({"variable": variable.name, "value": value,
-                         "label_zh": label, "label_en": english.get(value)})
-    return rows
-
-
-def _labels_text(labels: dict[int, str]) -> str:
-    return "; ".join(f"{value} = {label}" for value, label in labels.items())
 
 
 # --------------------------------------------------------------------------
@@ -363,7 +270,6 @@ def write_stats_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
     A first sheet ``about`` names the survey, the filter, the counts and the
     sections that could not be computed (with the reason).
     """
-    from .analysis import survey_analysis
 
     analysis = survey_analysis(survey, filters, options or report_options())
     workbook = Workbook(write_only=True)
@@ -392,94 +298,6 @@ def _sheet_name(name: str, used: set[str]) -> str:
         candidate, number = cleaned[:31 - len(suffix)] + suffix, number + 1
     used.add(candidate.lower())
     return candidate
-
-
-def describe_filter(filters: ResponseFilter) -> str:
-    parts = ["complete responses" if filters.complete_only else "complete and partial responses"]
-    if filters.start is not None:
-        parts.append(f"from {filters.start:%Y-%m-%d}")
-    if filters.end is not None:
-        parts.append(f"to {filters.end:%Y-%m-%d}")
-    if filters.versions:
-        parts.append("version " + ",".join(str(v) for v in filters.versions))
-    for column, values in filters.segments.items():
-        parts.append(f"{column} in " + ",".join(f"{v:g}" for v in values))
-    return "; ".join(parts)
-
-
-class FilterError(ValueError):
-    """A filter parameter (``from``, ``to``, ``version``, ``segment.*``) that cannot be read."""
-
-
-class UnknownVersionError(FilterError):
-    """A well-formed version number the survey does not have."""
-
-
-def report_options():
-    """The analysis options of the statistics workbook and the API.
-
-    Defaults are the literature's (analysis.report.ReportOptions); the
-    ``REPORT_OPTIONS`` config mapping overrides fields, e.g. fewer bootstrap
-    resamples where a fast answer matters more than tight intervals.
-    """
-    from analysis.report import ReportOptions
-    return ReportOptions(**current_app.config.get("REPORT_OPTIONS", {}))
-
-
-def parse_filters(survey: Survey, args, *, complete_only: bool = True) -> ResponseFilter:
-    """The :class:`ResponseFilter` of query parameters, as the API and the export links write them.
-
-    ``from`` / ``to``: days ``YYYY-MM-DD`` (UTC, both inclusive); ``version``:
-    a version number (repeatable); ``segment.VARIABLE``: codes, comma-separated
-    or repeated; ``partial=1`` also takes unfinished responses. ``args`` is a
-    werkzeug ``MultiDict`` (``request.args``). Raises :class:`FilterError`.
-    """
-    def day(name: str):
-        text = (args.get(name) or "").strip()
-        if not text:
-            return None
-        try:
-            return datetime.strptime(text, "%Y-%m-%d").date()
-        except ValueError:
-            raise FilterError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
-
-    # A start after the end is an empty range, not an error.
-    start, end = day("from"), day("to")
-    if end == date.max:
-        end = None  # "up to the next midnight" would not exist; nothing is later anyway
-    numbers = {version.number for version in survey.versions}
-    versions = []
-    for text in args.getlist("version"):
-        if not text.strip():
-            continue
-        if not text.strip().isdigit():
-            raise FilterError(f"version: {text!r} is not a version number")
-        if int(text) not in numbers:
-            raise UnknownVersionError(f"version: {text!r} is not a version of this survey "
-                              f"(versions: {', '.join(map(str, sorted(numbers))) or 'none'})")
-        versions.append(int(text))
-    names = set(survey_codebook(survey).names)
-    segments: dict[str, list[float]] = {}
-    for key in args:
-        if not key.startswith("segment."):
-            continue
-        column = key[len("segment."):]
-        if column not in names:
-            raise FilterError(f"{key}: {column!r} is not a variable of this survey")
-        codes = [part.strip() for value in args.getlist(key) for part in value.split(",")
-                 if part.strip()]
-        try:
-            parsed = [float(code) for code in codes]
-        except ValueError:
-            raise FilterError(f"{key}: codes must be numbers, got {', '.join(codes)!r}") from None
-        if not parsed or not all(math.isfinite(code) for code in parsed):
-            raise FilterError(f"{key}: give one or more numeric codes")
-        segments[column] = parsed
-    partial = (args.get("partial") or "").strip().lower()
-    if partial not in ("", "0", "1", "true", "false"):
-        raise FilterError(f"partial: {partial!r} is not 1 or 0")
-    return ResponseFilter(complete_only=complete_only and partial not in ("1", "true"),
-                          start=start, end=end, versions=versions, segments=segments)
 
 
 # --------------------------------------------------------------------------
@@ -644,20 +462,3 @@ def export_to_file(survey: Survey, key: str, filters: ResponseFilter, path: str 
                 out.write(chunk)
     else:
         fmt.write(survey, filters, lang, Path(path))
-
-
-def export_to_temporary_file(survey: Survey, key: str, filters: ResponseFilter, lang: str = "zh"):
-    """The written export as an open binary file whose name is already unlinked.
-
-    The caller streams it and closes it; the disk space goes back when it is
-    closed, even if the download is cut off.
-    """
-    fmt = export_format(key)
-    handle, name = tempfile.mkstemp(suffix="-" + fmt.suffix)
-    os.close(handle)
-    try:
-        export_to_file(survey, key, filters, name, lang)
-        stream = open(name, "rb")
-    finally:
-        os.unlink(name)
-    return stream

@@ -17,32 +17,16 @@ from .flow import (CLIENT_COOKIE, LinkInUse, UnknownInvitation, Visit, forget_no
                    forget_started, note_started, remember_not_applicable,
                    remembered_not_applicable, set_client_cookie, start_visit, started_at,
                    survey_by_slug)
-from .forms import (FINAL_PAGE_FIELDS, FinalPageForm, answers_from_form, build_form,
-                    duplicated_fields, form_data_from_answers, invalid_answers, scale_anchors,
-                    text_in, unknown_fields)
+from ..i18n import select_locale
+from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, answers_from_form, build_form,
+                                   duplicated_fields, form_data_from_answers, invalid_answers,
+                                   unknown_fields)
+from ..questionnaire.render import render_survey_page
 
 NAVIGATION_FIELDS = ("csrf_token", "t", "page", "action", "switch_lang")
 
 
-def page_title(topic: str, firm: str) -> str:
-    # Each literal goes through gettext here so pybabel extracts it.
-    titles = {
-        "profile": _("About you"),
-        "expectation": _("What you expect of an excellent company"),
-        "perception": _("Your experience with %(firm)s", firm=firm),
-        "pairs": _("What you expect, and what you experience with %(firm)s", firm=firm),
-        "overall": _("Your overall view"),
-        "allocation": _("What matters most to you"),
-        "kano": _("Services %(firm)s might offer", firm=firm),
-        "rating": _("You and %(firm)s", firm=firm),
-        "emotions": _("How you felt"),
-        "final": _("One last step"),
-    }
-    return titles.get(topic, titles["rating"])
-
-
 def _language() -> str:
-    from .. import select_locale
     return select_locale()
 
 
@@ -249,16 +233,8 @@ def _browser_key(visit: Visit) -> str | None:
 
 
 def _render_page(visit: Visit, index: int, form):
-    lang = _language()
-    page = visit.pages[index]
-    firm = text_in((visit.version.design or {}).get("firm") or {}, lang) or visit.survey.title(lang)
-    anchors = {v.name: scale_anchors(v, lang) for v in page.variables}
-    fields = ([form.comment, form.name, form.email, form.phone] if page.is_final
-              else [form[v.name] for v in page.variables])
-    return render_template(
-        "survey/page.html", survey=visit.survey, visit=visit, page=page, index=index,
-        page_count=len(visit.pages), title=page_title(page.topic, firm), form=form,
-        fields=fields, anchors=anchors, action_url=_link(visit))
+    return render_survey_page(visit.survey, (visit.version.design or {}), visit.pages, index, form,
+                              action_url=_link(visit), visit=visit)
 
 
 @bp.before_app_request
@@ -266,12 +242,6 @@ def decide_locale_per_request() -> None:
     """Flask-Babel caches the locale on the app context, which a request may share
     (tests, CLI-driven requests); the language can change between requests."""
     refresh()
-
-
-@bp.app_context_processor
-def question_helpers() -> dict:
-    """``text_in`` for survey/page.html, also when the researcher's preview renders it."""
-    return {"text_in": text_in}
 
 
 @bp.route("/<slug>/thanks")

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from surveyapp.models import Response, Role, SurveyShare
-from surveyapp.services.exports import report_options, survey_codebook
+from surveyapp.services.analysis import report_options
+from surveyapp.services.codebooks import survey_codebook
 from surveyapp.services.responses import ResponseFilter, codebook_of, decode_answers, responses_frame
 
 
@@ -41,7 +42,8 @@ def test_openapi_document_is_public(client):
     assert document["openapi"] == "3.1.0"
     assert set(document["paths"]) == {"/openapi.json", "/surveys", "/surveys/{slug}",
                                       "/surveys/{slug}/codebook", "/surveys/{slug}/responses",
-                                      "/surveys/{slug}/analysis"}
+                                      "/surveys/{slug}/analysis", "/jobs/{job_id}",
+                                      "/jobs/{job_id}/result"}
 
 
 def test_surveys_listed_are_those_the_user_may_see(client, db, seeded_survey, make_user, owner_token):
@@ -126,8 +128,12 @@ def test_analysis_is_the_report_of_the_filtered_responses(app, client, seeded_su
     from analysis.report import analyse_survey
     app.config["REPORT_OPTIONS"] = {"csi_boot": 0, "n_boot": 200}
     filters = ResponseFilter(segments={"PR_CHANNEL": [1, 2, 3]})
-    body = _get(client, f"/api/v1/surveys/{seeded_survey.slug}/analysis?segment.PR_CHANNEL=1,2,3",
-                owner_token).get_json()
+    started = _get(client, f"/api/v1/surveys/{seeded_survey.slug}/analysis?segment.PR_CHANNEL=1,2,3",
+                   owner_token)
+    assert started.status_code == 202 and started.headers["Location"] == started.get_json()["url"]
+    job = _get(client, started.headers["Location"], owner_token).get_json()
+    assert job["status"] == "done" and job["progress"] == 1.0 and job["result_url"]
+    body = _get(client, job["result_url"], owner_token).get_json()
     expected = analyse_survey(responses_frame(seeded_survey, filters), survey_codebook(seeded_survey),
                               report_options()).to_dict()
     assert body["n_total"] == expected["n_total"] == len(responses_frame(seeded_survey, filters))

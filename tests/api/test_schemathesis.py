@@ -48,7 +48,8 @@ def test_every_operation_conforms_to_the_openapi_document(api_schema, token, see
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert {op.path for op in operations} == {
         "/surveys", "/surveys/{slug}", "/surveys/{slug}/codebook",
-        "/surveys/{slug}/responses", "/surveys/{slug}/analysis"}
+        "/surveys/{slug}/responses", "/surveys/{slug}/analysis", "/jobs/{job_id}",
+        "/jobs/{job_id}/result"}
     turn = itertools.count()
     headers = {"Authorization": f"Bearer {token}"}
     for operation in operations:

@@ -8,7 +8,7 @@ from analysis.report import ReportOptions, analyse_survey
 from surveyapp.extensions import db
 from surveyapp.models import Survey
 from surveyapp.services.demo import DEMO_SLUG
-from surveyapp.services.exports import survey_codebook
+from surveyapp.services.codebooks import survey_codebook
 from surveyapp.services.responses import ResponseFilter, responses_frame
 
 pytestmark = pytest.mark.browser
@@ -81,11 +81,11 @@ def test_manager_reads_the_dashboard_and_filters_it(make_page, live_server, live
 
     # A filter (one branch) changes every tile and chart, and lands in the URL.
     page.click(".filters summary")
-    page.check("input[name=seg_PR_BRANCH][value='1']")
+    page.check("input[name='segment.PR_BRANCH'][value='1']")
     with page.expect_navigation():
         page.click(".filter-form button[type=submit]")
     page.wait_for_selector("#dashboard[data-charts-drawn]", timeout=COMPUTE_TIMEOUT_MS)
-    assert "seg_PR_BRANCH=1" in page.url
+    assert "segment.PR_BRANCH=1" in page.url
     branch = _analysis(live_app, ResponseFilter(segments={"PR_BRANCH": [1.0]}))
     filtered_tiles = _tiles(page)
     assert filtered_tiles["responses"] == branch.n_total < everyone.n_total

@@ -13,6 +13,7 @@ from surveyapp.services import dashboard_cache
 from surveyapp.services.dashboard_cache import DashboardRequest, data_stamp, stamp_query
 from surveyapp.services.demo import ensure_demo
 from surveyapp.services.responses import ContactDetails, ResponseFilter, codebook_of, submit_response
+from tests.conftest import running_queue_worker
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_the_stamp_query_probes_indexes_instead_of_scanning(db, seeded_survey):
 def test_background_computation_shows_a_computing_page_then_the_charts(tmp_path, monkeypatch):
     """A survey too big to analyse within the wait gets a polling page; the result lands in the cache."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'bg.sqlite'}",
-                      "DASHBOARD_BACKGROUND": True, "DASHBOARD_WAIT_SECONDS": 0})
+                      "DASHBOARD_WAIT_SECONDS": 0})
     with app.app_context():
         _db.create_all()
         survey = ensure_demo(40, seed=3).survey
@@ -99,11 +100,45 @@ def test_background_computation_shows_a_computing_page_then_the_charts(tmp_path,
         _db.session.remove()
     client = app.test_client()
     client.post("/auth/login", data={"username": "demo-manager", "password": "demo-manager-2026"})
-    page = client.get(f"/dashboard/{slug}?lang=en").get_data(as_text=True)
-    assert 'data-state="computing"' in page
-    deadline = time.monotonic() + 120
-    while not client.get(f"/dashboard/{slug}/status").get_json()["ready"]:
-        assert time.monotonic() < deadline, "the background computation did not finish"
-        time.sleep(0.5)
+    with running_queue_worker(app):
+        page = client.get(f"/dashboard/{slug}?lang=en").get_data(as_text=True)
+        assert 'data-state="computing"' in page
+        deadline = time.monotonic() + 120
+        while not client.get(f"/dashboard/{slug}/status").get_json()["ready"]:
+            assert time.monotonic() < deadline, "the background computation did not finish"
+            time.sleep(0.5)
     ready = client.get(f"/dashboard/{slug}?lang=en").get_data(as_text=True)
     assert 'data-state="ready"' in ready and 'data-tile="gap"' in ready
+
+
+def test_a_burst_of_responses_causes_one_recomputation_per_viewed_filter(app, client, seeded_survey, login,
+                                                                          computations):
+    """Debounced warming: 30 responses within the debounce window recompute each viewed dashboard once."""
+    app.config["DASHBOARD_DEBOUNCE_SECONDS"] = 6.0
+    login("demo-manager", "demo-manager-2026")
+    client.get(f"/dashboard/{seeded_survey.slug}?lang=en")
+    client.get(f"/dashboard/{seeded_survey.slug}?lang=en&segment.PR_BRANCH=1")
+    assert len(computations) == 2
+    with running_queue_worker(app):
+        version = seeded_survey.current_version
+        burst = time.monotonic()
+        for _ in range(30):
+            submit_response(version, _answers(version), language="en")
+        assert time.monotonic() - burst < 6.0, "the burst outlasted the debounce window"
+        deadline = time.monotonic() + 30
+        while len(computations) < 4:
+            assert time.monotonic() < deadline, "the viewed dashboards were not warmed"
+            time.sleep(0.2)
+        time.sleep(2.5)  # nothing more arrives: no second round
+    assert len(computations) == 4
+    # Warm now: the next views are served from the cache.
+    client.get(f"/dashboard/{seeded_survey.slug}?lang=en")
+    assert len(computations) == 4
+
+
+def test_the_warm_views_registry_is_bounded(app, seeded_survey):
+    app.config["DASHBOARD_WARM_VIEWS"] = 3
+    for code in range(1, 7):
+        dashboard_cache.remember_view(DashboardRequest(seeded_survey.id, ResponseFilter(segments={"PR_BRANCH": [code]})))
+    views = dashboard_cache.cache.get(f"dashboard-views:{seeded_survey.id}")
+    assert [v["segments"]["PR_BRANCH"] for v in views.values()] == [[4], [5], [6]]

@@ -11,7 +11,7 @@ from markupsafe import escape
 from analysis.followup import FollowUpThresholds
 from analysis.report import ReportOptions, analyse_survey
 from surveyapp.models import Contact, Role
-from surveyapp.services.exports import survey_codebook
+from surveyapp.services.codebooks import survey_codebook
 from surveyapp.services.responses import ResponseFilter, responses_frame
 
 
@@ -63,7 +63,7 @@ def test_tiles_and_charts_equal_the_analysis(client, manager):
 
 
 def test_filters_in_the_url_apply_to_every_tile(client, manager):
-    html = client.get(f"/dashboard/{manager.slug}?lang=en&seg_PR_BRANCH=1&seg_PR_BRANCH=2&period=M"
+    html = client.get(f"/dashboard/{manager.slug}?lang=en&segment.PR_BRANCH=1&segment.PR_BRANCH=2&period=M"
                       ).get_data(as_text=True)
     filtered = _analysis(manager, ResponseFilter(segments={"PR_BRANCH": [1.0, 2.0]}))
     everyone = _analysis(manager, ResponseFilter())
@@ -71,16 +71,16 @@ def test_filters_in_the_url_apply_to_every_tile(client, manager):
     assert 0 < tiles["responses"] == filtered.n_total < everyone.n_total
     assert tiles["gap"] == pytest.approx(filtered.servqual.overall["mean_gap"].iloc[0])
     # the form shows the filter it applied, so the view can be shared as it is
-    assert re.search(r'name="seg_PR_BRANCH"[^>]*value="1"[^>]*checked|checked[^>]*name="seg_PR_BRANCH"[^>]*value="1"',
+    assert re.search(r'name="segment.PR_BRANCH"[^>]*value="1"[^>]*checked|checked[^>]*name="segment.PR_BRANCH"[^>]*value="1"',
                      html)
 
 
 def test_an_impossible_filter_is_explained(client, manager):
-    response = client.get(f"/dashboard/{manager.slug}?lang=en&start=2026-10-10&end=2026-01-01")
+    response = client.get(f"/dashboard/{manager.slug}?lang=en&from=2026-10-10&to=2026-01-01")
     assert response.status_code == 400
     assert "The end date is before the start date." in response.get_data(as_text=True)
     assert client.get(f"/dashboard/{manager.slug}?lang=en&period=X").status_code == 400
-    assert client.get(f"/dashboard/{manager.slug}?lang=en&seg_PR_BRANCH=99").status_code == 400
+    assert client.get(f"/dashboard/{manager.slug}?lang=en&segment.PR_BRANCH=99").status_code == 400
 
 
 def test_chart_data_downloads_as_csv(client, manager):

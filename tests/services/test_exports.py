@@ -14,9 +14,9 @@ from werkzeug.datastructures import MultiDict
 
 from analysis.report import analyse_survey
 from surveyapp.services import exports
-from surveyapp.services.exports import (NOT_ASKED_CODE, ExportError, FilterError, UnknownVersionError,
-                                        codebook_rows, csv_chunks, export_to_file, parse_filters,
-                                        survey_codebook, value_labels, variable_label)
+from surveyapp.services.codebooks import codebook_rows, survey_codebook, value_labels, variable_label
+from surveyapp.services.exports import NOT_ASKED_CODE, ExportError, csv_chunks, export_to_file
+from surveyapp.services.filters import FilterError, UnknownVersionError, parse_filters
 from surveyapp.services.responses import (ResponseFilter, iter_response_frames, response_columns,
                                           responses_frame)
 

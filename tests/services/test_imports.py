@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from surveyapp.models import Response
 from surveyapp.services.demo import demo_design
-from surveyapp.services.exports import export_to_file, survey_codebook
+from surveyapp.services.codebooks import survey_codebook
+from surveyapp.services.exports import export_to_file
 from surveyapp.services.imports import ImportRejected, import_responses
 from surveyapp.services.responses import ResponseFilter, responses_frame
 from surveyapp.services.surveys import create_survey, open_survey

@@ -6,7 +6,7 @@ from surveyapp.services.pages import (ANSWERS_PER_PAGE, PAIRED_ANSWERS_PER_PAGE,
                                       balanced_partition, instrument_labels)
 from surveyapp.services.pages import split_codebook as split_unlabelled
 from surveyapp.services.surveys import compose, default_design, instrument_library
-from surveyapp.survey.forms import NOT_APPLICABLE, answers_from_form, build_form
+from surveyapp.questionnaire.forms import NOT_APPLICABLE, answers_from_form, build_form
 
 
 def split_codebook(codebook, layout):

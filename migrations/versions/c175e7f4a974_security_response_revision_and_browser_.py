@@ -1,8 +1,8 @@
 """security: response revision and browser key, session version, public surveys, share roles, audit log
 
-Revision ID: 22a0561fc603
-Revises: a190de66fe70
-Create Date: 2026-11-30 03:24:24.691676
+Revision ID: c175e7f4a974
+Revises: a3c520280a55
+Create Date: 2026-11-30 03:41:36.544385
 
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '22a0561fc603'
-down_revision = 'a190de66fe70'
+revision = 'c175e7f4a974'
+down_revision = 'a3c520280a55'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,93 @@
+"""Every kind of heavy work, as the queue worker runs it.
+
+The worker is ``huey_consumer surveyapp.tasks.huey`` (``make run`` starts
+one); importing this module registers every job runner and queue task.
+The mechanism (claiming, progress, heartbeats, requeueing) is in
+services/jobs.py; this module only says what each job does:
+
+* ``export``: a raw-data, codebook or statistics file (services/exports.py);
+* ``import``: a file of responses collected elsewhere (services/imports.py);
+* ``analysis``: the whole analysis as the API's JSON document;
+* dashboard recomputation: services/dashboard_cache.py defines its tasks;
+* alerts: e-mails (services/alerts.py) and webhook deliveries (services/webhooks.py).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from werkzeug.datastructures import MultiDict
+
+from .models import Job, Survey
+from .extensions import db
+from .queue import huey
+from .services import alerts, dashboard_cache, webhooks  # noqa: F401  (their queue tasks register on import)
+from .services.analysis import report_options, survey_analysis
+from .services.exports import ExportError, export_format, export_to_file
+from .services.filters import FilterError, describe_filter, parse_filters
+from .services.imports import ImportRejected, import_responses
+from .services.jobs import JobFailed, JobOutcome, Progress, job_runner, write_json
+
+__all__ = ["huey"]
+
+
+def _survey(job: Job) -> Survey:
+    survey = db.session.get(Survey, job.survey_id)
+    if survey is None:
+        raise JobFailed("the survey no longer exists")
+    return survey
+
+
+def _filters(survey: Survey, job: Job):
+    try:
+        return parse_filters(survey, MultiDict(job.params.get("args", [])))
+    except FilterError as error:
+        raise JobFailed(str(error)) from None
+
+
+@job_runner("export")
+def run_export(job: Job, directory: Path, progress: Progress) -> JobOutcome:
+    survey = _survey(job)
+    try:
+        fmt = export_format(job.params["format"])
+        filters = _filters(survey, job)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d")
+        name = f"{survey.slug}-{stamp}-{fmt.suffix}"
+        progress(0.0, "writing")
+        export_to_file(survey, fmt.key, filters, directory / name, job.params.get("lang", "zh"))
+    except ExportError as error:
+        raise JobFailed(str(error)) from None
+    return JobOutcome(path=directory / name, name=name, mimetype=fmt.mimetype,
+                      result={"filter": describe_filter(filters)})
+
+
+@job_runner("import")
+def run_import(job: Job, directory: Path, progress: Progress) -> JobOutcome:
+    survey = _survey(job)
+    upload = Path(job.params["upload"])
+    try:
+        data = upload.read_bytes()
+    except FileNotFoundError:
+        raise JobFailed("the uploaded file is gone; upload it again") from None
+    progress(0.0, "checking every row")
+    try:
+        result = import_responses(survey, job.params.get("filename", ""), data)
+    except ImportRejected as rejected:
+        raise JobFailed(f"{rejected.total} problem(s); nothing was imported",
+                        {"problems": [str(p) for p in rejected.problems],
+                         "problems_total": rejected.total}) from None
+    finally:
+        # The upload is only needed once: imported or rejected, it is not kept.
+        upload.unlink(missing_ok=True)
+    return JobOutcome(result={"imported": result.imported,
+                              "by_version": {str(k): v for k, v in result.by_version.items()}})
+
+
+@job_runner("analysis")
+def run_analysis(job: Job, directory: Path, progress: Progress) -> JobOutcome:
+    survey = _survey(job)
+    filters = _filters(survey, job)
+    progress(0.0, "analysing")
+    result = survey_analysis(survey, filters, report_options())
+    document = {"survey": survey.slug, "filter": describe_filter(filters), **result.to_dict()}
+    return write_json(directory, f"{survey.slug}-analysis.json", document)
