@@ -12,7 +12,7 @@ from surveyapp.extensions import db
 from surveyapp.models import Role, User
 from surveyapp.services.demo import ensure_demo
 from surveyapp.services.pages import survey_pages
-from tests.survey.helpers import page_answers, post_page
+from tests.survey.helpers import page_answers
 
 PASSWORD = "correct horse battery"
 

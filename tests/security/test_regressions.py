@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from surveyapp import create_app
 from surveyapp.extensions import db
-from surveyapp.models import Response, Role, Survey
+from surveyapp.models import Response, Survey
 
 ROOT = Path(__file__).resolve().parents[2]
 
