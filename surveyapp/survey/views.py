@@ -7,7 +7,7 @@ from flask_babel import gettext as _, refresh
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..extensions import limiter
+from ..extensions import csrf, limiter
 from ..models import Survey
 from ..security import answered_unknown_link, configured_limit, survey_key
 from ..services.responses import AnswerError, submit_response
@@ -107,6 +107,9 @@ def take(slug: str):
 
 
 @bp.route("/<slug>", methods=["POST"])
+# The page's own form checks its CSRF token (_csrf_expired below): the global check would
+# refuse an expired token with a bare 400 and lose what the respondent typed.
+@csrf.exempt
 @unknown_link_limit
 @limiter.limit(configured_limit("SURVEY_POST_RATE_LIMIT"))
 @limiter.limit(configured_limit("SURVEY_POST_PER_SURVEY_RATE_LIMIT"), key_func=survey_key)
