@@ -37,6 +37,12 @@ DEFAULT_DIR: Path = Path(__file__).resolve().parent.parent / "instruments"
 SCHEMA_PATH: Path = DEFAULT_DIR / "schema" / "instrument.schema.json"
 
 LANGS = ("zh", "en")
+#: The stored and exported code of a "don't know / not applicable" answer on a
+#: scale that offers one (``not_applicable: true``): never a scale point, kept
+#: apart from a skipped question (NaN) and from "not asked in this version"
+#: (-99 in SPSS exports). Analyses read it as missing via
+#: :meth:`Codebook.not_applicable_mask`.
+NOT_APPLICABLE_CODE = -98.0
 DEFAULT_FIRM = {"zh": "本公司", "en": "the company"}
 
 # KANO facets take their question wording from these template keys.
@@ -237,6 +243,32 @@ class Codebook:
             out.append(v)
         return out
 
+    def not_applicable_mask(self, frame: "pd.DataFrame") -> "pd.DataFrame":
+        """True where a variable whose scale offers "not applicable" holds
+        :data:`NOT_APPLICABLE_CODE` (columns: those variables present in ``frame``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> library = load_instruments()
+        >>> book = compose_codebook([(library["servqual"], ["SQ01"])])
+        >>> book.not_applicable_mask(pd.DataFrame({"SQ01_E": [5.0, -98.0], "SQ01_P": [4.0, None]})).to_dict("list")
+        {'SQ01_E': [False, True], 'SQ01_P': [False, False]}
+        """
+        names = [v.name for v in self.variables
+                 if v.scale.get("not_applicable") and v.name in frame.columns]
+        return frame[names].eq(NOT_APPLICABLE_CODE)
+
+    def without_not_applicable(self, frame: "pd.DataFrame") -> "pd.DataFrame":
+        """``frame`` with every "not applicable" code set to NaN, as the statistics need it;
+        a variable whose scale has no such option keeps -98 (and a range check then fails)."""
+        mask = self.not_applicable_mask(frame)
+        if not mask.to_numpy().any():
+            return frame
+        out = frame.copy()
+        out[list(mask.columns)] = out[list(mask.columns)].mask(mask)
+        return out
+
     def pairs(self, instrument: str, a: str, b: str) -> list[tuple[Variable, Variable]]:
         """``(facet a, facet b)`` variables of the same item, in item order;
         items asked under only one of the two facets are left out."""
@@ -341,6 +373,52 @@ class Instrument:
         doc["features"] = copy.deepcopy(normalised)
         return replace(self, features=normalised, items=_expand_kano(self, normalised),
                        document=doc, item_lines={})
+
+    def with_items(self, items: list[dict]) -> "Instrument":
+        """A copy of this expectation/perception instrument with a researcher's own items
+        (``[{code, dimension, text: {zh, en}}]``; ``text`` may instead be
+        ``{E: {zh, en}, P: {zh, en}}``, one statement per facet). The dimensions are
+        the items' own; the importance allocation is dropped because it was
+        written for the shipped dimensions. Errors are :class:`InstrumentError`
+        with path ``<items>`` and the 1-based position in the list as the line.
+        """
+        if self.kind != "expectation_perception":
+            raise InstrumentError(self.path, 0, f"{self.id}: only E/P instruments take an item list")
+        where = "<items>"
+        if not isinstance(items, list) or not items:
+            raise InstrumentError(where, 0, "the item list must be a non-empty list")
+        facet_codes = [f["code"] for f in self.facets]
+        rating = next(it["scale"] for it in self.items if it["scale"] and not it["weight_of"])
+        seen: set[str] = set()
+        normalised, dimensions = [], {}
+        for n, item in enumerate(items, start=1):
+            code, dimension = item.get("code"), item.get("dimension")
+            if not isinstance(code, str) or not _FEATURE_CODE.match(code):
+                raise InstrumentError(where, n, f"item code {code!r} is not allowed: "
+                                                f"{_PATTERN_HINTS['^[A-Z][A-Z0-9_]{1,19}$']}")
+            if code in seen:
+                raise InstrumentError(where, n, f"duplicate item code {code!r}")
+            seen.add(code)
+            if not isinstance(dimension, str) or not dimension.strip():
+                raise InstrumentError(where, n, f"item {code}: a dimension is needed")
+            text = item.get("text") or {}
+            per_facet = text if set(text) >= set(facet_codes) else {f: text for f in facet_codes}
+            for facet in facet_codes:
+                for lang in LANGS:
+                    if not isinstance(per_facet[facet].get(lang), str) or not per_facet[facet][lang].strip():
+                        raise InstrumentError(where, n, f"item {code}: missing {lang} text")
+            dimensions.setdefault(dimension, {"code": dimension,
+                                              "label": {lang: dimension for lang in LANGS}})
+            normalised.append({"code": code, "dimension": dimension, "scale": rating,
+                               "text": {f: {lang: per_facet[f][lang] for lang in LANGS}
+                                        for f in facet_codes},
+                               "facets": facet_codes, "reverse": False, "required": True,
+                               "segment": False, "weight_of": None})
+        known = {d["code"]: d for d in self.dimensions}
+        dims = [known.get(code, d) for code, d in dimensions.items()]
+        doc = copy.deepcopy(self.document)
+        doc["items"], doc["dimensions"] = copy.deepcopy(normalised), copy.deepcopy(dims)
+        return replace(self, items=normalised, dimensions=dims, document=doc, item_lines={})
 
     def variables(self, firm: dict[str, str] | None = None,
                   items: list[str] | None = None) -> list[Variable]:

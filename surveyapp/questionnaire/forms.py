@@ -12,6 +12,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from analysis.instruments import Variable
 
+from ..i18n import text_in
 from ..services.responses import ContactDetails
 
 NOT_APPLICABLE = "na"
@@ -20,11 +21,6 @@ COMMENT_MAX_LENGTH = 2000
 # check only turns away real addresses; the researcher sees what was typed.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()\-]{4,30}$")
-
-
-def text_in(mapping: Mapping[str, str], lang: str) -> str:
-    """The ``lang`` text of a ``{zh, en}`` mapping, falling back to English, then any."""
-    return mapping.get(lang) or mapping.get("en") or next(iter(mapping.values()), "")
 
 
 def scale_anchors(variable: Variable, lang: str) -> dict[str, str]:

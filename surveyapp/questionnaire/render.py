@@ -6,8 +6,8 @@ from typing import Any
 from flask import render_template
 from flask_babel import gettext as _
 
-from ..i18n import select_locale
-from .forms import scale_anchors, text_in
+from ..i18n import select_locale, text_in
+from .forms import scale_anchors
 
 
 def page_title(topic: str, firm: str) -> str:

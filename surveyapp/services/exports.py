@@ -59,6 +59,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from analysis.instruments import Codebook
+from analysis.io import TEXT_COLUMNS
 
 from ..extensions import db
 from ..models import Response, Survey
@@ -72,7 +73,6 @@ from .spreadsheet_safety import neutralise_cell
 
 EXPORT_CHUNK_SIZE = 20_000
 # Text columns of the raw data beside the response frame's metadata.
-TEXT_COLUMNS = ("language", "comment")
 RAW_META_COLUMNS = (*META_COLUMNS, *TEXT_COLUMNS)
 # SPSS user-missing code / Stata extended missing value for "not asked in this version".
 NOT_ASKED_CODE = -99.0

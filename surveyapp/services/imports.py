@@ -45,7 +45,9 @@ from sqlalchemy import insert, select
 from analysis.instruments import Codebook
 # The number reader and the missing-value tokens of the analysis package's CSV
 # reader, so a file reads the same in the app and in analysis.io.
-from analysis.io import _MISSING_TOKENS, ResponseFileError, _parse_number
+from analysis.io import MISSING_TOKENS as _MISSING_TOKENS
+from analysis.io import ResponseFileError
+from analysis.io import parse_number as _parse_number
 
 from ..extensions import db
 from ..models import Response, ResponseStatus, Survey, SurveyVersion, utcnow

@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..models import Invitation, Response, ResponseStatus, Survey, utcnow
-from .spreadsheet_safety import neutralise_cell
+from .spreadsheet_safety import safe_csv
 
 MAX_INVITATIONS_PER_BATCH = 10_000
 MAX_CONTACTS_BYTES = 2 * 1024 * 1024
@@ -229,17 +229,10 @@ def links_csv(survey: Survey, rows: Iterable[InvitationRow],
         for name in row.invitation.segment or {}:
             if name not in segment_columns:
                 segment_columns.append(name)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise_cell(name) for name in (*LINK_COLUMNS, *segment_columns)])
-    for row in rows:
-        invitation = row.invitation
-        segment: dict[str, Any] = invitation.segment or {}
-        cells = [invitation.external_id or "", invitation.email or "", invitation.token,
-                 link(invitation, survey), row.status.value,
-                 *(segment.get(name, "") for name in segment_columns)]
-        writer.writerow([neutralise_cell(cell) for cell in cells])
-    return "\ufeff" + buffer.getvalue()
+    cells = ([row.invitation.external_id or "", row.invitation.email or "", row.invitation.token,
+              link(row.invitation, survey), row.status.value,
+              *((row.invitation.segment or {}).get(name, "") for name in segment_columns)] for row in rows)
+    return "\ufeff" + safe_csv((*LINK_COLUMNS, *segment_columns), cells)
 
 
 def _status(response_status: str | None) -> InvitationStatus:

@@ -27,14 +27,11 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Sequence
 
-from sqlalchemy import select
-
 from analysis.instruments import Codebook, Variable
 
-from ..extensions import db
-from ..models import Instrument as InstrumentRow, SurveyVersion
+from ..models import SurveyVersion
 from .responses import codebook_of
-from .surveys import SERVQUAL_LAYOUTS, instrument_library
+from .surveys import SERVQUAL_LAYOUTS, instrument_documents
 
 # About two phone screens of 7-point ratings: long enough to keep the number
 # of pages down, short enough that nobody scrolls through a wall of scales.
@@ -140,26 +137,10 @@ class InstrumentLabels:
 
 
 def instrument_labels(codebook: Codebook) -> dict[tuple[str, int], InstrumentLabels]:
-    """Labels from the instrument version the codebook was frozen with.
-
-    The stored instrument rows keep every loaded version; the shipped files
-    only the newest one, used when the rows were never synced (a fresh test
-    database).
-    """
-    wanted = {(v.instrument, v.instrument_version) for v in codebook}
-    labels: dict[tuple[str, int], InstrumentLabels] = {}
-    rows = db.session.execute(select(InstrumentRow.key, InstrumentRow.version,
-                                     InstrumentRow.document)
-                              .where(InstrumentRow.key.in_({key for key, _ in wanted}))).all()
-    for row in rows:
-        if (row.key, row.version) in wanted:
-            labels[(row.key, row.version)] = InstrumentLabels.from_document(row.document)
-    library = instrument_library()
-    for key, version in wanted - set(labels):
-        shipped = library.get(key)
-        if shipped is not None and shipped.version == version:
-            labels[(key, version)] = InstrumentLabels.from_document(shipped.document)
-    return labels
+    """Labels from the instrument versions the codebook was frozen with
+    (:func:`~surveyapp.services.surveys.instrument_documents`)."""
+    return {key: InstrumentLabels.from_document(document)
+            for key, document in instrument_documents(codebook).items()}
 
 
 def _instrument_pages(variables: list[Variable], layout: str,

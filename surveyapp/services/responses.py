@@ -18,14 +18,15 @@ import pandas as pd
 from sqlalchemy import exists, select
 
 from analysis.instruments import Codebook
+from analysis.io import METADATA_COLUMNS
 
 from ..extensions import db
 from ..models import Contact, Response, ResponseStatus, Survey, SurveyVersion, utcnow
 from .text_safety import clean_text
 
 ANSWER_DTYPE = np.dtype("<f8")
-META_COLUMNS = ("response_id", "version", "status", "started_at", "submitted_at",
-                "duration_seconds", "contact_ok")
+# The response frame's metadata columns: one tuple, defined with the readers in analysis.io.
+META_COLUMNS = METADATA_COLUMNS
 
 
 class AnswerError(ValueError):

@@ -12,7 +12,10 @@ openpyxl refuses them, and a removed one must not unmask a formula behind it.
 """
 from __future__ import annotations
 
-from typing import Any
+import csv
+import io
+import math
+from typing import Any, Iterable, Sequence
 
 from .text_safety import clean_text
 
@@ -32,3 +35,19 @@ def neutralise_cell(value: Any) -> Any:
     if value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
+
+
+def safe_csv(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV text (RFC 4180 line ends) of ``header`` and ``rows``: every text cell neutralised,
+    missing values (``None``, NaN) written as empty cells."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise_cell(str(name)) for name in header])
+    for row in rows:
+        writer.writerow(["" if is_missing(value) else neutralise_cell(value) for value in row])
+    return buffer.getvalue()
+
+
+def is_missing(value: Any) -> bool:
+    """``None`` or a float NaN: an empty cell."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
