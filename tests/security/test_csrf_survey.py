@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import func, select
 
-from surveyapp import create_app
 from surveyapp.extensions import db
 from surveyapp.models import Response
 from surveyapp.services.demo import ensure_demo
 
-
-@pytest.fixture
-def csrf_app():
-    app = create_app({"WTF_CSRF_ENABLED": True})
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
 
 
 def test_expired_token_keeps_the_answers(csrf_app):

@@ -10,21 +10,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from surveyapp import create_app
 from surveyapp.extensions import db
 from surveyapp.models import Response, Survey
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture
-def csrf_app():
-    app = create_app({"WTF_CSRF_ENABLED": True})
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
 
 
 def test_forms_without_csrf_token_are_refused(csrf_app):
