@@ -192,7 +192,9 @@ class SurveyVersion(db.Model):
     number: Mapped[int] = mapped_column(Integer)
     # analysis.instruments.Codebook.to_json(): the ordered variables; the order of
     # Response.answers vectors.
-    codebook: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Deferred: loaded only when read, since the respondent path takes the parsed
+    # codebook from services.version_cache and would otherwise decode it per request.
+    codebook: Mapped[list[dict[str, Any]]] = mapped_column(JSON, deferred=True)
     design: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     frozen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -53,8 +53,8 @@ def run_export(job: Job, directory: Path, progress: Progress) -> JobOutcome:
         filters = _filters(survey, job)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d")
         name = f"{survey.slug}-{stamp}-{fmt.suffix}"
-        progress(0.0, "writing")
-        export_to_file(survey, fmt.key, filters, directory / name, job.params.get("lang", "zh"))
+        export_to_file(survey, fmt.key, filters, directory / name, job.params.get("lang", "zh"),
+                       progress=lambda fraction: progress(fraction, "writing"))
     except ExportError as error:
         raise JobFailed(str(error)) from None
     return JobOutcome(path=directory / name, name=name, mimetype=fmt.mimetype,

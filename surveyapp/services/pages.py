@@ -23,7 +23,7 @@ page number saved with a partial response means the same page on resume.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Sequence
 
@@ -32,6 +32,7 @@ from analysis.instruments import Codebook, Variable
 from ..models import SurveyVersion
 from .responses import codebook_of
 from .surveys import SERVQUAL_LAYOUTS, instrument_documents
+from .version_cache import FrozenList, deep_freeze, per_version
 
 # About two phone screens of 7-point ratings: long enough to keep the number
 # of pages down, short enough that nobody scrolls through a wall of scales.
@@ -95,11 +96,24 @@ class Page:
 
 
 def survey_pages(version: SurveyVersion) -> list[Page]:
-    """The pages of ``version``, the closing page last."""
+    """The pages of ``version``, the closing page last (built once per version, read-only)."""
     layout = (version.design or {}).get("servqual_layout", "blocks")
     if layout not in SERVQUAL_LAYOUTS:
         raise ValueError(f"servqual_layout {layout!r} is not one of {', '.join(SERVQUAL_LAYOUTS)}")
-    return split_codebook(codebook_of(version), layout, instrument_labels(codebook_of(version)))
+    codebook = codebook_of(version)
+    return per_version("pages", version, lambda: _frozen_pages(
+        split_codebook(codebook, layout, instrument_labels(codebook))))
+
+
+def _frozen_pages(pages: list[Page]) -> list[Page]:
+    """``pages`` with the dicts of every section read-only (shared between requests)."""
+    return FrozenList(
+        replace(page, sections=tuple(
+            replace(section, heading=deep_freeze(section.heading),
+                    instruction=deep_freeze(section.instruction),
+                    facet_notes=deep_freeze(section.facet_notes))
+            for section in page.sections))
+        for page in pages)
 
 
 def split_codebook(codebook: Codebook, layout: str = "blocks",

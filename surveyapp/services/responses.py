@@ -7,15 +7,14 @@ survey is one query plus ``numpy.frombuffer`` (docs/data-model.md §4).
 from __future__ import annotations
 
 import math
-from itertools import groupby
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Iterator, Optional
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import exists, select
+from sqlalchemy import String, cast, exists, func, select
 
 from analysis.instruments import Codebook
 from analysis.io import METADATA_COLUMNS
@@ -23,6 +22,7 @@ from analysis.io import METADATA_COLUMNS
 from ..extensions import db
 from ..models import Contact, Response, ResponseStatus, Survey, SurveyVersion, utcnow
 from .text_safety import clean_text
+from .version_cache import FrozenDict, FrozenList, deep_freeze, per_version
 
 ANSWER_DTYPE = np.dtype("<f8")
 # The response frame's metadata columns: one tuple, defined with the readers in analysis.io.
@@ -41,7 +41,24 @@ class AnswerError(ValueError):
 
 
 def codebook_of(version: SurveyVersion) -> Codebook:
-    return Codebook.from_json(version.codebook)
+    """The frozen codebook of ``version``: parsed once per process and shared, read-only.
+
+    Its variables' dicts and lists refuse changes (:mod:`.version_cache`);
+    build a new :class:`Codebook` to change one.
+    """
+    return per_version("codebook", version, lambda: frozen_codebook(version.codebook))
+
+
+def frozen_codebook(data: list[dict]) -> Codebook:
+    """``Codebook.from_json(data)`` with every variable's dicts and lists made read-only."""
+    variables = [replace(variable, scale=deep_freeze(variable.scale), text=deep_freeze(variable.text),
+                         label=deep_freeze(variable.label),
+                         instruction=deep_freeze(variable.instruction))
+                 for variable in Codebook.from_json(data)]
+    codebook = Codebook(variables)
+    codebook.variables = FrozenList(codebook.variables)
+    codebook._index = FrozenDict(codebook._index)
+    return codebook
 
 
 def check_answer(variable, value: float) -> Optional[str]:
@@ -201,37 +218,45 @@ def responses_frame(survey: Survey, filters: ResponseFilter | None = None) -> pd
     """
     filters = filters or ResponseFilter()
     query = _response_query(survey, filters).order_by(Response.version_id, Response.id)
-    return _frame_from_rows(survey, db.session.execute(query).all(), filters)
+    return _frame_from_rows(survey, _fetch(query), filters)
 
 
 def iter_response_frames(survey: Survey, filters: ResponseFilter | None = None,
-                         chunk_size: int = 50_000) -> Iterator[pd.DataFrame]:
+                         chunk_size: int = 50_000,
+                         text_columns: tuple[str, ...] = ()) -> Iterator[pd.DataFrame]:
     """The rows of :func:`responses_frame`, as frames of at most ``chunk_size`` responses.
 
     Pages through the responses by id (keyset pagination: ``id > last id``,
     never OFFSET, so every page costs the same), so an export of a million
     responses holds one chunk in memory at a time. Every frame has the
-    columns of :func:`response_columns`; rows come in id order. Segment
-    filters apply per chunk, so a chunk may be shorter than ``chunk_size``;
-    empty chunks are skipped.
+    columns of :func:`response_columns` (then ``text_columns``, text columns
+    of :class:`Response` such as ``language`` and ``comment``, read in the
+    same query); rows come in id order. Segment filters apply per chunk, so a
+    chunk may be shorter than ``chunk_size``; empty chunks are skipped.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     filters = filters or ResponseFilter()
     # Reject an unknown segment variable before the first query, even on a survey with no rows.
     filters.apply_segments(_empty_frame(_column_order(survey.versions)))
-    query = _response_query(survey, filters).order_by(Response.id).limit(chunk_size)
+    query = _response_query(survey, filters, text_columns).order_by(Response.id).limit(chunk_size)
     last_id = 0
     while True:
-        rows = db.session.execute(query.where(Response.id > last_id)).all()
+        rows = _fetch(query.where(Response.id > last_id))
         if not rows:
             return
-        last_id = rows[-1].id
-        frame = _frame_from_rows(survey, rows, filters)
+        last_id = rows[-1][0]
+        frame = _frame_from_rows(survey, rows, filters, text_columns)
         if len(frame):
             yield frame
         if len(rows) < chunk_size:
             return
+
+
+def count_responses(survey: Survey, filters: ResponseFilter | None = None) -> int:
+    """How many responses match ``filters`` before segment filters (an upper bound for progress)."""
+    query = _response_query(survey, filters or ResponseFilter()).subquery()
+    return db.session.execute(select(func.count()).select_from(query)).scalar_one()
 
 
 def response_columns(survey: Survey) -> list[str]:
@@ -239,11 +264,24 @@ def response_columns(survey: Survey) -> list[str]:
     return [*META_COLUMNS, *_column_order(survey.versions)]
 
 
-def _response_query(survey: Survey, filters: ResponseFilter):
-    """The rows the loader reads, filtered by status, submission date and version (not ordered)."""
-    query = (select(Response.id, Response.version_id, Response.status, Response.started_at,
-                    Response.submitted_at, Response.duration_seconds, Response.answers,
-                    exists().where(Contact.response_id == Response.id).label("contact_ok"))
+def _sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def _response_query(survey: Survey, filters: ResponseFilter, text_columns: tuple[str, ...] = ()):
+    """The rows the loader reads, filtered by status, submission date and version (not ordered).
+
+    On SQLite the times are read as their stored text and parsed by pandas in
+    one vectorised call (SQLAlchemy's per-value parsing costs more than the
+    query itself on a big export).
+    """
+    times = (Response.started_at, Response.submitted_at)
+    if _sqlite():
+        times = tuple(cast(column, String) for column in times)
+    query = (select(Response.id, Response.version_id, Response.status, *times,
+                    Response.duration_seconds, Response.answers,
+                    exists().where(Contact.response_id == Response.id).label("contact_ok"),
+                    *(getattr(Response, name) for name in text_columns))
              .where(Response.survey_id == survey.id))
     if filters.complete_only:
         query = query.where(Response.status == ResponseStatus.COMPLETE.value)
@@ -257,34 +295,74 @@ def _response_query(survey: Survey, filters: ResponseFilter):
     return query
 
 
-def _frame_from_rows(survey: Survey, rows, filters: ResponseFilter) -> pd.DataFrame:
-    """The response frame of ``rows`` (from :func:`_response_query`), segments filtered."""
+def _fetch(query) -> list[tuple]:
+    """The rows of ``query`` as plain tuples (Core execution: no ORM row processing)."""
+    return db.session.connection().execute(query).fetchall()
+
+
+def _frame_from_rows(survey: Survey, rows, filters: ResponseFilter,
+                     text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The response frame of ``rows`` (from :func:`_response_query`, in their order), segments filtered.
+
+    Every version's answer vectors are joined into one buffer and read as a
+    matrix, placed at that version's rows and columns of the frame.
+    """
     versions = {v.id: v for v in survey.versions}
     column_order = _column_order(versions.values())
-    blocks = []
-    for version_id, grouped in groupby(rows, key=lambda row: row.version_id):
-        block_rows = list(grouped)
-        version = versions[version_id]
-        names = codebook_of(version).names
-        matrix = np.frombuffer(b"".join(row.answers for row in block_rows),
-                               dtype=ANSWER_DTYPE).reshape(len(block_rows), len(names))
-        block = pd.DataFrame(matrix, columns=names)
-        block.insert(0, "response_id", np.array([row.id for row in block_rows], dtype=np.int64))
-        block.insert(1, "version", version.number)
-        block.insert(2, "status", [row.status for row in block_rows])
-        block.insert(3, "started_at", pd.to_datetime([row.started_at for row in block_rows], utc=True))
-        block.insert(4, "submitted_at", pd.to_datetime([row.submitted_at for row in block_rows], utc=True))
-        block.insert(5, "duration_seconds",
-                     np.array([row.duration_seconds for row in block_rows], dtype=float))
-        block.insert(6, "contact_ok", np.array([bool(row.contact_ok) for row in block_rows]))
-        blocks.append(block)
-    if blocks:
-        frame = pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
-    else:
+    if not rows:
         frame = _empty_frame(column_order)
-    frame = frame.reindex(columns=[*META_COLUMNS, *column_order])
-    frame = filters.apply_segments(frame)
-    return frame.reset_index(drop=True)
+        for name in text_columns:
+            frame[name] = pd.Series(dtype="object")
+        return filters.apply_segments(frame).reset_index(drop=True)
+    (ids, version_ids, statuses, started, submitted, durations, blobs, contact,
+     *texts) = zip(*rows)
+    version_ids = np.fromiter(version_ids, dtype=np.int64, count=len(rows))
+    position = {name: index for index, name in enumerate(column_order)}
+    present = np.unique(version_ids)
+    complete = len(present) == 1 and codebook_of(versions[int(present[0])]).names == column_order
+    # NaN-filled only where some version lacks some columns (filling touches every page once more).
+    shape = (len(rows), len(column_order))
+    matrix = (np.empty(shape, dtype=ANSWER_DTYPE) if complete
+              else np.full(shape, np.nan, dtype=ANSWER_DTYPE))
+    numbers = np.empty(len(rows), dtype=np.int64)
+    for version_id in present:
+        version = versions[int(version_id)]
+        names = codebook_of(version).names
+        where = np.flatnonzero(version_ids == version_id)
+        buffer = b"".join(blobs) if len(where) == len(rows) else b"".join([blobs[i] for i in where])
+        block = np.frombuffer(buffer, dtype=ANSWER_DTYPE).reshape(len(where), len(names))
+        columns = [position[name] for name in names]
+        if len(where) == len(rows) and columns == list(range(len(column_order))):
+            matrix[:] = block
+        else:
+            matrix[np.ix_(where, columns)] = block
+        numbers[where] = version.number
+    # The answer matrix becomes the frame's one float block without a copy; the
+    # metadata columns are inserted as blocks of their own (no consolidation copy).
+    frame = pd.DataFrame(matrix, columns=column_order, copy=False)
+    meta = {
+        "response_id": np.fromiter(ids, dtype=np.int64, count=len(rows)),
+        "version": numbers,
+        "status": np.array(statuses, dtype=object),
+        "started_at": _utc_times(started),
+        "submitted_at": _utc_times(submitted),
+        "duration_seconds": np.array(durations, dtype=float),
+        "contact_ok": np.array(contact, dtype=bool),
+    }
+    for index, (name, values) in enumerate(meta.items()):
+        frame.insert(index, name, values)
+    for name, values in zip(text_columns, texts):
+        frame[name] = np.array(values, dtype=object)
+    if not filters.segments:
+        return frame
+    return filters.apply_segments(frame).reset_index(drop=True)
+
+
+def _utc_times(values) -> pd.DatetimeIndex:
+    """Times from the database (SQLite text or driver datetimes) as UTC, NaT for missing."""
+    if values and isinstance(next((v for v in values if v is not None), None), str):
+        return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601").array
+    return pd.to_datetime(list(values), utc=True)
 
 
 def _empty_frame(column_order: list[str]) -> pd.DataFrame:
