@@ -62,6 +62,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from . import security
+    security.init_app(app)
     dashboard_cache.init_app(app)
     queue.init_app(app)
     alerts.init_app(app)

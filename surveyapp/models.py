@@ -14,7 +14,7 @@ from typing import Any, Optional
 from flask_login import UserMixin
 from sqlalchemy import (JSON, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer,
                         LargeBinary, String, Text, UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -58,8 +58,24 @@ class User(UserMixin, db.Model):
     # Only a hash of the API token is kept; the token itself is shown once.
     api_token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Part of get_id(), so of every session and remember cookie: bumping it (logout,
+    # password change, role change) makes every cookie issued before load no user.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     surveys: Mapped[list["Survey"]] = relationship(back_populates="owner")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version or 1}"
+
+    def end_sessions(self) -> None:
+        """Revoke every session and remember cookie of this user (on every device)."""
+        self.session_version = (self.session_version or 1) + 1
+
+    @validates("role", "password_hash")
+    def _end_sessions_on_change(self, key: str, value: str) -> str:
+        if getattr(self, key) is not None and getattr(self, key) != value:
+            self.end_sessions()
+        return value
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -260,6 +276,14 @@ class Response(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), index=True)
     duration_seconds: Mapped[Optional[float]] = mapped_column(Float)
+    # Compare-and-swap: every ORM UPDATE checks and bumps it, so a save computed from a
+    # stale read (another tab or browser saved meanwhile) fails instead of overwriting.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # On an invitation link: the client-key cookie of the browser that holds the response;
+    # another browser on the same link is told the link is in use (never merged in).
+    browser_key: Mapped[Optional[str]] = mapped_column(String(64))
+
+    __mapper_args__ = {"version_id_col": revision}
 
     version: Mapped[SurveyVersion] = relationship()
     contact: Mapped[Optional["Contact"]] = relationship(back_populates="response",

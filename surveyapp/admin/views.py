@@ -14,8 +14,9 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from ..access import accessible_survey_or_404, role_required
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Role, Survey, User
+from ..security import configured_limit
 from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, create_account,
                                  set_password, share_survey, unshare_survey)
 from ..services.builder import (DesignError, SurveySettings, check_design, create_from_builder,
@@ -372,6 +373,7 @@ def users():
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
+@limiter.limit(configured_limit("PASSWORD_RESET_RATE_LIMIT"))
 @role_required(Role.ADMIN)
 def reset_password(user_id: int):
     user = db.session.get(User, user_id)

@@ -51,6 +51,7 @@ from analysis.io import parse_number as _parse_number
 from ..extensions import db
 from ..models import Response, ResponseStatus, Survey, SurveyVersion, utcnow
 from .responses import AnswerError, codebook_of, encode_answers
+from .text_safety import clean_text
 
 IMPORT_SOURCE = "import"
 CLIENT_KEY_PREFIX = "import:"
@@ -319,7 +320,7 @@ class _Rows:
         duration = self._duration(line, self._cell(cells, "duration_seconds"))
         language = self._language(line, self._cell(cells, "language"))
         comment_cell = self._cell(cells, "comment")
-        comment = None if comment_cell is None else (str(comment_cell).strip() or None)
+        comment = None if comment_cell is None else (clean_text(str(comment_cell)).strip() or None)
         answers = self._answers(line, cells, version) if version is not None else None
         if len(self.problems) > count or version is None or answers is None:
             return None

@@ -21,6 +21,7 @@ from analysis.io import METADATA_COLUMNS
 
 from ..extensions import db
 from ..models import Contact, Response, ResponseStatus, Survey, SurveyVersion, utcnow
+from .text_safety import clean_text
 from .version_cache import FrozenDict, FrozenList, deep_freeze, per_version
 
 ANSWER_DTYPE = np.dtype("<f8")
@@ -189,7 +190,7 @@ class ContactDetails:
 def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
                     response: Response | None = None, complete: bool = True,
                     invitation_id: int | None = None, client_key: str | None = None,
-                    language: str = "zh", comment: str | None = None,
+                    browser_key: str | None = None, language: str = "zh", comment: str | None = None,
                     contact: ContactDetails | None = None, page: int = 0,
                     source: str = "web", submitted_at: datetime | None = None,
                     started_at: datetime | None = None) -> Response:
@@ -198,7 +199,12 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
     Either everything is stored or, on any error, nothing: the session is
     rolled back and the error re-raised. Passing an existing ``response``
     (a partial one being resumed) updates it; its earlier answers are kept
-    for variables not in ``values``.
+    for variables not in ``values``. ``browser_key`` binds an invitation's
+    response to the browser saving it (see ``survey.flow.start_visit``).
+
+    The update is a compare-and-swap on ``Response.revision``: if another
+    request changed the row since ``response`` was read, SQLAlchemy raises
+    :class:`sqlalchemy.orm.exc.StaleDataError` and nothing is stored.
     """
     codebook = codebook_of(version)
     try:
@@ -209,19 +215,22 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
                                 invitation_id=invitation_id, client_key=client_key,
                                 started_at=started_at or now, source=source)
             db.session.add(response)
+        if browser_key is not None:
+            response.browser_key = browser_key
         response.answers = blob
         response.language = language
         response.page = page
         response.updated_at = now
         if comment is not None:
-            response.comment = comment.strip() or None
+            response.comment = clean_text(comment).strip() or None
         if complete:
             response.status = ResponseStatus.COMPLETE.value
             response.submitted_at = submitted_at or now
             started = _aware(response.started_at)
             response.duration_seconds = (_aware(response.submitted_at) - started).total_seconds()
         if contact is not None and not contact.is_empty():
-            response.contact = Contact(name=contact.name, email=contact.email, phone=contact.phone)
+            response.contact = Contact(name=clean_text(contact.name), email=clean_text(contact.email),
+                                       phone=clean_text(contact.phone))
         db.session.commit()
     except BaseException:
         db.session.rollback()

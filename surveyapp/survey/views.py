@@ -5,16 +5,18 @@ from flask import (abort, current_app, flash, make_response, redirect, render_te
                    session, url_for)
 from flask_babel import gettext as _, refresh
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from sqlalchemy import select
 
-from ..extensions import db
+from ..extensions import csrf, db, limiter
 from ..models import Invitation, Survey
+from ..security import answered_unknown_link, configured_limit, survey_key
 from ..services.invitations import note_link_opened, unsubscribe
 from ..services.responses import AnswerError, submit_response
 from ..services.surveys import availability
 from . import bp
-from .flow import (CLIENT_COOKIE, UnknownInvitation, Visit, forget_not_applicable,
+from .flow import (CLIENT_COOKIE, LinkInUse, UnknownInvitation, Visit, forget_not_applicable,
                    forget_started, note_started, remember_not_applicable,
                    remembered_not_applicable, set_client_cookie, start_visit, started_at,
                    survey_by_slug)
@@ -56,10 +58,15 @@ def _open_visit(survey: Survey):
     if reason:
         return None, (render_template("survey/unavailable.html", survey=survey, reason=reason), 403)
     try:
-        visit = start_visit(survey, request.values.get("t"), request.cookies.get(CLIENT_COOKIE))
+        visit = start_visit(survey, request.values.get("t"), request.cookies.get(CLIENT_COOKIE),
+                            lock=request.method == "POST")
     except UnknownInvitation:
         return None, (render_template("survey/unavailable.html", survey=survey,
                                       reason="unknown_link"), 404)
+    except LinkInUse:
+        status = 409 if request.method == "POST" else 200
+        return None, (render_template("survey/already_answered.html", survey=survey,
+                                      in_other_browser=True), status)
     if visit.completed:
         status = 409 if request.method == "POST" else 200
         return None, (render_template("survey/already_answered.html", survey=survey), status)
@@ -77,7 +84,12 @@ def _with_cookie(rendered, visit: Visit):
     return http_response
 
 
+unknown_link_limit = limiter.shared_limit(configured_limit("UNKNOWN_LINK_RATE_LIMIT"),
+                                          scope="unknown-link", deduct_when=answered_unknown_link)
+
+
 @bp.route("/<slug>", methods=["GET"])
+@unknown_link_limit
 def take(slug: str):
     survey = _survey_or_404(slug)
     visit, refusal = _open_visit(survey)
@@ -116,6 +128,12 @@ def take(slug: str):
 
 
 @bp.route("/<slug>", methods=["POST"])
+# The page's own form checks its CSRF token (_csrf_expired below): the global check would
+# refuse an expired token with a bare 400 and lose what the respondent typed.
+@csrf.exempt
+@unknown_link_limit
+@limiter.limit(configured_limit("SURVEY_POST_RATE_LIMIT"))
+@limiter.limit(configured_limit("SURVEY_POST_PER_SURVEY_RATE_LIMIT"), key_func=survey_key)
 def save_page(slug: str):
     survey = _survey_or_404(slug)
     visit, refusal = _open_visit(survey)
@@ -189,8 +207,15 @@ def save_page(slug: str):
         return _with_cookie(_render_page(visit, index, form), visit)
     except IntegrityError:
         # The same invitation or browser saved a response at the same moment
-        # (two tabs): resume that one.
+        # (two tabs, or two browsers on one link): start over from what was stored;
+        # another browser's response is then refused by start_visit.
         return _with_cookie(redirect(_link(visit)), visit)
+    except StaleDataError:
+        # Another tab saved this response after this request read it: nothing of this
+        # page was stored; show the page again with what is stored now.
+        flash(_("These answers were changed in another window at the same moment, so this page "
+                "was not saved. Please check it and press the button again."), "error")
+        return _with_cookie(redirect(_link(visit, index)), visit)
     if switch_to:
         session["lang"] = switch_to
     if page.is_final and leaving_forward:
@@ -214,7 +239,8 @@ def _save_question_page(visit: Visit, page, form, furthest: int, lang: str):
     stored = submit_response(
         visit.version, answers, response=visit.response, complete=False,
         invitation_id=visit.invitation.id if visit.invitation else None,
-        client_key=visit.client_key, language=lang, page=furthest, source="web",
+        client_key=visit.client_key, browser_key=_browser_key(visit), language=lang,
+        page=furthest, source="web",
         started_at=started_at(visit.survey))
     remember_not_applicable(stored, [v.name for v in page.variables], not_applicable)
     return stored
@@ -225,9 +251,14 @@ def _save_final_page(visit: Visit, form: FinalPageForm, *, complete: bool, furth
     return submit_response(
         visit.version, {}, response=visit.response, complete=complete,
         invitation_id=visit.invitation.id if visit.invitation else None,
-        client_key=visit.client_key, language=lang,
+        client_key=visit.client_key, browser_key=_browser_key(visit), language=lang,
         comment=form.comment.data or "", contact=form.contact() if complete else None,
         page=furthest, source="web", started_at=started_at(visit.survey))
+
+
+def _browser_key(visit: Visit) -> str | None:
+    """The browser an invitation response is bound to (anonymous ones have their client key)."""
+    return visit.browser_key if visit.invitation is not None else None
 
 
 def _render_page(visit: Visit, index: int, form):

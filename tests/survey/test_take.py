@@ -251,7 +251,11 @@ def test_invitation_answers_once_and_resumes_anywhere(app, db, seeded_survey):
     pages = survey_pages(seeded_survey.current_version)
     phone, laptop = app.test_client(), app.test_client()
     post_page(phone, seeded_survey.slug, 1, page_answers(pages[0]), token=invitation.token)
-    # Another device with the same link continues on page 2.
+    # Another device with the same link continues on page 2 once the first was left
+    # (INVITATION_HANDOVER_SECONDS; two browsers at the same moment: tests/security).
+    started = _only_response(db, seeded_survey, Response.invitation_id == invitation.id)
+    started.updated_at -= timedelta(seconds=app.config["INVITATION_HANDOVER_SECONDS"])
+    db.session.commit()
     resumed = laptop.get(f"/s/{seeded_survey.slug}?t={invitation.token}", headers={"Accept-Language": "en"})
     assert f"?t={invitation.token}&amp;p=2" in resumed.get_data(as_text=True)
     assert "You were on page 2" in resumed.get_data(as_text=True)
