@@ -16,7 +16,7 @@ from surveyapp.services.demo import ensure_demo
 def test_expired_token_keeps_the_answers(csrf_app):
     survey = ensure_demo(2, seed=1).survey
     client = csrf_app.test_client()
-    page = client.get(f"/s/{survey.slug}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    page = client.get(f"/s/{survey.slug}?p=1", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert re.search(r'name="csrf_token"', page)
     reply = client.post(f"/s/{survey.slug}", headers={"Accept-Language": "en"}, data={
         "page": "1", "action": "next", "PR_CHANNEL": "2", "csrf_token": "expired-or-forged"})
