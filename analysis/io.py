@@ -11,7 +11,9 @@ guess.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io as _io
+import json
 import math
 import os
 import re
@@ -514,8 +516,15 @@ def sheet_name(name: str, used: set[str]) -> str:
     return candidate
 
 
-def _xlsx_cell(value, text: Callable[[str], str] | None):
-    """Numbers stay numbers, missing is empty, times lose their zone (UTC), text goes through ``text``."""
+def xlsx_cell(value, text: Callable[[str], str] | None = None):
+    """A workbook cell: numbers stay numbers, missing is empty, times lose their zone (UTC;
+    Excel has none), lists and dicts become JSON text, text goes through ``text``.
+
+    Examples
+    --------
+    >>> xlsx_cell(float("nan")), xlsx_cell(3), xlsx_cell({"a": 1}), xlsx_cell("=1+1", str.upper)
+    (None, 3, '{"a": 1}', '=1+1')
+    """
     if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, (bool, np.bool_)):
@@ -526,6 +535,10 @@ def _xlsx_cell(value, text: Callable[[str], str] | None):
         return None if math.isnan(value) or math.isinf(value) else float(value)
     if isinstance(value, pd.Timestamp):
         return (value.tz_convert("UTC").tz_localize(None) if value.tzinfo else value).to_pydatetime()
+    if isinstance(value, _dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, (dict, list, tuple)):
+        value = json.dumps(value, ensure_ascii=False, default=str)
     value = str(value)
     return text(value) if text is not None else value
 
@@ -564,10 +577,10 @@ def write_tables_xlsx(tables: Mapping[str, pd.DataFrame], path, *,
     if about:
         sheet = workbook.create_sheet(sheet_name("about", used))
         for key, value in about:
-            sheet.append([_xlsx_cell(key, text), _xlsx_cell(value, text)])
+            sheet.append([xlsx_cell(key, text), xlsx_cell(value, text)])
     for name, table in tables.items():
         sheet = workbook.create_sheet(sheet_name(name, used))
-        sheet.append([_xlsx_cell(str(column), text) for column in table.columns])
+        sheet.append([xlsx_cell(str(column), text) for column in table.columns])
         for row in table.itertuples(index=False, name=None):
-            sheet.append([_xlsx_cell(value, text) for value in row])
+            sheet.append([xlsx_cell(value, text) for value in row])
     workbook.save(path)

@@ -62,11 +62,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 import os
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -79,7 +76,7 @@ import rustpy_xlsxwriter as rust_xlsx
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as ILLEGAL_XML_CHARACTERS
 
 from analysis.instruments import Codebook
-from analysis.io import TEXT_COLUMNS, write_tables_xlsx
+from analysis.io import TEXT_COLUMNS, write_tables_xlsx, xlsx_cell
 
 from ..models import Survey
 from .responses import (META_COLUMNS, ResponseFilter, codebook_of, count_responses,
@@ -248,22 +245,7 @@ def xlsx_text(text: str) -> str:
 
 def xlsx_value(value: Any) -> Any:
     """A workbook cell: numbers stay numbers, missing is empty, text is made safe (:func:`xlsx_text`)."""
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) or math.isinf(value) else float(value)
-    if isinstance(value, pd.Timestamp):
-        # Excel has no time zones: the column headers say the times are UTC.
-        return (value.tz_convert("UTC").tz_localize(None) if value.tzinfo else value).to_pydatetime()
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
-    if isinstance(value, (dict, list, tuple)):
-        return xlsx_text(json.dumps(value, ensure_ascii=False, default=str))
-    return xlsx_text(str(value))
+    return xlsx_cell(value, xlsx_text)
 
 
 def _xlsx_columns(frame: pd.DataFrame, serial_times: bool = True) -> list[list[Any]]:
