@@ -69,8 +69,11 @@ def test_no_serious_axe_violations_on_any_page_type(make_page, live_server, extr
         if found:
             blocking[label] = [v["id"] for v in found]
 
-    # Every page type of the demo, the error state on the first page, the thank-you page.
+    # Every page type of the demo: the welcome page, the error state on the first question
+    # page, each question page, the thank-you page.
     page.goto(f"{live_server}/s/{DEMO_SLUG}")
+    check("welcome")
+    page.goto(f"{live_server}/s/{DEMO_SLUG}?p=1")
     press(page, NEXT)
     check("error state")
     rng = random.Random(5)
@@ -93,7 +96,7 @@ def test_no_serious_axe_violations_on_any_page_type(make_page, live_server, extr
     page.goto(f"{live_server}/s/{extra_surveys['closed']}")
     check("closed")
     page.screenshot(path=str(artifacts / f"respondent-{locale[:2]}-closed.png"), full_page=True)
-    page.goto(f"{live_server}/s/{extra_surveys['side_by_side']}")
+    page.goto(f"{live_server}/s/{extra_surveys['side_by_side']}?p=1")
     answer_page(page, rng, {})
     press(page, NEXT)
     check("E and P side by side")
