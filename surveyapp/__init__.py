@@ -68,9 +68,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per audience."""
-    from . import admin, api, auth, dashboard, main, survey
+    from . import admin, api, auth, cases, dashboard, main, survey
 
-    for blueprint in (main.bp, auth.bp, survey.bp, admin.bp, api.bp, dashboard.bp):
+    for blueprint in (main.bp, auth.bp, survey.bp, admin.bp, api.bp, dashboard.bp, cases.bp):
         app.register_blueprint(blueprint)
 
 

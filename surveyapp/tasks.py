@@ -8,7 +8,9 @@ services/jobs.py; this module only says what each job does:
 * ``export``: a raw-data, codebook or statistics file (services/exports.py);
 * ``import``: a file of responses collected elsewhere (services/imports.py);
 * ``analysis``: the whole analysis as the API's JSON document;
-* dashboard recomputation: services/dashboard_cache.py defines its tasks.
+* dashboard recomputation: services/dashboard_cache.py defines its tasks;
+* recovery cases (open a case on a completed response, escalate overdue
+  cases every minute): services/cases.py defines its tasks.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 from .models import Job, Survey
 from .extensions import db
 from .queue import huey
-from .services import dashboard_cache  # noqa: F401  (its queue tasks register on import)
+from .services import cases, dashboard_cache  # noqa: F401  (their queue tasks register on import)
 from .services.analysis import report_options, survey_analysis
 from .services.exports import ExportError, export_format, export_to_file
 from .services.filters import FilterError, describe_filter, parse_filters

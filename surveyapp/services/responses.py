@@ -125,7 +125,8 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
     """Write a response and its answers (and contact details) in one transaction.
 
     Either everything is stored or, on any error, nothing: the session is
-    rolled back and the error re-raised. Passing an existing ``response``
+    rolled back and the error re-raised. A completed response is then sent
+    to the job queue to be checked for a recovery case (services/cases.py). Passing an existing ``response``
     (a partial one being resumed) updates it; its earlier answers are kept
     for variables not in ``values``.
     """
@@ -155,6 +156,10 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
     except BaseException:
         db.session.rollback()
         raise
+    if complete:
+        # After the commit, so the queue worker sees the response (services/cases.py).
+        from .cases import response_completed
+        response_completed(response.id)
     return response
 
 
