@@ -46,13 +46,16 @@ def _rating_range(codebook: Codebook, columns: Sequence[str]) -> tuple[float, fl
     return float(min(lows)), float(max(highs))
 
 
-def customer_scores(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+def customer_scores(frame: pd.DataFrame, codebook: Codebook, *,
+                    relationship: bool = True) -> pd.DataFrame:
     """Every customer's scores for the unhappiness rule and the churn index.
 
     Parameters
     ----------
     frame : the response frame (``response_id`` and codebook columns).
     codebook : its variables.
+    relationship : also the relationship constructs (the churn index needs them;
+        the unhappiness rule does not, so one response can be judged cheaply first).
 
     Returns
     -------
@@ -81,14 +84,14 @@ def customer_scores(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
              if cols[0] in frame and cols[1] in frame} if codebook.select(instrument=SERVQUAL) else {}
     table["ratio"] = np.nan
     table["gap"] = np.nan
-    if pairs and len(frame):
+    if pairs and frame[[c for cols in pairs.values() for c in cols]].notna().any(axis=None):
         dims = pair_dimensions(codebook, pairs)
         ratio = satisfaction_ratio(frame, pairs, dims, min_n=1).respondents.set_index("response_id")
         table["ratio"] = ratio["ratio"].reindex(table["response_id"]).to_numpy()
         gaps = gap_scores(frame, pairs)
         by_dimension = pd.DataFrame({dim: gaps[items].mean(axis=1) for dim, items in dims.items()})
         table["gap"] = by_dimension.mean(axis=1).to_numpy()
-    for instrument in (RELATIONSHIP, EMOTIONS):
+    for instrument in ((RELATIONSHIP, EMOTIONS) if relationship else (EMOTIONS,)):
         columns = {name: [c for c in cols if c in frame]
                    for name, cols in construct_columns(codebook, instrument).items()}
         columns = {name: cols for name, cols in columns.items() if cols}

@@ -27,12 +27,12 @@ _EMOTION_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
               ("angry", "furious", "outraged", "rude", "complain", "scam", "ridiculous", "unacceptable")),
     "disappointment": (("失望", "不满", "太慢", "太久", "很差", "糟糕", "没解决", "不专业", "麻烦", "排队"),
                        ("disappointed", "disappointing", "slow", "poor", "bad", "terrible", "awful",
-                        "worst", "unhelpful", "waited", "queue", "not resolved")),
+                        "worst", "unhelpful", "unprofessional", "waited", "queue", "not resolved")),
     "worry": (("担心", "担忧", "不安", "害怕", "不放心", "风险"),
               ("worried", "worry", "concerned", "afraid", "anxious", "unsafe")),
-    "joy": (("满意", "很好", "不错", "热情", "专业", "快捷", "方便", "感谢", "谢谢", "耐心", "高兴", "贴心"),
+    "joy": (("满意", "很好", "不错", "热情", "专业", "快捷", "方便", "感谢", "谢谢", "耐心", "高兴", "贴心", "放心"),
             ("great", "good", "excellent", "friendly", "helpful", "quick", "fast", "thank",
-             "satisfied", "pleased", "professional", "happy", "easy")),
+             "satisfied", "pleased", "professional", "happy", "easy", "pleasant", "convenient")),
 }
 _NEGATORS_ZH = ("不", "没", "没有", "并不", "不太")
 _NEGATORS_EN = ("not", "no", "never", "n't", "hardly")
@@ -45,7 +45,9 @@ def _hits(text: str, lang: str) -> dict[str, int]:
     for emotion, (zh_words, en_words) in _EMOTION_WORDS.items():
         words = zh_words + en_words  # mixed-language comments are common
         for word in words:
-            for match in re.finditer(re.escape(word.casefold()), lowered):
+            # English words match whole words only ("professional" is not in "unprofessional").
+            pattern = re.escape(word.casefold()) if word in zh_words else rf"\b{re.escape(word)}"
+            for match in re.finditer(pattern, lowered):
                 before = lowered[max(0, match.start() - 6):match.start()]
                 negated = (any(before.endswith(n) for n in _NEGATORS_ZH) if word in zh_words else
                            any(re.search(rf"\b{re.escape(n)}\s*$", before.rstrip()) or

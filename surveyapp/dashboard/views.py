@@ -14,7 +14,9 @@ from ..access import accessible_survey_or_404, role_required
 from ..i18n import select_locale
 from ..extensions import db
 from ..models import Contact, Role
-from ..services import dashboard_cache
+from analysis.comment_emotion import ENGINE as EMOTION_ENGINE
+
+from ..services import cases, dashboard_cache
 from ..services.codebooks import survey_codebook
 from ..services.filters import FilterError
 from ..services.spreadsheet_safety import neutralise_cell
@@ -95,16 +97,17 @@ def follow_up(slug: str):
     """Unhappy customers who agreed to be contacted, with why they are listed."""
     survey = accessible_survey_or_404(slug)
     filters_form, dashboard_request = _filtered_request(survey)
-    form = follow_up_form(request.args)
+    form = follow_up_form(request.args, cases.survey_rule(survey))
     valid = dashboard_request is not None and form.validate()
-    found = dashboard_cache.lookup(survey, dashboard_request) if valid else None
     rows, total = [], 0
-    if found is not None and found.entry is not None:
-        table = dashboard_cache.follow_up(found.entry, form.thresholds())
+    if valid:
+        # Read now, not from the dashboard cache: the cache's analysis leaves out screened
+        # responses, and screening must never hide an unhappy customer.
+        table = cases.follow_up_table(survey, dashboard_request.filters, form.thresholds())
         total = len(table)
         rows = _with_contacts(table.head(FOLLOW_UP_PAGE_ROWS))
     return render_template("dashboard/follow_up.html", survey=survey, form=form, filters_form=filters_form,
-                           found=found, rows=rows, total=total, shown=len(rows),
+                           valid=valid, rows=rows, total=total, shown=len(rows), emotion_engine=EMOTION_ENGINE,
                            query=request.query_string.decode()), (200 if valid else 400)
 
 
@@ -113,16 +116,14 @@ def follow_up(slug: str):
 def follow_up_csv(slug: str):
     survey = accessible_survey_or_404(slug)
     _filters_form, dashboard_request = _filtered_request(survey)
-    form = follow_up_form(request.args)
+    form = follow_up_form(request.args, cases.survey_rule(survey))
     if dashboard_request is None or not form.validate():
         abort(400)
-    found = dashboard_cache.lookup(survey, dashboard_request)
-    if found.entry is None:
-        abort(409, description=_("The dashboard is still being computed; try again in a moment."))
-    rows = _with_contacts(dashboard_cache.follow_up(found.entry, form.thresholds()))
+    rows = _with_contacts(cases.follow_up_table(survey, dashboard_request.filters, form.thresholds()))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    columns = ["response_id", "name", "email", "phone", "ratio", "gap", "negative_emotion", "reasons"]
+    columns = ["response_id", "name", "email", "phone", "overall", "ratio", "gap", "negative_emotion",
+               "polarity", "reasons"]
     writer.writerow(columns)
     for row in rows:
         writer.writerow(["" if row.get(c) is None else neutralise_cell(row[c]) for c in columns])

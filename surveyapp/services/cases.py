@@ -35,7 +35,7 @@ import logging
 import os
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
@@ -49,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from analysis.casework import (RecoverySummary, churn_risk, construct_ranges, customer_scores,
                                recovery_summary)
 from analysis.comment_emotion import comment_emotion
-from analysis.followup import UnhappinessRule, unhappy_customers
+from analysis.followup import UnhappinessRule, follow_up_list, unhappy_customers
 from analysis.report import ReportOptions, screening_rules
 from analysis import screening
 from analysis.common import InsufficientData
@@ -60,7 +60,7 @@ from ..models import (Case, CaseEvent, CaseSettings, CaseStatus, Contact, Respon
                       Role, Survey, SurveyShare, User, utcnow)
 from ..queue import app_context, huey
 from .codebooks import survey_codebook
-from .responses import ResponseFilter, codebook_of, decode_answers, responses_frame
+from .responses import ANSWER_DTYPE, ResponseFilter, codebook_of, decode_answers, responses_frame
 
 logger = logging.getLogger(__name__)
 
@@ -124,9 +124,9 @@ def save_settings(survey: Survey, rule: UnhappinessRule, *, sla_hours: int,
 # --------------------------------------------------------------------------
 
 def score_frame(frame: pd.DataFrame, codebook, comments: pd.Series | None = None,
-                languages: pd.Series | None = None) -> pd.DataFrame:
-    """Scores, comment polarity and churn risk of every row of a response frame."""
-    scores = customer_scores(frame, codebook)
+                languages: pd.Series | None = None, *, churn: bool = True) -> pd.DataFrame:
+    """Scores, comment polarity and (``churn``) churn risk of every row of a response frame."""
+    scores = customer_scores(frame, codebook, relationship=churn)
     texts = comments.reindex(scores["response_id"]).to_numpy() if comments is not None \
         else np.full(len(scores), None)
     langs = languages.reindex(scores["response_id"]).to_numpy() if languages is not None \
@@ -138,9 +138,10 @@ def score_frame(frame: pd.DataFrame, codebook, comments: pd.Series | None = None
     scores["polarity"] = [e[0] if t else np.nan for e, t in zip(emotions, scores["comment"])]
     scores["comment_label"] = [e[1] for e in emotions]
     scores["comment_emotions"] = [e[2] for e in emotions]
-    churn = churn_risk(scores, construct_ranges(codebook))
-    scores["churn_risk"] = churn["churn_risk"].to_numpy()
-    scores["churn_band"] = churn["churn_band"].to_numpy()
+    if churn:
+        risk = churn_risk(scores, construct_ranges(codebook))
+        scores["churn_risk"] = risk["churn_risk"].to_numpy()
+        scores["churn_band"] = risk["churn_band"].to_numpy()
     return scores
 
 
@@ -154,28 +155,46 @@ def _comments(survey_id: int, ids: Iterable[int] | None = None) -> tuple[pd.Seri
             pd.Series({r.id: r.language for r in rows}, dtype=object))
 
 
-def screening_flags(survey: Survey, response_id: int) -> list[str]:
-    """The data-quality flags of one response, judged among the survey's complete responses
-    (the rules the analysis excludes on; here they are only reported)."""
-    frame = responses_frame(survey, ResponseFilter())
-    if response_id not in set(frame["response_id"]):
-        return []
-    codebook = survey_codebook(survey)
+def screening_flags_by_response(frame: pd.DataFrame, codebook) -> dict[int, list[str]]:
+    """The data-quality flags of the responses in ``frame`` (the rules the analysis excludes on;
+    here they are only reported). Judged among the responses of ``frame``."""
     rules = screening_rules(frame, codebook, ReportOptions())
     if not rules:
-        return []
-    found: list[str] = []
-    position = frame.index[frame["response_id"] == response_id][0]
-    for rule in rules:
-        # One rule at a time: a rule that needs more responses than there are yet
-        # (too_fast's median) is skipped without silencing the others.
-        try:
-            flags = screening.flag_responses(frame, [rule])
-        except InsufficientData:
-            continue
-        if flags.loc[position, "flagged"]:
-            found.append(flags.loc[position, "reasons"])
+        return {}
+    try:
+        tables = [screening.flag_responses(frame, rules)]
+    except InsufficientData:
+        # A rule that needs more responses than there are yet (too_fast's median) is
+        # skipped without silencing the others: one rule at a time.
+        tables = []
+        for rule in rules:
+            try:
+                tables.append(screening.flag_responses(frame, [rule]))
+            except InsufficientData:
+                continue
+    found: dict[int, list[str]] = {}
+    for table in tables:
+        for rid, reasons in table.loc[table["flagged"], ["response_id", "reasons"]].itertuples(index=False):
+            found.setdefault(int(rid), []).extend(reasons.split("; "))
     return found
+
+
+def screening_flags(response: Response, codebook, answers: pd.DataFrame) -> list[str]:
+    """The flags of one response (``answers``: its one-row frame), judged among the complete
+    responses of its survey version.
+
+    Only ``too_fast`` compares a response with others (the median duration), so the others
+    enter with their durations alone: no answer vectors are read, and a case opens in
+    milliseconds whatever the survey's size.
+    """
+    others = db.session.execute(select(Response.id, Response.duration_seconds).where(
+        Response.version_id == response.version_id, Response.id != response.id,
+        Response.status == ResponseStatus.COMPLETE.value)).all()
+    own = answers.assign(duration_seconds=response.duration_seconds)
+    rest = pd.DataFrame({"response_id": [row.id for row in others],
+                         "duration_seconds": np.array([row.duration_seconds for row in others], dtype=float)})
+    frame = pd.concat([own, rest], ignore_index=True).reindex(columns=own.columns)
+    return screening_flags_by_response(frame, codebook).get(response.id, [])
 
 
 def survey_scores(survey: Survey, frame: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -219,31 +238,19 @@ def open_case_for_response(response_id: int, now: datetime | None = None) -> Cas
     if not settings.enabled:
         return None
     codebook = codebook_of(response.version)
-    frame = pd.DataFrame([{"response_id": response.id, **decode_answers(codebook, response.answers)}])
-    frame = frame.astype({name: float for name in codebook.names})
+    frame = pd.DataFrame(np.frombuffer(response.answers, dtype=ANSWER_DTYPE)[None, :],
+                         columns=codebook.names)
+    frame.insert(0, "response_id", [response.id])
     comments = pd.Series({response.id: response.comment}, dtype=object)
     languages = pd.Series({response.id: response.language}, dtype=object)
-    scores = score_frame(frame, codebook, comments, languages)
-    verdict = unhappy_customers(scores, UnhappinessRule.from_json(settings.rule)).iloc[0]
+    # The rule first, without the relationship constructs; the churn index only for a case.
+    rule_scores = score_frame(frame, codebook, comments, languages, churn=False)
+    verdict = unhappy_customers(rule_scores, UnhappinessRule.from_json(settings.rule)).iloc[0]
     if not verdict["unhappy"]:
         return None
-    row = scores.iloc[0]
-    now = now or utcnow()
-    churn = None if pd.isna(row["churn_risk"]) else float(row["churn_risk"])
-    case = Case(
-        survey_id=survey.id, response_id=response.id, status=CaseStatus.OPEN.value,
-        priority=1 if (row["churn_band"] == "high" or verdict["n_reasons"] >= 3) else 2,
-        owner_id=_round_robin_owner(survey),
-        reasons=verdict["reasons"],
-        scores={name: (None if pd.isna(verdict[name]) else float(verdict[name]))
-                for name in ("overall", "ratio", "gap", "negative_emotion", "polarity")},
-        screening_flags=screening_flags(survey, response.id),
-        comment_score=None if pd.isna(row["polarity"]) else float(row["polarity"]),
-        comment_label=row["comment_label"] if response.comment else None,
-        comment_emotions=list(row["comment_emotions"]),
-        churn_risk=churn, churn_band=row["churn_band"],
-        opened_at=now, due_at=now + timedelta(hours=settings.sla_hours))
-    case.events.append(CaseEvent(kind="opened", new=verdict["reasons"], at=now))
+    scores = score_frame(frame, codebook, comments, languages)
+    case = _new_case(survey, settings, response, scores.iloc[0], verdict,
+                     screening_flags(response, codebook, frame), now or utcnow())
     db.session.add(case)
     try:
         db.session.commit()
@@ -253,6 +260,55 @@ def open_case_for_response(response_id: int, now: datetime | None = None) -> Cas
         return _case_of_response(response_id)
     _send(signals.case_opened, case, title=f"New case #{case.id}: {case.reasons}")
     return case
+
+
+def _new_case(survey: Survey, settings: CaseSettings, response: Response, row: pd.Series,
+              verdict: pd.Series, flags: list[str], now: datetime) -> Case:
+    """The case of an unhappy response (``row``: its :func:`score_frame` row; ``verdict``: its
+    :func:`analysis.followup.unhappy_customers` row). High priority for a high churn risk or
+    three reasons and more."""
+    churn = None if pd.isna(row["churn_risk"]) else float(row["churn_risk"])
+    case = Case(
+        survey_id=survey.id, response_id=response.id, status=CaseStatus.OPEN.value,
+        priority=1 if (row["churn_band"] == "high" or verdict["n_reasons"] >= 3) else 2,
+        owner_id=_round_robin_owner(survey), reasons=verdict["reasons"],
+        scores={name: (None if pd.isna(verdict[name]) else float(verdict[name]))
+                for name in ("overall", "ratio", "gap", "negative_emotion", "polarity")},
+        screening_flags=flags,
+        comment_score=None if pd.isna(row["polarity"]) else float(row["polarity"]),
+        comment_label=row["comment_label"] if response.comment else None,
+        comment_emotions=list(row["comment_emotions"]),
+        churn_risk=churn, churn_band=row["churn_band"],
+        opened_at=now, due_at=now + timedelta(hours=settings.sla_hours))
+    case.events.append(CaseEvent(kind="opened", new=verdict["reasons"], at=now))
+    return case
+
+
+def open_cases_for_survey(survey: Survey, opened_at: pd.Series | None = None) -> int:
+    """Open the cases of every complete response that meets the rule and has none (a backfill:
+    responses loaded in bulk, e.g. the demo or an import). No signals: nobody is alerted
+    about old responses. ``opened_at`` (by response id) backdates the cases."""
+    settings = case_settings(survey)
+    frame = responses_frame(survey, ResponseFilter())
+    if not len(frame):
+        return 0
+    scores = survey_scores(survey, frame)
+    verdicts = unhappy_customers(scores, UnhappinessRule.from_json(settings.rule))
+    have = set(db.session.execute(select(Case.response_id).where(Case.survey_id == survey.id)).scalars())
+    flags = screening_flags_by_response(frame, survey_codebook(survey))
+    opened = 0
+    for position in np.flatnonzero(verdicts["unhappy"].to_numpy()):
+        rid = int(verdicts.iloc[position]["response_id"])
+        if rid in have:
+            continue
+        response = db.session.get(Response, rid)
+        moment = opened_at[rid] if opened_at is not None and rid in opened_at else utcnow()
+        db.session.add(_new_case(survey, settings, response, scores.iloc[position],
+                                 verdicts.iloc[position], flags.get(rid, []), moment))
+        db.session.flush()  # the round robin counts the cases opened so far
+        opened += 1
+    db.session.commit()
+    return opened
 
 
 def _case_of_response(response_id: int) -> Case | None:
@@ -612,3 +668,13 @@ def recovery_frame(survey: Survey) -> pd.DataFrame:
 
 def survey_recovery(survey: Survey) -> RecoverySummary:
     return recovery_summary(recovery_frame(survey))
+
+
+def follow_up_table(survey: Survey, filters: ResponseFilter, rule: UnhappinessRule) -> pd.DataFrame:
+    """The dashboard's follow-up list: :func:`analysis.followup.follow_up_list` with ``rule`` on
+    every complete response of the filter (screened ones too), the comment scored as for cases."""
+    frame = responses_frame(survey, replace(filters, complete_only=True))
+    scores = survey_scores(survey, frame).set_index("response_id", drop=False)
+    return follow_up_list(scores[["response_id", "contact_ok"]].reset_index(drop=True), rule,
+                          **{name: scores[name] for name in ("ratio", "gap", "negative_emotion",
+                                                             "overall", "polarity", "comment")})

@@ -152,6 +152,8 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
             response.duration_seconds = (_aware(response.submitted_at) - started).total_seconds()
         if contact is not None and not contact.is_empty():
             response.contact = Contact(name=contact.name, email=contact.email, phone=contact.phone)
+        db.session.flush()
+        response_id = response.id  # read before the commit expires it (no extra SELECT)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -159,7 +161,7 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
     if complete:
         # After the commit, so the queue worker sees the response (services/cases.py).
         from .cases import response_completed
-        response_completed(response.id)
+        response_completed(response_id)
     return response
 
 
