@@ -676,5 +676,6 @@ def follow_up_table(survey: Survey, filters: ResponseFilter, rule: UnhappinessRu
     frame = responses_frame(survey, replace(filters, complete_only=True))
     scores = survey_scores(survey, frame).set_index("response_id", drop=False)
     return follow_up_list(scores[["response_id", "contact_ok"]].reset_index(drop=True), rule,
-                          **{name: scores[name] for name in ("ratio", "gap", "negative_emotion",
-                                                             "overall", "polarity", "comment")})
+                          **{name: scores[name] if name in scores else None
+                             for name in ("ratio", "gap", "negative_emotion", "overall", "polarity",
+                                          "comment")})
