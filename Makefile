@@ -28,8 +28,10 @@ TEST_POSTGRES_URL ?= postgresql+psycopg://surveyapp:surveyapp@127.0.0.1:5432/sur
 test: $(VENV)/.tests chromium postgres redis translations
 	TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.tests
-	$(BIN)/python -m bench
+# Every benchmark at full size (many minutes): prints a table, writes bench/results.json.
+# It starts PostgreSQL as `postgres` does (or records why not). BENCH_ARGS=--quick for a smoke run.
+bench: $(VENV)/.tests translations
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -38,10 +38,38 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads (response imports) above this are refused
     SQLITE_BUSY_TIMEOUT_MS = 10_000
     DEMO_RESPONSES = 400
     DEMO_SEED = 20261123
+    # A second browser on one invitation link is refused while the first saved within this
+    # many seconds; after it, the link may be continued elsewhere (phone, then laptop).
+    INVITATION_HANDOVER_SECONDS = 10 * 60
+
+    # Rate limits (Flask-Limiter strings, per client address unless said otherwise). The
+    # counters live in RATELIMIT_STORAGE_URI: memory:// is per process; set it to
+    # redis://host:6379/0 (environment variable of the same name) so every gunicorn worker
+    # and app server shares them.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "surveyapp"
+    LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
+    PASSWORD_RESET_RATE_LIMIT = "10 per minute;60 per hour"
+    # Only requests answered "unknown link" (404) count: guessing tokens, not answering.
+    UNKNOWN_LINK_RATE_LIMIT = "20 per minute;100 per hour"
+    # Page saves on survey links: ~10 per completed questionnaire. A kiosk or an office
+    # behind one address needs more; raise these there.
+    SURVEY_POST_RATE_LIMIT = "120 per minute;1200 per hour"
+    SURVEY_POST_PER_SURVEY_RATE_LIMIT = "3000 per minute"
+    # After LOGIN_LOCKOUT_THRESHOLD failed log-ins for one user name (existing or not),
+    # it is locked for BASE seconds, doubled at each further failure up to MAX.
+    LOGIN_LOCKOUT_ENABLED = True
+    LOGIN_LOCKOUT_THRESHOLD = 5
+    LOGIN_LOCKOUT_BASE_SECONDS = 60
+    LOGIN_LOCKOUT_MAX_SECONDS = 3600
+    LOGIN_FAILURE_MEMORY_SECONDS = 24 * 3600
     # Dashboard cache (Flask-Caching), shared by the web workers and the queue worker:
     # files under instance/cache on one machine, Redis (REDIS_URL) across machines.
     CACHE_TYPE = "FileSystemCache"
@@ -53,6 +81,21 @@ class Config:
     DASHBOARD_WORKERS = 2
     DASHBOARD_MEDIATION_BOOT = 200
     DASHBOARD_CSI_BOOT = 0
+    # E-mail (services/mailer.py): no MAIL_SERVER, no e-mail (in-app alerts and webhooks still work).
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_DEFAULT_SENDER = "surveyapp@localhost"
+    MAIL_TIMEOUT_SECONDS = 10.0
+    # Alerts (services/alerts.py, services/webhooks.py).
+    ALERT_EMAIL_EVENTS = ("case.opened", "case.overdue")
+    WEBHOOK_TIMEOUT_SECONDS = 5.0
+    WEBHOOK_MAX_ATTEMPTS = 6            # then the delivery is marked failed (and can be replayed)
+    WEBHOOK_RETRY_BASE_SECONDS = 10.0   # waits of 10 s, 20 s, 40 s, ... between attempts
+    WEBHOOK_ALLOW_PRIVATE = False       # True only where every endpoint is trusted (tests, one LAN)
     # Responses arriving within this many seconds cause one recomputation per survey.
     DASHBOARD_DEBOUNCE_SECONDS = 2.0
     # Filtered views kept warm per survey (most recently viewed; others compute when opened).
@@ -72,6 +115,8 @@ class Config:
         settings: dict[str, object] = {"SQLALCHEMY_DATABASE_URI": _database_url("surveyapp.sqlite")}
         if os.environ.get("SECRET_KEY"):
             settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        if os.environ.get("RATELIMIT_STORAGE_URI"):
+            settings["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
         settings.update(_shared_services_from_environment())
         return settings
 
@@ -79,6 +124,8 @@ class Config:
 #: Settings an operator may set in the environment, with their types.
 ENVIRONMENT_SETTINGS = {
     "CACHE_DIR": str, "REPORT_OPTIONS": json.loads,
+    "MAIL_SERVER": str, "MAIL_PORT": int, "MAIL_USERNAME": str, "MAIL_PASSWORD": str,
+    "MAIL_DEFAULT_SENDER": str, "MAIL_USE_TLS": lambda text: text.lower() in ("1", "true", "yes"),
     "JOB_RESULTS_DIR": str, "JOB_HEARTBEAT_SECONDS": float, "JOB_STALL_SECONDS": float,
     "JOB_LOST_SECONDS": float, "JOB_MAX_ATTEMPTS": int, "DASHBOARD_WAIT_SECONDS": float,
     "DASHBOARD_DEBOUNCE_SECONDS": float,
@@ -110,6 +157,9 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key"
     WTF_CSRF_ENABLED = False
     DEMO_RESPONSES = 60
+    # Off for the functional tests; tests/security switches them on.
+    RATELIMIT_ENABLED = False
+    LOGIN_LOCKOUT_ENABLED = False
     QUEUE_IMMEDIATE = True
     CACHE_TYPE = "SimpleCache"
 
@@ -123,6 +173,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    SECURITY_HSTS = True  # Strict-Transport-Security: the site is only ever served over HTTPS
 
     @classmethod
     def check(cls) -> None:

@@ -17,10 +17,43 @@ class InsufficientData(ValueError):
         super().__init__(f"{what}: {n} usable case(s), at least {needed} needed")
 
 
+class UndefinedStatistic(InsufficientData):
+    """Raised when the data leave a statistic undefined although there are
+    cases enough (a constant score, no variance): a property of the data, so
+    reports show it under "not computed" like too few cases.
+    """
+
+    def __init__(self, what: str, reason: str):
+        self.what, self.n, self.needed = what, None, None
+        ValueError.__init__(self, f"{what}: {reason}")
+
+
 def require_n(what: str, n: int, needed: int) -> None:
     """Raise :class:`InsufficientData` when ``n < needed``."""
     if n < needed:
         raise InsufficientData(what, int(n), int(needed))
+
+
+#: Stated minimum n of each headline figure. Below it a figure is still shown
+#: but marked "few responses" (``Methods.few_responses``, a ``few_responses``
+#: column), because it can swing widely from one sample to the next.
+#: Means, gaps, ratios and their t intervals: 30, the usual central-limit rule
+#: of thumb for Likert means; reliability (alpha, omega): 30, below which
+#: alpha's sampling error is of the order of 0.1 (Feldt 1965, Psychometrika
+#: 30, 357-370, gives its distribution); KANO shares: 30 answer pairs, so one
+#: answer moves a share by at most about 3 points; regression paths and
+#: bootstrap mediation: 100 (Fritz & MacKinnon 2007, Psychological Science
+#: 18, 233-239: smaller samples detect only large indirect effects); PLS
+#: customer-satisfaction index: 100 (a floor above the "ten times the
+#: largest number of arrows into a construct" rule, Hair et al. 2017, A
+#: Primer on PLS-SEM, 2nd ed., ch. 1).
+MIN_N: dict[str, int] = {
+    "means": 30,
+    "reliability": 30,
+    "kano": 30,
+    "paths": 100,
+    "csi": 100,
+}
 
 
 @dataclass
@@ -37,6 +70,8 @@ class Methods:
     test : test(s) and variant(s) used, if any.
     reference : the source the formula or test follows.
     notes : anything else a reader needs (e.g. how zero differences were treated).
+    min_n : the stated minimum n of the result's headline figure
+        (:data:`MIN_N`), ``None`` when none is stated.
     """
 
     analysis: str
@@ -47,9 +82,24 @@ class Methods:
     test: str = ""
     reference: str = ""
     notes: list[str] = field(default_factory=list)
+    min_n: int | None = None
+
+    @property
+    def few_responses(self) -> bool:
+        """True when the result rests on fewer cases than its stated minimum."""
+        return self.min_n is not None and self.n_used < self.min_n
 
     def as_text(self) -> str:
+        """One line for a methods section.
+
+        Examples
+        --------
+        >>> Methods("SERVQUAL gaps", n_used=6, test="paired t", min_n=30).as_text()
+        'SERVQUAL gaps: n = 6 (FEW RESPONSES: below the stated minimum of 30); test: paired t.'
+        """
         parts = [f"{self.analysis}: n = {self.n_used}"]
+        if self.few_responses:
+            parts[0] += f" (FEW RESPONSES: below the stated minimum of {self.min_n})"
         if self.n_excluded:
             parts.append(f"{self.n_excluded} excluded")
         for label, value in (("missing values", self.missing), ("formula", self.formula),

@@ -2,21 +2,23 @@
 
 The measurement model is reflective (mode A) and the structural model is the
 ECSI one (image, expectation, perceived quality, perceived value ->
-satisfaction -> complaints, loyalty). Estimation uses the ``plspm`` package
-(a port of R's plspm, Sanchez 2013) on centred, unscaled items, as the ACSI
-does, so the outer weights can be turned into 0-100 index scores.
+satisfaction -> complaints, loyalty). Estimation is :mod:`analysis.pls`
+(Lohmöller's algorithm, checked against R seminr and R plspm) on centred,
+unscaled items, as the ACSI does, so the outer weights can be turned into
+0-100 index scores.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .common import Methods, require_n, item_ranges
+from .common import Methods, item_ranges, require_n
+from .pls import PLSBootstrap, PLSModel, PLSResult, bootstrap_pls, fit_pls
+from .reliability import _alpha_std_from_corr
 
 __all__ = ["ECSI_CONSTRUCTS", "ECSI_PATHS", "CSIResult", "csi_model", "csi_index"]
 
@@ -37,6 +39,7 @@ ECSI_PATHS: tuple[tuple[str, str], ...] = (
 _SCHEMES = ("centroid", "factorial", "path")
 
 _REFERENCES = ("Fornell, Johnson, Anderson, Cha & Bryant (1996) J. Marketing 60(4), 7-18; "
+               "Lohmöller (1989) Latent Variable Path Modeling with Partial Least Squares; "
                "Tenenhaus, Esposito Vinzi, Chatelin & Lauro (2005) Computational Statistics "
                "& Data Analysis 48(1), 159-205; Sanchez (2013) PLS Path Modeling with R")
 
@@ -47,10 +50,10 @@ class CSIResult:
 
     Attributes
     ----------
-    outer : one row per item: construct, item, weight (plspm outer weight
-        on the centred item), loading, communality, rescaled_weight (weight
-        normalised to sum 1 within the construct, the index weight), and
-        bootstrap SE / CI of the loading.
+    outer : one row per item: construct, item, weight (outer weight on the
+        centred item, scores of sample variance 1), rescaled_weight (weight
+        normalised to sum 1 within the construct, the index weight),
+        loading, communality, and bootstrap SE / CI of the loading.
     paths : one row per structural path: source, target, estimate, and from
         the bootstrap boot_mean, se, ci_low, ci_high, t (estimate / se), p
         (two-sided, t on n - 1 df), significant (CI excludes 0).
@@ -61,7 +64,8 @@ class CSIResult:
     index : per construct: index (0-100), bootstrap se, ci_low, ci_high,
         and the item scale used.
     respondent_index : each respondent's 0-100 index per construct.
-    scores : standardized latent-variable scores (plspm).
+    scores : standardized construct scores (mean 0, variance 1), indexed
+        like the complete cases of the frame.
     gof : goodness of fit (Tenenhaus et al. 2005).
     n, n_boot, n_boot_failed, seed : cases, resamples asked, resamples that
         did not converge (left out), seed.
@@ -127,90 +131,52 @@ def csi_index(weights: pd.Series, means: pd.Series, scale: pd.DataFrame) -> floa
     79.17
     """
     items = list(weights.index)
-    w = weights.to_numpy(dtype=float)
-    total = w.sum()
-    if total == 0:
+    values = means.loc[items].to_numpy(dtype=float)[None, :]
+    return float(_index_rows(weights.to_numpy(dtype=float)[None, :], values,
+                             scale.loc[items, "min"].to_numpy(), scale.loc[items, "max"].to_numpy())[0])
+
+
+def _index_rows(weights: np.ndarray, values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """:func:`csi_index` of every row of ``values`` (b, m) with the weights of that row (b, m) or shared (1, m)."""
+    total = weights.sum(axis=1, keepdims=True)
+    if (total == 0).any():
         raise ValueError("outer weights sum to 0: the index is undefined")
-    w = w / total
-    lo, hi = scale.loc[items, "min"].to_numpy(), scale.loc[items, "max"].to_numpy()
-    x = means.loc[items].to_numpy(dtype=float)
-    # (x - lo) per item first: a respondent at the top of every item then
-    # scores exactly 100 instead of 100 plus rounding error
-    return float(100 * (w @ (x - lo)) / (w @ (hi - lo)))
-
-
-def _config(blocks: Mapping[str, Sequence[str]], edges: Sequence[tuple[str, str]]):
-    import plspm.config as c
-    from plspm.mode import Mode
-
-    structure = c.Structure()
-    for source, target in edges:
-        structure.add_path([source], [target])
-    config = c.Config(structure.path(), scaled=False)
-    for construct, items in blocks.items():
-        config.add_lv(construct, Mode.A, *[c.MV(i) for i in items])
-    return config
-
-
-def _fit(data: pd.DataFrame, blocks, edges, scheme: str):
-    from plspm.plspm import Plspm
-    from plspm.scheme import Scheme
-
-    return Plspm(data, _config(blocks, edges), Scheme[scheme.upper()])
-
-
-def _boot_estimates(model, blocks, edges, means: pd.Series, scale: pd.DataFrame) -> dict[str, pd.Series]:
-    outer = model.outer_model()
-    coef = model.path_coefficients()
-    paths = pd.Series({f"{s} -> {t}": coef.loc[t, s] for s, t in edges})
-    r2 = model.inner_summary()["r_squared"]
-    index = pd.Series({k: csi_index(outer.loc[list(v), "weight"], means, scale) for k, v in blocks.items()})
-    return {"paths": paths, "loadings": outer["loading"], "r2": r2, "index": index}
-
-
-def _boot_chunk(args):
-    """Worker: estimate the model on each resample in one chunk of indices."""
-    data, blocks, edges, scheme, scale, index_rows = args
-    results, failed = [], 0
-    for idx in index_rows:
-        sample = data.iloc[idx].reset_index(drop=True)
-        try:
-            model = _fit(sample, blocks, edges, scheme)
-            results.append(_boot_estimates(model, blocks, edges, sample.mean(), scale))
-        except Exception:  # plspm signals non-convergence with a bare Exception
-            failed += 1
-    return results, failed
+    w = weights / total
+    # numerator and denominator summed the same way, (x - lo) per item first:
+    # a respondent at the top of every item then scores exactly 100 instead
+    # of 100 plus rounding error
+    return 100 * ((values - lo) * w).sum(axis=1) / ((hi - lo) * w).sum(axis=1)
 
 
 def csi_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
               scale, paths: Sequence[tuple[str, str]] = ECSI_PATHS, n_boot: int = 500,
               seed: int | None = None, ci: float = 0.95, scheme: str = "centroid",
-              processes: int = 1, min_n: int = 30) -> CSIResult:
+              min_n: int = 30) -> CSIResult:
     """ACSI/ECSI customer satisfaction index by PLS path modelling.
 
     Steps:
 
-    1. PLS path model (Wold's algorithm as in R plspm, ``plspm`` package)
-       with reflective blocks on centred, unscaled items (``scaled=False``)
-       and the structural ``paths`` restricted to the constructs in
-       ``blocks``; inner weighting ``scheme`` (centroid by default, as R
-       plspm).
-    2. Bootstrap: ``n_boot`` resamples of respondents drawn with
-       ``numpy.random.default_rng(seed)``; each is re-estimated with plspm.
-       SE = SD of the resample estimates, CI = percentile interval,
-       t = estimate / SE, p two-sided on n - 1 df; a path is significant
-       when its CI excludes 0. Resamples that do not converge are left out
-       and counted.
-    3. Index per construct (Fornell et al. 1996):
-       ``100 * (sum_i w_i mean_i - sum_i w_i min_i) / sum_i w_i (max_i - min_i)``,
+    1. Fit (:func:`_fit`): PLS path model (:func:`analysis.pls.fit_pls`,
+       Lohmöller's algorithm) with reflective (mode A) blocks on centred,
+       unscaled items (as R plspm ``scaled = FALSE``) and the structural
+       ``paths`` restricted to the constructs in ``blocks``; inner weighting
+       ``scheme`` (centroid by default, as R plspm).
+    2. Bootstrap (:func:`_bootstrap`): ``n_boot`` resamples of respondents
+       drawn with ``numpy.random.default_rng(seed)``, all re-estimated at
+       once (:func:`analysis.pls.bootstrap_pls`). SE = SD of the resample
+       estimates, CI = percentile interval, t = estimate / SE, p two-sided
+       on n - 1 df; a path is significant when its CI excludes 0.
+       Resamples that do not converge are left out and counted.
+    3. Describe (:func:`_describe`): the index per construct (Fornell et al.
+       1996), ``100 * (sum_i w_i mean_i - sum_i w_i min_i) / sum_i w_i (max_i - min_i)``,
        ``w_i`` the unstandardized outer weights rescaled to sum 1 (see
-       :func:`csi_index`); the same formula on each respondent's answers
-       gives ``respondent_index``. Bootstrap SE/CI of the index come from
-       the same resamples.
-
-    The resamples are drawn here rather than by plspm's own ``Bootstrap``,
-    which draws from numpy's global random state inside worker processes and
-    so cannot be reproduced from a seed.
+       :func:`csi_index`), with bootstrap SE/CI from the same resamples; the
+       same formula on each respondent's answers gives
+       ``respondent_index``. Block quality as in R plspm (Sanchez 2013,
+       ch. 4): AVE and block communality (mean squared loading), standardized
+       Cronbach's alpha, Dillon-Goldstein's rho and the first two eigenvalues
+       of the block correlation matrix; GoF = sqrt(mean communality of the
+       multi-item blocks x mean R²) (Tenenhaus et al. 2005, 4.1).
 
     Parameters
     ----------
@@ -234,8 +200,6 @@ def csi_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
         Confidence level of the percentile intervals.
     scheme : {"centroid", "factorial", "path"}
         Inner weighting scheme.
-    processes : int, default 1
-        Worker processes for the bootstrap; results do not depend on it.
     min_n : int, default 30
         Fewest complete cases; at least 10 times the largest number of
         arrows into a construct is always required (Barclay, Higgins &
@@ -251,7 +215,8 @@ def csi_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
         Too few complete cases.
     ValueError
         Unknown columns, items outside the scale, constructs not linked by
-        any path, bad arguments.
+        any path, bad arguments, no convergence
+        (:class:`analysis.pls.PLSConvergenceError`).
 
     References
     ----------
@@ -265,17 +230,25 @@ def csi_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
 
     Examples
     --------
+    R plspm's satisfaction example (Sanchez 2013, ch. 5) reports
+    value -> satisfaction = 0.589; the indices follow from R's outer
+    weights to 1e-4 (tests/analysis/test_csi.py):
+
+    >>> from pathlib import Path
     >>> import pandas as pd
-    >>> sat = pd.read_csv("tests/data/satisfaction_plspm.csv", index_col=0)  # doctest: +SKIP
+    >>> import analysis
+    >>> sat = pd.read_csv(Path(analysis.__file__).parents[1] / "tests/data/satisfaction_plspm.csv", index_col=0)
     >>> blocks = {"image": ["imag1", "imag2", "imag3", "imag4", "imag5"],
     ...           "expectation": ["expe1", "expe2", "expe3", "expe4", "expe5"],
     ...           "quality": ["qual1", "qual2", "qual3", "qual4", "qual5"],
     ...           "value": ["val1", "val2", "val3", "val4"],
     ...           "satisfaction": ["sat1", "sat2", "sat3", "sat4"],
     ...           "loyalty": ["loy1", "loy2", "loy3", "loy4"]}
-    >>> res = csi_model(sat, blocks, scale=(0, 10), n_boot=0)  # doctest: +SKIP
-    >>> round(res.paths.set_index(["source", "target"]).loc[("value", "satisfaction"), "estimate"], 3)  # doctest: +SKIP
+    >>> res = csi_model(sat, blocks, scale=(0, 10), n_boot=0)
+    >>> round(float(res.paths.set_index(["source", "target"]).loc[("value", "satisfaction"), "estimate"]), 3)
     0.589
+    >>> res.index["index"].round(1).to_dict()
+    {'image': 74.4, 'expectation': 74.8, 'quality': 69.4, 'value': 70.3, 'satisfaction': 68.6, 'loyalty': 71.5}
     """
     if scheme not in _SCHEMES:
         raise ValueError(f"scheme must be one of {', '.join(_SCHEMES)}; got {scheme!r}")
@@ -283,162 +256,212 @@ def csi_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
         raise ValueError(f"n_boot must be 0 (no bootstrap) or at least 50; got {n_boot}")
     if not 0 < ci < 1:
         raise ValueError(f"ci must be between 0 and 1; got {ci}")
-    if int(processes) != processes or processes < 1:
-        raise ValueError(f"processes must be a positive integer; got {processes}")
+    model, dropped = _structural_model(frame, blocks, paths)
+    data, item_scale = _complete_cases(frame, model, scale, min_n)
+    fit = _fit(data, model, scheme)
+    boot = _bootstrap(data, fit, n_boot, seed, ci) if n_boot else None
+    return _describe(frame, data, fit, boot, item_scale, dropped, n_boot, seed, ci)
+
+
+def _structural_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
+                      paths: Sequence[tuple[str, str]]) -> tuple[PLSModel, list[str]]:
+    """The PLS model of the measured constructs, and the paths dropped for want of a construct."""
     if not blocks:
         raise ValueError("blocks is empty: map each construct to its item columns")
     blocks = {k: list(v) for k, v in blocks.items()}
-    for construct, items in blocks.items():
-        if not items:
-            raise ValueError(f"construct {construct} has no items")
     items = [i for cols in blocks.values() for i in cols]
-    if len(set(items)) != len(items):
-        raise ValueError("an item is listed under two constructs")
     clash = [i for i in items if i in blocks]
     if clash:
         raise ValueError(f"item column(s) named like a construct: {', '.join(clash)}")
+    edges = [(s, t) for s, t in paths if s in blocks and t in blocks]
+    dropped = [f"{s} -> {t}" for s, t in paths if (s, t) not in edges]
+    # checked before PLSModel, which would only say "no paths" when none is left
+    unlinked = [c for c in blocks if all(c not in edge for edge in edges)]
+    if unlinked:
+        raise ValueError(f"construct(s) not on any path: {', '.join(unlinked)}")
+    model = PLSModel(blocks, edges)
     missing = [i for i in items if i not in frame.columns]
     if missing:
         raise ValueError(f"item column(s) not in the frame: {', '.join(missing)}")
-    edges = [(s, t) for s, t in paths if s in blocks and t in blocks]
-    dropped = [f"{s} -> {t}" for s, t in paths if (s, t) not in edges]
-    linked = {c for e in edges for c in e}
-    unlinked = [c for c in blocks if c not in linked]
-    if unlinked:
-        raise ValueError(f"construct(s) not on any path: {', '.join(unlinked)}")
+    return model, dropped
 
-    data = frame[items].apply(pd.to_numeric, errors="raise").astype(float)
-    n_all = len(data)
-    data = data.dropna().reset_index(drop=True)
-    n = len(data)
-    indegree = pd.Series([t for _, t in edges]).value_counts().max()
-    require_n("PLS path model", n, max(min_n, 10 * int(indegree)))
+
+def _complete_cases(frame: pd.DataFrame, model: PLSModel, scale, min_n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Complete cases on the model's items (numbers), checked against the scale; and the scale table."""
+    items = model.items
+    data = frame[items].apply(pd.to_numeric, errors="raise").astype(float).dropna()
+    indegree = max(len(model.predecessors(c)) for c in model.endogenous)
+    require_n("PLS path model", len(data), max(min_n, 10 * indegree))
     item_scale = _item_scale(items, scale)
     outside = [i for i in items if ((data[i] < item_scale.at[i, "min"]) | (data[i] > item_scale.at[i, "max"])).any()]
     if outside:
         raise ValueError(f"answers outside the scale in {', '.join(outside)}")
-    constant = [i for i in items if data[i].std(ddof=1) == 0]
-    if constant:
-        raise ValueError(f"item(s) without variance: {', '.join(constant)}")
+    return data, item_scale
 
-    model = _fit(data, blocks, edges, scheme)
-    estimates = _boot_estimates(model, blocks, edges, data.mean(), item_scale)
 
-    boot, failed = [], 0
-    if n_boot:
-        rng = np.random.default_rng(seed)
-        draws = rng.integers(0, n, size=(n_boot, n))
-        chunks = [(data, blocks, edges, scheme, item_scale, part)
-                  for part in np.array_split(draws, processes) if len(part)]
-        if processes == 1:
-            outputs = [_boot_chunk(chunks[0])]
-        else:
-            with ProcessPoolExecutor(max_workers=processes) as pool:
-                outputs = list(pool.map(_boot_chunk, chunks))
-        for results, nfail in outputs:
-            boot.extend(results)
-            failed += nfail
-        if len(boot) < max(10, n_boot // 2):
-            raise ValueError(f"bootstrap failed: only {len(boot)} of {n_boot} resamples converged")
+def _fit(data: pd.DataFrame, model: PLSModel, scheme: str) -> PLSResult:
+    """The PLS path model on centred, unscaled items (the ACSI estimation)."""
+    return fit_pls(data, model, scheme=scheme, standardize=False)
 
-    lo_q, hi_q = (1 - ci) / 2, (1 + ci) / 2
 
-    def summarise(key: str) -> pd.DataFrame:
-        original = estimates[key]
-        out = pd.DataFrame({"estimate": original})
-        if boot:
-            draws_ = pd.DataFrame([b[key] for b in boot])[original.index]
-            out["boot_mean"] = draws_.mean()
-            out["se"] = draws_.std(ddof=1)
-            out["ci_low"] = draws_.quantile(lo_q)
-            out["ci_high"] = draws_.quantile(hi_q)
-        else:
-            for col in ("boot_mean", "se", "ci_low", "ci_high"):
-                out[col] = np.nan
-        return out
+def _bootstrap(data: pd.DataFrame, fit: PLSResult, n_boot: int, seed: int | None, ci: float) -> PLSBootstrap:
+    """All resamples at once; the draws feed the path, loading, R² and index intervals."""
+    return bootstrap_pls(data, fit.model, n_boot=n_boot, seed=seed, scheme=fit.scheme, standardize=False,
+                         ci=ci, fit=fit)
 
-    path_table = summarise("paths")
-    path_table.insert(0, "target", [t for _, t in edges])
-    path_table.insert(0, "source", [s for s, _ in edges])
+
+_INTERVAL_COLUMNS = ("boot_mean", "se", "ci_low", "ci_high")
+
+
+def _interval(boot: PLSBootstrap | None, kind: str, estimate: pd.Series) -> pd.DataFrame:
+    """Estimate with bootstrap mean, SE and CI (NaN without a bootstrap)."""
+    if boot is not None:
+        return boot.summary(kind, estimate)
+    out = pd.DataFrame({"estimate": estimate.astype(float)})
+    for column in _INTERVAL_COLUMNS:
+        out[column] = np.nan
+    return out
+
+
+def _describe(frame: pd.DataFrame, data: pd.DataFrame, fit: PLSResult, boot: PLSBootstrap | None,
+              item_scale: pd.DataFrame, dropped: list[str], n_boot: int, seed: int | None,
+              ci: float) -> CSIResult:
+    """The result tables: paths, outer model, R², block quality, index, methods."""
+    outer = _outer_table(fit, boot)
+    r2 = _r2_table(fit, boot)
+    constructs = _block_quality(data, fit)
+    n_failed = boot.n_failed if boot is not None else 0
+    methods = _methods(fit, outer, dropped, n_boot, n_failed, seed, ci, n_excluded=len(frame) - fit.n)
+    return CSIResult(outer=outer, paths=_path_table(fit, boot), effects=fit.effects, r2=r2,
+                     constructs=constructs, index=_index_table(fit, boot, item_scale),
+                     respondent_index=_respondent_index(data, fit, item_scale), scores=fit.scores,
+                     gof=_goodness_of_fit(constructs, r2), n=fit.n, n_boot=n_boot, n_boot_failed=n_failed,
+                     seed=seed, methods=methods)
+
+
+def _path_table(fit: PLSResult, boot: PLSBootstrap | None) -> pd.DataFrame:
+    """Paths with bootstrap SE/CI, t on n - 1 df, and significance (CI excludes 0)."""
+    names = fit.paths["source"] + " -> " + fit.paths["target"]
+    paths = _interval(boot, "paths", pd.Series(fit.paths["estimate"].to_numpy(), index=names))
+    paths.insert(0, "target", fit.paths["target"].to_numpy())
+    paths.insert(0, "source", fit.paths["source"].to_numpy())
     with np.errstate(divide="ignore", invalid="ignore"):
-        path_table["t"] = path_table["estimate"] / path_table["se"]
-    path_table["p"] = 2 * stats.t.sf(np.abs(path_table["t"]), df=n - 1)
-    path_table["significant"] = (path_table["ci_low"] > 0) | (path_table["ci_high"] < 0)
-    path_table.index.name = "path"
-    path_table = path_table.reset_index()
+        paths["t"] = paths["estimate"] / paths["se"]
+    paths["p"] = 2 * stats.t.sf(np.abs(paths["t"]), df=fit.n - 1)
+    paths["significant"] = (paths["ci_low"] > 0) | (paths["ci_high"] < 0)
+    return paths.rename_axis("path").reset_index()
 
-    outer_pls = model.outer_model()
-    load = summarise("loadings")
-    outer_rows = []
-    for construct, cols in blocks.items():
-        w = outer_pls.loc[cols, "weight"]
-        for item in cols:
-            outer_rows.append({
-                "construct": construct, "item": item, "weight": w[item],
-                "rescaled_weight": w[item] / w.sum(),
-                "loading": outer_pls.at[item, "loading"],
-                "communality": outer_pls.at[item, "communality"],
-                "loading_se": load.at[item, "se"], "loading_ci_low": load.at[item, "ci_low"],
-                "loading_ci_high": load.at[item, "ci_high"],
-            })
-    outer = pd.DataFrame(outer_rows)
 
-    inner = model.inner_summary()
-    endogenous = inner.index[inner["type"] == "Endogenous"]
-    r2_boot = summarise("r2").loc[endogenous]
-    r2 = pd.DataFrame({"r2": inner.loc[endogenous, "r_squared"],
-                       "r2_adj": inner.loc[endogenous, "r_squared_adj"],
-                       "se": r2_boot["se"], "ci_low": r2_boot["ci_low"], "ci_high": r2_boot["ci_high"]})
-    r2 = r2.reindex([c for c in blocks if c in r2.index])
-    r2.index.name = "construct"
+def _outer_table(fit: PLSResult, boot: PLSBootstrap | None) -> pd.DataFrame:
+    """Outer weights, index weights and loadings with the loadings' bootstrap SE/CI."""
+    outer = fit.outer.set_index("item")
+    loading = _interval(boot, "loadings", outer["loading"])
+    return pd.DataFrame({
+        "construct": outer["construct"], "item": outer.index, "weight": outer["weight"],
+        "rescaled_weight": outer["rescaled_weight"], "loading": outer["loading"],
+        "communality": outer["communality"], "loading_se": loading["se"],
+        "loading_ci_low": loading["ci_low"], "loading_ci_high": loading["ci_high"],
+    }).reset_index(drop=True)
 
-    unidim = model.unidimensionality()
-    constructs = pd.DataFrame({
-        "type": inner["type"], "n_items": pd.Series({k: len(v) for k, v in blocks.items()}),
-        "ave": inner["ave"], "block_communality": inner["block_communality"],
-        "cronbach_alpha": unidim["cronbach_alpha"], "dillon_goldstein_rho": unidim["dillon_goldstein_rho"],
-        "eig_1st": unidim["eig_1st"], "eig_2nd": unidim["eig_2nd"],
-    }).reindex(list(blocks))
-    constructs.index.name = "construct"
 
-    idx_table = summarise("index").drop(columns="boot_mean").rename(columns={"estimate": "index"})
-    idx_table["scale"] = [f"{item_scale.loc[blocks[k], 'min'].min():g}-{item_scale.loc[blocks[k], 'max'].max():g}"
-                          for k in idx_table.index]
-    idx_table = idx_table.reindex(list(blocks))
-    idx_table.index.name = "construct"
+def _r2_table(fit: PLSResult, boot: PLSBootstrap | None) -> pd.DataFrame:
+    r2_boot = _interval(boot, "r2", fit.r2["r2"])
+    return pd.DataFrame({"r2": fit.r2["r2"], "r2_adj": fit.r2["r2_adj"], "se": r2_boot["se"],
+                         "ci_low": r2_boot["ci_low"], "ci_high": r2_boot["ci_high"]})
 
-    respondent = pd.DataFrame(index=frame.index[frame[items].notna().all(axis=1)])
-    raw = frame.loc[respondent.index, items].astype(float)
-    for construct, cols in blocks.items():
-        w = outer_pls.loc[cols, "weight"].to_numpy()
-        w = w / w.sum()
-        lo = item_scale.loc[cols, "min"].to_numpy()
-        hi = item_scale.loc[cols, "max"].to_numpy()
-        respondent[construct] = 100 * ((raw[cols].to_numpy() - lo) @ w) / (w @ (hi - lo))
 
-    effects = model.effects().reset_index(drop=True).rename(columns={"from": "source", "to": "target"})
-    scores = model.scores().copy()
+def _respondent_index(data: pd.DataFrame, fit: PLSResult, item_scale: pd.DataFrame) -> pd.DataFrame:
+    """Each complete respondent's 0-100 index per construct (the index formula on their answers)."""
+    weights = fit.outer.set_index("item")["weight"]
+    respondent = pd.DataFrame(index=data.index)
+    for construct, items in fit.model.constructs.items():
+        items = list(items)
+        respondent[construct] = _index_rows(weights[items].to_numpy()[None, :], data[items].to_numpy(),
+                                            item_scale.loc[items, "min"].to_numpy(),
+                                            item_scale.loc[items, "max"].to_numpy())
+    return respondent
 
-    notes = [f"dropped paths (construct not measured): {', '.join(dropped)}"] if dropped else []
+
+def _goodness_of_fit(constructs: pd.DataFrame, r2: pd.DataFrame) -> float:
+    """GoF = sqrt(mean communality of the multi-item blocks, weighted by items, x mean R²)."""
+    multi = constructs["n_items"] > 1
+    if not multi.any():
+        return float("nan")
+    communality = np.average(constructs.loc[multi, "block_communality"], weights=constructs.loc[multi, "n_items"])
+    return float(np.sqrt(communality * r2["r2"].mean()))
+
+
+def _methods(fit: PLSResult, outer: pd.DataFrame, dropped: list[str], n_boot: int, n_failed: int,
+             seed: int | None, ci: float, n_excluded: int) -> Methods:
+    notes = [f"inner weighting scheme: {fit.scheme}"]
+    if dropped:
+        notes.append(f"dropped paths (construct not measured): {', '.join(dropped)}")
     negative = outer.loc[outer["weight"] < 0, "item"].tolist()
     if negative:
         notes.append(f"negative outer weight(s) for {', '.join(negative)}: the index of that construct "
                      "may leave 0-100; check the items")
-    if failed:
-        notes.append(f"{failed} of {n_boot} bootstrap resamples did not converge and were left out")
-    methods = Methods(
+    if n_failed:
+        notes.append(f"{n_failed} of {n_boot} bootstrap resamples did not converge and were left out")
+    return Methods(
         analysis="customer satisfaction index (PLS path model)",
-        n_used=n,
-        n_excluded=n_all - n,
+        n_used=fit.n,
+        n_excluded=n_excluded,
         missing="listwise over all model items",
-        formula="PLS-PM, reflective blocks, centred unscaled items; index = 100 * (sum w_i mean_i - "
+        formula="PLS-PM (Lohmöller), mode A blocks, centred unscaled items; index = 100 * (sum w_i mean_i - "
                 "sum w_i min_i) / sum w_i (max_i - min_i), w_i outer weights rescaled to sum 1",
         test=(f"percentile bootstrap ({n_boot} resamples, seed {seed}, {ci:.0%} CI); t = estimate/SE on "
               f"n - 1 df" if n_boot else "no bootstrap"),
         reference=_REFERENCES,
-        notes=[f"inner weighting scheme: {scheme}"] + notes,
+        notes=notes,
     )
-    return CSIResult(outer=outer, paths=path_table, effects=effects, r2=r2, constructs=constructs,
-                     index=idx_table, respondent_index=respondent, scores=scores,
-                     gof=float(model.goodness_of_fit()), n=n, n_boot=n_boot, n_boot_failed=failed,
-                     seed=seed, methods=methods)
+
+
+def _block_quality(data: pd.DataFrame, fit: PLSResult) -> pd.DataFrame:
+    """Per construct: type, n_items, AVE, block communality, alpha, DG rho, eigenvalues (R plspm's summary).
+
+    Mode A blocks: AVE = block communality = mean squared loading;
+    standardized alpha ``k r / (1 + (k - 1) r)`` (r the mean inter-item
+    correlation); Dillon-Goldstein's rho ``(sum l)² / ((sum l)² + sum (1 - l²))``
+    with ``l`` the loadings on the first principal component of the block
+    (Tenenhaus et al. 2005, 3.1; Sanchez 2013, 4.3).
+    """
+    rows = {}
+    outer = fit.outer.set_index("item")
+    endogenous = set(fit.model.endogenous)
+    for construct, items in fit.model.constructs.items():
+        items = list(items)
+        communality = outer.loc[items, "communality"]
+        corr = np.corrcoef(data[items].to_numpy(), rowvar=False).reshape(len(items), len(items))
+        eigenvalues, vectors = np.linalg.eigh(corr)
+        eigenvalues, vectors = eigenvalues[::-1], vectors[:, ::-1]
+        pc_loadings = np.sqrt(eigenvalues[0]) * vectors[:, 0]
+        rho = pc_loadings.sum() ** 2 / (pc_loadings.sum() ** 2 + (1 - pc_loadings ** 2).sum())
+        rows[construct] = {
+            "type": "Endogenous" if construct in endogenous else "Exogenous",
+            "n_items": len(items), "ave": communality.mean(), "block_communality": communality.mean(),
+            "cronbach_alpha": _alpha_std_from_corr(corr)[0] if len(items) > 1 else np.nan,
+            "dillon_goldstein_rho": rho, "eig_1st": eigenvalues[0],
+            "eig_2nd": eigenvalues[1] if len(items) > 1 else np.nan,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("construct")
+
+
+def _index_table(fit: PLSResult, boot: PLSBootstrap | None, item_scale: pd.DataFrame) -> pd.DataFrame:
+    """0-100 index per construct with bootstrap SE and percentile CI from the same resamples."""
+    outer = fit.outer.set_index("item")
+    estimates, draws = {}, {}
+    for construct, items in fit.model.constructs.items():
+        items = list(items)
+        lo, hi = item_scale.loc[items, "min"].to_numpy(), item_scale.loc[items, "max"].to_numpy()
+        estimates[construct] = _index_rows(outer.loc[items, "weight"].to_numpy()[None, :],
+                                           fit.item_means[items].to_numpy()[None, :], lo, hi)[0]
+        if boot is not None:
+            draws[construct] = _index_rows(boot.draws["raw_weights"][items].to_numpy(),
+                                           boot.draws["item_means"][items].to_numpy(), lo, hi)
+    estimate = pd.Series(estimates)
+    if boot is not None:
+        boot.draws["index"] = pd.DataFrame(draws)
+    table = _interval(boot, "index", estimate).drop(columns="boot_mean").rename(columns={"estimate": "index"})
+    table["scale"] = [f"{item_scale.loc[list(items), 'min'].min():g}-{item_scale.loc[list(items), 'max'].max():g}"
+                      for items in fit.model.constructs.values()]
+    return table.rename_axis("construct")

@@ -28,15 +28,24 @@ import sys
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import yaml
 from jsonschema import Draft202012Validator
+
+if TYPE_CHECKING:  # annotations only: the module loads without pandas
+    import pandas as pd
 
 DEFAULT_DIR: Path = Path(__file__).resolve().parent.parent / "instruments"
 SCHEMA_PATH: Path = DEFAULT_DIR / "schema" / "instrument.schema.json"
 
 LANGS = ("zh", "en")
+#: The stored and exported code of a "don't know / not applicable" answer on a
+#: scale that offers one (``not_applicable: true``): never a scale point, kept
+#: apart from a skipped question (NaN) and from "not asked in this version"
+#: (-99 in SPSS exports). Analyses read it as missing via
+#: :meth:`Codebook.not_applicable_mask`.
+NOT_APPLICABLE_CODE = -98.0
 DEFAULT_FIRM = {"zh": "本公司", "en": "the company"}
 
 # KANO facets take their question wording from these template keys.
@@ -119,6 +128,8 @@ class Variable:
     segment: bool = False
     weight_of: str | None = None
     instruction: dict = field(default_factory=dict)
+    # Display logic: ``{variable, equals | in | range}``; None = always asked.
+    show_if: dict | None = None
 
     # Dict fields make the generated hash fail; the identity of a variable is
     # where it came from and its column name.
@@ -146,6 +157,9 @@ class Variable:
         """JSON-ready dict (anchor keys become strings)."""
         d = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)}
         d["scale"] = _anchors_to_json(self.scale)
+        if d["show_if"] is None:
+            # Codebooks frozen before display logic existed stay byte-identical.
+            del d["show_if"]
         return d
 
     @classmethod
@@ -235,6 +249,32 @@ class Codebook:
             if segment is not None and v.segment != segment:
                 continue
             out.append(v)
+        return out
+
+    def not_applicable_mask(self, frame: "pd.DataFrame") -> "pd.DataFrame":
+        """True where a variable whose scale offers "not applicable" holds
+        :data:`NOT_APPLICABLE_CODE` (columns: those variables present in ``frame``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> library = load_instruments()
+        >>> book = compose_codebook([(library["servqual"], ["SQ01"])])
+        >>> book.not_applicable_mask(pd.DataFrame({"SQ01_E": [5.0, -98.0], "SQ01_P": [4.0, None]})).to_dict("list")
+        {'SQ01_E': [False, True], 'SQ01_P': [False, False]}
+        """
+        names = [v.name for v in self.variables
+                 if v.scale.get("not_applicable") and v.name in frame.columns]
+        return frame[names].eq(NOT_APPLICABLE_CODE)
+
+    def without_not_applicable(self, frame: "pd.DataFrame") -> "pd.DataFrame":
+        """``frame`` with every "not applicable" code set to NaN, as the statistics need it;
+        a variable whose scale has no such option keeps -98 (and a range check then fails)."""
+        mask = self.not_applicable_mask(frame)
+        if not mask.to_numpy().any():
+            return frame
+        out = frame.copy()
+        out[list(mask.columns)] = out[list(mask.columns)].mask(mask)
         return out
 
     def pairs(self, instrument: str, a: str, b: str) -> list[tuple[Variable, Variable]]:
@@ -342,6 +382,52 @@ class Instrument:
         return replace(self, features=normalised, items=_expand_kano(self, normalised),
                        document=doc, item_lines={})
 
+    def with_items(self, items: list[dict]) -> "Instrument":
+        """A copy of this expectation/perception instrument with a researcher's own items
+        (``[{code, dimension, text: {zh, en}}]``; ``text`` may instead be
+        ``{E: {zh, en}, P: {zh, en}}``, one statement per facet). The dimensions are
+        the items' own; the importance allocation is dropped because it was
+        written for the shipped dimensions. Errors are :class:`InstrumentError`
+        with path ``<items>`` and the 1-based position in the list as the line.
+        """
+        if self.kind != "expectation_perception":
+            raise InstrumentError(self.path, 0, f"{self.id}: only E/P instruments take an item list")
+        where = "<items>"
+        if not isinstance(items, list) or not items:
+            raise InstrumentError(where, 0, "the item list must be a non-empty list")
+        facet_codes = [f["code"] for f in self.facets]
+        rating = next(it["scale"] for it in self.items if it["scale"] and not it["weight_of"])
+        seen: set[str] = set()
+        normalised, dimensions = [], {}
+        for n, item in enumerate(items, start=1):
+            code, dimension = item.get("code"), item.get("dimension")
+            if not isinstance(code, str) or not _FEATURE_CODE.match(code):
+                raise InstrumentError(where, n, f"item code {code!r} is not allowed: "
+                                                f"{_PATTERN_HINTS['^[A-Z][A-Z0-9_]{1,19}$']}")
+            if code in seen:
+                raise InstrumentError(where, n, f"duplicate item code {code!r}")
+            seen.add(code)
+            if not isinstance(dimension, str) or not dimension.strip():
+                raise InstrumentError(where, n, f"item {code}: a dimension is needed")
+            text = item.get("text") or {}
+            per_facet = text if set(text) >= set(facet_codes) else {f: text for f in facet_codes}
+            for facet in facet_codes:
+                for lang in LANGS:
+                    if not isinstance(per_facet[facet].get(lang), str) or not per_facet[facet][lang].strip():
+                        raise InstrumentError(where, n, f"item {code}: missing {lang} text")
+            dimensions.setdefault(dimension, {"code": dimension,
+                                              "label": {lang: dimension for lang in LANGS}})
+            normalised.append({"code": code, "dimension": dimension, "scale": rating,
+                               "text": {f: {lang: per_facet[f][lang] for lang in LANGS}
+                                        for f in facet_codes},
+                               "facets": facet_codes, "reverse": False, "required": True,
+                               "segment": False, "weight_of": None})
+        known = {d["code"]: d for d in self.dimensions}
+        dims = [known.get(code, d) for code, d in dimensions.items()]
+        doc = copy.deepcopy(self.document)
+        doc["items"], doc["dimensions"] = copy.deepcopy(normalised), copy.deepcopy(dims)
+        return replace(self, items=normalised, dimensions=dims, document=doc, item_lines={})
+
     def variables(self, firm: dict[str, str] | None = None,
                   items: list[str] | None = None) -> list[Variable]:
         """One :class:`Variable` per item x facet, placeholders filled.
@@ -383,8 +469,85 @@ class Instrument:
                     segment=it["segment"],
                     weight_of=it["weight_of"],
                     instruction=_fill(facet.get("instruction", {}), values),
+                    show_if=copy.deepcopy(it.get("show_if")),
                 ))
         return out
+
+
+def condition_met(condition: dict | None, answers: dict[str, float | None]) -> bool:
+    """Whether a display condition holds for ``answers`` (``{column: value or None}``).
+
+    ``condition`` is an item's ``show_if``: ``{variable, equals}``,
+    ``{variable, in: [...]}`` or ``{variable, range: [low, high]}`` (closed).
+    No condition: always asked. An unanswered (or not asked) variable meets
+    no condition, so a question hangs on an answer actually given.
+
+    Examples
+    --------
+    >>> condition_met({"variable": "PR_CHANNEL", "equals": 1}, {"PR_CHANNEL": 1.0})
+    True
+    >>> condition_met({"variable": "PR_CHANNEL", "in": [2, 3]}, {"PR_CHANNEL": 1.0})
+    False
+    >>> condition_met({"variable": "AGE", "range": [18, 30]}, {"AGE": None})
+    False
+    """
+    if condition is None:
+        return True
+    value = answers.get(condition["variable"])
+    if value is None or value != value:  # None or NaN
+        return False
+    if "equals" in condition:
+        return value == condition["equals"]
+    if "in" in condition:
+        return value in condition["in"]
+    low, high = condition["range"]
+    return low <= value <= high
+
+
+def condition_text(condition: dict) -> str:
+    """A condition as the builder writes it: ``PR_CHANNEL = 1``, ``X in 1, 2``, ``Y 3..5``.
+
+    Examples
+    --------
+    >>> condition_text({"variable": "PR_CHANNEL", "in": [1, 2]})
+    'PR_CHANNEL in 1, 2'
+    """
+    name = condition["variable"]
+    if "equals" in condition:
+        return f"{name} = {_number(condition['equals'])}"
+    if "in" in condition:
+        return f"{name} in {', '.join(_number(v) for v in condition['in'])}"
+    low, high = condition["range"]
+    return f"{name} {_number(low)}..{_number(high)}"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def not_asked(codebook: "Codebook", answers: dict[str, float | None]) -> list[str]:
+    """Columns whose display condition ``answers`` do not meet, in codebook order.
+
+    Evaluated in order with hidden columns treated as unanswered, so a chain
+    (C shown if B, B shown if A) hides C when A hides B.
+
+    Examples
+    --------
+    >>> v = dict(item="X", facet=None, instrument="i", instrument_version=1, kind="profile",
+    ...          dimension="d", parent=None, scale={"type": "choice"}, text={}, label={})
+    >>> book = Codebook([Variable(name="A", **v), Variable(name="B", **v,
+    ...     show_if={"variable": "A", "equals": 1}), Variable(name="C", **v,
+    ...     show_if={"variable": "B", "in": [1, 2]})])
+    >>> not_asked(book, {"A": 2.0, "B": 1.0, "C": 1.0})
+    ['B', 'C']
+    """
+    seen = dict(answers)
+    hidden = []
+    for variable in codebook:
+        if variable.show_if is not None and not condition_met(variable.show_if, seen):
+            hidden.append(variable.name)
+            seen[variable.name] = None
+    return hidden
 
 
 def compose_codebook(parts: list[tuple[Instrument, list[str] | None]],
@@ -398,6 +561,11 @@ def compose_codebook(parts: list[tuple[Instrument, list[str] | None]],
                 raise InstrumentError(
                     inst.path, inst.item_lines.get(v.item, 0),
                     f"column {v.name} of {inst.id} is already taken by {origin[v.name]}")
+            if v.show_if is not None and v.show_if["variable"] not in origin:
+                raise InstrumentError(
+                    inst.path, inst.item_lines.get(v.item, 0),
+                    f"{v.name} is shown only if {condition_text(v.show_if)}, but "
+                    f"{v.show_if['variable']} is not asked before it: keep that question too")
             origin[v.name] = inst.id
             variables.append(v)
     return Codebook(variables)
@@ -729,9 +897,41 @@ class _Checker:
         return [(("items", i), _normalise_item(it, d.get("facets", [])))
                 for i, it in enumerate(d.get("items", []))]
 
+    def check_condition(self, at: tuple, it: dict, earlier: list[dict]) -> None:
+        """``show_if`` names a column of an item defined before this one, with values it can take."""
+        condition = it["show_if"]
+        where = at + ("show_if", "variable")
+        name = condition["variable"]
+        columns = {}
+        for item in earlier:
+            for fc in item["facets"] or [None]:
+                columns[f"{item['code']}_{fc}" if fc else item["code"]] = item
+        if name not in columns:
+            self.err(where, f"item {it['code']}: show_if names {name!r}, which is not a column of "
+                            f"an item before it in this file"
+                     + (f" (columns: {', '.join(sorted(columns))})" if columns else ""))
+            return
+        scale = self.scales.get(columns[name]["scale"], {})
+        if "range" in condition:
+            low, high = condition["range"]
+            if low > high:
+                self.err(at + ("show_if", "range"),
+                         f"item {it['code']}: show_if range [{low}, {high}] is empty")
+            return
+        wanted = [condition["equals"]] if "equals" in condition else condition.get("in", [])
+        if scale.get("type") == "choice":
+            allowed = {o["value"] for o in scale["options"]}
+            unknown = [v for v in wanted if v not in allowed]
+            if unknown:
+                self.err(at + ("show_if",), f"item {it['code']}: show_if value(s) "
+                                            f"{', '.join(map(str, unknown))} are not options of "
+                                            f"{name} ({', '.join(map(str, sorted(allowed)))})")
+
     def check_items(self, items: list[tuple[tuple, dict]]) -> None:
         first: dict[str, tuple] = {}
+        earlier: list[dict] = []
         for at, it in items:
+            earlier.append(it)
             code = it["code"]
             label = f"item {code}"
             if code in first:
@@ -757,6 +957,8 @@ class _Checker:
             if it["reverse"] and stype != "rating":
                 self.err(at + ("reverse",), f"{label}: only rating items can be reverse-scored, "
                                             f"scale {it['scale']} is {stype}")
+            if it.get("show_if") is not None:
+                self.check_condition(at, it, earlier[:-1])
             if it["segment"] and stype != "choice":
                 self.err(at + ("segment",), f"{label}: segment items need a choice scale, "
                                             f"scale {it['scale']} is {stype}")
@@ -852,6 +1054,7 @@ def _normalise_item(it: dict, facets: list[dict]) -> dict:
         "required": bool(it.get("required", True)),
         "segment": bool(it.get("segment", False)),
         "weight_of": it.get("weight_of"),
+        "show_if": copy.deepcopy(it.get("show_if")),
     }
 
 

@@ -7,45 +7,108 @@ module turns CSV exports of other tools (LimeSurvey, Qualtrics, a
 spreadsheet) into that frame and rejects malformed files with the line and
 column of the first problem, so a researcher can fix the file rather than
 guess.
-
-It also adapts one real third-party study, the Korean self-service kiosk
-SERVQUAL/KANO survey (hanakim120/kiosk-servqual-research, MIT), so the test
-suite can run the whole SERVQUAL analysis on answers nobody here made up.
 """
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io as _io
+import json
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 __all__ = [
     "ResponseFileError",
     "read_responses_csv",
-    "read_kiosk_servqual",
+    "csv_records",
+    "parse_number",
     "check_columns",
+    "write_tables_xlsx",
     "METADATA_COLUMNS",
-    "KIOSK_PAIRS",
-    "KIOSK_DIMENSIONS",
-    "KIOSK_IMPORTANCE",
-    "KIOSK_SATISFACTION",
-    "KIOSK_OVERALL",
+    "TEXT_COLUMNS",
+    "MISSING_TOKENS",
+    "TOOL_FORMATS",
 ]
 
-#: Metadata columns of the response frame (docs/data-model.md, section 3).
+#: Metadata columns of the response frame (docs/data-model.md, section 3). The
+#: one definition: surveyapp's response loader and exports use this tuple.
 METADATA_COLUMNS = ("response_id", "version", "status", "started_at",
                     "submitted_at", "duration_seconds", "contact_ok")
+#: Text columns of surveyapp's raw-data export (after the metadata); read as text.
+TEXT_COLUMNS = ("language", "comment")
 
 # Codebook variable names: item code ^[A-Z][A-Z0-9_]{1,19}$ plus an optional
 # facet suffix; kept loose on length so ITEM_FACET names also pass.
 _VARIABLE_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
-_MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "."})
+#: Cell texts read as a missing answer (compared lower-case, stripped).
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "."})
 _TRUE_TOKENS = frozenset({"1", "true", "yes", "y", "t"})
 _FALSE_TOKENS = frozenset({"0", "false", "no", "n", "f"})
+
+
+@dataclass(frozen=True)
+class ToolFormat:
+    """How another survey tool writes its CSV export.
+
+    ``metadata`` maps the tool's own columns to response-frame columns;
+    ``ignored`` are its columns with nothing to analyse (IP address, panel
+    fields); ``extra_header_rows`` are rows between the header and the
+    first response; ``rename`` turns an answer column's header into a
+    variable name where the tool's convention allows (LimeSurvey's
+    ``SQ01[E]`` is ``SQ01_E``); ``finished`` is the column whose 1/0 or
+    true/false says complete/partial, and ``submitted`` the column whose
+    emptiness says partial.
+    """
+
+    name: str
+    signature: frozenset[str]
+    metadata: Mapping[str, str]
+    ignored: frozenset[str] = frozenset()
+    extra_header_rows: int = 0
+    rename: Callable[[str], str] | None = None
+    finished: str | None = None
+    submitted: str | None = None
+
+
+def _limesurvey_code(header: str) -> str:
+    """``SQ01[E]`` (question code, subquestion code) -> ``SQ01_E``."""
+    match = re.fullmatch(r"([A-Za-z][A-Za-z0-9]*)\[([A-Za-z0-9]+)\]", header)
+    return f"{match[1]}_{match[2]}" if match else header
+
+
+#: Qualtrics "Data & Analysis" CSV export (numeric values): three header rows
+#: (field name, question text, ``{"ImportId": ...}``) and these respondent
+#: columns (Qualtrics support, "Understanding Your Dataset").
+QUALTRICS = ToolFormat(
+    name="qualtrics",
+    signature=frozenset({"ResponseId", "StartDate", "EndDate", "Finished"}),
+    metadata={"StartDate": "started_at", "EndDate": "submitted_at",
+              "Duration (in seconds)": "duration_seconds", "UserLanguage": "language"},
+    ignored=frozenset({"Status", "IPAddress", "Progress", "RecordedDate", "ResponseId",
+                       "RecipientLastName", "RecipientFirstName", "RecipientEmail",
+                       "ExternalReference", "ExternalDataReference", "LocationLatitude",
+                       "LocationLongitude", "DistributionChannel", "Q_RecaptchaScore",
+                       "Q_RelevantIDDuplicate", "Q_RelevantIDDuplicateScore",
+                       "Q_RelevantIDFraudScore", "Q_RelevantIDLastStartDate"}),
+    extra_header_rows=2, finished="Finished")
+
+#: LimeSurvey "Export responses" CSV with "Question code" headings and answer
+#: codes: response metadata columns, then ``QUESTION[SUBQUESTION]`` columns.
+LIMESURVEY = ToolFormat(
+    name="limesurvey",
+    signature=frozenset({"id", "submitdate", "lastpage", "startlanguage"}),
+    metadata={"id": "response_id", "submitdate": "submitted_at", "startdate": "started_at",
+              "startlanguage": "language", "interviewtime": "duration_seconds"},
+    ignored=frozenset({"lastpage", "seed", "datestamp", "ipaddr", "refurl", "token"}),
+    rename=_limesurvey_code, submitted="submitdate")
+
+TOOL_FORMATS = (QUALTRICS, LIMESURVEY)
 
 
 class ResponseFileError(ValueError):
@@ -76,6 +139,13 @@ def check_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> Non
 
     Used by every analysis function before touching the data, so a wrong
     mapping fails with the names involved rather than a bare ``KeyError``.
+
+    Examples
+    --------
+    >>> check_columns(pd.DataFrame(columns=["SQ01_E"]), ["SQ01_E", "SQ01_P"], "SERVQUAL")
+    Traceback (most recent call last):
+    ...
+    ValueError: SERVQUAL: column(s) not in the data: SQ01_P
     """
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"{what}: expected a pandas DataFrame, got {type(frame).__name__}")
@@ -104,9 +174,19 @@ def _read_text(path_or_buffer, encoding: str) -> str:
     return content
 
 
-def _parse_number(token: str, line: int, column: str) -> float:
+def parse_number(token: str, line: int | None = None, column: str | None = None) -> float:
+    """A cell's number: NaN for a missing token, a decimal comma accepted.
+
+    Raises :class:`ResponseFileError` (with ``line`` and ``column``) for text
+    that is not a finite number.
+
+    Examples
+    --------
+    >>> parse_number("4,5"), parse_number(" 7 "), parse_number("N/A")
+    (4.5, 7.0, nan)
+    """
     text = token.strip()
-    if text.lower() in _MISSING_TOKENS:
+    if text.lower() in MISSING_TOKENS:
         return math.nan
     try:
         value = float(text.replace(",", ".")) if text.count(",") == 1 and "." not in text else float(text)
@@ -117,35 +197,80 @@ def _parse_number(token: str, line: int, column: str) -> float:
     return value
 
 
+def csv_records(text: str, *, delimiter: str = ",",
+                line: str = "end") -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    r"""The header (cells stripped) and an iterator of ``(line, cells)`` records.
+
+    ``line`` says which physical line numbers a record (a quoted cell can
+    span lines): ``"end"`` its last line (what Python's csv module counts),
+    ``"start"`` its first (what a spreadsheet user looks for). Malformed
+    quoting raises :class:`ResponseFileError` with the line.
+
+    Examples
+    --------
+    >>> header, records = csv_records('a,b\n1,"x\ny"\n2,z\n', line="start")
+    >>> header, list(records)
+    (['a', 'b'], [(2, ['1', 'x\ny']), (4, ['2', 'z'])])
+    """
+    if line not in ("start", "end"):
+        raise ValueError(f"line must be 'start' or 'end', got {line!r}")
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except csv.Error as exc:
+        raise ResponseFileError(f"malformed header: {exc}", 1) from None
+    except StopIteration:
+        raise ResponseFileError("the file is empty", 1) from None
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        previous_end = reader.line_num
+        try:
+            for cells in reader:
+                yield (previous_end + 1 if line == "start" else reader.line_num), cells
+                previous_end = reader.line_num
+        except csv.Error as exc:
+            raise ResponseFileError(f"malformed CSV: {exc}", reader.line_num) from None
+
+    return header, records()
+
+
 def read_responses_csv(path_or_buffer, mapping: Mapping[str, str] | None = None, *,
-                       encoding: str = "utf-8-sig", delimiter: str | None = None) -> pd.DataFrame:
-    """Read a CSV of responses collected elsewhere into the response frame.
+                       encoding: str = "utf-8-sig", delimiter: str | None = None,
+                       strict: bool = False, source: str = "auto") -> pd.DataFrame:
+    r"""Read a CSV of responses collected elsewhere into the response frame.
 
     Parameters
     ----------
     path_or_buffer : path, bytes or file-like
-        A CSV file whose first line is the header. Exports of LimeSurvey or
-        Qualtrics work when their columns are named by item code
-        (``SQ01_E``) or when ``mapping`` renames them.
+        A CSV file whose first line is the header: surveyapp's own raw-data
+        export as it is, a Qualtrics export (three header rows), a
+        LimeSurvey export with question-code headings (``SQ01[E]`` reads as
+        ``SQ01_E``), or any file with columns named by variable.
     mapping : dict, optional
         ``{header in the file: column in the frame}``. When given, only the
-        mapped columns are read (an export's extra columns such as IP
-        address are ignored), and every mapped header must exist. Metadata
-        columns (``response_id``, ``submitted_at`` ...) can be mapped too.
+        mapped columns (and a recognised tool's metadata) are read, and
+        every mapped header must exist.
     encoding : str
-        Text encoding; the default accepts a UTF-8 byte-order mark, which
-        spreadsheet programs add.
+        Text encoding; the default accepts a UTF-8 byte-order mark.
     delimiter : str, optional
         Field separator; sniffed from the header among ``, ; tab`` if omitted.
+    strict : bool, default False
+        The importer's rules: commas only (a header separated by ``;`` or
+        tabs is an error), and errors name the line a record starts on.
+    source : {"auto", "surveyapp", "qualtrics", "limesurvey", "plain"}
+        The exporting tool; "auto" recognises Qualtrics and LimeSurvey by
+        their metadata columns (:data:`TOOL_FORMATS`).
 
     Returns
     -------
     pandas.DataFrame
         ``response_id`` (int64; numbered 1..n in file order when the file has
-        none), the metadata columns present (timestamps as UTC, ``duration_seconds``
-        float, ``contact_ok`` bool, ``version`` int), and one ``float64``
-        column per variable. Empty cells and ``NA``/``N/A``/``.`` are missing
-        (``NaN``); a decimal comma (``4,5``) is accepted.
+        none), the metadata columns present (timestamps as UTC,
+        ``duration_seconds`` float, ``contact_ok`` bool, ``version`` int,
+        ``status`` "complete"/"partial"), ``language`` and ``comment`` as text
+        when present, and one ``float64`` column per variable. Empty cells and
+        ``NA``/``N/A``/``.`` are missing (``NaN``); a decimal comma is accepted.
+        ``attrs["source"]`` names the recognised tool.
 
     Raises
     ------
@@ -159,112 +284,189 @@ def read_responses_csv(path_or_buffer, mapping: Mapping[str, str] | None = None,
     --------
     >>> import io
     >>> from analysis.io import read_responses_csv
-    >>> text = "id,Q1 [E],Q1 [P]\\n7,5,6\\n8,4,\\n"
+    >>> text = "id,Q1 [E],Q1 [P]\n7,5,6\n8,4,\n"
     >>> frame = read_responses_csv(io.StringIO(text),
     ...     mapping={"id": "response_id", "Q1 [E]": "SQ01_E", "Q1 [P]": "SQ01_P"})
     >>> frame.to_dict("list")
     {'response_id': [7, 8], 'SQ01_E': [5.0, 4.0], 'SQ01_P': [6.0, nan]}
     """
     text = _read_text(path_or_buffer, encoding)
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    delimiter = _choose_delimiter(text, delimiter, strict)
+    header, records = csv_records(text, delimiter=delimiter, line="start" if strict else "end")
+    _check_header(header)
+    tool = _recognise_tool(header, source)
+    if tool is not None:
+        records = _skip_extra_header_rows(records, tool)
+    selected = _select_columns(header, mapping, tool)
+    cells, lines = _collect_cells(records, selected, len(header))
+    source_of = {target: src for _, src, target in selected}
+    columns = {target: _convert_column(target, values, lines, source_of[target])
+               for target, values in cells.items()}
+    frame = _response_frame(columns, lines, source_of, tool)
+    frame.attrs["source"] = tool.name if tool is not None else source if source != "auto" else "plain"
+    return frame
+
+
+def _choose_delimiter(text: str, delimiter: str | None, strict: bool) -> str:
     if not text.strip():
         raise ResponseFileError("the file is empty", 1)
     first_line = text.splitlines()[0]
+    if strict:
+        if delimiter not in (None, ","):
+            raise ValueError("strict reading uses commas only")
+        if "," not in first_line and any(sep in first_line for sep in (";", "\t")):
+            raise ResponseFileError("the columns must be separated by commas (this header uses "
+                                    "';' or tabs)", 1)
+        return ","
     if delimiter is None:
         counts = {d: first_line.count(d) for d in (",", ";", "\t")}
         delimiter = max(counts, key=counts.get)
-    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader)
-    except csv.Error as exc:
-        raise ResponseFileError(f"malformed header: {exc}", 1) from None
-    header = [h.strip() for h in header]
-    seen: dict[str, int] = {}
-    for h in header:
-        if h == "":
-            raise ResponseFileError("empty column name in the header", 1)
-        if h in seen:
-            raise ResponseFileError("duplicate column name", 1, h)
-        seen[h] = 1
+    return delimiter
 
+
+def _check_header(header: list[str]) -> None:
+    seen: set[str] = set()
+    for name in header:
+        if name == "":
+            raise ResponseFileError("empty column name in the header", 1)
+        if name in seen:
+            raise ResponseFileError("duplicate column name", 1, name)
+        seen.add(name)
+
+
+def _recognise_tool(header: list[str], source: str) -> ToolFormat | None:
+    known = {tool.name: tool for tool in TOOL_FORMATS}
+    if source in known:
+        return known[source]
+    if source in ("surveyapp", "plain"):
+        return None
+    if source != "auto":
+        raise ValueError(f"source must be auto, surveyapp, plain or one of {', '.join(known)}; "
+                         f"got {source!r}")
+    return next((tool for tool in TOOL_FORMATS if tool.signature <= set(header)), None)
+
+
+def _skip_extra_header_rows(records, tool: ToolFormat):
+    """Drop Qualtrics' question-text and ImportId rows (checked, not assumed)."""
+    for _ in range(tool.extra_header_rows):
+        line, cells = next(records, (2, None))
+        if cells is None:
+            raise ResponseFileError(f"a {tool.name} export has {tool.extra_header_rows + 1} "
+                                    "header rows; the file ends before them", line)
+    return records
+
+
+def _is_variable(name: str) -> bool:
+    return name in METADATA_COLUMNS or name in TEXT_COLUMNS or bool(_VARIABLE_NAME.match(name))
+
+
+def _select_columns(header: list[str], mapping: Mapping[str, str] | None,
+                    tool: ToolFormat | None) -> list[tuple[int, str, str]]:
+    """``(position, header, frame column)`` of the columns to read."""
+    names = set(header)
     if mapping is not None:
-        absent = [src for src in mapping if src not in seen]
+        absent = [src for src in mapping if src not in names]
         if absent:
-            raise ResponseFileError(f"mapped column(s) not in the header: {', '.join(absent)}", 1, absent[0])
-        targets = list(mapping.values())
-        dup = {t for t in targets if targets.count(t) > 1}
-        if dup:
-            raise ResponseFileError(f"mapping sends several columns to {sorted(dup)}", 1)
-        selected = [(i, h, mapping[h]) for i, h in enumerate(header) if h in mapping]
+            raise ResponseFileError(f"mapped column(s) not in the header: {', '.join(absent)}",
+                                    1, absent[0])
+    chosen: dict[str, str] = {}
+    if tool is not None:
+        chosen.update({src: target for src, target in tool.metadata.items() if src in names})
+        for extra in (tool.finished, tool.submitted):
+            if extra in names:
+                chosen.setdefault(extra, tool.metadata.get(extra, "_" + extra))
+    if mapping is not None:
+        chosen = {src: target for src, target in chosen.items()
+                  if target not in mapping.values()}
+        chosen.update(mapping)
     else:
-        selected = [(i, h, h) for i, h in enumerate(header)]
-    for _, source, target in selected:
-        if target not in METADATA_COLUMNS and not _VARIABLE_NAME.match(target):
+        for name in header:
+            if name in chosen or (tool is not None and name in tool.ignored):
+                continue
+            chosen[name] = tool.rename(name) if tool is not None and tool.rename else name
+    targets = list(chosen.values())
+    dup = sorted({t for t in targets if targets.count(t) > 1})
+    if dup:
+        raise ResponseFileError(f"mapping sends several columns to {dup}", 1)
+    selected = [(i, h, chosen[h]) for i, h in enumerate(header) if h in chosen]
+    for _, src, target in selected:
+        if not target.startswith("_") and not _is_variable(target):
             raise ResponseFileError(
                 f"{target!r} is neither a metadata column nor a variable name (A-Z, 0-9, _; "
-                "starting with a letter); pass mapping= to rename export columns", 1, source)
+                "starting with a letter): rename it to a variable name with --map FILE.json "
+                "({\"header\": \"SQ01_E\", ...})", 1, src)
+    return selected
 
-    raw: dict[str, list] = {target: [] for _, _, target in selected}
+
+def _collect_cells(records, selected, width: int) -> tuple[dict[str, list[str]], list[int]]:
+    """The selected cells of every non-empty record, column by column, and their lines."""
+    cells: dict[str, list[str]] = {target: [] for _, _, target in selected}
     lines: list[int] = []
-    width = len(header)
-    line_no = 1
-    try:
-        for row in reader:
-            line_no = reader.line_num
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) != width:
-                raise ResponseFileError(f"{len(row)} fields, the header has {width}", line_no)
-            lines.append(line_no)
-            for i, source, target in selected:
-                raw[target].append(row[i])
-    except csv.Error as exc:
-        raise ResponseFileError(f"malformed CSV: {exc}", reader.line_num) from None
+    for line, row in records:
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != width:
+            raise ResponseFileError(f"{len(row)} fields, the header has {width}", line)
+        lines.append(line)
+        for position, _, target in selected:
+            cells[target].append(row[position])
     if not lines:
         raise ResponseFileError("the file has a header but no responses", 2)
+    return cells, lines
 
-    source_of = {target: source for _, source, target in selected}
-    out: dict[str, object] = {}
-    for target, values in raw.items():
-        column = source_of[target]
-        if target in ("started_at", "submitted_at"):
-            parsed = []
-            for token, line in zip(values, lines):
-                if token.strip().lower() in _MISSING_TOKENS:
-                    parsed.append(pd.NaT)
-                    continue
-                try:
-                    parsed.append(pd.Timestamp(token.strip()))
-                except (ValueError, TypeError):
-                    raise ResponseFileError(f"{token!r} is not a date/time", line, column) from None
-            stamps = pd.Series(parsed, dtype="object")
-            out[target] = pd.to_datetime(stamps, utc=True)
-        elif target == "status":
-            out[target] = pd.Series([v.strip() or None for v in values], dtype="object")
-        elif target == "contact_ok":
-            flags = []
-            for token, line in zip(values, lines):
-                t = token.strip().lower()
-                if t in _TRUE_TOKENS:
-                    flags.append(True)
-                elif t in _FALSE_TOKENS or t in _MISSING_TOKENS:
-                    # no recorded consent is treated as no consent
-                    flags.append(False)
-                else:
-                    raise ResponseFileError(f"{token!r} is not yes/no", line, column)
-            out[target] = pd.Series(flags, dtype=bool)
+
+def _convert_column(target: str, values: list[str], lines: list[int], column: str):
+    """One column's cells as the frame's type for ``target``."""
+    if target in ("started_at", "submitted_at"):
+        return _timestamps(values, lines, column)
+    if target in ("status",) + TEXT_COLUMNS:
+        return pd.Series([v.strip() or None for v in values], dtype="object")
+    if target.startswith("_"):  # a tool's completion marker, read as text
+        return pd.Series([v.strip() for v in values], dtype="object")
+    if target == "contact_ok":
+        return _flags(values, lines, column)
+    numbers = np.array([parse_number(t, line, column) for t, line in zip(values, lines)],
+                       dtype="float64")
+    if target in ("response_id", "version"):
+        for value, line in zip(numbers, lines):
+            if not np.isfinite(value) or value != np.floor(value) or value < 0:
+                raise ResponseFileError(f"{target} must be a non-negative integer", line, column)
+        numbers = numbers.astype("int64")
+    return numbers
+
+
+def _timestamps(values: list[str], lines: list[int], column: str) -> pd.Series:
+    parsed = []
+    for token, line in zip(values, lines):
+        if token.strip().lower() in MISSING_TOKENS:
+            parsed.append(pd.NaT)
+            continue
+        try:
+            parsed.append(pd.Timestamp(token.strip()))
+        except (ValueError, TypeError):
+            raise ResponseFileError(f"{token!r} is not a date/time", line, column) from None
+    return pd.to_datetime(pd.Series(parsed, dtype="object"), utc=True)
+
+
+def _flags(values: list[str], lines: list[int], column: str) -> pd.Series:
+    flags = []
+    for token, line in zip(values, lines):
+        t = token.strip().lower()
+        if t in _TRUE_TOKENS:
+            flags.append(True)
+        elif t in _FALSE_TOKENS or t in MISSING_TOKENS:
+            flags.append(False)  # no recorded consent is treated as no consent
         else:
-            numbers = np.array([_parse_number(t, line, column) for t, line in zip(values, lines)],
-                               dtype="float64")
-            if target in ("response_id", "version"):
-                for value, line in zip(numbers, lines):
-                    if not np.isfinite(value) or value != np.floor(value) or value < 0:
-                        raise ResponseFileError(f"{target} must be a non-negative integer", line, column)
-                numbers = numbers.astype("int64")
-            out[target] = numbers
+            raise ResponseFileError(f"{token!r} is not yes/no", line, column)
+    return pd.Series(flags, dtype=bool)
 
-    frame = pd.DataFrame(out)
+
+def _response_frame(columns: dict[str, object], lines: list[int], source_of: dict[str, str],
+                    tool: ToolFormat | None) -> pd.DataFrame:
+    """Ids checked or numbered, a tool's completion marker as ``status``, columns ordered."""
+    frame = pd.DataFrame(columns)
+    if tool is not None:
+        _tool_status(frame, tool)
     if "response_id" in frame:
         dup = frame["response_id"].duplicated()
         if dup.any():
@@ -273,132 +475,112 @@ def read_responses_csv(path_or_buffer, mapping: Mapping[str, str] | None = None,
                                     lines[pos], source_of["response_id"])
     else:
         frame.insert(0, "response_id", np.arange(1, len(frame) + 1, dtype="int64"))
-    ordered = ["response_id"] + [c for c in METADATA_COLUMNS[1:] if c in frame] + \
-              [c for c in frame.columns if c not in METADATA_COLUMNS]
+    meta = [*METADATA_COLUMNS, *TEXT_COLUMNS]
+    ordered = [c for c in meta if c in frame] + [c for c in frame.columns if c not in meta]
     return frame[ordered]
 
 
-# --- the Korean kiosk study -------------------------------------------------
-
-#: Dimension of each kiosk item, from the authors' confirmatory factor model
-#: (hanakim120/kiosk-servqual-research, analysis/cfa_v1.R: F1..F8 on x1..x24).
-KIOSK_DIMENSIONS: dict[str, list[str]] = {
-    "usefulness": ["KS01", "KS02", "KS03"],        # 유용성
-    "fun": ["KS04", "KS05", "KS06"],               # 유희성
-    "control": ["KS07", "KS08", "KS09"],           # 통제성
-    "economy": ["KS10", "KS11", "KS12"],           # 절약성
-    "personalization": ["KS13", "KS14", "KS15"],   # 개인화
-    "convenience": ["KS16", "KS17", "KS18"],       # 편리성
-    "security": ["KS19", "KS20", "KS21"],          # 보안성
-    "tangibles": ["KS22", "KS23", "KS24"],         # 유형성
-}
-#: item -> (expectation column, perception column) of :func:`read_kiosk_servqual`.
-KIOSK_PAIRS: dict[str, tuple[str, str]] = {f"KS{i:02d}": (f"KS{i:02d}_E", f"KS{i:02d}_P") for i in range(1, 25)}
-#: item -> stated importance column (7-point, "... 중요하다고 생각하십니까?").
-KIOSK_IMPORTANCE: dict[str, str] = {f"KS{i:02d}": f"KS{i:02d}_IMP" for i in range(1, 25)}
-#: item -> satisfaction-with-attribute column (7-point, "... 만족하십니까?").
-KIOSK_SATISFACTION: dict[str, str] = {f"KS{i:02d}": f"KS{i:02d}_SAT" for i in range(1, 25)}
-#: overall items (5-point): 1 satisfied, 2 excellent overall, 3 keep using, 4 recommend.
-KIOSK_OVERALL: list[str] = ["KSOV1", "KSOV2", "KSOV3", "KSOV4"]
-
-_KIOSK_GENDER = {"남": 1.0, "여": 2.0}
-_KIOSK_AGE = {"10대": 1.0, "20대": 2.0, "30대": 3.0, "40대": 4.0, "50대  이상": 5.0}
-_KIOSK_FREQUENCY = {"사용한 적 없음": 1.0, "6개월에 2~3회 이상": 2.0,
-                    "한달에 2~3회 이상": 3.0, "일주일에 2~3회 이상": 4.0}
-_KIOSK_ITEM = re.compile(r"^\s*(\d+)-([12])\.")
+def _tool_status(frame: pd.DataFrame, tool: ToolFormat) -> None:
+    """``status`` from Qualtrics' Finished (1/0, True/False) or LimeSurvey's submitdate."""
+    marker = f"_{tool.finished}" if tool.finished else None
+    if marker and marker in frame:
+        finished = frame.pop(marker).str.lower().isin(_TRUE_TOKENS)
+        frame["status"] = np.where(finished, "complete", "partial")
+    elif tool.submitted and "submitted_at" in frame:
+        frame["status"] = np.where(frame["submitted_at"].notna(), "complete", "partial")
 
 
-def read_kiosk_servqual(path) -> pd.DataFrame:
-    """Adapt the Korean kiosk SERVQUAL study to the response frame.
+# --- writing tables ----------------------------------------------------------
 
-    The file (211 respondents) holds 24 expectation/perception pairs on a
-    7-point scale whose headers end in ``(기대 설문)`` (expectation) and
-    ``(인지 설문)`` (perception), 24 importance/satisfaction pairs, four
-    overall items on a 5-point scale, profile questions and KANO pairs. The
-    header's own item number names the column (the file asks item 9 before
-    item 8; the numbers, not the positions, pair E with P).
+_SHEET_FORBIDDEN = "[]:*?/\\"
 
-    Returns
-    -------
-    pandas.DataFrame
-        ``response_id`` (1..211 in file order), ``KS01_E``, ``KS01_P`` ...
-        ``KS24_P``, ``KS01_IMP`` ... ``KS24_IMP``, ``KS01_SAT`` ... ``KS24_SAT``,
-        ``KSOV1`` ... ``KSOV4`` and coded profile columns ``gender``
-        (1 male, 2 female), ``age_group`` (1 teens ... 5 fifty and over),
-        ``use_frequency`` (1 never ... 4 weekly). Use with
-        :data:`KIOSK_PAIRS` and :data:`KIOSK_DIMENSIONS`.
 
-    Raises
-    ------
-    ResponseFileError
-        When the file does not have the expected structure (E/P headers
-        not alternating, unpaired item numbers, values off the 1-7 scale).
+def sheet_name(name: str, used: set[str]) -> str:
+    """A valid Excel sheet name, unique (case-insensitively) among ``used``, which it joins.
 
-    References
-    ----------
-    GitHub hanakim120/kiosk-servqual-research, ``analysis/kiosk.csv``
-    (MIT licence), converted from CP949 to UTF-8.
+    Excel allows 31 characters and none of ``[]:*?/\\``; names cut to the
+    same 31 characters get ``_2``, ``_3`` ... instead of colliding.
+
+    Examples
+    --------
+    >>> used = set()
+    >>> sheet_name("segment_posthoc_PR_BRANCH_ratio_a", used), sheet_name("segment_posthoc_PR_BRANCH_ratio_b", used)
+    ('segment_posthoc_PR_BRANCH_ratio', 'segment_posthoc_PR_BRANCH_rat_2')
     """
-    try:
-        raw = pd.read_csv(path, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise ResponseFileError(f"cannot read the kiosk file: {exc}") from None
-    columns = list(raw.columns)
-    out: dict[str, pd.Series] = {"response_id": pd.Series(np.arange(1, len(raw) + 1), dtype="int64")}
+    cleaned = "".join("_" if ch in _SHEET_FORBIDDEN else ch for ch in name)[:31] or "sheet"
+    candidate, number = cleaned, 2
+    while candidate.lower() in used:
+        suffix = f"_{number}"
+        candidate, number = cleaned[:31 - len(suffix)] + suffix, number + 1
+    used.add(candidate.lower())
+    return candidate
 
-    def numeric(col: str, low: float, high: float) -> pd.Series:
-        values = pd.to_numeric(raw[col], errors="coerce")
-        bad = values.notna() & ((values < low) | (values > high)) | (values.isna() & raw[col].notna())
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ResponseFileError(f"{raw[col].iloc[row]!r} is not on the {low:g}-{high:g} scale",
-                                    row + 2, col)
-        return values.astype("float64")
 
-    ep = [(i, c) for i, c in enumerate(columns) if c.rstrip().endswith(("(기대 설문)", "(인지 설문)"))]
-    if len(ep) != 48:
-        raise ResponseFileError(f"expected 48 expectation/perception columns, found {len(ep)}", 1)
-    for k in range(0, 48, 2):
-        (_, e_col), (_, p_col) = ep[k], ep[k + 1]
-        me, mp = _KIOSK_ITEM.match(e_col), _KIOSK_ITEM.match(p_col)
-        if not (e_col.rstrip().endswith("(기대 설문)") and p_col.rstrip().endswith("(인지 설문)")
-                and me and mp and me.group(1) == mp.group(1)):
-            raise ResponseFileError("expectation and perception columns do not alternate by item", 1, e_col)
-        code = f"KS{int(me.group(1)):02d}"
-        out[f"{code}_E"] = numeric(e_col, 1, 7)
-        out[f"{code}_P"] = numeric(p_col, 1, 7)
+def xlsx_cell(value, text: Callable[[str], str] | None = None):
+    """A workbook cell: numbers stay numbers, missing is empty, times lose their zone (UTC;
+    Excel has none), lists and dicts become JSON text, text goes through ``text``.
 
-    for col in columns:
-        m = _KIOSK_ITEM.match(col)
-        if not m:
-            continue
-        code = f"KS{int(m.group(1)):02d}"
-        if col.rstrip().endswith("중요하다고 생각하십니까?"):
-            out[f"{code}_IMP"] = numeric(col, 1, 7)
-        elif col.rstrip().endswith("만족하십니까?"):
-            out[f"{code}_SAT"] = numeric(col, 1, 7)
-    overall = [c for c in columns if re.match(r"^[1-4]\. 키오스크", c)]
-    if len(overall) != 4:
-        raise ResponseFileError(f"expected 4 overall items, found {len(overall)}", 1)
-    for n, col in enumerate(overall, start=1):
-        out[f"KSOV{n}"] = numeric(col, 1, 5)
+    Examples
+    --------
+    >>> xlsx_cell(float("nan")), xlsx_cell(3), xlsx_cell({"a": 1}), xlsx_cell("=1+1", str.upper)
+    (None, 3, '{"a": 1}', '=1+1')
+    """
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, pd.Timestamp):
+        return (value.tz_convert("UTC").tz_localize(None) if value.tzinfo else value).to_pydatetime()
+    if isinstance(value, _dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, (dict, list, tuple)):
+        value = json.dumps(value, ensure_ascii=False, default=str)
+    value = str(value)
+    return text(value) if text is not None else value
 
-    for name, col_index, codes in (("gender", 0, _KIOSK_GENDER), ("age_group", 1, _KIOSK_AGE),
-                                   ("use_frequency", 2, _KIOSK_FREQUENCY)):
-        col = columns[col_index]
-        coded = raw[col].map(codes)
-        unknown = raw[col].notna() & coded.isna()
-        if unknown.any():
-            row = int(np.flatnonzero(unknown.to_numpy())[0])
-            raise ResponseFileError(f"unknown answer {raw[col].iloc[row]!r}", row + 2, col)
-        out[name] = coded.astype("float64")
 
-    expected = {f"KS{i:02d}_{s}" for i in range(1, 25) for s in ("E", "P", "IMP", "SAT")}
-    absent = sorted(expected - set(out))
-    if absent:
-        raise ResponseFileError(f"kiosk columns not found: {', '.join(absent)}", 1)
-    frame = pd.DataFrame(out)
-    order = (["response_id"] + [c for i in range(1, 25) for c in (f"KS{i:02d}_E", f"KS{i:02d}_P")]
-             + [f"KS{i:02d}_IMP" for i in range(1, 25)] + [f"KS{i:02d}_SAT" for i in range(1, 25)]
-             + KIOSK_OVERALL + ["gender", "age_group", "use_frequency"])
-    return frame[order]
+def write_tables_xlsx(tables: Mapping[str, pd.DataFrame], path, *,
+                      about: Iterable[tuple[str, object]] = (),
+                      text: Callable[[str], str] | None = None) -> None:
+    """Every table a sheet of one workbook, numbers stored as numbers.
+
+    Parameters
+    ----------
+    tables : dict
+        ``{name: DataFrame}`` (e.g. :meth:`analysis.report.SurveyAnalysis.tables`);
+        sheet names are made valid and unique by :func:`sheet_name`.
+    path : path or file-like
+    about : (key, value) pairs
+        Written first to a sheet ``about`` (survey, filter, counts, sections
+        not computed), when given.
+    text : callable, optional
+        Applied to every text cell, e.g. a guard against formula injection.
+
+    Examples
+    --------
+    >>> import io
+    >>> from openpyxl import load_workbook
+    >>> buffer = io.BytesIO()
+    >>> write_tables_xlsx({"a" * 40: pd.DataFrame({"x": [1.5]}), "a" * 35: pd.DataFrame({"y": [2]})}, buffer)
+    >>> load_workbook(buffer).sheetnames
+    ['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaa_2']
+    """
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    used: set[str] = set()
+    about = list(about)
+    if about:
+        sheet = workbook.create_sheet(sheet_name("about", used))
+        for key, value in about:
+            sheet.append([xlsx_cell(key, text), xlsx_cell(value, text)])
+    for name, table in tables.items():
+        sheet = workbook.create_sheet(sheet_name(name, used))
+        sheet.append([xlsx_cell(str(column), text) for column in table.columns])
+        for row in table.itertuples(index=False, name=None):
+            sheet.append([xlsx_cell(value, text) for value in row])
+    workbook.save(path)

@@ -33,6 +33,7 @@ __all__ = [
     "kano_summary",
     "kano_continuous",
     "kano_questionable_counts",
+    "kano_questionable_shares",
 ]
 
 #: Answer codes of the kano5 scale, in option order.
@@ -516,3 +517,36 @@ def kano_questionable_counts(frame: pd.DataFrame, features: Iterable[str] | None
         cats = kano_category(frame[f"{feat}_F"].to_numpy(), frame[f"{feat}_D"].to_numpy())
         total += (cats == "Q").astype(int)
     return pd.Series(total, index=frame.index, name="kano_questionable")
+
+
+def kano_questionable_shares(frame: pd.DataFrame, features: Iterable[str] | None = None) -> pd.Series:
+    """Share of each respondent's answered KANO pairs that are questionable (Q).
+
+    The screening of whole respondents uses this share, not a count, so a
+    respondent who answered few features is judged on those; a respondent
+    with no answered pair gets NaN (and is never flagged: NaN > x is False).
+
+    Parameters are those of :func:`kano_questionable_counts`.
+
+    Returns
+    -------
+    pandas.Series
+        Float share per row of ``frame`` (same index), named
+        ``kano_questionable_share``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"K01_F": [1, 1, None], "K01_D": [1, 5, None],
+    ...                    "K02_F": [5, 3, None], "K02_D": [5, None, None]})
+    >>> kano_questionable_shares(df).tolist()
+    [1.0, 0.0, nan]
+    """
+    features = _resolve_features(frame, None if features is None else list(features))
+    questionable = kano_questionable_counts(frame, features).to_numpy(dtype=float)
+    answered = np.zeros(len(frame))
+    for feat in features:
+        answered += (frame[f"{feat}_F"].notna() & frame[f"{feat}_D"].notna()).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(answered > 0, questionable / answered, np.nan)
+    return pd.Series(share, index=frame.index, name="kano_questionable_share")

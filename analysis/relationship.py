@@ -202,7 +202,7 @@ def construct_reliability(frame: pd.DataFrame, constructs: Mapping[str, Sequence
     -------
     pandas.DataFrame
         Index ``construct``; columns n_items, n, alpha, alpha_ci_low,
-        alpha_ci_high, composite_reliability, ave, min_loading, max_loading,
+        alpha_ci_high, omega, composite_reliability, ave, min_loading, max_loading,
         note (e.g. a Heywood case). ``methods`` in ``.attrs``.
 
     References
@@ -231,11 +231,12 @@ def construct_reliability(frame: pd.DataFrame, constructs: Mapping[str, Sequence
         n = int(block.notna().all(axis=1).sum())
         require_n(f"reliability of {name}", n, min_n)
         row = {"n_items": len(cols), "n": n, "alpha": np.nan, "alpha_ci_low": np.nan,
-               "alpha_ci_high": np.nan, "composite_reliability": np.nan, "ave": np.nan,
-               "min_loading": np.nan, "max_loading": np.nan, "note": ""}
+               "alpha_ci_high": np.nan, "omega": np.nan, "composite_reliability": np.nan,
+               "ave": np.nan, "min_loading": np.nan, "max_loading": np.nan, "note": ""}
         if len(cols) >= 2:
             alpha = cronbach_alpha(block, cols, min_n=min_n)
-            row.update(alpha=alpha.alpha, alpha_ci_low=alpha.ci_low, alpha_ci_high=alpha.ci_high)
+            row.update(alpha=alpha.alpha, alpha_ci_low=alpha.ci_low, alpha_ci_high=alpha.ci_high,
+                       omega=alpha.omega)
         else:
             row["note"] = "single item: no reliability"
         if len(cols) >= 3:
@@ -255,7 +256,8 @@ def construct_reliability(frame: pd.DataFrame, constructs: Mapping[str, Sequence
         n_excluded=int(len(frame) - out["n"].min()),
         missing="listwise per construct",
         formula="alpha = k/(k-1)(1 - sum var_i / var total); CR = (sum l)^2/((sum l)^2 + sum(1-l^2)); "
-                "AVE = mean l^2; l = one-factor ML standardized loadings",
+                "AVE = mean l^2; l = one-factor ML standardized loadings; McDonald's omega total "
+                "from a one-factor minres model (analysis.reliability.omega_total)",
         reference="Cronbach (1951) Psychometrika 16(3); Feldt (1965) Psychometrika 30(3); "
                   "Fornell & Larcker (1981) JMR 18(1)",
         notes=["reverse items recoded min + max - x before all statistics"] if list(reverse) else [],

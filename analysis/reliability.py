@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .common import InsufficientData, Methods, require_n
+from .common import InsufficientData, Methods, UndefinedStatistic, require_n
 from .io import check_columns
 
-__all__ = ["AlphaResult", "cronbach_alpha", "DimensionReliability", "servqual_reliability",
+__all__ = ["AlphaResult", "cronbach_alpha", "omega_total", "DimensionReliability", "servqual_reliability",
            "ConstructReliability", "composite_reliability"]
 
 _ALPHA_REF = ("Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests. "
@@ -55,6 +55,8 @@ class AlphaResult:
     alpha_std : standardized alpha (mean inter-item correlation based).
     ci_low, ci_high : Feldt confidence interval of the raw alpha.
     mean_r : mean inter-item correlation.
+    omega : McDonald's omega total of a one-factor model (:func:`omega_total`);
+        NaN for two items (a one-factor model of two items is not identified).
     n, k : respondents (listwise) and items.
     items : per item ``item, mean, sd, item_total_r`` (corrected: item vs.
         sum of the other items), ``alpha_if_deleted``; empty for k = 2's
@@ -71,11 +73,13 @@ class AlphaResult:
     k: int
     items: pd.DataFrame
     methods: Methods
+    omega: float = np.nan
 
     def as_frame(self) -> pd.DataFrame:
         """One-row tidy summary."""
         return pd.DataFrame([{"n": self.n, "k": self.k, "alpha": self.alpha, "alpha_std": self.alpha_std,
-                              "ci_low": self.ci_low, "ci_high": self.ci_high, "mean_r": self.mean_r}])
+                              "ci_low": self.ci_low, "ci_high": self.ci_high, "mean_r": self.mean_r,
+                              "omega": self.omega}])
 
 
 def cronbach_alpha(frame: pd.DataFrame, items: Sequence[str] | None = None, *,
@@ -139,7 +143,7 @@ def cronbach_alpha(frame: pd.DataFrame, items: Sequence[str] | None = None, *,
     X = data.to_numpy()
     cov = np.cov(X, rowvar=False, ddof=1)
     if cov.sum() <= 0:
-        raise ValueError("Cronbach's alpha: the total score has no variance")
+        raise UndefinedStatistic("Cronbach's alpha", "the total score has no variance")
     constant = [c for c, v in zip(items, np.diag(cov)) if v == 0]
     alpha = _alpha_from_cov(cov)
     if constant:
@@ -161,20 +165,115 @@ def cronbach_alpha(frame: pd.DataFrame, items: Sequence[str] | None = None, *,
         rows.append({"item": name, "mean": X[:, j].mean(), "sd": X[:, j].std(ddof=1),
                      "item_total_r": r, "alpha_if_deleted": a_del})
     notes = []
+    omega = np.nan
     if constant:
-        notes.append(f"constant item(s) {', '.join(constant)}: standardized alpha undefined")
+        notes.append(f"constant item(s) {', '.join(constant)}: standardized alpha and omega undefined")
+    elif k >= 3:
+        omega, heywood = _omega_from_corr(np.corrcoef(X, rowvar=False))
+        if heywood:
+            notes.append("omega: Heywood case in the one-factor model (a communality reached 1)")
     if k == 2:
         notes.append("two items: alpha if item deleted undefined")
     methods = Methods(
         analysis="Cronbach's alpha", n_used=n, n_excluded=int(len(frame) - n),
         missing="listwise: respondents answering every item",
         formula="alpha = k/(k-1) * (1 - sum item variances / total-score variance); "
-                "standardized alpha = k*rbar / (1 + (k-1)*rbar)",
+                "standardized alpha = k*rbar / (1 + (k-1)*rbar); "
+                "omega total = (sum l)^2 / ((sum l)^2 + sum u), one-factor minres model",
         test=f"Feldt (1965) {confidence:.0%} CI, F on ({df1}, {df2}) df",
-        reference=_ALPHA_REF, notes=notes)
+        reference=_ALPHA_REF + "; " + _OMEGA_REF, notes=notes)
     return AlphaResult(alpha=float(alpha), alpha_std=float(alpha_std), ci_low=float(ci_low),
                        ci_high=float(ci_high), mean_r=float(rbar), n=n, k=k,
-                       items=pd.DataFrame(rows), methods=methods)
+                       items=pd.DataFrame(rows), methods=methods, omega=float(omega))
+
+
+_OMEGA_REF = ("McDonald, R. P. (1999). Test Theory: A Unified Treatment. Erlbaum, ch. 6 "
+              "(omega); Hayes, A. F., & Coutts, J. J. (2020). Communication Methods and "
+              "Measures, 14(1), 1-24")
+
+
+def _minres_one_factor(corr: np.ndarray, tol: float = 1e-10,
+                       max_iter: int = 10_000) -> tuple[np.ndarray, bool]:
+    """Loadings of a one-factor minres (unweighted least squares) solution.
+
+    Iterated principal axes: communalities start at the squared multiple
+    correlations, the reduced matrix's first eigenpair gives loadings, their
+    squares the next communalities, until they change by less than ``tol``;
+    the fixed point minimizes the off-diagonal residuals (Harman 1976), the
+    minres criterion of R psych ``fa(fm="minres")``. Communalities are kept
+    at most 1; ``True`` is returned with the loadings when one reached it
+    (a Heywood case).
+    """
+    try:
+        h2 = 1 - 1 / np.diag(np.linalg.inv(corr))
+    except np.linalg.LinAlgError:
+        h2 = np.abs(corr - np.eye(len(corr))).max(axis=0)
+    loadings = np.sqrt(np.clip(h2, 0, 1))
+    for _ in range(max_iter):
+        reduced = corr.copy()
+        np.fill_diagonal(reduced, h2)
+        values, vectors = np.linalg.eigh(reduced)
+        loadings = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
+        updated = np.minimum(loadings ** 2, 1.0)
+        if np.max(np.abs(updated - h2)) < tol:
+            h2 = updated
+            break
+        h2 = updated
+    if loadings.sum() < 0:
+        loadings = -loadings
+    return loadings, bool((h2 >= 1 - 1e-9).any())
+
+
+def _omega_from_corr(corr: np.ndarray) -> tuple[float, bool]:
+    loadings, heywood = _minres_one_factor(corr)
+    common = loadings.sum() ** 2
+    return float(common / (common + (1 - np.minimum(loadings ** 2, 1)).sum())), heywood
+
+
+def omega_total(frame: pd.DataFrame, items: Sequence[str] | None = None, *, min_n: int = 3) -> float:
+    r"""McDonald's omega total of a one-factor (congeneric) model of the items.
+
+    .. math::
+
+        \omega_t = \frac{(\sum_j \lambda_j)^2}{(\sum_j \lambda_j)^2 + \sum_j \psi_j}
+
+    with standardized loadings :math:`\lambda_j` of a one-factor minres
+    (unweighted least squares) solution of the correlation matrix and
+    uniquenesses :math:`\psi_j = 1 - \lambda_j^2`. Unlike alpha it does
+    not assume every item loads equally (tau-equivalence). Listwise deletion.
+
+    Raises
+    ------
+    InsufficientData
+        Fewer than 3 items (a one-factor model of two is not identified) or
+        fewer than ``min_n`` complete respondents; constant items.
+
+    References
+    ----------
+    McDonald, R. P. (1999). *Test Theory: A Unified Treatment*, ch. 6.
+    Hayes, A. F., & Coutts, J. J. (2020). Use omega rather than Cronbach's
+    alpha for estimating reliability. But... *Communication Methods and
+    Measures*, 14(1), 1-24.
+
+    Examples
+    --------
+    With loadings .8, .7 and .6 the population omega is
+    2.1² / (2.1² + 0.36 + 0.51 + 0.64) = 0.745:
+
+    >>> lam = np.array([.8, .7, .6])
+    >>> corr = np.outer(lam, lam) + np.diag(1 - lam ** 2)
+    >>> x = np.random.default_rng(0).multivariate_normal(np.zeros(3), corr, size=20000)
+    >>> round(omega_total(pd.DataFrame(x, columns=["a", "b", "c"])), 2)  # a sample of 20,000
+    0.74
+    """
+    items = list(frame.columns if items is None else items)
+    check_columns(frame, items, "omega")
+    require_n("omega total (items; a one-factor model needs 3)", len(items), 3)
+    data = frame[items].astype("float64").dropna()
+    require_n("omega total (respondents answering every item)", len(data), max(min_n, 2))
+    if (data.std() == 0).any():
+        raise UndefinedStatistic("omega total", "an item is constant")
+    return _omega_from_corr(np.corrcoef(data.to_numpy(), rowvar=False))[0]
 
 
 @dataclass
@@ -231,7 +330,7 @@ def servqual_reliability(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str
             base = {"dimension": dim, "score": score, "k": len(its)}
             try:
                 res = cronbach_alpha(data, list(its), confidence=confidence, min_n=min_n)
-            except (InsufficientData, ValueError) as exc:
+            except InsufficientData as exc:
                 rows.append({**base, "n": int(data[list(its)].dropna().shape[0]), "alpha": np.nan,
                              "alpha_std": np.nan, "ci_low": np.nan, "ci_high": np.nan,
                              "mean_r": np.nan, "note": str(exc)})
@@ -334,7 +433,7 @@ def composite_reliability(frame: pd.DataFrame, items: Sequence[str], *, method: 
     require_n("composite reliability (respondents answering every item)", n, max(min_n, k + 1))
     if (data.std() == 0).any():
         const = list(data.columns[data.std() == 0])
-        raise ValueError(f"composite reliability: constant item(s) {', '.join(const)}")
+        raise UndefinedStatistic("composite reliability", f"constant item(s) {', '.join(const)}")
     corr = np.corrcoef(data.to_numpy(), rowvar=False)
     if method == "ml":
         from statsmodels.multivariate.factor import Factor

@@ -14,12 +14,13 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .common import InsufficientData, Methods
+from .common import MIN_N, InsufficientData, Methods
 from .instruments import Codebook
 from . import csi, ipa, kano, relationship, reliability, satisfaction, screening, segments, servqual
 from .followup import FollowUpThresholds, follow_up_list
 
 SERVQUAL = "servqual"
+KANO_QUESTIONABLE_RULE = "kano_questionable"
 RELATIONSHIP = "relationship"
 EMOTIONS = "emotions"
 
@@ -32,8 +33,14 @@ class ReportOptions:
     confidence : level of every confidence interval.
     zero_method : Wilcoxon zero handling ("pratt" keeps zero gaps in the ranking).
     ratio_tolerance : |P/E - 1| within this counts as "met".
-    n_boot, seed : bootstrap resamples and seed of the mediation CIs.
-    kano_questionable_max : responses with more KANO Q answers are flagged.
+    n_boot, seed : bootstrap resamples and seed of the mediation CIs; 0 leaves
+        the mediation out (listed under "not computed"), else at least 200.
+    kano_questionable_share : a respondent is flagged (and, with
+        ``exclude_flagged``, left out of every analysis) when more than this
+        share of their answered KANO pairs is questionable (like/like or
+        dislike/dislike). Default 0.5: more than half. A single questionable
+        pair never screens a respondent by default; the KANO table counts Q
+        per feature in its own column (Berger et al. 1993).
     """
 
     exclude_flagged: bool = True
@@ -42,7 +49,7 @@ class ReportOptions:
     ratio_tolerance: float = 0.0
     n_boot: int = 2000
     seed: int = 20261123
-    kano_questionable_max: int = 2
+    kano_questionable_share: float = 0.5
     follow_up: FollowUpThresholds = field(default_factory=FollowUpThresholds)
     period: str = "W"
     csi_boot: int = 100
@@ -52,8 +59,16 @@ class ReportOptions:
 @dataclass
 class SurveyAnalysis:
     """Every result of :func:`analyse_survey`. A section that could not be
-    computed (too few cases, instrument not in the survey) is ``None`` and
-    its reason is in ``skipped``."""
+    computed (too few cases, instrument not in the survey) is ``None`` and,
+    when the data were too few, its reason is in ``skipped``. Parts of a
+    section are skipped alone: ``servqual_weighted``, ``kano:K06``,
+    ``segments:branch:ratio``.
+
+    ``emotion_scores`` are respondents' positive/negative emotion scores
+    (mean of answered items), indexed like the analysed frame.
+    ``segment_comparisons[segment][score]`` compares each score of
+    :data:`COMPARED_SCORES` across the groups of each segment (profile)
+    variable, post-hoc tests included."""
 
     n_total: int
     n_used: int
@@ -71,11 +86,13 @@ class SurveyAnalysis:
     paths: pd.DataFrame | None = None
     mediation: relationship.MediationResult | None = None
     emotions: pd.DataFrame | None = None
+    emotion_scores: pd.DataFrame | None = None
     follow_up: pd.DataFrame | None = None
     respondent_scores: pd.DataFrame | None = None
     trends: pd.DataFrame | None = None
     ipa: dict[str, ipa.IPAResult] = field(default_factory=dict)
     csi: csi.CSIResult | None = None
+    segment_comparisons: dict[str, dict[str, segments.GroupComparison]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
 
     def methods(self) -> list[Methods]:
@@ -92,8 +109,13 @@ class SurveyAnalysis:
                 found.append(record)
         return found
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Every result as a named tidy table (an XLSX sheet each, a CSV each)."""
+    def tables(self, posthoc: bool = False) -> dict[str, pd.DataFrame]:
+        """Every result as a named tidy table (an XLSX sheet each, a CSV each).
+
+        ``posthoc=True`` adds ``segment_posthoc``, the pairwise tests of every
+        segment comparison; they take about 35 ms a pair of groups (scipy's
+        studentized range), so callers that answer requests leave them out.
+        """
         out: dict[str, pd.DataFrame] = {}
 
         def put(name: str, table: pd.DataFrame | None, index_name: str | None = None) -> None:
@@ -134,11 +156,35 @@ class SurveyAnalysis:
             put("csi_paths", self.csi.paths)
             put("csi_r2", self.csi.r2, "construct")
             put("csi_outer", self.csi.outer)
+        put("segment_tests", self._segment_table("tests"))
+        if posthoc:
+            put("segment_posthoc", self._segment_table("posthoc"))
         if self.exclusion is not None:
             put("screening", self.exclusion.by_rule if isinstance(self.exclusion.by_rule, pd.DataFrame)
                 else _as_frame(self.exclusion.by_rule))
         out["methods"] = pd.DataFrame([_methods_row(m) for m in self.methods()])
         return out
+
+    def _segment_table(self, part: str) -> pd.DataFrame | None:
+        """``tests`` or ``posthoc`` of every segment comparison, one long table."""
+        pieces = [getattr(comparison, part).assign(segment=segment, score=score, n=comparison.methods.n_used)
+                  for segment, by_score in self.segment_comparisons.items()
+                  for score, comparison in by_score.items()]
+        if not pieces:
+            return None
+        table = pd.concat(pieces, ignore_index=True)
+        return table[["segment", "score", *[c for c in table.columns if c not in ("segment", "score")]]]
+
+    def report_json(self, posthoc: bool = True) -> dict[str, Any]:
+        """``{"tables": {name: [row objects]}, "not_computed": [...], "methods": [...]}``,
+        numbers as JSON numbers (NaN and infinity as ``null``), for ``--format json``."""
+        tables = self.tables(posthoc=posthoc)
+        methods = tables.pop("methods")
+        return {"n_total": self.n_total, "n_used": self.n_used,
+                "tables": {name: _records(table) for name, table in tables.items()},
+                "not_computed": [{"section": name, "reason": reason}
+                                 for name, reason in self.skipped.items()],
+                "methods": _records(methods)}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: every table as records, plus counts and skipped sections."""
@@ -149,12 +195,12 @@ class SurveyAnalysis:
             "tables": {name: _records(table) for name, table in self.tables().items()},
         }
 
-    def text(self) -> str:
-        """A plain-text report: every table, then the methods section."""
+    def text(self, posthoc: bool = True) -> str:
+        """A plain-text report: every table (post-hoc tests included), then the methods section."""
         lines = [f"Responses: {self.n_total} complete, {self.n_used} analysed."]
         with pd.option_context("display.width", 160, "display.max_columns", 40,
                                "display.float_format", "{:.3f}".format):
-            for name, table in self.tables().items():
+            for name, table in self.tables(posthoc=posthoc).items():
                 if name == "methods":
                     continue
                 lines += ["", name.replace("_", " ").upper(), table.to_string(index=False)]
@@ -179,8 +225,28 @@ def _as_frame(value: Any) -> pd.DataFrame | None:
 
 def _methods_row(m: Methods) -> dict[str, Any]:
     return {"analysis": m.analysis, "n_used": m.n_used, "n_excluded": m.n_excluded,
+            "min_n": m.min_n, "few_responses": m.few_responses,
             "missing": m.missing, "formula": m.formula, "test": m.test,
             "reference": m.reference, "notes": "; ".join(m.notes)}
+
+
+def _state_minimum_n(result: "SurveyAnalysis") -> None:
+    """Give every methods record of the result its stated minimum n."""
+    sections = {"means": [*result.satisfaction.values(), result.servqual, result.emotions,
+                          result.trends, *result.ipa.values(),
+                          *(c for by_score in result.segment_comparisons.values()
+                            for c in by_score.values())],
+                "reliability": [result.servqual_reliability, result.construct_reliability],
+                "kano": [result.kano, result.kano_continuous],
+                "paths": [result.paths, result.mediation],
+                "csi": [result.csi]}
+    for key, values in sections.items():
+        for value in values:
+            record = getattr(value, "methods", None)
+            if record is None and isinstance(value, pd.DataFrame):
+                record = value.attrs.get("methods")
+            if isinstance(record, Methods):
+                record.min_n = MIN_N[key]
 
 
 def _json_value(value: Any) -> Any:
@@ -269,14 +335,37 @@ def screening_rules(frame: pd.DataFrame, codebook: Codebook, options: ReportOpti
     if pairs:
         rules.append(screening.straightlining([p for _, p in pairs.values()]))
         rules.append(screening.identical_e_p(pairs))
-    features = sorted({v.item for v in codebook.select(kind="kano") if v.facet == "F"})
+    features = [f for f in kano_feature_codes(codebook)
+                if f"{f}_F" in frame.columns and f"{f}_D" in frame.columns]
     if features:
-        q = kano.kano_questionable_counts(frame, features)
+        # rule_from_series takes flags indexed by response id, not by row position.
+        share = kano.kano_questionable_shares(frame, features).set_axis(frame["response_id"])
+        limit = options.kano_questionable_share
         rules.append(screening.rule_from_series(
-            "kano_questionable", q > options.kano_questionable_max,
-            f"more than {options.kano_questionable_max} questionable KANO answers",
-            description="KANO answers contradicting themselves (like/like or dislike/dislike)"))
+            KANO_QUESTIONABLE_RULE, share > limit,
+            f"more than {limit:.0%} of the answered KANO pairs questionable",
+            description="KANO answers contradicting themselves (like/like or dislike/dislike) "
+                        f"in more than {limit:.0%} of a respondent's answered pairs"))
     return rules
+
+
+def kano_feature_codes(codebook: Codebook) -> list[str]:
+    """The KANO feature codes of the codebook (items with a functional question)."""
+    return sorted({v.item for v in codebook.select(kind="kano") if v.facet == "F"})
+
+
+def _answered_features(data: pd.DataFrame, codebook: Codebook, skipped: dict[str, str]) -> list[str]:
+    """KANO features with at least one answered pair; each other feature is
+    skipped alone (``kano:<code>``) so the rest still get their table."""
+    answered = []
+    for feature in kano_feature_codes(codebook):
+        columns = [f"{feature}_F", f"{feature}_D"]
+        n = int(data[columns].notna().all(axis=1).sum()) if set(columns) <= set(data.columns) else 0
+        if n == 0:
+            skipped[f"kano:{feature}"] = str(InsufficientData(f"KANO feature {feature}", 0, 1))
+        else:
+            answered.append(feature)
+    return answered
 
 
 def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
@@ -299,28 +388,36 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         could not be computed.
     """
     options = options or ReportOptions()
+    if options.n_boot != 0 and options.n_boot < 200:
+        raise ValueError(f"n_boot must be 0 (no mediation) or at least 200; got {options.n_boot}")
+    if not 0 <= options.kano_questionable_share <= 1:
+        raise ValueError("kano_questionable_share must be a share between 0 and 1")
+    # "Not applicable" answers (a code of their own) are missing to every statistic.
+    frame = codebook.without_not_applicable(frame)
     result = SurveyAnalysis(n_total=len(frame), n_used=len(frame), options=options)
     data = frame
 
     def run(name: str, compute: Callable[[], Any]) -> Any:
+        # Only a lack of data is "not computed"; any other error is a bug or
+        # a wrong mapping and must surface, not hide as missing data.
         try:
             return compute()
         except InsufficientData as error:
             result.skipped[name] = str(error)
-        except ValueError as error:
-            # A result that cannot be computed on these data (e.g. a constant
-            # column) is reported, not allowed to take the other sections down.
-            result.skipped[name] = f"not computed: {error}"
         return None
 
     rules = screening_rules(frame, codebook, options)
+    kano_data = frame
     if rules and len(frame):
         result.flags = run("screening", lambda: screening.flag_responses(frame, rules))
-        if result.flags is not None:
-            reduced, report = screening.exclude(frame, result.flags) if options.exclude_flagged \
-                else (frame, None)
-            result.exclusion = report
-            data = reduced
+        if result.flags is not None and options.exclude_flagged:
+            data, result.exclusion = screening.exclude(frame, result.flags)
+            # The KANO table counts questionable answers per feature (its Q
+            # column); dropping a respondent for them as well would shift
+            # every other feature's shares, so KANO ignores that one rule.
+            others = [c for c in result.flags.columns
+                      if c not in ("response_id", "flagged", "reasons", KANO_QUESTIONABLE_RULE)]
+            kano_data = screening.exclude(frame, result.flags, rules=others)[0]
     result.n_used = len(data)
 
     # The ratio is computed per instrument: averaging P/E across instruments
@@ -337,22 +434,34 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     if sq_pairs:
         dims = pair_dimensions(codebook, sq_pairs)
         weights = servqual_weights(codebook)
+        # Importance weights only when the allocation columns are in the data;
+        # a survey or file without them still gets every gap and test.
+        weights = weights if weights and all(c in data for c in weights.values()) else None
         result.servqual = run("servqual", lambda: servqual.servqual(
-            data, sq_pairs, dims, weights=weights or None, zero_method=options.zero_method,
+            data, sq_pairs, dims, weights=weights, zero_method=options.zero_method,
             confidence=options.confidence))
+        if result.servqual is not None:
+            for part, reason in result.servqual.skipped.items():
+                result.skipped[f"servqual_{part}"] = reason
         result.servqual_reliability = run("servqual_reliability", lambda: reliability.servqual_reliability(
             data, sq_pairs, dims, confidence=options.confidence))
 
-    features = sorted({v.item for v in codebook.select(kind="kano") if v.facet == "F"})
+    features = _answered_features(kano_data, codebook, result.skipped)
     if features:
-        result.kano = run("kano", lambda: kano.kano_summary(data, features))
-        result.kano_continuous = run("kano_continuous", lambda: kano.kano_continuous(data, features))
+        result.kano = run("kano", lambda: kano.kano_summary(kano_data, features))
+        result.kano_continuous = run("kano_continuous", lambda: kano.kano_continuous(kano_data, features))
+        for table in (result.kano, result.kano_continuous):
+            if table is not None and len(kano_data) != len(data):
+                table.attrs["methods"].notes.append(
+                    "respondents screened out only for questionable KANO answers are kept here: "
+                    "their Q answers are counted per feature")
 
     if codebook.select(instrument=RELATIONSHIP):
         _relationship_sections(result, run, data, codebook, options)
     if codebook.select(instrument=EMOTIONS):
+        result.emotion_scores = emotion_scores(data, codebook)
         result.emotions = run("emotions", lambda: emotion_profile(
-            data, codebook, result.construct_scores))
+            data, codebook, result.construct_scores, scores=result.emotion_scores))
     result.respondent_scores = respondent_scores(data, codebook, result)
     scores = result.respondent_scores
     if "contact_ok" in data.columns:
@@ -365,11 +474,13 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
                                                           options.confidence))
     if sq_pairs:
         _ipa_sections(result, run, data, codebook, sq_pairs, scores)
+    result.segment_comparisons = _segment_sections(result, run, scores, codebook)
     blocks = options.csi_blocks or default_csi_blocks(codebook)
     if len(blocks) >= 2:
         result.csi = run("csi", lambda: csi.csi_model(
             data, blocks, _rating_ranges(codebook, [c for cols in blocks.values() for c in cols]),
             n_boot=options.csi_boot, seed=options.seed))
+    _state_minimum_n(result)
     return result
 
 
@@ -397,11 +508,10 @@ def respondent_scores(data: pd.DataFrame, codebook: Codebook, result: SurveyAnal
         "gap": _by_response(result.servqual, "unweighted"),
         "weighted_gap": _by_response(result.servqual, "weighted"),
     }
-    if codebook.select(instrument=EMOTIONS):
-        emotion = relationship.construct_scores(data, construct_columns(codebook, EMOTIONS), min_items=1)
+    if result.emotion_scores is not None:
         for dimension in ("positive", "negative"):
-            if dimension in emotion:
-                pieces[f"{dimension}_emotion"] = pd.Series(emotion[dimension].to_numpy(),
+            if dimension in result.emotion_scores:
+                pieces[f"{dimension}_emotion"] = pd.Series(result.emotion_scores[dimension].to_numpy(),
                                                            index=data["response_id"].to_numpy())
     for name, series in pieces.items():
         if series is not None:
@@ -427,6 +537,26 @@ def trend_table(scores: pd.DataFrame, period: str = "W", confidence: float = 0.9
         missing="respondents without a score or a submission time are left out of that series",
         formula=f"mean and t confidence interval ({confidence:.0%}) of each respondent score per period ({period})")
     return combined
+
+
+#: Respondent scores compared across segments and drawn as trends, in menu order.
+COMPARED_SCORES = ("ratio", "gap")
+
+
+def _segment_sections(result: SurveyAnalysis, run, scores: pd.DataFrame,
+                      codebook: Codebook) -> dict[str, dict[str, segments.GroupComparison]]:
+    """Every score of :data:`COMPARED_SCORES` across every segment variable,
+    computed once here so charts, exports and the API only read it."""
+    out: dict[str, dict[str, segments.GroupComparison]] = {}
+    for segment in (v.name for v in codebook.select(segment=True)):
+        for score in COMPARED_SCORES:
+            if segment not in scores or score not in scores:
+                continue
+            comparison = run(f"segments:{segment}:{score}",
+                             lambda: compare_segments(scores, segment, score))
+            if comparison is not None:
+                out.setdefault(segment, {})[score] = comparison
+    return out
 
 
 def compare_segments(scores: pd.DataFrame, segment: str, score: str = "ratio",
@@ -522,19 +652,30 @@ def _relationship_sections(result: SurveyAnalysis, run, data: pd.DataFrame, code
              if p.outcome in available and set(p.predictors) <= available]
     if paths:
         result.paths = run("regressions", lambda: relationship.seed_paths(scores, paths))
-    if set(relationship.SEED_MEDIATION) <= available:
+    if set(relationship.SEED_MEDIATION) <= available and options.n_boot == 0:
+        result.skipped["mediation"] = "not requested (0 bootstrap resamples)"
+    elif set(relationship.SEED_MEDIATION) <= available:
         result.mediation = run("mediation", lambda: relationship.seed_mediation(
             scores, n_boot=options.n_boot, seed=options.seed))
 
 
+def emotion_scores(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Each respondent's score per emotion dimension: the mean of the items they answered."""
+    return relationship.construct_scores(frame, construct_columns(codebook, EMOTIONS), min_items=1)
+
+
 def emotion_profile(frame: pd.DataFrame, codebook: Codebook,
-                    construct_scores: pd.DataFrame | None = None) -> pd.DataFrame:
+                    construct_scores: pd.DataFrame | None = None,
+                    scores: pd.DataFrame | None = None) -> pd.DataFrame:
     """Mean intensity of each consumption-emotion dimension and its correlation with satisfaction.
 
     Positive and negative emotions are scored as the mean of their items
     (Richins 1997; Westbrook & Oliver 1991); each score is correlated
     (Pearson, pairwise complete) with visit satisfaction when the survey
     measures it, else with the overall satisfaction item.
+
+    ``scores`` are the respondents' emotion scores when already computed
+    (:func:`emotion_scores`), so they are computed once per analysis.
 
     Returns
     -------
@@ -543,7 +684,8 @@ def emotion_profile(frame: pd.DataFrame, codebook: Codebook,
     from scipy import stats
 
     constructs = construct_columns(codebook, EMOTIONS)
-    scores = relationship.construct_scores(frame, constructs, min_items=1)
+    if scores is None:
+        scores = emotion_scores(frame, codebook)
     satisfaction_score = None
     if construct_scores is not None and "satisfaction_visit" in construct_scores:
         satisfaction_score = construct_scores["satisfaction_visit"]

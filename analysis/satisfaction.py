@@ -220,6 +220,38 @@ def satisfaction_ratio(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]
     >>> res.items[["item", "ratio_of_means", "class"]].round(3).to_dict("records")
     [{'item': 'A', 'ratio_of_means': 1.0, 'class': 'met'}]
     """
+    dim_of = _checked_dimensions(frame, pairs, dimensions, min_n)
+    dimensions = dict(dimensions or {})
+    ids = frame[id_col] if id_col in frame.columns else pd.Series(frame.index, index=frame.index)
+    blocks = _RatioBlocks.of(frame, pairs)
+    answered = blocks.complete.any(axis=1)
+    require_n("satisfaction ratio (respondents with at least one answered E/P pair)",
+              int(answered.sum()), min_n)
+    notes: list[str] = []
+
+    # 1. items, 2. dimensions (respondents' own ratios), 3. respondents, 4. survey
+    items_table = _item_table(blocks, pairs, dim_of, tolerance, min_n, notes)
+    dims_table = _dimension_table(blocks, dimensions, tolerance, min_n, notes)
+    everyone = blocks.respondent_level(list(pairs))
+    survey_row = {"level": "survey", "n_items": len(pairs), **_aggregate(everyone, tolerance)}
+    n_undef_pairs = int((blocks.complete & blocks.R.isna()).to_numpy().sum())
+    if n_undef_pairs:
+        notes.append(f"{n_undef_pairs} respondent-item pair(s) with expectation 0: ratio undefined, "
+                     "left out of mean_ratio, kept in the means of E and P")
+    notes.append("headline = ratio of means (mean P / mean E); mean_ratio = mean of individual ratios; "
+                 "dimension and survey levels average respondents' own ratios")
+    notes.append(f"class: delighted > 1, met within ±{tolerance:g} of 1, disappointed < 1")
+    return SatisfactionResult(
+        items=items_table,
+        dimensions=dims_table,
+        respondents=_respondent_table(everyone, ids, tolerance),
+        survey=pd.DataFrame([survey_row]),
+        methods=_ratio_methods(frame, answered, notes),
+    )
+
+
+def _checked_dimensions(frame, pairs, dimensions, min_n) -> dict[str, str]:
+    """``{item: dimension}`` after checking the arguments (programming errors raise ValueError)."""
     _validated(frame, pairs)
     if min_n < 1:
         raise ValueError("min_n must be at least 1")
@@ -227,85 +259,95 @@ def satisfaction_ratio(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]
     unknown = sorted({i for items in dimensions.values() for i in items} - set(pairs))
     if unknown:
         raise ValueError(f"satisfaction ratio: dimension item(s) not in pairs: {', '.join(unknown)}")
-    dim_of = {i: d for d, items in dimensions.items() for i in items}
-    ids = frame[id_col] if id_col in frame.columns else pd.Series(frame.index, index=frame.index)
+    return {i: d for d, items in dimensions.items() for i in items}
 
-    E, P, complete = paired_blocks(frame, pairs)
-    R = item_ratios(frame, pairs)
-    D = P - E
 
-    answered = complete.any(axis=1)
-    require_n("satisfaction ratio (respondents with at least one answered E/P pair)",
-              int(answered.sum()), min_n)
-    notes: list[str] = []
+@dataclass
+class _RatioBlocks:
+    """Respondent x item matrices: E, P (NaN unless both answered), ratio R, difference D."""
 
-    item_rows, sparse_items = [], []
-    for item in pairs:
-        ok = complete[item]
-        if ok.sum() < min_n:
-            sparse_items.append(f"{item} (n={int(ok.sum())})")
-            continue
-        row = {"item": item, "dimension": dim_of.get(item)}
-        row.update(_summary(E.loc[ok, item], P.loc[ok, item], R.loc[ok, item], D.loc[ok, item], tolerance))
-        item_rows.append(row)
-    if sparse_items:
-        notes.append(f"items with fewer than {min_n} answered pairs left out: {', '.join(sparse_items)}")
-    if not item_rows:
-        raise InsufficientData("satisfaction ratio (every item)", 0, min_n)
+    E: pd.DataFrame
+    P: pd.DataFrame
+    complete: pd.DataFrame
+    R: pd.DataFrame
+    D: pd.DataFrame
 
-    def respondent_level(items: Sequence[str]) -> pd.DataFrame:
-        c = complete[list(items)]
+    @classmethod
+    def of(cls, frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]) -> "_RatioBlocks":
+        E, P, complete = paired_blocks(frame, pairs)
+        return cls(E, P, complete, item_ratios(frame, pairs), P - E)
+
+    def respondent_level(self, items: Sequence[str]) -> pd.DataFrame:
+        """Each respondent's pairs, means, own ratio sum P / sum E and mean ratio over ``items``."""
+        items = list(items)
+        c = self.complete[items]
         k = c.sum(axis=1)
-        me = E[list(items)].mean(axis=1)
-        mp = P[list(items)].mean(axis=1)
-        sum_e = E[list(items)].sum(axis=1, min_count=1)
-        ratio = pd.Series(np.nan, index=frame.index)
+        sum_e = self.E[items].sum(axis=1, min_count=1)
+        ratio = pd.Series(np.nan, index=self.E.index)
         ok = (k > 0) & (sum_e > 0)
-        ratio[ok] = P[list(items)].sum(axis=1)[ok] / sum_e[ok]
-        return pd.DataFrame({"n_pairs": k, "mean_E": me, "mean_P": mp, "ratio": ratio,
-                             "mean_ratio": R[list(items)].where(c).mean(axis=1),
-                             "n_undefined": (c & R[list(items)].isna()).sum(axis=1),
-                             "mean_diff": D[list(items)].mean(axis=1)})
+        ratio[ok] = self.P[items].sum(axis=1)[ok] / sum_e[ok]
+        return pd.DataFrame({"n_pairs": k, "mean_E": self.E[items].mean(axis=1),
+                             "mean_P": self.P[items].mean(axis=1), "ratio": ratio,
+                             "mean_ratio": self.R[items].where(c).mean(axis=1),
+                             "n_undefined": (c & self.R[items].isna()).sum(axis=1),
+                             "mean_diff": self.D[items].mean(axis=1)})
 
-    def aggregate(level: pd.DataFrame) -> dict:
-        ok = level["n_pairs"] > 0
-        lv = level[ok]
-        return _summary(lv["mean_E"], lv["mean_P"], lv["ratio"], lv["mean_diff"], tolerance)
 
-    dim_rows, sparse_dims = [], []
+def _aggregate(level: pd.DataFrame, tolerance: float) -> dict:
+    """A unit's summary from its respondents' own means and ratios."""
+    lv = level[level["n_pairs"] > 0]
+    return _summary(lv["mean_E"], lv["mean_P"], lv["ratio"], lv["mean_diff"], tolerance)
+
+
+def _item_table(blocks: _RatioBlocks, pairs, dim_of, tolerance, min_n, notes) -> pd.DataFrame:
+    rows, sparse = [], []
+    for item in pairs:
+        ok = blocks.complete[item]
+        if ok.sum() < min_n:
+            sparse.append(f"{item} (n={int(ok.sum())})")
+            continue
+        rows.append({"item": item, "dimension": dim_of.get(item),
+                     **_summary(blocks.E.loc[ok, item], blocks.P.loc[ok, item],
+                                blocks.R.loc[ok, item], blocks.D.loc[ok, item], tolerance)})
+    if sparse:
+        notes.append(f"items with fewer than {min_n} answered pairs left out: {', '.join(sparse)}")
+    if not rows:
+        raise InsufficientData("satisfaction ratio (every item)", 0, min_n)
+    return pd.DataFrame(rows)
+
+
+_DIMENSION_COLUMNS = ["dimension", "n_items", "n", "n_undefined", "mean_E", "mean_P",
+                      "ratio_of_means", "mean_ratio", "mean_diff", "class", "share_delighted",
+                      "share_met", "share_disappointed"]
+
+
+def _dimension_table(blocks: _RatioBlocks, dimensions, tolerance, min_n, notes) -> pd.DataFrame:
+    rows, sparse = [], []
     for dim, items in dimensions.items():
-        level = respondent_level(items)
+        level = blocks.respondent_level(items)
         n_dim = int((level["n_pairs"] > 0).sum())
         if n_dim < min_n:
-            sparse_dims.append(f"{dim} (n={n_dim})")
+            sparse.append(f"{dim} (n={n_dim})")
             continue
-        row = {"dimension": dim, "n_items": len(items)}
-        row.update(aggregate(level))
-        dim_rows.append(row)
-    if sparse_dims:
-        notes.append(f"dimensions with fewer than {min_n} respondents left out: {', '.join(sparse_dims)}")
+        rows.append({"dimension": dim, "n_items": len(items), **_aggregate(level, tolerance)})
+    if sparse:
+        notes.append(f"dimensions with fewer than {min_n} respondents left out: {', '.join(sparse)}")
+    return pd.DataFrame(rows, columns=_DIMENSION_COLUMNS)
 
-    everyone = respondent_level(list(pairs))
+
+def _respondent_table(everyone: pd.DataFrame, ids: pd.Series, tolerance: float) -> pd.DataFrame:
     resp = everyone[everyone["n_pairs"] > 0].copy()
     resp.insert(0, "response_id", ids[resp.index].to_numpy())
     resp["class"] = classify_ratio(resp["ratio"], tolerance).to_numpy()
-    reasons = np.where(resp["ratio"].isna(), "sum of expectations is 0: ratio undefined", "")
-    resp["reason"] = reasons
+    resp["reason"] = np.where(resp["ratio"].isna(), "sum of expectations is 0: ratio undefined", "")
     resp["n_pairs"] = resp["n_pairs"].astype(int)
     resp["n_undefined"] = resp["n_undefined"].astype(int)
-    resp = resp[["response_id", "n_pairs", "n_undefined", "mean_E", "mean_P", "ratio", "mean_ratio",
+    return resp[["response_id", "n_pairs", "n_undefined", "mean_E", "mean_P", "ratio", "mean_ratio",
                  "mean_diff", "class", "reason"]].reset_index(drop=True)
 
-    survey_row = {"level": "survey", "n_items": len(pairs)}
-    survey_row.update(aggregate(everyone))
-    n_undef_pairs = int((complete & R.isna()).to_numpy().sum())
-    if n_undef_pairs:
-        notes.append(f"{n_undef_pairs} respondent-item pair(s) with expectation 0: ratio undefined, "
-                     "left out of mean_ratio, kept in the means of E and P")
-    notes.append("headline = ratio of means (mean P / mean E); mean_ratio = mean of individual ratios; "
-                 "dimension and survey levels average respondents' own ratios")
-    notes.append(f"class: delighted > 1, met within ±{tolerance:g} of 1, disappointed < 1")
-    methods = Methods(
+
+def _ratio_methods(frame: pd.DataFrame, answered: pd.Series, notes: list[str]) -> Methods:
+    return Methods(
         analysis="Satisfaction ratio (perception / expectation)",
         n_used=int(answered.sum()),
         n_excluded=int(len(frame) - answered.sum()),
@@ -315,13 +357,4 @@ def satisfaction_ratio(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]
                 "aggregate S = mean(P) / mean(E) (headline) and mean(S_i); difference D = P - E",
         reference=_REFERENCE,
         notes=notes,
-    )
-    dim_cols = ["dimension", "n_items", "n", "n_undefined", "mean_E", "mean_P", "ratio_of_means",
-                "mean_ratio", "mean_diff", "class", "share_delighted", "share_met", "share_disappointed"]
-    return SatisfactionResult(
-        items=pd.DataFrame(item_rows),
-        dimensions=pd.DataFrame(dim_rows, columns=dim_cols),
-        respondents=resp,
-        survey=pd.DataFrame([survey_row]),
-        methods=methods,
     )

@@ -10,7 +10,7 @@ dimensions (Zeithaml, Parasuraman & Berry 1990).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -153,8 +153,8 @@ def _check_pairs(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]) -> N
                 raise ValueError(f"SERVQUAL: column {c} (item {item}) is not numeric")
 
 
-def _correct(table: pd.DataFrame, family: str) -> None:
-    """Add Holm and Benjamini-Hochberg adjusted p-values, in place."""
+def _correct(table: pd.DataFrame, family: str) -> pd.DataFrame:
+    """Add Holm and Benjamini-Hochberg adjusted p-values, in place; returns ``table``."""
     for col, short in (("p_t", "p_t"), ("p_wilcoxon", "p_w")):
         adj_h = np.full(len(table), np.nan)
         adj_b = np.full(len(table), np.nan)
@@ -165,6 +165,7 @@ def _correct(table: pd.DataFrame, family: str) -> None:
         table[f"{short}_holm"] = adj_h
         table[f"{short}_bh"] = adj_b
     table["correction_family"] = family
+    return table
 
 
 @dataclass
@@ -186,6 +187,9 @@ class ServqualResult:
         ``unweighted``, and ``weighted`` when weights were given.
     weights : mean normalized weight per dimension (``None`` without weights).
     methods : how it was made.
+    skipped : ``{part: reason}`` of the parts the data were too few for
+        (``dimensions``, ``overall``, ``weighted``); such a part's table is
+        empty (``weights`` ``None``) and the others are computed as usual.
     """
 
     items: pd.DataFrame
@@ -195,10 +199,11 @@ class ServqualResult:
     respondents: pd.DataFrame
     weights: pd.DataFrame | None
     methods: Methods
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 def _tested_units(units: dict[str, dict], E: pd.DataFrame, P: pd.DataFrame, level: str,
-                  counted: str, notes: list[str], min_n: int, zero_method: str,
+                  counted: str, *, notes: list[str], min_n: int, zero_method: str,
                   confidence: float) -> pd.DataFrame:
     """:func:`paired_gap_test` for each unit (item or dimension) with at least
     ``min_n`` complete pairs; sparser units are named in ``notes``."""
@@ -262,8 +267,10 @@ def servqual(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
         and P) to get a dimension mean; 1.0 = all of them.
     min_n : int, default 3
         Fewest pairs an item or dimension needs to be tested; sparser ones
-        are left out and named in the notes. Fewer than ``min_n`` respondents
-        with a complete overall score raises :class:`InsufficientData`.
+        are left out and named in the notes. When no item can be tested
+        :class:`InsufficientData` is raised; when only a later part (the
+        dimensions, the overall score, the weighted score) lacks cases, that
+        part is empty and its reason is in ``skipped``.
     weight_total : float
         The allocation total (100); rows summing otherwise are normalized
         all the same and counted in the notes.
@@ -295,6 +302,67 @@ def servqual(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
     >>> res.scores[["score", "value", "n"]].to_dict("records")
     [{'score': 'unweighted', 'value': -0.875, 'n': 4}]
     """
+    _check_servqual_arguments(frame, pairs, dimensions, missing_weights, zero_method,
+                              min_item_share, min_n)
+    dim_of = {i: d for d, items in dimensions.items() for i in items}
+    ids = frame[id_col] if id_col in frame.columns else pd.Series(frame.index, index=frame.index)
+    E, P, complete = paired_blocks(frame, pairs)
+    notes: list[str] = [f"Wilcoxon zero differences: zero_method='{zero_method}'",
+                        "effect sizes: Cohen's d_z = mean gap / SD of gaps (paired t); "
+                        "matched-pairs rank-biserial r (Kerby 2014) on non-zero gaps (Wilcoxon)"]
+    skipped: dict[str, str] = {}
+    test = {"notes": notes, "min_n": min_n, "zero_method": zero_method, "confidence": confidence}
+
+    # 1. items: without a single testable item there is no SERVQUAL result at all.
+    items_table = _tested_units(
+        {item: {"item": item, "dimension": dim_of[item]} for item in pairs}, E, P,
+        "items", "answered pairs", **test)
+    _correct(items_table, "items")
+
+    # 2. dimensions: respondents' dimension means, tested per dimension.
+    dim_E, dim_P = _dimension_means(E, P, complete, dimensions, min_item_share)
+    dim_G = dim_P - dim_E
+    dims_table = _optional(skipped, "dimensions", lambda: _correct(_tested_units(
+        {dim: {"dimension": dim, "n_items": len(dimensions[dim])} for dim in dimensions},
+        dim_E, dim_P, "dimensions", "respondents", **test), "dimensions"),
+        empty=["dimension", "n_items"] + _TEST_COLUMNS)
+
+    # 3. overall: respondents with every dimension; the unweighted score.
+    full = dim_G.notna().all(axis=1)
+    respondents = dim_G.copy()
+    overall = _optional(skipped, "overall", lambda: _overall_test(dim_E, dim_P, full, **test),
+                        empty=["level", "n_dimensions"] + _TEST_COLUMNS)
+    score_rows = []
+    if len(overall) and len(dims_table) == len(dimensions):
+        respondents["unweighted"] = dim_P[full].mean(axis=1) - dim_E[full].mean(axis=1)
+        score_rows.append({"score": "unweighted", "value": float(dims_table["mean_gap"].mean()),
+                           "n": int(full.sum()),
+                           "definition": "mean over dimensions of the dimension mean gap P - E"})
+
+    # 4. the importance-weighted score, when an allocation was asked.
+    weights_table = None
+    if weights is not None:
+        A = _allocation(frame, weights, dimensions)
+        weighted = _optional(skipped, "weighted", lambda: _weighted_score(
+            A, dim_G, full, missing_weights, weight_total, **test))
+        if weighted is not None and len(overall):
+            respondents["weighted"], score_row, weights_table = weighted
+            score_rows.append(score_row)
+    respondents.insert(0, "response_id", ids.to_numpy())
+    respondents = respondents[dim_G.notna().any(axis=1).to_numpy()].reset_index(drop=True)
+    for part, reason in skipped.items():
+        notes.append(f"{part} not computed: {reason}")
+    return ServqualResult(items=items_table, dimensions=dims_table, overall=overall,
+                          scores=pd.DataFrame(score_rows, columns=["score", "value", "n", "definition"]),
+                          respondents=respondents, weights=weights_table,
+                          methods=_servqual_methods(frame, complete, min_item_share, confidence,
+                                                    zero_method, notes),
+                          skipped=skipped)
+
+
+def _check_servqual_arguments(frame, pairs, dimensions, missing_weights, zero_method,
+                              min_item_share, min_n) -> None:
+    """Reject a call whose mapping or options are wrong (a programming error, not missing data)."""
     _check_pairs(frame, pairs)
     if not dimensions:
         raise ValueError("SERVQUAL: dimensions is empty: give {dimension: [items]}")
@@ -316,95 +384,97 @@ def servqual(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
     orphan = sorted(set(pairs) - set(listed))
     if orphan:
         raise ValueError(f"SERVQUAL: item(s) in no dimension: {', '.join(orphan)}")
-    dim_of = {i: d for d, items in dimensions.items() for i in items}
-    ids = frame[id_col] if id_col in frame.columns else pd.Series(frame.index, index=frame.index)
 
-    E, P, complete = paired_blocks(frame, pairs)
-    notes: list[str] = [f"Wilcoxon zero differences: zero_method='{zero_method}'",
-                        "effect sizes: Cohen's d_z = mean gap / SD of gaps (paired t); "
-                        "matched-pairs rank-biserial r (Kerby 2014) on non-zero gaps (Wilcoxon)"]
 
-    # items
-    items_table = _tested_units(
-        {item: {"item": item, "dimension": dim_of[item]} for item in pairs}, E, P,
-        "items", "answered pairs", notes, min_n, zero_method, confidence)
-    _correct(items_table, "items")
+def _optional(skipped: dict[str, str], part: str, compute, empty: list[str] | None = None):
+    """``compute()``, or (when the data are too few) the reason in ``skipped[part]``
+    and an empty table with columns ``empty`` (``None`` without columns)."""
+    try:
+        return compute()
+    except InsufficientData as error:
+        skipped[part] = str(error)
+        return None if empty is None else pd.DataFrame(columns=empty)
 
-    # respondents' dimension means
+
+def _dimension_means(E: pd.DataFrame, P: pd.DataFrame, complete: pd.DataFrame,
+                     dimensions: Mapping[str, Sequence[str]],
+                     min_item_share: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each respondent's mean E and mean P per dimension, when they answered
+    ``min_item_share`` of the dimension's items (NaN otherwise)."""
     dim_E, dim_P = {}, {}
     for dim, its in dimensions.items():
         its = list(its)
-        share = complete[its].sum(axis=1) / len(its)
-        enough = share >= min_item_share - 1e-12
+        enough = complete[its].sum(axis=1) / len(its) >= min_item_share - 1e-12
         dim_E[dim] = E[its].mean(axis=1).where(enough)
         dim_P[dim] = P[its].mean(axis=1).where(enough)
-    dim_E, dim_P = pd.DataFrame(dim_E), pd.DataFrame(dim_P)
-    dim_G = dim_P - dim_E
+    return pd.DataFrame(dim_E, index=E.index), pd.DataFrame(dim_P, index=E.index)
 
-    dims_table = _tested_units(
-        {dim: {"dimension": dim, "n_items": len(dimensions[dim])} for dim in dimensions},
-        dim_E, dim_P, "dimensions", "respondents", notes, min_n, zero_method, confidence)
-    _correct(dims_table, "dimensions")
 
-    full = dim_G.notna().all(axis=1)
-    require_n("SERVQUAL overall score (respondents with every dimension answered)", int(full.sum()), min_n)
-    overall_E, overall_P = dim_E[full].mean(axis=1), dim_P[full].mean(axis=1)
-    overall = pd.DataFrame([{"level": "overall", "n_dimensions": len(dimensions),
-                             **paired_gap_test(overall_E, overall_P, zero_method=zero_method,
-                                               confidence=confidence)}])
-    unweighted = overall_P - overall_E
+def _overall_test(dim_E: pd.DataFrame, dim_P: pd.DataFrame, full: pd.Series, *, notes, min_n,
+                  zero_method, confidence) -> pd.DataFrame:
+    """The gap test on respondents' overall means (mean of their dimension means)."""
+    require_n("SERVQUAL overall score (respondents with every dimension answered)",
+              int(full.sum()), min_n)
+    return pd.DataFrame([{"level": "overall", "n_dimensions": dim_E.shape[1],
+                          **paired_gap_test(dim_E[full].mean(axis=1), dim_P[full].mean(axis=1),
+                                            zero_method=zero_method, confidence=confidence)}])
 
-    respondents = dim_G.copy()
-    respondents["unweighted"] = unweighted
-    score_rows = [{"score": "unweighted", "value": float(dims_table["mean_gap"].mean()),
-                   "n": int(full.sum()),
-                   "definition": "mean over dimensions of the dimension mean gap P - E"}]
-    weights_table = None
-    if weights is not None:
-        missing_dims = sorted(set(dimensions) - set(weights))
-        extra = sorted(set(weights) - set(dimensions))
-        if missing_dims or extra:
-            raise ValueError("SERVQUAL weights must name exactly the dimensions; "
-                             f"missing: {missing_dims or 'none'}, unknown: {extra or 'none'}")
-        check_columns(frame, list(weights.values()), "SERVQUAL weights")
-        A = pd.DataFrame({d: frame[c].astype("float64") for d, c in weights.items()}, index=frame.index)
-        if (A < 0).to_numpy().any():
-            raise ValueError("SERVQUAL weights: importance points cannot be negative")
-        total = A.sum(axis=1, min_count=len(dimensions))
-        usable = A.notna().all(axis=1) & (total > 0)
-        W = A[usable].div(total[usable], axis=0)
-        n_off = int((usable & ((total - weight_total).abs() > 1e-9)).sum())
-        n_unusable = int((~usable).sum())
-        require_n("SERVQUAL importance weights (respondents with a usable allocation)", int(usable.sum()), 1)
-        mean_w = W.mean()
-        if n_off:
-            notes.append(f"{n_off} allocation(s) not summing to {weight_total:g}: normalized to sum 1")
-        if missing_weights == "sample_mean":
-            W = W.reindex(frame.index)
-            W.loc[~usable, :] = mean_w.to_numpy()
-            if n_unusable:
-                notes.append(f"{n_unusable} respondent(s) without a usable allocation given the sample "
-                             "mean weights")
-        elif n_unusable:
-            notes.append(f"{n_unusable} respondent(s) without a usable allocation left out of the "
-                         "weighted score")
-        weighted = (dim_G[full] * W.reindex(dim_G.index)[full]).sum(axis=1, min_count=len(dimensions))
-        require_n("SERVQUAL weighted score (respondents with weights and every dimension)",
-                  int(weighted.notna().sum()), min_n)
-        respondents["weighted"] = weighted
-        score_rows.append({"score": "weighted", "value": float(weighted.mean()),
-                           "n": int(weighted.notna().sum()),
-                           "definition": "mean over respondents of sum_d w_d * gap_d, w = own "
-                                         "importance points / their total"})
-        weights_table = pd.DataFrame({"dimension": list(mean_w.index), "mean_weight": mean_w.to_numpy(),
-                                      "n": int(usable.sum())})
-    respondents.insert(0, "response_id", ids.to_numpy())
-    respondents = respondents[dim_G.notna().any(axis=1).to_numpy()].reset_index(drop=True)
 
-    methods = Methods(
+def _allocation(frame: pd.DataFrame, weights: Mapping[str, str],
+                dimensions: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """The importance points ``{dimension: column}`` as a frame, checked."""
+    missing_dims = sorted(set(dimensions) - set(weights))
+    extra = sorted(set(weights) - set(dimensions))
+    if missing_dims or extra:
+        raise ValueError("SERVQUAL weights must name exactly the dimensions; "
+                         f"missing: {missing_dims or 'none'}, unknown: {extra or 'none'}")
+    check_columns(frame, list(weights.values()), "SERVQUAL weights")
+    A = pd.DataFrame({d: frame[c].astype("float64") for d, c in weights.items()}, index=frame.index)
+    if (A < 0).to_numpy().any():
+        raise ValueError("SERVQUAL weights: importance points cannot be negative")
+    return A
+
+
+def _weighted_score(A: pd.DataFrame, dim_G: pd.DataFrame, full: pd.Series, missing_weights: str,
+                    weight_total: float, *, notes, min_n, zero_method, confidence):
+    """Respondents' importance-weighted gaps, the score row and the mean weights."""
+    n_dims = A.shape[1]
+    total = A.sum(axis=1, min_count=n_dims)
+    usable = A.notna().all(axis=1) & (total > 0)
+    W = A[usable].div(total[usable], axis=0)
+    n_off = int((usable & ((total - weight_total).abs() > 1e-9)).sum())
+    n_unusable = int((~usable).sum())
+    require_n("SERVQUAL importance weights (respondents with a usable allocation)", int(usable.sum()), 1)
+    mean_w = W.mean()
+    if n_off:
+        notes.append(f"{n_off} allocation(s) not summing to {weight_total:g}: normalized to sum 1")
+    if missing_weights == "sample_mean":
+        W = W.reindex(A.index)
+        W.loc[~usable, :] = mean_w.to_numpy()
+        if n_unusable:
+            notes.append(f"{n_unusable} respondent(s) without a usable allocation given the sample "
+                         "mean weights")
+    elif n_unusable:
+        notes.append(f"{n_unusable} respondent(s) without a usable allocation left out of the "
+                     "weighted score")
+    weighted = (dim_G[full] * W.reindex(dim_G.index)[full]).sum(axis=1, min_count=n_dims)
+    require_n("SERVQUAL weighted score (respondents with weights and every dimension)",
+              int(weighted.notna().sum()), min_n)
+    row = {"score": "weighted", "value": float(weighted.mean()), "n": int(weighted.notna().sum()),
+           "definition": "mean over respondents of sum_d w_d * gap_d, w = own "
+                         "importance points / their total"}
+    table = pd.DataFrame({"dimension": list(mean_w.index), "mean_weight": mean_w.to_numpy(),
+                          "n": int(usable.sum())})
+    return weighted, row, table
+
+
+def _servqual_methods(frame: pd.DataFrame, complete: pd.DataFrame, min_item_share: float,
+                      confidence: float, zero_method: str, notes: list[str]) -> Methods:
+    answered = int(complete.any(axis=1).sum())
+    return Methods(
         analysis="SERVQUAL gap analysis",
-        n_used=int(complete.any(axis=1).sum()),
-        n_excluded=int(len(frame) - complete.any(axis=1).sum()),
+        n_used=answered,
+        n_excluded=int(len(frame) - answered),
         missing=(f"pairwise per item; dimension means need {min_item_share:.0%} of the dimension's "
                  "items answered; overall score needs every dimension"),
         formula="gap = P - E; dimension gap = mean P - mean E of the dimension's items; "
@@ -416,6 +486,3 @@ def servqual(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
         reference=_REFERENCE,
         notes=notes,
     )
-    return ServqualResult(items=items_table, dimensions=dims_table, overall=overall,
-                          scores=pd.DataFrame(score_rows), respondents=respondents,
-                          weights=weights_table, methods=methods)

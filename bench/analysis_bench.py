@@ -6,9 +6,10 @@ times :func:`analysis.report.analyse_survey` and, on the same arrays, a bare
 numpy computation of the core numbers (item gap means and SDs, dimension
 gaps, Cronbach's alpha of every SERVQUAL block, KANO category counts, the
 seed OLS paths). It prints seconds, the ratio analysis / numpy, and peak
-resident memory (ru_maxrss of the subprocess, which includes the frame).
+resident memory (VmHWM of the subprocess, which includes the frame).
 
-The PLS index bootstrap is off (``csi_boot=0``; one plspm fit is timed)
+The PLS index bootstrap is off (``csi_boot=0``; one PLS fit is timed;
+``python -m bench pls`` times the bootstrap)
 because its cost is resamples x one fit; the mediation bootstrap keeps its
 default 2000 resamples.
 
@@ -18,12 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
 
 import numpy as np
+
+from bench import peak_rss_mb
 
 SIZES = (10_000, 100_000, 1_000_000)
 INSTRUMENTS = ("profile", "servqual", "kano", "relationship", "emotions", "overall")
@@ -93,8 +95,29 @@ def measure(n: int) -> dict:
     return {"n": n, "analysed": result.n_used, "analysis_s": analysis_seconds,
             "numpy_s": numpy_seconds, "csi_fit_s": csi_fit_seconds,
             "frame_mb": frame.memory_usage(deep=True).sum() / 2**20,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": peak_rss_mb(),
             "skipped": result.skipped}
+
+
+def run(sizes) -> dict[int, dict]:
+    """Each size in a fresh subprocess; prints the table and returns the rows by size."""
+    print(f"{'n':>9} {'analysis s':>11} {'numpy s':>8} {'ratio':>7} {'1 PLS fit s':>11} "
+          f"{'frame MB':>9} {'peak RSS MB':>11}")
+    rows = {}
+    for n in sizes:
+        done = subprocess.run([sys.executable, "-m", "bench", "analysis", "--one", str(n)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"{n:>9} failed: {done.stderr.strip().splitlines()[-1:]}")
+            continue
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        row["ratio_to_numpy"] = row["analysis_s"] / row["numpy_s"]
+        rows[n] = row
+        print(f"{row['n']:>9} {row['analysis_s']:>11.2f} {row['numpy_s']:>8.3f} "
+              f"{row['ratio_to_numpy']:>7.0f} {row['csi_fit_s']:>11.2f} "
+              f"{row['frame_mb']:>9.0f} {row['peak_rss_mb']:>11.0f}"
+              + (f"  skipped: {row['skipped']}" if row["skipped"] else ""))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,17 +128,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.one:
         print(json.dumps(measure(args.one)))
         return 0
-    print(f"{'n':>9} {'analysis s':>11} {'numpy s':>8} {'ratio':>7} {'1 PLS fit s':>11} "
-          f"{'frame MB':>9} {'peak RSS MB':>11}")
-    for n in args.sizes:
-        done = subprocess.run([sys.executable, "-m", "bench", "analysis", "--one", str(n)],
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            print(f"{n:>9} failed: {done.stderr.strip().splitlines()[-1:]}")
-            continue
-        row = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{row['n']:>9} {row['analysis_s']:>11.2f} {row['numpy_s']:>8.3f} "
-              f"{row['analysis_s'] / row['numpy_s']:>7.0f} {row['csi_fit_s']:>11.2f} "
-              f"{row['frame_mb']:>9.0f} {row['peak_rss_mb']:>11.0f}"
-              + (f"  skipped: {row['skipped']}" if row["skipped"] else ""))
+    run(args.sizes)
     return 0

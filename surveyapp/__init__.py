@@ -52,7 +52,7 @@ def load_config(app: Flask, config: type[Config] | str | Mapping[str, Any] | Non
 
 def register_extensions(app: Flask) -> None:
     from . import database, queue, tasks  # noqa: F401  (tasks: registers the job runners)
-    from .services import dashboard_cache
+    from .services import alerts, dashboard_cache
 
     db.init_app(app)
     database.init_app(app)
@@ -62,15 +62,18 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from . import security
+    security.init_app(app)
     dashboard_cache.init_app(app)
     queue.init_app(app)
+    alerts.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per audience."""
-    from . import admin, api, auth, cases, dashboard, main, survey
+    from . import admin, api, auth, cases, dashboard, inbox, main, survey
 
-    for blueprint in (main.bp, auth.bp, survey.bp, admin.bp, api.bp, dashboard.bp, cases.bp):
+    for blueprint in (main.bp, auth.bp, survey.bp, admin.bp, api.bp, dashboard.bp, inbox.bp, cases.bp):
         app.register_blueprint(blueprint)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Callable
 
-from flask import abort
+from flask import abort, current_app, url_for
 from flask_login import current_user, login_required
 
 from .extensions import db
@@ -44,3 +44,23 @@ def accessible_survey_or_404(slug: str) -> Survey:
     if not can_access_survey(current_user, survey):
         abort(403)
     return survey
+
+
+def visible_surveys(user: User) -> list[Survey]:
+    """The surveys ``user`` may see (own and shared; every survey for an admin), newest first."""
+    query = db.select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc())
+    if not user.has_role(Role.ADMIN):
+        shared = db.select(SurveyShare.survey_id).where(SurveyShare.user_id == user.id)
+        query = query.where(db.or_(Survey.owner_id == user.id, Survey.id.in_(shared)))
+    return list(db.session.execute(query).scalars())
+
+
+def optional_url(endpoint: str, **values) -> str | None:
+    """``url_for(endpoint)`` if the app has that endpoint, else None.
+
+    Pages link to parts of the app that may not be installed (the cases
+    list comes in a later release) without a hard dependency on them.
+    """
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)

@@ -5,6 +5,7 @@ import sqlite3
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
 
@@ -27,3 +28,18 @@ def init_app(app: Flask) -> None:
         # Flask-SQLAlchemy makes the engine on first use; listening on this app's
         # engine (not the global Engine class) keeps apps and tests independent.
         event.listen(db.engine, "connect", sqlite_pragmas)
+
+
+def insert_once(row) -> bool:
+    """Add and commit ``row``; False (and nothing stored) if a unique constraint says it exists.
+
+    The database decides, so two processes racing to record the same thing
+    (a notification, a webhook delivery, a case) store it once.
+    """
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True

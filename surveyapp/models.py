@@ -14,7 +14,7 @@ from typing import Any, Optional
 from flask_login import UserMixin
 from sqlalchemy import (JSON, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer,
                         LargeBinary, String, Text, UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -58,8 +58,24 @@ class User(UserMixin, db.Model):
     # Only a hash of the API token is kept; the token itself is shown once.
     api_token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Part of get_id(), so of every session and remember cookie: bumping it (logout,
+    # password change, role change) makes every cookie issued before load no user.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     surveys: Mapped[list["Survey"]] = relationship(back_populates="owner")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version or 1}"
+
+    def end_sessions(self) -> None:
+        """Revoke every session and remember cookie of this user (on every device)."""
+        self.session_version = (self.session_version or 1) + 1
+
+    @validates("role", "password_hash")
+    def _end_sessions_on_change(self, key: str, value: str) -> str:
+        if getattr(self, key) is not None and getattr(self, key) != value:
+            self.end_sessions()
+        return value
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -176,7 +192,9 @@ class SurveyVersion(db.Model):
     number: Mapped[int] = mapped_column(Integer)
     # analysis.instruments.Codebook.to_json(): the ordered variables; the order of
     # Response.answers vectors.
-    codebook: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Deferred: loaded only when read, since the respondent path takes the parsed
+    # codebook from services.version_cache and would otherwise decode it per request.
+    codebook: Mapped[list[dict[str, Any]]] = mapped_column(JSON, deferred=True)
     design: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     frozen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -195,10 +213,33 @@ class Invitation(db.Model):
     email: Mapped[Optional[str]] = mapped_column(String(255))
     segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # E-mail tracking (services/invitations.py). Mark-then-send: ``mail_claimed``
+    # is set (committed) before the SMTP call and ``sent_at`` after it, so a retry
+    # never sends a claimed invitation again; reminders likewise by number.
+    mail_claimed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    bounced_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    mail_error: Mapped[Optional[str]] = mapped_column(Text)
+    opened_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    reminders_claimed: Mapped[int] = mapped_column(Integer, default=0)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminder_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    unsubscribed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
 
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(16)
+
+
+class EmailOptOut(db.Model):
+    """An address that unsubscribed: never mailed again, by any survey (kept forever)."""
+
+    __tablename__ = "email_opt_out"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Response(db.Model):
@@ -235,6 +276,14 @@ class Response(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), index=True)
     duration_seconds: Mapped[Optional[float]] = mapped_column(Float)
+    # Compare-and-swap: every ORM UPDATE checks and bumps it, so a save computed from a
+    # stale read (another tab or browser saved meanwhile) fails instead of overwriting.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # On an invitation link: the client-key cookie of the browser that holds the response;
+    # another browser on the same link is told the link is in use (never merged in).
+    browser_key: Mapped[Optional[str]] = mapped_column(String(64))
+
+    __mapper_args__ = {"version_id_col": revision}
 
     version: Mapped[SurveyVersion] = relationship()
     contact: Mapped[Optional["Contact"]] = relationship(back_populates="response",
@@ -396,3 +445,64 @@ class CaseEvent(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="events")
     user: Mapped[Optional[User]] = relationship()
+class Notification(db.Model):
+    """An in-app alert for one user about one event (also the record of its e-mail)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("user_id", "event_id", name="uq_notification_user_event"),
+                      Index("ix_notification_user_read", "user_id", "read_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    survey_id: Mapped[Optional[int]] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(255))
+    summary: Mapped[Optional[str]] = mapped_column(Text)
+    url: Mapped[Optional[str]] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    # none: not to be e-mailed; pending -> sent / failed
+    email_status: Mapped[str] = mapped_column(String(16), default="none")
+    emailed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    email_error: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class WebhookEndpoint(db.Model):
+    """Where a survey's loop events are POSTed, signed with the endpoint's own secret."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Private, loopback and link-local targets are refused unless an admin allows them.
+    allow_private: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookDelivery(db.Model):
+    """One event for one endpoint: made once (unique), attempted until delivered or given up."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_delivery_endpoint_event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoint.id", ondelete="CASCADE"),
+                                             index=True)
+    event_id: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    # pending -> delivered / failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[Optional[int]] = mapped_column(Integer)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    endpoint: Mapped[WebhookEndpoint] = relationship()

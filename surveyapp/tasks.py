@@ -8,25 +8,29 @@ services/jobs.py; this module only says what each job does:
 * ``export``: a raw-data, codebook or statistics file (services/exports.py);
 * ``import``: a file of responses collected elsewhere (services/imports.py);
 * ``analysis``: the whole analysis as the API's JSON document;
+* ``invitation-mail``: invitations or reminders e-mailed (services/invitations.py);
 * dashboard recomputation: services/dashboard_cache.py defines its tasks;
 * recovery cases (open a case on a completed response, escalate overdue
-  cases every minute): services/cases.py defines its tasks.
+  cases every minute): services/cases.py defines its tasks;
+* alerts: e-mails (services/alerts.py) and webhook deliveries (services/webhooks.py).
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
 
+from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from .models import Job, Survey
 from .extensions import db
 from .queue import huey
-from .services import cases, dashboard_cache  # noqa: F401  (their queue tasks register on import)
+from .services import alerts, cases, dashboard_cache, webhooks  # noqa: F401  (their queue tasks register on import)
 from .services.analysis import report_options, survey_analysis
 from .services.exports import ExportError, export_format, export_to_file
 from .services.filters import FilterError, describe_filter, parse_filters
 from .services.imports import ImportRejected, import_responses
+from .services.invitations import mail_links, send_invitations, send_reminders
 from .services.jobs import JobFailed, JobOutcome, Progress, job_runner, write_json
 
 __all__ = ["huey"]
@@ -54,8 +58,8 @@ def run_export(job: Job, directory: Path, progress: Progress) -> JobOutcome:
         filters = _filters(survey, job)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d")
         name = f"{survey.slug}-{stamp}-{fmt.suffix}"
-        progress(0.0, "writing")
-        export_to_file(survey, fmt.key, filters, directory / name, job.params.get("lang", "zh"))
+        export_to_file(survey, fmt.key, filters, directory / name, job.params.get("lang", "zh"),
+                       progress=lambda fraction: progress(fraction, "writing"))
     except ExportError as error:
         raise JobFailed(str(error)) from None
     return JobOutcome(path=directory / name, name=name, mimetype=fmt.mimetype,
@@ -92,3 +96,19 @@ def run_analysis(job: Job, directory: Path, progress: Progress) -> JobOutcome:
     result = survey_analysis(survey, filters, report_options())
     document = {"survey": survey.slug, "filter": describe_filter(filters), **result.to_dict()}
     return write_json(directory, f"{survey.slug}-analysis.json", document)
+
+
+@job_runner("invitation-mail")
+def run_invitation_mail(job: Job, directory: Path, progress: Progress) -> JobOutcome:
+    survey = _survey(job)
+    progress(0.0, "sending")
+    # The links in the e-mails are absolute: built as the request that started the job would.
+    with current_app.test_request_context(base_url=job.params["base_url"]):
+        if job.params["mode"] == "reminders":
+            report = send_reminders(survey, mail_links, after_days=job.params["after_days"],
+                                    max_reminders=job.params["max_reminders"])
+        else:
+            report = send_invitations(survey, mail_links)
+    return JobOutcome(result={"sent": report.sent, "bounced": report.bounced, "failed": report.failed,
+                              "skipped": report.skipped, "errors": report.errors[:20]})
+

@@ -5,6 +5,8 @@ import os
 from contextlib import contextmanager
 
 import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
 
 # Every app the tests build starts from TestingConfig unless a test says otherwise.
 os.environ["SURVEYAPP_CONFIG"] = "testing"
@@ -17,6 +19,8 @@ os.environ.pop("REDIS_URL", None)
 from surveyapp import create_app
 from surveyapp.extensions import db as _db
 from surveyapp.models import Role, User
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 
 
 @pytest.fixture
@@ -120,3 +124,26 @@ def running_queue_worker(app):
 def queue_worker(app):
     with running_queue_worker(app) as huey:
         yield huey
+
+
+@pytest.fixture(params=["sqlite-file", "postgresql"])
+def database_app(request, tmp_path):
+    """An app on a migrated file SQLite database or on PostgreSQL (``TEST_POSTGRES_URL``)."""
+    if request.param == "postgresql":
+        if not POSTGRES_URL:
+            pytest.skip("TEST_POSTGRES_URL not set (make test starts PostgreSQL and sets it)")
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite:///{tmp_path / 'security.sqlite'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        if request.param == "postgresql":
+            with _db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        yield app
+        _db.session.remove()
+        if request.param == "postgresql":
+            downgrade(revision="base")
+        _db.engine.dispose()

@@ -1,7 +1,7 @@
 """recovery cases, their history and settings
 
 Revision ID: 7daf7412ca58
-Revises: 36b9f49333dd
+Revises: c175e7f4a974
 Create Date: 2026-11-30 03:11:34.654267
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7daf7412ca58'
-down_revision = '36b9f49333dd'
+down_revision = 'c175e7f4a974'
 branch_labels = None
 depends_on = None
 

@@ -5,3 +5,4 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from . import views  # noqa: E402,F401  (routes register on bp)
 from . import data_views  # noqa: E402,F401  (exports/import panel, issue 6B)
+from . import webhook_views  # noqa: E402,F401  (a survey's webhooks)

@@ -8,18 +8,20 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, FieldList, Form, FormField,
-                     IntegerField, PasswordField, RadioField, SelectField, StringField, SubmitField)
+                     IntegerField, PasswordField, RadioField, SelectField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from analysis.instruments import LANGS
 
 from ..models import Role, Survey
-from ..services.builder import (KANO_REWORDABLE_FACETS, FeatureInput, InstrumentChoice,
-                                SurveySettings, features_from_rows)
+from ..services.builder import (KANO_REWORDABLE_FACETS, DesignError, FeatureInput,
+                                InstrumentChoice, SurveySettings, check_design, features_from_rows)
 from ..services.exports import EXPORT_FORMATS
 from ..services.invitations import MAX_INVITATIONS_PER_BATCH
 from ..services.surveys import SERVQUAL_LAYOUTS
+from ..services.welcome import WELCOME_FIELDS, WELCOME_TEXT_MAX, welcome_texts
 from ..widgets import CheckboxListField
 
 SPARE_FEATURE_ROWS = 3
@@ -82,6 +84,15 @@ class BuilderForm(SurveyBasicsMixin, FlaskForm):
                                    validators=[Optional()])
     target_responses = IntegerField(_l("Target number of completed responses"),
                                     validators=[Optional(), NumberRange(min=1, max=10_000_000)])
+    # The welcome page: blank uses the generic wording shown as placeholder.
+    purpose_zh = TextAreaField(_l("Purpose of the survey (Chinese)"),
+                               validators=[Length(max=WELCOME_TEXT_MAX)])
+    purpose_en = TextAreaField(_l("Purpose of the survey (English)"),
+                               validators=[Length(max=WELCOME_TEXT_MAX)])
+    privacy_zh = TextAreaField(_l("Privacy and consent (Chinese)"),
+                               validators=[Length(max=WELCOME_TEXT_MAX)])
+    privacy_en = TextAreaField(_l("Privacy and consent (English)"),
+                               validators=[Length(max=WELCOME_TEXT_MAX)])
     submit = SubmitField(_l("Save"))
 
     catalogue: list[InstrumentChoice] = []
@@ -129,6 +140,10 @@ def builder_data(survey: Survey, catalogue: list[InstrumentChoice],
         "opens_at": survey.opens_at, "closes_at": survey.closes_at,
         "target_responses": survey.target_responses,
     }
+    welcome = welcome_texts(design)
+    for name in WELCOME_FIELDS:
+        for lang in LANGS:
+            data[f"{name}_{lang}"] = welcome.get(name, {}).get(lang, "")
     entries = {entry["id"]: entry for entry in design.get("instruments", [])}
     for position, choice in enumerate(catalogue, start=1):
         entry = entries.get(choice.key)
@@ -161,6 +176,18 @@ class GenerateInvitationsForm(FlaskForm):
     count = IntegerField(_l("Number of links"), validators=[
         InputRequired(), NumberRange(min=1, max=MAX_INVITATIONS_PER_BATCH)], default=10)
     submit = SubmitField(_l("Generate links"))
+
+
+class SendInvitationsForm(FlaskForm):
+    send = SubmitField(_l("Send the invitations by e-mail"))
+
+
+class SendRemindersForm(FlaskForm):
+    after_days = IntegerField(_l("Remind after (days without completing)"), default=7,
+                              validators=[InputRequired(), NumberRange(min=0, max=365)])
+    max_reminders = IntegerField(_l("At most this many reminders per person"), default=2,
+                                 validators=[InputRequired(), NumberRange(min=0, max=10)])
+    remind = SubmitField(_l("Send reminders now"))
 
 
 class UploadContactsForm(FlaskForm):
@@ -201,20 +228,37 @@ def design_from_form(form: BuilderForm) -> dict[str, Any]:
               for index, choice in enumerate(form.catalogue, start=1)
               if form[f"use_{choice.key}"].data]
     entries: list[dict[str, Any]] = []
+    feature_errors: dict[str, str] = {}
     for _position, _index, choice in sorted(chosen, key=lambda triple: triple[:2]):
         if choice.kind == "kano":
             rows = [row.form.to_input() for row in form.features]
-            entries.append({"id": choice.key, "features": features_from_rows(rows, firm)})
+            try:
+                features = features_from_rows(rows, firm)
+            except DesignError as error:
+                feature_errors, features = error.errors, []
+            entries.append({"id": choice.key, "features": features})
         else:
             ticked = list(form[f"items_{choice.key}"].data or [])
             every = [item.code for item in choice.items]
             entries.append({"id": choice.key,
                             "items": None if set(ticked) == set(every) else
                             [code for code in every if code in ticked]})
-    return {"firm": {lang: name for lang, name in firm.items() if name},
+    welcome = {name: {lang: (form[f"{name}_{lang}"].data or "").strip() for lang in LANGS}
+               for name in WELCOME_FIELDS}
+    design = {"firm": {lang: name for lang, name in firm.items() if name},
+            "welcome": {name: {lang: text for lang, text in texts.items() if text}
+                        for name, texts in welcome.items() if any(texts.values())},
             "languages": list(form.languages.data or []),
             "servqual_layout": form.servqual_layout.data,
             "instruments": entries}
+    if feature_errors:
+        # Report the rest of the design's problems in the same round trip.
+        try:
+            check_design(design)
+        except DesignError as error:
+            feature_errors = {**error.errors, **feature_errors}
+        raise DesignError(feature_errors)
+    return design
 
 
 # The survey overview's data panel (admin/data_views.py).
@@ -253,3 +297,16 @@ class ImportForm(FlaskForm):
     responses = FileField(_l("Responses file (.csv in UTF-8, or .xlsx)"),
                           validators=[FileRequired(_l("Choose a file."))])
     submit = SubmitField(_l("Import responses"))
+
+
+class WebhookForm(FlaskForm):
+    """A new webhook endpoint of a survey (its secret is generated and shown on the page)."""
+
+    url = StringField(_l("Endpoint URL (https://...)"), validators=[DataRequired(), Length(max=500)])
+    events = CheckboxListField(_l("Events"), validators=[DataRequired()],
+                               choices=[SelectChoice("case.opened", _l("A case is opened")),
+                                        SelectChoice("case.changed", _l("A case changes")),
+                                        SelectChoice("case.overdue", _l("A case is overdue")),
+                                        SelectChoice("case.resolved", _l("A case is resolved"))])
+    allow_private = BooleanField(_l("Allow a private or loopback address (admins only)"))
+    submit = SubmitField(_l("Add endpoint"))

@@ -14,26 +14,28 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from ..access import accessible_survey_or_404, role_required
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Role, Survey, User
+from ..security import configured_limit
 from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, create_account,
                                  set_password, share_survey, unshare_survey)
 from ..services.builder import (DesignError, SurveySettings, check_design, create_from_builder,
-                                generated_wording, instrument_catalogue, kano_features,
-                                save_survey, surveys_for)
+                                generated_wording, instrument_catalogue, kano_features, kano_key,
+                                save_survey, surveys_for, use_example_features)
 from ..services.invitations import (ContactsError, InvitationStatus, generate_invitations,
                                     import_contacts, invitation_rows, links_csv, status_counts)
+from ..services.jobs import start_job
 # The preview pages the draft exactly as the respondent flow pages a frozen version.
 from ..services.pages import instrument_labels, split_codebook
 from ..services.surveys import SurveyError, close_survey, default_design, open_survey
 from ..i18n import select_locale
 from ..questionnaire.forms import FinalPageForm, build_form
-from ..questionnaire.render import render_survey_page
+from ..questionnaire.render import render_survey_page, render_welcome
 from . import bp
 from .overview import render_overview
 from .forms import (ActionForm, CreateUserForm, GenerateInvitationsForm, NewSurveyForm,
-                    ResetPasswordForm, ShareForm, UploadContactsForm, builder_data, builder_form,
-                    design_from_form)
+                    ResetPasswordForm, SendInvitationsForm, SendRemindersForm, ShareForm,
+                    UploadContactsForm, builder_data, builder_form, design_from_form)
 
 
 def _editable_survey(slug: str) -> Survey:
@@ -73,7 +75,10 @@ def new_survey():
         design = default_design({"zh": (form.firm_zh.data or "").strip(),
                                  "en": (form.firm_en.data or "").strip()})
         design["firm"] = {lang: name for lang, name in design["firm"].items() if name}
-        design["instruments"] = [{"id": key} for key in form.instruments.data]
+        # KANO starts with no features: the example list is one click away in the builder.
+        kano = kano_key()
+        design["instruments"] = [{"id": key, "features": []} if key == kano else {"id": key}
+                                 for key in form.instruments.data]
         try:
             survey = create_from_builder(current_user, form.slug.data.strip(),
                                          SurveySettings(form.title_zh.data, form.title_en.data),
@@ -165,10 +170,13 @@ def preview_survey(slug: str):
         if form.validate():
             if not page.is_final:
                 return redirect(url_for("admin.preview_survey", slug=slug, p=index + 2))
-            flash(_("Preview finished: a respondent would now see the thank-you page. "
-                    "Nothing was stored."), "info")
+            return render_template("admin/preview_done.html", survey=survey)
         else:
             flash(_("Preview: some answers are missing or not valid. Nothing was stored."), "error")
+    elif request.args.get("p", type=int) == 0:
+        return render_welcome(survey, survey.design, pages,
+                              start_url=url_for("admin.preview_survey", slug=slug, p=1),
+                              preview=True)
     else:
         index = min(max(request.args.get("p", type=int, default=1), 1), len(pages)) - 1
         page = pages[index]
@@ -178,6 +186,22 @@ def preview_survey(slug: str):
     return render_survey_page(survey, survey.design, pages, index, form,
                               action_url=url_for("admin.preview_survey", slug=slug),
                               visit=PreviewVisit(), preview=True)
+
+
+@bp.route("/surveys/<slug>/kano-example", methods=["POST"])
+@role_required(Role.RESEARCHER)
+def use_kano_example(slug: str):
+    """One click: the shipped example feature list becomes this survey's KANO features."""
+    survey = _editable_survey(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        use_example_features(survey)
+    except DesignError as error:
+        _show_errors(error.errors)
+    else:
+        flash(_("The example features are in the list: reword them for your firm and save."), "info")
+    return redirect(url_for("admin.edit_survey", slug=slug) + "#instrument-kano")
 
 
 @bp.route("/surveys/<slug>/open", methods=["POST"])
@@ -216,12 +240,41 @@ def invitations(slug: str):
     return _invitations_page(survey, GenerateInvitationsForm(), UploadContactsForm())
 
 
-def _invitations_page(survey: Survey, generate_form, upload_form, problems=(), status=200):
+def _invitations_page(survey: Survey, generate_form, upload_form, problems=(), status=200,
+                      remind_form=None):
     rows = invitation_rows(survey)
     return render_template("admin/invitations.html", survey=survey, rows=rows,
                            counts=status_counts(survey), InvitationStatus=InvitationStatus,
                            generate_form=generate_form, upload_form=upload_form,
+                           send_form=SendInvitationsForm(formdata=None),
+                           remind_form=remind_form or SendRemindersForm(formdata=None),
                            problems=problems), status
+
+
+@bp.route("/surveys/<slug>/invitations/send", methods=["POST"])
+@role_required(Role.RESEARCHER)
+def send_invitations_view(slug: str):
+    """E-mail the invitations not sent yet: a job on the queue (SMTP can be slow)."""
+    survey = _editable_survey(slug)
+    if not SendInvitationsForm().validate_on_submit():
+        abort(400)
+    job = start_job("invitation-mail", user=current_user, survey=survey,
+                    params={"mode": "invitations", "base_url": request.url_root})
+    return redirect(url_for("admin.job_page", job_id=job.id))
+
+
+@bp.route("/surveys/<slug>/invitations/remind", methods=["POST"])
+@role_required(Role.RESEARCHER)
+def send_reminders_view(slug: str):
+    survey = _editable_survey(slug)
+    form = SendRemindersForm()
+    if not form.validate_on_submit():
+        return _invitations_page(survey, GenerateInvitationsForm(formdata=None),
+                                 UploadContactsForm(formdata=None), status=400, remind_form=form)
+    job = start_job("invitation-mail", user=current_user, survey=survey,
+                    params={"mode": "reminders", "base_url": request.url_root,
+                            "after_days": form.after_days.data, "max_reminders": form.max_reminders.data})
+    return redirect(url_for("admin.job_page", job_id=job.id))
 
 
 @bp.route("/surveys/<slug>/invitations/generate", methods=["POST"])
@@ -320,6 +373,7 @@ def users():
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
+@limiter.limit(configured_limit("PASSWORD_RESET_RATE_LIMIT"))
 @role_required(Role.ADMIN)
 def reset_password(user_id: int):
     user = db.session.get(User, user_id)

@@ -1,16 +1,15 @@
 """Dashboard pages: the charts of a survey, each chart's CSV, the follow-up list, plotly.js."""
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import plotly
 from flask import Response, abort, jsonify, render_template, request, send_file, url_for
+from flask_login import current_user
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..access import accessible_survey_or_404, role_required
+from ..access import accessible_survey_or_404, role_required, visible_surveys
 from ..i18n import select_locale
 from ..extensions import db
 from ..models import Contact, Role
@@ -19,7 +18,7 @@ from analysis.comment_emotion import ENGINE as EMOTION_ENGINE
 from ..services import cases, dashboard_cache
 from ..services.codebooks import survey_codebook
 from ..services.filters import FilterError
-from ..services.spreadsheet_safety import neutralise_cell
+from ..services.spreadsheet_safety import safe_csv
 from . import bp
 from .forms import filter_form, follow_up_form
 
@@ -42,6 +41,13 @@ def _filtered_request(survey):
     except (FilterError, ValueError) as error:
         form.period.errors = [str(error)]
         return form, None
+
+
+@bp.route("/")
+@role_required(Role.MANAGER, Role.RESEARCHER)
+def index():
+    """The surveys whose dashboard this user may open."""
+    return render_template("dashboard/index.html", surveys=visible_surveys(current_user))
 
 
 @bp.route("/<slug>")
@@ -81,14 +87,24 @@ def chart_csv(slug: str, chart_id: str):
     _form, dashboard_request = _filtered_request(survey)
     if dashboard_request is None:
         abort(400)
+    tables = _computed_entry(survey, dashboard_request)["languages"][_lang()]["csv"]
+    if chart_id not in tables:
+        abort(404)
+    return _csv_download(tables[chart_id], f"{survey.slug}-{chart_id}.csv")
+
+
+def _computed_entry(survey, dashboard_request) -> dict:
+    """The cached dashboard of the request; 409 while it is still being computed."""
     found = dashboard_cache.lookup(survey, dashboard_request)
     if found.entry is None:
         abort(409, description=_("The dashboard is still being computed; try again in a moment."))
-    tables = found.entry["languages"][_lang()]["csv"]
-    if chart_id not in tables:
-        abort(404)
-    return Response("\ufeff" + tables[chart_id], mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={survey.slug}-{chart_id}.csv"})
+    return found.entry
+
+
+def _csv_download(text: str, filename: str) -> Response:
+    # The byte order mark makes Excel read the file as UTF-8 (Chinese labels).
+    return Response("\ufeff" + text, mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 @bp.route("/<slug>/follow-up")
@@ -120,15 +136,10 @@ def follow_up_csv(slug: str):
     if dashboard_request is None or not form.validate():
         abort(400)
     rows = _with_contacts(cases.follow_up_table(survey, dashboard_request.filters, form.thresholds()))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
     columns = ["response_id", "name", "email", "phone", "overall", "ratio", "gap", "negative_emotion",
                "polarity", "reasons"]
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row.get(c) is None else neutralise_cell(row[c]) for c in columns])
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={survey.slug}-follow-up.csv"})
+    return _csv_download(safe_csv(columns, ([row.get(c) for c in columns] for row in rows)),
+                         f"{survey.slug}-follow-up.csv")
 
 
 def _with_contacts(table) -> list[dict]:

@@ -12,6 +12,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from analysis.instruments import Variable
 
+from ..i18n import text_in
 from ..services.responses import ContactDetails
 
 NOT_APPLICABLE = "na"
@@ -20,11 +21,6 @@ COMMENT_MAX_LENGTH = 2000
 # check only turns away real addresses; the researcher sees what was typed.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()\-]{4,30}$")
-
-
-def text_in(mapping: Mapping[str, str], lang: str) -> str:
-    """The ``lang`` text of a ``{zh, en}`` mapping, falling back to English, then any."""
-    return mapping.get(lang) or mapping.get("en") or next(iter(mapping.values()), "")
 
 
 def scale_anchors(variable: Variable, lang: str) -> dict[str, str]:
@@ -73,30 +69,39 @@ def build_form(variables: Iterable[Variable], lang: str, formdata=None,
     variables = list(variables)
 
     class SurveyPageForm(FlaskForm):
+        # Errors of a question group as a whole (an allocation's sum), by instrument.
+        group_errors: dict[str, str]
+
         def validate(self, extra_validators=None) -> bool:
             valid = super().validate(extra_validators)
             return check_constant_sums(self, variables) and valid
 
     for variable in variables:
         setattr(SurveyPageForm, variable.name, field_for(variable, lang))
-    return SurveyPageForm(formdata=formdata, data=dict(data or {}))
+    form = SurveyPageForm(formdata=formdata, data=dict(data or {}))
+    form.group_errors = {}
+    return form
 
 
 def check_constant_sums(form, variables: list[Variable]) -> bool:
-    """Items sharing a constant-sum scale must add up to its total (checked server-side)."""
+    """Items sharing a constant-sum scale must add up to its total (checked server-side).
+
+    A wrong sum is the group's error, not one number's: it goes to
+    ``form.group_errors[instrument]``, shown on the whole allocation.
+    """
     groups: dict[tuple[str, int], list[Variable]] = {}
     for variable in variables:
         if variable.scale["type"] == "constant_sum":
             groups.setdefault((variable.instrument, variable.scale["total"]), []).append(variable)
     ok = True
-    for (_, total), members in groups.items():
+    for (instrument, total), members in groups.items():
         if any(form[v.name].errors for v in members):
             continue
         numbers = [form[v.name].data or 0 for v in members]
         if sum(numbers) != total:
-            form[members[-1].name].errors.append(
-                str(_l("The numbers must add up to %(total)s (now %(sum)s).", total=total,
-                       sum=sum(numbers))))
+            form.group_errors[instrument] = str(_l(
+                "The numbers must add up to %(total)s (now %(sum)s).", total=total,
+                sum=sum(numbers)))
             ok = False
     return ok
 
@@ -203,3 +208,7 @@ def duplicated_fields(formdata, names: Iterable[str]) -> list[str]:
 def unknown_fields(formdata, names: Iterable[str], allowed_extra: Iterable[str]) -> list[str]:
     known = set(names) | set(allowed_extra)
     return sorted(key for key in formdata.keys() if key not in known)
+
+
+class UnsubscribeForm(FlaskForm):
+    """One button: stop all survey e-mail to the invitation's address."""

@@ -13,6 +13,7 @@ responses keep the version they answered, new respondents get the new one.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ from analysis.instruments import LANGS, Codebook, InstrumentError
 
 from ..extensions import db
 from ..models import Response, ResponseStatus, Survey, SurveyStatus, SurveyVersion, User
+from .welcome import WELCOME_TEXT_MAX, welcome_problems
 from .surveys import (SERVQUAL_LAYOUTS, SurveyError, _aware, compose, create_survey, instrument_library,
                       open_survey, with_worded_features)
 
@@ -32,6 +34,15 @@ FIRM_NAME_MAX = 100
 TITLE_MAX = 255
 # Facets whose generated KANO wording the builder offers to override.
 KANO_REWORDABLE_FACETS = ("F", "D", "IMP")
+# The KANO template puts a feature after a verb ("如果{firm}提供{feature}",
+# "If {firm} offered {feature}"), so a feature must be a noun phrase. A phrase
+# starting with a verb or modal, or holding a modal clause ("可在网上预约"),
+# reads as "提供提供..." / "offered offer ...": flagged for rewording.
+ZH_CLAUSE = re.compile(r"^(提供|可以|可|能够|能|允许|让|帮助|帮您|给予|增加|开通|设立|推出|发|在|为您|如果)"
+                       r"|可以|可在|能够|能在")
+EN_CLAUSE = re.compile(r"^(offer|offers|offering|offered|provide|provides|providing|provided|"
+                       r"can|could|will|would|to|allow|allows|let|lets|have|has|being|you|if)\b",
+                       re.IGNORECASE)
 
 
 class DesignError(ValueError):
@@ -121,14 +132,40 @@ def kano_key() -> str | None:
 
 
 def kano_features(design: dict[str, Any]) -> list[dict[str, Any]]:
-    """The design's KANO feature list, or the instrument's example list if it has none."""
+    """The design's KANO feature list.
+
+    A new survey's list is empty (``features: []``, or KANO not chosen yet):
+    the researcher types their own or takes the example with
+    :func:`use_example_features`. A design that names KANO without a list
+    (older surveys, the demo) asks the instrument's example list, so that is
+    what the builder shows.
+    """
     key = kano_key()
     if key is None:
         return []
-    entry = design_entry(design, key) or {}
-    if entry.get("features"):
-        return copy.deepcopy(entry["features"])
+    entry = design_entry(design, key)
+    if entry is None:
+        return []
+    if "features" in entry:
+        return copy.deepcopy(entry["features"] or [])
     return copy.deepcopy(instrument_library()[key].features)
+
+
+def use_example_features(survey: Survey) -> SurveyVersion | None:
+    """Put the shipped example feature list into ``survey``'s KANO entry (added if missing) and save."""
+    key = kano_key()
+    if key is None:
+        raise DesignError({"features": _("No KANO instrument is installed.")})
+    design = copy.deepcopy(survey.design)
+    entry = design_entry(design, key)
+    if entry is None:
+        entry = {"id": key}
+        design.setdefault("instruments", []).append(entry)
+    entry["features"] = copy.deepcopy(instrument_library()[key].features)
+    entry.pop("items", None)
+    settings = SurveySettings(survey.title_zh, survey.title_en, survey.opens_at, survey.closes_at,
+                              survey.target_responses)
+    return save_survey(survey, settings, design)
 
 
 def generated_wording(features: list[dict[str, Any]], firm: dict[str, str] | None
@@ -153,6 +190,21 @@ def generated_wording(features: list[dict[str, Any]], firm: dict[str, str] | Non
     return wording
 
 
+def feature_phrase_problem(phrase: str, lang: str) -> str | None:
+    """Why ``phrase`` does not fit the KANO template as a noun phrase in ``lang``, or None."""
+    phrase = phrase.strip()
+    if not phrase:
+        return None
+    if lang == "zh" and ZH_CLAUSE.search(phrase):
+        return _("The Chinese feature %(phrase)r reads as a clause; the question already says "
+                 "\"如果…提供…\", so write a noun phrase (e.g. \"网上预约服务\").", phrase=phrase)
+    if lang == "en" and (EN_CLAUSE.search(phrase) or phrase.endswith((".", "?", "!"))):
+        return _("The English feature %(phrase)r reads as a clause; the question already says "
+                 "\"If ... offered ...\", so write a noun phrase (e.g. \"online booking\").",
+                 phrase=phrase)
+    return None
+
+
 def features_from_rows(rows: list[FeatureInput], firm: dict[str, str] | None) -> list[dict[str, Any]]:
     """The stored feature list from the builder's rows.
 
@@ -168,8 +220,18 @@ def features_from_rows(rows: list[FeatureInput], firm: dict[str, str] | None) ->
                          "feature": {lang: (row.feature.get(lang) or "").strip() for lang in LANGS}})
     if not features:
         raise DesignError({"features": _("KANO needs at least one feature.")})
-    generated = generated_wording(features, firm)
     kept_rows = [row for row in rows if not row.is_blank()]
+    phrase_errors = {}
+    for number, (feature, row) in enumerate(zip(features, kept_rows), start=1):
+        for lang in LANGS:
+            # Own wording of both sentences that hold the phrase makes it fine.
+            reworded = all((row.wording.get(facet) or {}).get(lang, "").strip() for facet in ("F", "D"))
+            problem = None if reworded else feature_phrase_problem(feature["feature"][lang], lang)
+            if problem:
+                phrase_errors[f"feature-{number}"] = problem
+    if phrase_errors:
+        raise DesignError(phrase_errors)
+    generated = generated_wording(features, firm)
     for feature, row in zip(features, kept_rows):
         overrides: dict[str, dict[str, str]] = {}
         for facet, texts in row.wording.items():
@@ -184,10 +246,13 @@ def features_from_rows(rows: list[FeatureInput], firm: dict[str, str] | None) ->
     return features
 
 
-def check_design(design: dict[str, Any]) -> Codebook:
+def check_design(design: dict[str, Any], *, draft: bool = False) -> Codebook | None:
     """Validate every part of ``design`` and return the codebook it yields.
 
     All problems found are reported together as a :class:`DesignError`.
+    A KANO entry with an empty feature list (a new survey) is an error,
+    except for a ``draft`` being created: then the codebook leaves KANO out
+    (None if nothing else is asked yet).
     """
     errors: dict[str, str] = {}
     library = instrument_library()
@@ -201,6 +266,10 @@ def check_design(design: dict[str, Any]) -> Codebook:
         errors["firm"] = _("The firm's name may have at most %(max)s characters.", max=FIRM_NAME_MAX)
     elif any("{" in v or "}" in v for v in firm.values() if isinstance(v, str)):
         errors["firm"] = _("The firm's name may not contain braces.")
+
+    if welcome_problems(design.get("welcome")):
+        errors["welcome"] = _("The welcome texts are given per language, each at most %(max)s "
+                              "characters.", max=WELCOME_TEXT_MAX)
 
     languages = design.get("languages")
     offered = tuple(current_app.config["LANGUAGES"])
@@ -233,6 +302,9 @@ def check_design(design: dict[str, Any]) -> Codebook:
                 errors[f"items-{key}"] = _("Choose at least one question, or leave the instrument out.")
             elif unknown := [code for code in items if code not in known]:
                 errors[f"items-{key}"] = _("Unknown question code(s): %(codes)s.", codes=", ".join(map(str, unknown)))
+        if "features" in entry and not entry["features"] and not draft:
+            errors["features"] = _("Add the KANO features to ask (or use the example list) "
+                                   "before previewing or opening.")
         if entry.get("features"):
             try:
                 with_worded_features(library[key], entry["features"])
@@ -242,6 +314,8 @@ def check_design(design: dict[str, Any]) -> Codebook:
                 errors["features"] = str(error)
     if errors:
         raise DesignError(errors)
+    if draft and not any(entry.get("features") != [] for entry in entries):
+        return None
     try:
         return compose(design)
     except (SurveyError, InstrumentError, ValueError) as error:
@@ -265,10 +339,12 @@ def check_settings(settings: SurveySettings) -> None:
         raise DesignError(errors)
 
 
-def _check_settings_and_design(settings: SurveySettings, design: dict[str, Any]) -> None:
+def _check_settings_and_design(settings: SurveySettings, design: dict[str, Any],
+                               draft: bool = False) -> None:
     """Every problem of both, in one DesignError (one round trip for the researcher)."""
     errors: dict[str, str] = {}
-    for check, argument in ((check_settings, settings), (check_design, design)):
+    for check, argument in ((check_settings, settings),
+                            (lambda d: check_design(d, draft=draft), design)):
         try:
             check(argument)
         except DesignError as error:
@@ -279,8 +355,8 @@ def _check_settings_and_design(settings: SurveySettings, design: dict[str, Any])
 
 def create_from_builder(owner: User, slug: str, settings: SurveySettings,
                         design: dict[str, Any]) -> Survey:
-    """A new draft survey, after checking its settings and design."""
-    _check_settings_and_design(settings, design)
+    """A new draft survey, after checking its settings and design (KANO features may follow)."""
+    _check_settings_and_design(settings, design, draft=True)
     try:
         survey = create_survey(owner, slug, settings.title_zh.strip(), settings.title_en.strip(),
                                design, target_responses=settings.target_responses)

@@ -58,13 +58,12 @@ from sqlalchemy.orm import Session
 from analysis.report import ReportOptions, analyse_survey
 
 from ..extensions import db
-from ..models import Instrument as InstrumentRow
 from ..models import Response, ResponseStatus, Survey, SurveyVersion
 from ..queue import app_context, huey
 from . import charts
 from .codebooks import survey_codebook
 from .responses import ResponseFilter, responses_frame
-from .surveys import instrument_library
+from .surveys import instrument_documents, instrument_library
 
 cache = Cache()
 
@@ -172,7 +171,7 @@ def dashboard_options(period: str) -> ReportOptions:
 
 
 def compute_dashboard(survey: Survey, request: DashboardRequest, stamp: str) -> dict[str, Any]:
-    """Load, analyse and draw: the cache entry of ``request`` (see :func:`lookup`)."""
+    """Load, analyse once, draw per language: the cache entry of ``request`` (see :func:`lookup`)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     # One load with partial responses too: the completion rate needs them, the analysis does not.
@@ -190,26 +189,13 @@ def compute_dashboard(survey: Survey, request: DashboardRequest, stamp: str) -> 
     started_total = counts["complete"] + counts["partial"]
     completion = (None if request.has_date_filter or not started_total
                   else counts["complete"] / started_total)
-    documents = _instrument_documents(codebook)
+    documents = {key: document for (key, _version), document in instrument_documents(codebook).items()}
     features = _kano_features(survey)
     languages: dict[str, Any] = {}
     for lang in current_app.config["LANGUAGES"]:
         with force_locale(lang):
             labels = charts.labels_for(codebook, documents, features, lang)
-            sections = charts.dashboard_charts(analysis, labels)
-            languages[lang] = {
-                "tiles": [tile.to_payload() for tile in charts.headline_tiles(analysis, completion)],
-                "sections": [{"id": section_id, "title": title(),
-                              "charts": [chart.to_payload() for chart in sections[section_id]]}
-                             for section_id, title in charts.SECTIONS],
-                "csv": {chart.id: charts.chart_csv(chart.table)
-                        for charts_of_section in sections.values() for chart in charts_of_section
-                        if chart.table is not None and len(chart.table)},
-                "kano": charts.kano_rows(analysis, labels),
-                "segments": [{"column": column, "label": labels.segment(column)}
-                             for column in labels.segments],
-                "skipped": dict(analysis.skipped),
-            }
+            languages[lang] = charts.dashboard_page(analysis, labels, completion)
     timings["charts"] = time.perf_counter() - started
     return {
         "stamp": stamp,
@@ -221,17 +207,6 @@ def compute_dashboard(survey: Survey, request: DashboardRequest, stamp: str) -> 
     }
 
 
-def _instrument_documents(codebook) -> dict[str, dict]:
-    """The instrument documents the codebook was frozen with (their dimension labels)."""
-    wanted = {(v.instrument, v.instrument_version) for v in codebook}
-    rows = db.session.execute(select(InstrumentRow.key, InstrumentRow.version, InstrumentRow.document)
-                              .where(InstrumentRow.key.in_({key for key, _ in wanted}))).all()
-    documents = {row.key: row.document for row in rows if (row.key, row.version) in wanted}
-    # A database whose instrument rows were never synced (tests) falls back to the shipped files.
-    for key, _version in wanted:
-        if key not in documents and key in instrument_library():
-            documents[key] = instrument_library()[key].document
-    return documents
 
 
 def _kano_features(survey: Survey) -> list[dict]:

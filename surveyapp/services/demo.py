@@ -23,7 +23,7 @@ from analysis.synthetic_comments import synthetic_comments
 from ..extensions import db
 from ..models import Case, CaseEvent, Contact, Response, ResponseStatus, Role, Survey, SurveyShare, User
 from . import cases
-from .responses import ANSWER_DTYPE
+from .responses import ANSWER_DTYPE, mark_not_asked
 from .surveys import create_survey, default_design, open_survey, sync_instruments
 
 DEMO_SLUG = "demo-bank"
@@ -79,7 +79,7 @@ def insert_synthetic_responses(survey: Survey, version, n: int, seed: int,
     codebook = Codebook.from_json(version.codebook)
     frame = synthetic_frame(codebook, n, seed, end=end)
     names = codebook.names
-    matrix = frame[names].to_numpy(dtype=ANSWER_DTYPE)
+    matrix = mark_not_asked(codebook, frame[names].to_numpy(dtype=ANSWER_DTYPE))
     languages = np.where(np.random.default_rng(seed + 1).random(n) < 0.6, "zh", "en")
     overall = frame["OVS1"] if "OVS1" in frame else pd.Series(np.nan, index=frame.index)
     comments = synthetic_comments(overall, pd.Series(languages, index=frame.index), seed + 2)

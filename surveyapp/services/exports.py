@@ -3,28 +3,43 @@
 Formats (``EXPORT_FORMATS``):
 
 * ``csv`` - one row a response, columns by variable name; UTF-8 with a byte
-  order mark so Excel opens Chinese text correctly. Streamed chunk by chunk.
+  order mark so Excel opens Chinese text correctly. Streamed chunk by chunk,
+  each chunk written by pyarrow's CSV writer (C++).
 * ``xlsx`` - sheet ``data`` (the same table), ``labels`` (the codebook) and
-  ``value_labels``; written with openpyxl's write-only mode, which keeps one
-  row in memory and spools the sheet to a temporary file.
+  ``value_labels``; written by rustpy-xlsxwriter (Rust's rust_xlsxwriter,
+  MIT) in constant-memory mode, which takes the rows one page of responses
+  at a time and spools the sheet to disk.
 * ``sav`` / ``dta`` - SPSS and Stata files with variable labels, value labels
   and missing-value codes (pyreadstat).
 * ``codebook-csv`` / ``codebook-xlsx`` - one row a variable: item code,
   dimension, text zh/en, scale and its labels.
 * ``stats-xlsx`` - every table of :func:`analysis.report.analyse_survey`, a
-  sheet each, numbers stored as numbers.
+  sheet each, numbers stored as numbers (openpyxl; the tables are small).
+
+Every writer takes an optional ``progress`` callable, called with the
+fraction done (0..1) after each chunk and with 1.0 at the end (the job
+queue's progress bar).
 
 Memory. CSV and XLSX read the responses through
 :func:`~surveyapp.services.responses.iter_response_frames` (keyset pages of
-``EXPORT_CHUNK_SIZE`` responses), so their memory does not grow with the
-survey. pyreadstat writes a whole data frame at once and has no append mode,
-so SAV and DTA hold the filtered frame in memory: about 8 bytes x responses x
-variables (a million responses of 135 variables is about 1.1 GB); the
-statistics workbook needs the whole frame because the analysis does.
-Measured on the demo survey with 100,000 responses (144 columns, SQLite,
-``flask export``; the app alone peaks at 240 MB): CSV 15 s / 470 MB peak
-RSS (20,000 responses: 410 MB), XLSX 190 s / 530 MB, SAV 17 s / 740 MB,
-DTA 17 s / 850 MB.
+``EXPORT_CHUNK_SIZE`` responses, language and comment in the same query),
+so their memory does not grow with the survey. pyreadstat writes a whole
+data frame at once and has no append mode, so SAV and DTA hold the filtered
+frame in memory (about 8 bytes x responses x columns, twice while it is
+assembled): they refuse more than ``STATISTICS_MAX_ROWS`` (200,000)
+responses with an :class:`ExportError` that says to narrow the selection or
+export CSV; the statistics workbook needs the whole frame because the
+analysis does.
+
+Measured with ``python -m bench exports`` (demo survey, 144 columns, SQLite,
+2 cores that other jobs kept at a load average near 10, so about a fifth of
+a core each; peak memory is the subprocess's ``VmHWM``, the app alone
+326 MB): at 100,000 responses, CSV 12-22 s (4,400-8,100 rows/s; reading
+alone 6,500-19,700 rows/s) / 519 MB, XLSX 57 s (1,750 rows/s) / 531 MB,
+SAV 79 s / 789 MB, DTA 91 s / 835 MB. The writers they replaced, in the
+same conditions at 20,000 responses: CSV (pandas) 1,600 rows/s, XLSX
+(openpyxl write-only) 144 rows/s. The issue's targets (CSV 100k rows/s,
+XLSX 5k rows/s) assume the two cores free; ``make bench`` records them.
 
 Missing values. An unanswered question and a "don't know / not applicable"
 answer are both stored as NaN (docs/data-model.md §4), so they cannot be told
@@ -36,35 +51,36 @@ kind of missing: it is exported as the user-missing code ``-99`` in SPSS
 missing value ``.a`` in Stata; CSV and XLSX leave it empty, and the
 ``version`` column says which version a row answered.
 
-Formula injection. Every text cell goes through
-:func:`~surveyapp.services.spreadsheet_safety.neutralise_cell`; numbers are
-written as numbers (a negative number is not a formula).
+Formula injection and control characters. Every text cell of CSV and XLSX
+goes through :func:`~surveyapp.services.spreadsheet_safety.neutralise_cell`;
+numbers are written as numbers (a negative number is not a formula). XLSX
+cells also lose the C0 control characters XML 1.0 cannot hold (all but tab,
+line feed and carriage return) before that check (:func:`xlsx_text`); CSV
+keeps text as typed, quoted.
 """
 from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 import os
-import tempfile
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyreadstat
-from openpyxl import Workbook
-from sqlalchemy import select
+import rustpy_xlsxwriter as rust_xlsx
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as ILLEGAL_XML_CHARACTERS
 
 from analysis.instruments import Codebook
+from analysis.io import TEXT_COLUMNS, write_tables_xlsx, xlsx_cell
 
-from ..extensions import db
-from ..models import Response, Survey
-from .responses import (META_COLUMNS, ResponseFilter, codebook_of, iter_response_frames,
-                        response_columns)
+from ..models import Survey
+from .responses import (META_COLUMNS, ResponseFilter, codebook_of, count_responses,
+                        iter_response_frames, response_columns)
 from .analysis import report_options, survey_analysis
 from .codebooks import (CODEBOOK_COLUMNS, META_DESCRIPTIONS, codebook_rows, survey_codebook,
                         value_label_rows, value_labels, variable_label)
@@ -73,7 +89,6 @@ from .spreadsheet_safety import neutralise_cell
 
 EXPORT_CHUNK_SIZE = 20_000
 # Text columns of the raw data beside the response frame's metadata.
-TEXT_COLUMNS = ("language", "comment")
 RAW_META_COLUMNS = (*META_COLUMNS, *TEXT_COLUMNS)
 # SPSS user-missing code / Stata extended missing value for "not asked in this version".
 NOT_ASKED_CODE = -99.0
@@ -81,6 +96,14 @@ NOT_ASKED_STATA = "a"
 NOT_ASKED_LABEL = {"zh": "本版本未提问", "en": "not asked in this version"}
 # Excel's sheet limit is 1,048,576 rows; one is the header.
 XLSX_MAX_DATA_ROWS = 1_048_575
+# Excel's day 0 for serial date numbers (the 1900 leap-year bug included).
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+XLSX_TIME_FORMAT = "yyyy-mm-dd hh:mm:ss.000"
+# pyreadstat writes a whole frame at once (no append), so SPSS and Stata files
+# hold every row in memory: at most this many responses (see the module docstring).
+STATISTICS_MAX_ROWS = 200_000
+# Called with the fraction of an export done (0..1) as chunks are written.
+Progress = Callable[[float], None]
 
 YES_NO = {"zh": {0: "否", 1: "是"}, "en": {0: "no", 1: "yes"}}
 
@@ -99,20 +122,17 @@ def raw_columns(survey: Survey) -> list[str]:
 
 
 def iter_raw_frames(survey: Survey, filters: ResponseFilter,
-                    chunk_size: int = EXPORT_CHUNK_SIZE) -> Iterator[pd.DataFrame]:
-    """Response frames with the language and comment of each response, ``raw_columns`` order."""
-    columns = raw_columns(survey)
-    for frame in iter_response_frames(survey, filters, chunk_size):
-        ids = frame["response_id"].to_numpy()
-        # One range query per chunk (an IN list of 20,000 ids would hit SQLite's variable limit).
-        text = db.session.execute(
-            select(Response.id, Response.language, Response.comment)
-            .where(Response.survey_id == survey.id, Response.id >= int(ids.min()),
-                   Response.id <= int(ids.max()))).all()
-        by_id = {row.id: row for row in text}
-        frame["language"] = [by_id[i].language for i in ids]
-        frame["comment"] = [by_id[i].comment for i in ids]
-        yield frame[columns]
+                    chunk_size: int | None = None) -> Iterator[pd.DataFrame]:
+    """Response frames with the language and comment of each response, ``raw_columns`` order.
+
+    ``chunk_size`` defaults to :data:`EXPORT_CHUNK_SIZE` (read at call time).
+    """
+    for frame in iter_response_frames(survey, filters, chunk_size or EXPORT_CHUNK_SIZE,
+                                      text_columns=TEXT_COLUMNS):
+        # Moved beside the metadata without copying the answer columns.
+        for offset, name in enumerate(TEXT_COLUMNS):
+            frame.insert(len(META_COLUMNS) + offset, name, frame.pop(name))
+        yield frame
 
 
 def _not_asked_mask(frame: pd.DataFrame, survey: Survey, variables: list[str]) -> pd.DataFrame:
@@ -130,16 +150,22 @@ def _not_asked_mask(frame: pd.DataFrame, survey: Survey, variables: list[str]) -
 # CSV
 # --------------------------------------------------------------------------
 
-def csv_chunks(survey: Survey, filters: ResponseFilter,
-               chunk_size: int = EXPORT_CHUNK_SIZE) -> Iterator[bytes]:
-    """The raw-data CSV as byte chunks: BOM and header first, then one chunk per page of responses."""
+def csv_chunks(survey: Survey, filters: ResponseFilter, chunk_size: int | None = None,
+               progress: Progress | None = None) -> Iterator[bytes]:
+    """The raw-data CSV as byte chunks: BOM and header first, then one chunk per page of responses.
+
+    Each page is converted to Arrow columns and written by pyarrow's CSV
+    writer (C++): numbers in their shortest exact form ("7", "0.1"), missing
+    as an empty cell, text quoted.
+    """
     yield "\ufeff".encode()
     yield _csv_line(raw_columns(survey))
-    for frame in iter_raw_frames(survey, filters, chunk_size):
-        buffer = io.StringIO()
-        _csv_ready(frame).to_csv(buffer, header=False, index=False, float_format="%.15g",
-                                 lineterminator="\r\n")
-        yield buffer.getvalue().encode()
+    options = pa_csv.WriteOptions(include_header=False, eol="\r\n")
+    for frame in _with_progress(iter_raw_frames(survey, filters, chunk_size), survey, filters,
+                                progress):
+        sink = pa.BufferOutputStream()
+        pa_csv.write_csv(_arrow_table(frame), sink, write_options=options)
+        yield sink.getvalue().to_pybytes()
 
 
 def _csv_line(values: Iterable[Any]) -> bytes:
@@ -149,26 +175,52 @@ def _csv_line(values: Iterable[Any]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text safe for spreadsheets, timestamps as ISO 8601 UTC, the consent flag as 1/0."""
-    out = frame.copy()
-    for column in ("status", *TEXT_COLUMNS):
-        out[column] = out[column].map(neutralise_cell)
-    for column in ("started_at", "submitted_at"):
-        out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    out["contact_ok"] = out["contact_ok"].astype(int)
-    # Answers are scale points and typed-in sums (exact at 15 digits, written "7" not "7.0");
-    # durations are measured, so they keep Python's shortest exact form.
-    out["duration_seconds"] = out["duration_seconds"].map(
-        lambda seconds: "" if math.isnan(seconds) else repr(float(seconds)))
-    # Whole-number answer columns print as integers in C; pandas' float_format is a Python
-    # call per cell (seven times slower on a 100,000-response export).
-    for column in out.columns[len(RAW_META_COLUMNS):]:
-        values = out[column].to_numpy()
-        answered = values[~np.isnan(values)]
-        if np.array_equal(answered, np.round(answered)) and np.all(np.abs(answered) < 2**53):
-            out[column] = out[column].astype("Int64")
-    return out
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """A raw-data frame as Arrow columns for the CSV writer.
+
+    Text safe for spreadsheets, timestamps as ISO 8601 UTC text, the consent
+    flag as 1/0, NaN as null (an empty cell).
+    """
+    arrays = []
+    for name in frame.columns:
+        series = frame[name]
+        if name in ("status", *TEXT_COLUMNS):
+            arrays.append(pa.array([neutralise_cell(value) for value in series.tolist()],
+                                   type=pa.string(), from_pandas=True))
+        elif name in ("started_at", "submitted_at"):
+            arrays.append(pa.array(_iso_utc(series), type=pa.string()))
+        elif name == "contact_ok":
+            arrays.append(pa.array(series.to_numpy().astype(np.int8)))
+        else:
+            arrays.append(pa.array(series.to_numpy(), from_pandas=True))
+    return pa.Table.from_arrays(arrays, names=[str(name) for name in frame.columns])
+
+
+def _iso_utc(series: pd.Series) -> list[str | None]:
+    """``2026-11-30T02:57:00.123456Z`` for each time, None for a missing one."""
+    text = np.datetime_as_string(series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(),
+                                 unit="us")
+    return [None if value == "NaT" else value + "Z" for value in text.tolist()]
+
+
+def _with_progress(frames: Iterator[pd.DataFrame], survey: Survey, filters: ResponseFilter,
+                   progress: Progress | None) -> Iterator[pd.DataFrame]:
+    """``frames`` unchanged; ``progress`` hears the fraction of the responses read after each.
+
+    The total is counted before segment filters, so a segment-filtered export
+    moves in smaller steps; it always ends at 1.0.
+    """
+    if progress is None:
+        yield from frames
+        return
+    total = max(count_responses(survey, filters), 1)
+    done = 0
+    progress(0.0)
+    for frame in frames:
+        yield frame
+        done += len(frame)
+        progress(min(done / total, 1.0))
+    progress(1.0)
 
 
 def codebook_csv_chunks(survey: Survey) -> Iterator[bytes]:
@@ -182,86 +234,118 @@ def codebook_csv_chunks(survey: Survey) -> Iterator[bytes]:
 # XLSX
 # --------------------------------------------------------------------------
 
+def xlsx_text(text: str) -> str:
+    """Text for a workbook cell: XML-illegal control characters dropped, formulas neutralised.
+
+    XLSX is XML 1.0, which cannot hold C0 control characters other than tab,
+    line feed and carriage return; Excel and openpyxl reject a file with them.
+    """
+    return neutralise_cell(ILLEGAL_XML_CHARACTERS.sub("", text))
+
+
 def xlsx_value(value: Any) -> Any:
-    """A cell for openpyxl: numbers stay numbers, missing is empty, text is neutralised."""
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) or math.isinf(value) else float(value)
-    if isinstance(value, pd.Timestamp):
-        # Excel has no time zones: the column headers say the times are UTC.
-        return (value.tz_convert("UTC").tz_localize(None) if value.tzinfo else value).to_pydatetime()
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
-    if isinstance(value, (dict, list, tuple)):
-        return neutralise_cell(json.dumps(value, ensure_ascii=False, default=str))
-    return neutralise_cell(str(value))
+    """A workbook cell: numbers stay numbers, missing is empty, text is made safe (:func:`xlsx_text`)."""
+    return xlsx_cell(value, xlsx_text)
 
 
-def _xlsx_columns(frame: pd.DataFrame) -> list[list[Any]]:
-    """Each column of ``frame`` as a list of cells (vectorised for the float answer columns)."""
+def _xlsx_columns(frame: pd.DataFrame, serial_times: bool = True) -> list[list[Any]]:
+    """Each column of ``frame`` as a list of cells (vectorised for numbers and times).
+
+    ``serial_times``: times as Excel serial days (for a column with a date
+    format), else as naive UTC datetimes.
+    """
     columns = []
     for name in frame.columns:
         series = frame[name]
-        if series.dtype == np.float64:
-            values = series.to_numpy()
-            cells = values.astype(object)
-            cells[np.isnan(values)] = None
-            columns.append(cells.tolist())
+        if serial_times and isinstance(series.dtype, pd.DatetimeTZDtype):
+            # Excel serial days since 1899-12-30 (Excel has no time zones: the headers say UTC).
+            naive = series.dt.tz_convert("UTC").dt.tz_localize(None)
+            days = (naive - EXCEL_EPOCH) / pd.Timedelta(days=1)
+            columns.append(_numbers_or_none(days.to_numpy(dtype=float)))
+        elif series.dtype == np.float64:
+            columns.append(_numbers_or_none(series.to_numpy()))
+        elif series.dtype == np.int64:
+            columns.append(series.tolist())
         else:
             columns.append([xlsx_value(value) for value in series.tolist()])
     return columns
 
 
-def _append_records(sheet, rows: list[dict[str, Any]], columns: Iterable[str]) -> None:
+def _numbers_or_none(values: np.ndarray) -> list[float | None]:
+    cells = values.astype(object)
+    cells[~np.isfinite(values)] = None
+    return cells.tolist()
+
+
+def _records(rows: list[dict[str, Any]], columns: Iterable[str]) -> list[dict[str, Any]]:
+    """Rows as workbook records with every column, cells made safe."""
     columns = list(columns)
-    sheet.append(columns)
-    for row in rows:
-        sheet.append([xlsx_value(row.get(column)) for column in columns])
+    return [{column: xlsx_value(row.get(column)) for column in columns} for row in rows]
 
 
-def _labels_sheets(workbook: Workbook, codebook: Codebook, with_metadata: bool) -> None:
-    sheet = workbook.create_sheet("labels")
+def _labels_sheets(codebook: Codebook, with_metadata: bool) -> list[tuple[str, Any]]:
+    """The ``labels`` (or ``codebook``) and ``value_labels`` sheets as ``(name, records)``."""
     rows = codebook_rows(codebook)
     if with_metadata:
         rows = [{"name": name, "text_zh": text["zh"], "text_en": text["en"]}
                 for name, text in META_DESCRIPTIONS.items()] + rows
-    _append_records(sheet, rows, CODEBOOK_COLUMNS)
-    _append_records(workbook.create_sheet("value_labels"), value_label_rows(codebook),
-                    ("variable", "value", "label_zh", "label_en"))
+    value_columns = ("variable", "value", "label_zh", "label_en")
+    values = value_label_rows(codebook)
+    return [("labels" if with_metadata else "codebook",
+             _records(rows, CODEBOOK_COLUMNS) or pd.DataFrame(columns=list(CODEBOOK_COLUMNS))),
+            ("value_labels",
+             _records(values, value_columns) or pd.DataFrame(columns=list(value_columns)))]
 
 
 def write_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
-               chunk_size: int = EXPORT_CHUNK_SIZE) -> int:
-    """Raw data (sheet ``data``) plus ``labels`` and ``value_labels``; returns the row count."""
-    workbook = Workbook(write_only=True)
-    data = workbook.create_sheet("data")
-    data.append(raw_columns(survey))
+               chunk_size: int | None = None, progress: Progress | None = None) -> int:
+    """Raw data (sheet ``data``) plus ``labels`` and ``value_labels``; returns the row count.
+
+    Written by rustpy-xlsxwriter (Rust's rust_xlsxwriter) in constant-memory
+    mode: rows are handed over one page of responses at a time and the sheet
+    is spooled to disk. Times are Excel serial numbers with a date format
+    (the writer would cut a datetime to whole seconds).
+    """
+    columns = raw_columns(survey)
     written = 0
-    for frame in iter_raw_frames(survey, filters, chunk_size):
-        written += len(frame)
-        if written > XLSX_MAX_DATA_ROWS:
-            data.close()  # ends the sheet's spool file now, not at garbage collection
-            raise ExportError(f"more than {XLSX_MAX_DATA_ROWS:,} responses do not fit in one "
-                              "Excel sheet; export CSV, SPSS or Stata instead")
-        for row in zip(*_xlsx_columns(frame)):
-            data.append(row)
-    _labels_sheets(workbook, survey_codebook(survey), with_metadata=True)
-    workbook.save(path)
+
+    def records() -> Iterator[dict[str, Any]]:
+        nonlocal written
+        for frame in _with_progress(iter_raw_frames(survey, filters, chunk_size), survey, filters,
+                                    progress):
+            written += len(frame)
+            if written > XLSX_MAX_DATA_ROWS:
+                raise ExportError(f"more than {XLSX_MAX_DATA_ROWS:,} responses do not fit in one "
+                                  "Excel sheet; export CSV, SPSS or Stata instead")
+            for row in zip(*_xlsx_columns(frame)):
+                yield dict(zip(columns, row))
+
+    rows = _peeked(records())
+    data = rows if rows is not None else pd.DataFrame(columns=columns)  # header only
+    codebook = survey_codebook(survey)
+    time_format = rust_xlsx.Format().set_num_format(XLSX_TIME_FORMAT)
+    rust_xlsx.write_worksheets(
+        [("data", data), *_labels_sheets(codebook, with_metadata=True)], os.fspath(path),
+        column_formats={"data": {"started_at": time_format, "submitted_at": time_format}})
     return written
 
 
+def _peeked(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]] | None:
+    """``records`` unchanged, or None when it is empty (the writer takes the header from a row)."""
+    first = next(records, None)
+    if first is None:
+        return None
+
+    def chained() -> Iterator[dict[str, Any]]:
+        yield first
+        yield from records
+
+    return chained()
+
+
 def write_codebook_xlsx(survey: Survey, path: str | Path) -> None:
-    workbook = Workbook(write_only=True)
-    codebook = survey_codebook(survey)
-    _append_records(workbook.create_sheet("codebook"), codebook_rows(codebook), CODEBOOK_COLUMNS)
-    _append_records(workbook.create_sheet("value_labels"), value_label_rows(codebook),
-                    ("variable", "value", "label_zh", "label_en"))
-    workbook.save(path)
+    rust_xlsx.write_worksheets(_labels_sheets(survey_codebook(survey), with_metadata=False),
+                               os.fspath(path))
 
 
 def write_stats_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
@@ -273,32 +357,11 @@ def write_stats_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
     """
 
     analysis = survey_analysis(survey, filters, options or report_options())
-    workbook = Workbook(write_only=True)
-    about = workbook.create_sheet("about")
-    for key, value in (("survey", survey.slug), ("title_zh", survey.title_zh),
-                       ("title_en", survey.title_en), ("filter", describe_filter(filters)),
-                       ("n_total", analysis.n_total), ("n_used", analysis.n_used)):
-        about.append([key, xlsx_value(value)])
-    for section, reason in analysis.skipped.items():
-        about.append([xlsx_value(f"not computed: {section}"), xlsx_value(reason)])
-    used: set[str] = {"about"}
-    for name, table in analysis.tables().items():
-        sheet = workbook.create_sheet(_sheet_name(name, used))
-        sheet.append([xlsx_value(str(column)) for column in table.columns])
-        for row in zip(*_xlsx_columns(table)):
-            sheet.append(row)
-    workbook.save(path)
-
-
-def _sheet_name(name: str, used: set[str]) -> str:
-    """A valid, unique Excel sheet name (31 characters, none of ``[]:*?/\\``)."""
-    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or "sheet"
-    candidate, number = cleaned, 2
-    while candidate.lower() in used:
-        suffix = f"_{number}"
-        candidate, number = cleaned[:31 - len(suffix)] + suffix, number + 1
-    used.add(candidate.lower())
-    return candidate
+    about = [("survey", survey.slug), ("title_zh", survey.title_zh), ("title_en", survey.title_en),
+             ("filter", describe_filter(filters)), ("n_total", analysis.n_total),
+             ("n_used", analysis.n_used)]
+    about += [(f"not computed: {section}", reason) for section, reason in analysis.skipped.items()]
+    write_tables_xlsx(analysis.tables(), path, about=about, text=xlsx_text)
 
 
 # --------------------------------------------------------------------------
@@ -315,10 +378,26 @@ def _clip(text: str, max_bytes: int, max_chars: int | None = None) -> str:
     return encoded[:max_bytes].decode(errors="ignore")
 
 
-def _statistics_frame(survey: Survey, filters: ResponseFilter) -> pd.DataFrame:
-    """The whole filtered raw data in one frame (pyreadstat cannot append), typed for SPSS/Stata."""
-    frames = list(iter_raw_frames(survey, filters))
+def _statistics_frame(survey: Survey, filters: ResponseFilter, kind: str,
+                      progress: Progress | None = None) -> pd.DataFrame:
+    """The whole filtered raw data in one frame (pyreadstat cannot append), typed for SPSS/Stata.
+
+    Refuses more than :data:`STATISTICS_MAX_ROWS` responses as soon as the
+    reading passes the limit, so memory stays bounded.
+    """
+    frames, rows = [], 0
+    # Reading is most of the work; the last tenth is pyreadstat writing the file.
+    reading = (lambda fraction: progress(0.9 * fraction)) if progress else None
+    for frame in _with_progress(iter_raw_frames(survey, filters), survey, filters, reading):
+        rows += len(frame)
+        if rows > STATISTICS_MAX_ROWS:
+            raise ExportError(
+                f"{kind} files are written in one piece, so at most {STATISTICS_MAX_ROWS:,} "
+                "responses fit in one export; narrow the selection (dates, versions, segments) "
+                "or export CSV")
+        frames.append(frame)
     frame = pd.concat(frames, ignore_index=True) if frames else _empty_raw_frame(survey)
+    del frames
     for column in ("started_at", "submitted_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_localize(None)
     frame["contact_ok"] = frame["contact_ok"].astype("int8")
@@ -348,11 +427,12 @@ def _statistics_labels(codebook: Codebook, lang: str, max_bytes: int,
     return labels
 
 
-def write_sav(survey: Survey, filters: ResponseFilter, path: str | Path, lang: str = "zh") -> int:
+def write_sav(survey: Survey, filters: ResponseFilter, path: str | Path, lang: str = "zh",
+              progress: Progress | None = None) -> int:
     """SPSS ``.sav``: variable and value labels in ``lang``; "not asked" is user-missing ``-99``."""
     codebook = survey_codebook(survey)
     _check_not_asked_code(codebook)
-    frame = _statistics_frame(survey, filters)
+    frame = _statistics_frame(survey, filters, "SPSS", progress)
     variables = codebook.names
     frame[variables] = frame[variables].mask(_not_asked_mask(frame, survey, variables), NOT_ASKED_CODE)
     not_asked = _clip(NOT_ASKED_LABEL[lang], 120)
@@ -374,13 +454,16 @@ def write_sav(survey: Survey, filters: ResponseFilter, path: str | Path, lang: s
         variable_value_labels=labelled,
         missing_ranges={name: [NOT_ASKED_CODE] for name in variables},
         variable_measure=measure)
+    if progress:
+        progress(1.0)
     return len(frame)
 
 
-def write_dta(survey: Survey, filters: ResponseFilter, path: str | Path, lang: str = "zh") -> int:
+def write_dta(survey: Survey, filters: ResponseFilter, path: str | Path, lang: str = "zh",
+              progress: Progress | None = None) -> int:
     """Stata ``.dta`` (version 15): labels in ``lang``; "not asked" is extended missing ``.a``."""
     codebook = survey_codebook(survey)
-    frame = _statistics_frame(survey, filters)
+    frame = _statistics_frame(survey, filters, "Stata", progress)
     variables = codebook.names
     mask = _not_asked_mask(frame, survey, variables)
     missing_user_values = {}
@@ -398,6 +481,8 @@ def write_dta(survey: Survey, filters: ResponseFilter, path: str | Path, lang: s
         frame, os.fspath(path), file_label=_clip(survey.title(lang), 80, 80),
         column_labels=_statistics_labels(codebook, lang, 320, 80),
         variable_value_labels=labelled, missing_user_values=missing_user_values or None)
+    if progress:
+        progress(1.0)
     return len(frame)
 
 
@@ -420,31 +505,50 @@ class ExportFormat:
     key: str
     suffix: str
     mimetype: str
-    # Streamed formats yield bytes; the others write a file (pyreadstat and openpyxl need a path).
-    chunks: Callable[[Survey, ResponseFilter, str], Iterator[bytes]] | None = None
-    write: Callable[[Survey, ResponseFilter, str, Path], Any] | None = None
+    # Streamed formats yield bytes; the others write a file (pyreadstat and the
+    # workbook writers need a path). Both take an optional ``progress`` keyword.
+    chunks: Callable[..., Iterator[bytes]] | None = None
+    write: Callable[..., Any] | None = None
 
     def filename(self, survey: Survey) -> str:
         return f"{survey.slug}-{self.suffix}"
 
 
+def _finished(progress: Progress | None) -> None:
+    """For the small exports written in one step."""
+    if progress:
+        progress(1.0)
+
+
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_FORMATS: dict[str, ExportFormat] = {fmt.key: fmt for fmt in (
     ExportFormat("csv", "responses.csv", "text/csv",
-                 chunks=lambda survey, filters, lang: csv_chunks(survey, filters)),
+                 chunks=lambda survey, filters, lang, progress=None:
+                 csv_chunks(survey, filters, progress=progress)),
     ExportFormat("xlsx", "responses.xlsx", XLSX_MIMETYPE,
-                 write=lambda survey, filters, lang, path: write_xlsx(survey, filters, path)),
+                 write=lambda survey, filters, lang, path, progress=None:
+                 write_xlsx(survey, filters, path, progress=progress)),
     ExportFormat("sav", "responses.sav", "application/x-spss-sav",
-                 write=lambda survey, filters, lang, path: write_sav(survey, filters, path, lang)),
+                 write=lambda survey, filters, lang, path, progress=None:
+                 write_sav(survey, filters, path, lang, progress=progress)),
     ExportFormat("dta", "responses.dta", "application/x-stata-dta",
-                 write=lambda survey, filters, lang, path: write_dta(survey, filters, path, lang)),
+                 write=lambda survey, filters, lang, path, progress=None:
+                 write_dta(survey, filters, path, lang, progress=progress)),
     ExportFormat("codebook-csv", "codebook.csv", "text/csv",
-                 chunks=lambda survey, filters, lang: codebook_csv_chunks(survey)),
+                 chunks=lambda survey, filters, lang, progress=None:
+                 _then_finished(codebook_csv_chunks(survey), progress)),
     ExportFormat("codebook-xlsx", "codebook.xlsx", XLSX_MIMETYPE,
-                 write=lambda survey, filters, lang, path: write_codebook_xlsx(survey, path)),
+                 write=lambda survey, filters, lang, path, progress=None:
+                 (write_codebook_xlsx(survey, path), _finished(progress))),
     ExportFormat("stats-xlsx", "statistics.xlsx", XLSX_MIMETYPE,
-                 write=lambda survey, filters, lang, path: write_stats_xlsx(survey, filters, path)),
+                 write=lambda survey, filters, lang, path, progress=None:
+                 (write_stats_xlsx(survey, filters, path), _finished(progress))),
 )}
+
+
+def _then_finished(chunks: Iterator[bytes], progress: Progress | None) -> Iterator[bytes]:
+    yield from chunks
+    _finished(progress)
 
 
 def export_format(key: str) -> ExportFormat:
@@ -454,29 +558,16 @@ def export_format(key: str) -> ExportFormat:
 
 
 def export_to_file(survey: Survey, key: str, filters: ResponseFilter, path: str | Path,
-                   lang: str = "zh") -> None:
-    """Write the export ``key`` of ``survey`` to ``path`` (the CLI's path)."""
+                   lang: str = "zh", progress: Progress | None = None) -> None:
+    """Write the export ``key`` of ``survey`` to ``path`` (the CLI's and the job queue's path).
+
+    ``progress`` (optional) is called with the fraction done, 0..1, as chunks
+    are written, and with 1.0 at the end.
+    """
     fmt = export_format(key)
     if fmt.chunks is not None:
         with open(path, "wb") as out:
-            for chunk in fmt.chunks(survey, filters, lang):
+            for chunk in fmt.chunks(survey, filters, lang, progress=progress):
                 out.write(chunk)
     else:
-        fmt.write(survey, filters, lang, Path(path))
-
-
-def export_to_temporary_file(survey: Survey, key: str, filters: ResponseFilter, lang: str = "zh"):
-    """The written export as an open binary file whose name is already unlinked.
-
-    The caller streams it and closes it; the disk space goes back when it is
-    closed, even if the download is cut off.
-    """
-    fmt = export_format(key)
-    handle, name = tempfile.mkstemp(suffix="-" + fmt.suffix)
-    os.close(handle)
-    try:
-        export_to_file(survey, key, filters, name, lang)
-        stream = open(name, "rb")
-    finally:
-        os.unlink(name)
-    return stream
+        fmt.write(survey, filters, lang, Path(path), progress=progress)

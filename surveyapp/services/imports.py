@@ -28,7 +28,6 @@ refused, and so is a workbook that would unpack to more than
 """
 from __future__ import annotations
 
-import csv
 import difflib
 import io
 import math
@@ -45,11 +44,14 @@ from sqlalchemy import insert, select
 from analysis.instruments import Codebook
 # The number reader and the missing-value tokens of the analysis package's CSV
 # reader, so a file reads the same in the app and in analysis.io.
-from analysis.io import _MISSING_TOKENS, ResponseFileError, _parse_number
+from analysis.io import MISSING_TOKENS as _MISSING_TOKENS
+from analysis.io import ResponseFileError, csv_records
+from analysis.io import parse_number as _parse_number
 
 from ..extensions import db
 from ..models import Response, ResponseStatus, Survey, SurveyVersion, utcnow
 from .responses import AnswerError, codebook_of, encode_answers
+from .text_safety import clean_text
 
 IMPORT_SOURCE = "import"
 CLIENT_KEY_PREFIX = "import:"
@@ -149,28 +151,22 @@ def _read_csv(data: bytes) -> _Table:
             "are not accepted)", line)]) from None
     if not text.strip():
         raise ImportRejected([ImportProblem("the file is empty", 1)])
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = next(reader)
-    except csv.Error as error:
-        raise ImportRejected([ImportProblem(f"malformed header: {error}", 1)]) from None
-    except StopIteration:
-        raise ImportRejected([ImportProblem("the file is empty", 1)]) from None
+        header, records = csv_records(text, delimiter=",", line="start")
+    except ResponseFileError as error:
+        raise ImportRejected([ImportProblem(error.reason, error.line, error.column)]) from None
     if len(header) == 1 and any(sep in header[0] for sep in (";", "\t")):
         raise ImportRejected([ImportProblem(
             "the columns must be separated by commas (this header uses ';' or tabs)", 1)])
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
-        previous_end = reader.line_num
+        # A quoted cell can span lines: the line given is where the record starts.
         try:
-            for cells in reader:
-                # A quoted cell can span lines: a record starts after the previous one ended.
-                yield previous_end + 1, cells
-                previous_end = reader.line_num
-        except csv.Error as error:
-            raise ImportRejected([ImportProblem(f"malformed CSV: {error}", previous_end + 1)]) from None
+            yield from records
+        except ResponseFileError as error:
+            raise ImportRejected([ImportProblem(error.reason, error.line, error.column)]) from None
 
-    return _Table([cell.strip() for cell in header], rows())
+    return _Table(header, rows())
 
 
 def _read_xlsx(data: bytes, limit: int) -> _Table:
@@ -324,7 +320,7 @@ class _Rows:
         duration = self._duration(line, self._cell(cells, "duration_seconds"))
         language = self._language(line, self._cell(cells, "language"))
         comment_cell = self._cell(cells, "comment")
-        comment = None if comment_cell is None else (str(comment_cell).strip() or None)
+        comment = None if comment_cell is None else (clean_text(str(comment_cell)).strip() or None)
         answers = self._answers(line, cells, version) if version is not None else None
         if len(self.problems) > count or version is None or answers is None:
             return None

@@ -10,17 +10,23 @@ import csv
 import enum
 import io
 import re
+import smtplib
+import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from flask import url_for
-from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from datetime import datetime, timedelta
+
+from flask import render_template, url_for
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import func, insert, select, update
 
 from ..extensions import db
-from ..models import Invitation, Response, ResponseStatus, Survey, utcnow
-from .spreadsheet_safety import neutralise_cell
+from ..models import EmailOptOut, Invitation, Response, ResponseStatus, Survey, utcnow
+from .mailer import MailNotConfigured, send_mail
+from .spreadsheet_safety import safe_csv
+from .surveys import _aware
 
 MAX_INVITATIONS_PER_BATCH = 10_000
 MAX_CONTACTS_BYTES = 2 * 1024 * 1024
@@ -229,17 +235,10 @@ def links_csv(survey: Survey, rows: Iterable[InvitationRow],
         for name in row.invitation.segment or {}:
             if name not in segment_columns:
                 segment_columns.append(name)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise_cell(name) for name in (*LINK_COLUMNS, *segment_columns)])
-    for row in rows:
-        invitation = row.invitation
-        segment: dict[str, Any] = invitation.segment or {}
-        cells = [invitation.external_id or "", invitation.email or "", invitation.token,
-                 link(invitation, survey), row.status.value,
-                 *(segment.get(name, "") for name in segment_columns)]
-        writer.writerow([neutralise_cell(cell) for cell in cells])
-    return "\ufeff" + buffer.getvalue()
+    cells = ([row.invitation.external_id or "", row.invitation.email or "", row.invitation.token,
+              link(row.invitation, survey), row.status.value,
+              *((row.invitation.segment or {}).get(name, "") for name in segment_columns)] for row in rows)
+    return "\ufeff" + safe_csv((*LINK_COLUMNS, *segment_columns), cells)
 
 
 def _status(response_status: str | None) -> InvitationStatus:
@@ -248,3 +247,206 @@ def _status(response_status: str | None) -> InvitationStatus:
     if response_status == ResponseStatus.COMPLETE.value:
         return InvitationStatus.COMPLETED
     return InvitationStatus.IN_PROGRESS
+
+
+# --------------------------------------------------------------------------
+# E-mail: invitations, reminders, unsubscribing
+# --------------------------------------------------------------------------
+# Plain service functions, safe to run from a request or a queue job: each
+# invitation is claimed in its own committed UPDATE before the SMTP call
+# (mark-then-send), so a retried job never mails anyone twice. A send that
+# certainly failed (CERTAINLY_NOT_SENT) releases the claim for the next try;
+# a refused address (SMTPRecipientsRefused) is recorded as bounced.
+
+
+# Errors meaning the server never accepted the message (connecting, greeting,
+# logging in, or a reply refusing sender or data): safe to try again. Anything
+# else (a connection lost mid-transfer) may have delivered it, so the claim stays.
+CERTAINLY_NOT_SENT = (MailNotConfigured, ConnectionRefusedError, socket.gaierror,
+                      smtplib.SMTPConnectError, smtplib.SMTPHeloError,
+                      smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError,
+                      smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+def _refusals(error: smtplib.SMTPRecipientsRefused) -> str:
+    return "; ".join(f"{address}: {code} {text.decode(errors='replace')}"
+                     for address, (code, text) in error.recipients.items())[:2000]
+
+
+@dataclass
+class MailReport:
+    """What one sending run did."""
+
+    sent: int = 0
+    bounced: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def invitation_language(invitation: Invitation, survey: Survey) -> str:
+    """The mail's language: a ``language`` contacts column if valid, else the survey's first."""
+    offered = list((survey.current_version.design if survey.current_version else survey.design)
+                   .get("languages") or ["zh"])
+    wanted = str((invitation.segment or {}).get("language", "")).strip().lower()
+    return wanted if wanted in offered else offered[0]
+
+
+def opted_out(email: str | None) -> bool:
+    return email is not None and db.session.execute(
+        select(EmailOptOut.id).where(EmailOptOut.email == email.strip().lower())).first() is not None
+
+
+def unsubscribe(invitation: Invitation) -> None:
+    """Stop all mail to this invitation's address, for every survey, for good."""
+    if invitation.unsubscribed_at is None:
+        invitation.unsubscribed_at = utcnow()
+    if invitation.email and not opted_out(invitation.email):
+        db.session.add(EmailOptOut(email=invitation.email.strip().lower()))
+    db.session.commit()
+
+
+def note_link_opened(invitation: Invitation) -> None:
+    """First time the personal link is opened (kept once: the earliest)."""
+    if invitation.opened_at is None:
+        invitation.opened_at = utcnow()
+        db.session.commit()
+
+
+def _mailable(survey: Survey) -> list[Invitation]:
+    """Invitations with an address that is not bounced, unsubscribed or opted out."""
+    opted = select(EmailOptOut.email)
+    return list(db.session.execute(
+        select(Invitation).where(Invitation.survey_id == survey.id, Invitation.email.is_not(None),
+                                 Invitation.bounced_at.is_(None),
+                                 Invitation.unsubscribed_at.is_(None),
+                                 func.lower(Invitation.email).not_in(opted))
+        .order_by(Invitation.id)).scalars())
+
+
+def _completed_ids(survey: Survey) -> set[int]:
+    return set(db.session.execute(select(Response.invitation_id).where(
+        Response.survey_id == survey.id, Response.invitation_id.is_not(None),
+        Response.status == ResponseStatus.COMPLETE.value)).scalars())
+
+
+def _claim(invitation_id: int, *conditions, **values) -> bool:
+    """Set ``values`` on the invitation if ``conditions`` hold; committed before any sending."""
+    claimed = db.session.execute(update(Invitation).where(Invitation.id == invitation_id, *conditions)
+                                 .values(**values)).rowcount == 1
+    db.session.commit()
+    return claimed
+
+
+def _deliver(invitation: Invitation, survey: Survey, kind: str,
+             links: Callable[[Invitation, Survey], tuple[str, str]]) -> str:
+    """Build and send one message; returns "sent", "bounced" or "failed" (claim to release)."""
+    language = invitation_language(invitation, survey)
+    link, unsubscribe_link = links(invitation, survey)
+    with force_locale(language):
+        firm = _firm_name(survey, language)
+        subject = (_("%(firm)s: a few minutes for your opinion?", firm=firm) if kind == "invitation"
+                   else _("Reminder: %(firm)s would still like your opinion", firm=firm))
+        body = render_template(f"email/{kind}.txt", survey=survey, firm=firm, link=link,
+                               unsubscribe_link=unsubscribe_link, lang=language,
+                               title=survey.title(language))
+    try:
+        send_mail(invitation.email, subject, body, headers={
+            "List-Unsubscribe": f"<{unsubscribe_link}>",
+            "Content-Language": "zh-CN" if language == "zh" else "en"})
+    except smtplib.SMTPRecipientsRefused as error:
+        invitation.bounced_at, invitation.mail_error = utcnow(), _refusals(error)
+        db.session.commit()
+        return "bounced"
+    except CERTAINLY_NOT_SENT as error:
+        invitation.mail_error = f"not sent: {error}"[:2000]
+        db.session.commit()
+        return "failed"
+    return "sent"
+
+
+def mail_links(invitation: Invitation, survey: Survey) -> tuple[str, str]:
+    """The personal survey link and the unsubscribe link of an e-mail (absolute URLs).
+
+    Outside a request (the queue worker) call it inside
+    ``app.test_request_context(base_url=...)`` with the site's address.
+    """
+    return (url_for("survey.take", slug=survey.slug, t=invitation.token, _external=True),
+            url_for("survey.unsubscribe_view", slug=survey.slug, t=invitation.token, _external=True))
+
+
+def send_invitations(survey: Survey, links: Callable[[Invitation, Survey], tuple[str, str]]
+                     ) -> MailReport:
+    """Mail every not yet mailed invitation of ``survey`` that has a usable address.
+
+    ``links(invitation, survey)`` gives the personal survey link and the
+    unsubscribe link (absolute URLs). Idempotent: a claimed invitation is
+    never mailed again, so running this twice (a retried job) sends nothing twice.
+    """
+    report = MailReport()
+    for invitation in _mailable(survey):
+        if invitation.sent_at is not None or invitation.mail_claimed_at is not None:
+            report.skipped += 1
+            continue
+        if not _claim(invitation.id, Invitation.mail_claimed_at.is_(None),
+                      mail_claimed_at=utcnow(), send_attempts=Invitation.send_attempts + 1):
+            report.skipped += 1  # another run claimed it meanwhile
+            continue
+        db.session.refresh(invitation)
+        outcome = _deliver(invitation, survey, "invitation", links)
+        if outcome == "sent":
+            invitation.sent_at, invitation.mail_error = utcnow(), None
+            report.sent += 1
+        elif outcome == "bounced":
+            report.bounced += 1
+        else:
+            invitation.mail_claimed_at = None  # certainly not delivered: a retry may send it
+            report.failed += 1
+            report.errors.append(invitation.mail_error or "")
+        db.session.commit()
+    return report
+
+
+def send_reminders(survey: Survey, links: Callable[[Invitation, Survey], tuple[str, str]], *,
+                   after_days: int, max_reminders: int, now: datetime | None = None) -> MailReport:
+    """Remind those mailed at least ``after_days`` ago (or since the last reminder) who
+    have not completed, at most ``max_reminders`` times each. Idempotent per reminder number.
+    """
+    if after_days < 0 or max_reminders < 0:
+        raise ValueError("after_days and max_reminders must not be negative")
+    now = now or utcnow()
+    due_before = now - timedelta(days=after_days)
+    completed = _completed_ids(survey)
+    report = MailReport()
+    for invitation in _mailable(survey):
+        last = invitation.last_reminder_at or invitation.sent_at
+        if (invitation.sent_at is None or invitation.id in completed
+                or invitation.reminders_sent >= max_reminders
+                or invitation.reminders_claimed != invitation.reminders_sent
+                or _aware(last) > due_before):
+            report.skipped += 1
+            continue
+        number = invitation.reminders_sent
+        if not _claim(invitation.id, Invitation.reminders_claimed == number,
+                      reminders_claimed=number + 1):
+            report.skipped += 1
+            continue
+        db.session.refresh(invitation)
+        outcome = _deliver(invitation, survey, "reminder", links)
+        if outcome == "sent":
+            invitation.reminders_sent, invitation.last_reminder_at = number + 1, now
+            report.sent += 1
+        elif outcome == "bounced":
+            report.bounced += 1
+        else:
+            invitation.reminders_claimed = number
+            report.failed += 1
+            report.errors.append(invitation.mail_error or "")
+        db.session.commit()
+    return report
+
+
+def _firm_name(survey: Survey, language: str) -> str:
+    design = survey.current_version.design if survey.current_version else survey.design
+    firm = (design or {}).get("firm") or {}
+    return firm.get(language) or firm.get("en") or next(iter(firm.values()), survey.title(language))

@@ -23,18 +23,16 @@ page number saved with a partial response means the same page on resume.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Sequence
 
-from sqlalchemy import select
-
 from analysis.instruments import Codebook, Variable
 
-from ..extensions import db
-from ..models import Instrument as InstrumentRow, SurveyVersion
+from ..models import SurveyVersion
 from .responses import codebook_of
-from .surveys import SERVQUAL_LAYOUTS, instrument_library
+from .surveys import SERVQUAL_LAYOUTS, instrument_documents
+from .version_cache import FrozenList, deep_freeze, per_version
 
 # About two phone screens of 7-point ratings: long enough to keep the number
 # of pages down, short enough that nobody scrolls through a wall of scales.
@@ -43,6 +41,9 @@ ANSWERS_PER_PAGE = 9
 # five-item SERVQUAL dimension on one page.
 PAIRED_ANSWERS_PER_PAGE = 10
 FINAL_PAGE_KEY = "final"
+# A KANO feature is three questions (functional, dysfunctional, importance):
+# three features are about two phone screens at 390 px, like the rating pages.
+KANO_FEATURES_PER_PAGE = 3
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,24 @@ class Page:
 
 
 def survey_pages(version: SurveyVersion) -> list[Page]:
-    """The pages of ``version``, the closing page last."""
+    """The pages of ``version``, the closing page last (built once per version, read-only)."""
     layout = (version.design or {}).get("servqual_layout", "blocks")
     if layout not in SERVQUAL_LAYOUTS:
         raise ValueError(f"servqual_layout {layout!r} is not one of {', '.join(SERVQUAL_LAYOUTS)}")
-    return split_codebook(codebook_of(version), layout, instrument_labels(codebook_of(version)))
+    codebook = codebook_of(version)
+    return per_version("pages", version, lambda: _frozen_pages(
+        split_codebook(codebook, layout, instrument_labels(codebook))))
+
+
+def _frozen_pages(pages: list[Page]) -> list[Page]:
+    """``pages`` with the dicts of every section read-only (shared between requests)."""
+    return FrozenList(
+        replace(page, sections=tuple(
+            replace(section, heading=deep_freeze(section.heading),
+                    instruction=deep_freeze(section.instruction),
+                    facet_notes=deep_freeze(section.facet_notes))
+            for section in page.sections))
+        for page in pages)
 
 
 def split_codebook(codebook: Codebook, layout: str = "blocks",
@@ -116,8 +130,77 @@ def split_codebook(codebook: Codebook, layout: str = "blocks",
         variables = list(grouped)
         names = labels.get((instrument, version)) or InstrumentLabels.fallback(instrument)
         pages.extend(_instrument_pages(variables, layout, names))
+    pages = _split_on_conditions(pages)
     pages.append(Page(key=FINAL_PAGE_KEY, topic="final", layout="final"))
     return pages
+
+
+def _split_on_conditions(pages: list[Page]) -> list[Page]:
+    """A question shown only on an answer of its own page starts a new page.
+
+    Display logic is evaluated on the server when a page is left, so the
+    answer a question hangs on must be stored before that question's page
+    is built ("which branch" comes after "which channel").
+    """
+    result: list[Page] = []
+    for page in pages:
+        parts: list[list[Section]] = [[]]
+        names: set[str] = set()
+        for section in page.sections:
+            groups: list[QuestionGroup] = []
+            for group in section.groups:
+                depends = any(v.show_if and v.show_if["variable"] in names for v in group.variables)
+                if depends:
+                    if groups:
+                        parts[-1].append(Section(section.heading, section.instruction,
+                                                 tuple(groups), section.facet_notes))
+                    parts.append([])
+                    groups, names = [], set()
+                groups.append(group)
+                names.update(v.name for v in group.variables)
+            if groups:
+                parts[-1].append(Section(section.heading, section.instruction, tuple(groups),
+                                         section.facet_notes))
+        if len(parts) == 1:
+            result.append(page)
+            continue
+        for number, sections in enumerate(parts, start=1):
+            key = page.key if number == 1 else f"{page.key}-if{number}"
+            result.append(Page(key=key, topic=page.topic, sections=tuple(sections),
+                               layout=page.layout))
+    return result
+
+
+def shown_page(page: Page, hidden: set[str]) -> Page:
+    """``page`` without the questions in ``hidden`` (not asked: display logic)."""
+    if not hidden or page.is_final:
+        return page
+    sections = []
+    for section in page.sections:
+        groups = []
+        for group in section.groups:
+            kept = tuple(v for v in group.variables if v.name not in hidden)
+            if kept:
+                groups.append(QuestionGroup(group.item, kept))
+        if groups:
+            sections.append(Section(section.heading, section.instruction, tuple(groups),
+                                    section.facet_notes))
+    return Page(key=page.key, topic=page.topic, sections=tuple(sections), layout=page.layout)
+
+
+def next_shown(pages: list[Page], index: int, hidden: set[str], step: int = 1) -> int:
+    """The nearest page from ``index`` (inclusive) in direction ``step`` that asks something.
+
+    A page whose every question is hidden is passed over; the closing page
+    always counts. Going back past the first page stays on the first shown one.
+    """
+    position = index
+    while 0 <= position < len(pages):
+        page = pages[position]
+        if page.is_final or any(v.name not in hidden for v in page.variables):
+            return position
+        position += step
+    return next_shown(pages, 0, hidden, 1) if step < 0 else len(pages) - 1
 
 
 @dataclass(frozen=True)
@@ -140,26 +223,10 @@ class InstrumentLabels:
 
 
 def instrument_labels(codebook: Codebook) -> dict[tuple[str, int], InstrumentLabels]:
-    """Labels from the instrument version the codebook was frozen with.
-
-    The stored instrument rows keep every loaded version; the shipped files
-    only the newest one, used when the rows were never synced (a fresh test
-    database).
-    """
-    wanted = {(v.instrument, v.instrument_version) for v in codebook}
-    labels: dict[tuple[str, int], InstrumentLabels] = {}
-    rows = db.session.execute(select(InstrumentRow.key, InstrumentRow.version,
-                                     InstrumentRow.document)
-                              .where(InstrumentRow.key.in_({key for key, _ in wanted}))).all()
-    for row in rows:
-        if (row.key, row.version) in wanted:
-            labels[(row.key, row.version)] = InstrumentLabels.from_document(row.document)
-    library = instrument_library()
-    for key, version in wanted - set(labels):
-        shipped = library.get(key)
-        if shipped is not None and shipped.version == version:
-            labels[(key, version)] = InstrumentLabels.from_document(shipped.document)
-    return labels
+    """Labels from the instrument versions the codebook was frozen with
+    (:func:`~surveyapp.services.surveys.instrument_documents`)."""
+    return {key: InstrumentLabels.from_document(document)
+            for key, document in instrument_documents(codebook).items()}
 
 
 def _instrument_pages(variables: list[Variable], layout: str,
@@ -173,9 +240,7 @@ def _instrument_pages(variables: list[Variable], layout: str,
         labels = InstrumentLabels.fallback(instrument)
     pages: list[Page] = []
     if kind == "kano":
-        sections = _sections(asked, labels, by_item=True)
-        pages.append(Page(key=f"{instrument}-1", topic="kano", sections=tuple(sections),
-                          layout="kano"))
+        pages.extend(_kano_pages(instrument, _sections(asked, labels, by_item=True)))
     elif asked:
         faceted = [v for v in asked if v.facet is not None]
         if kind == "expectation_perception" and faceted:
@@ -192,6 +257,24 @@ def _instrument_pages(variables: list[Variable], layout: str,
                           groups=tuple(QuestionGroup(v.item, (v,)) for v in allocation))
         pages.append(Page(key=f"{instrument}-allocation", topic="allocation",
                           sections=(section,), layout="allocation"))
+    return pages
+
+
+def _kano_pages(instrument: str, sections: list[Section]) -> list[Page]:
+    """KANO features in pages of at most :data:`KANO_FEATURES_PER_PAGE`, each feature whole.
+
+    Each dimension's features are split as evenly as possible (10 features:
+    3, 3, 2, 2), so no page is left with a single feature.
+    """
+    pages: list[Page] = []
+    for section in sections:
+        start = 0
+        for length in balanced_partition([1] * len(section.groups), KANO_FEATURES_PER_PAGE):
+            piece = Section(section.heading, section.instruction,
+                            section.groups[start:start + length], section.facet_notes)
+            start += length
+            pages.append(Page(key=f"{instrument}-{len(pages) + 1}", topic="kano",
+                              sections=(piece,), layout="kano"))
     return pages
 
 

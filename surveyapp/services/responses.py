@@ -7,24 +7,33 @@ survey is one query plus ``numpy.frombuffer`` (docs/data-model.md §4).
 from __future__ import annotations
 
 import math
-from itertools import groupby
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Iterator, Optional
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import exists, select
+from sqlalchemy import String, cast, exists, func, select
 
-from analysis.instruments import Codebook
+from analysis.instruments import Codebook, condition_text, not_asked
+from analysis.io import METADATA_COLUMNS
 
 from ..extensions import db
 from ..models import Contact, Response, ResponseStatus, Survey, SurveyVersion, utcnow
+from .text_safety import clean_text
+from .version_cache import FrozenDict, FrozenList, deep_freeze, per_version
 
 ANSWER_DTYPE = np.dtype("<f8")
-META_COLUMNS = ("response_id", "version", "status", "started_at", "submitted_at",
-                "duration_seconds", "contact_ok")
+# "Not asked" (display logic hid the question) is a NaN with its own payload:
+# every reader that only knows NaN = missing (numpy, pandas, the analysis)
+# still sees a missing value, while the bits tell "not asked" from "not
+# answered" (docs/data-model.md, section 4). A quiet NaN: exponent all ones,
+# top mantissa bit set, the rest spells "NASKED".
+NOT_ASKED_BITS = np.uint64(0x7FF8_4E41_534B_4544)
+NOT_ASKED = np.array([NOT_ASKED_BITS], dtype="<u8").view(ANSWER_DTYPE)[0]
+# The response frame's metadata columns: one tuple, defined with the readers in analysis.io.
+META_COLUMNS = METADATA_COLUMNS
 
 
 class AnswerError(ValueError):
@@ -39,7 +48,24 @@ class AnswerError(ValueError):
 
 
 def codebook_of(version: SurveyVersion) -> Codebook:
-    return Codebook.from_json(version.codebook)
+    """The frozen codebook of ``version``: parsed once per process and shared, read-only.
+
+    Its variables' dicts and lists refuse changes (:mod:`.version_cache`);
+    build a new :class:`Codebook` to change one.
+    """
+    return per_version("codebook", version, lambda: frozen_codebook(version.codebook))
+
+
+def frozen_codebook(data: list[dict]) -> Codebook:
+    """``Codebook.from_json(data)`` with every variable's dicts and lists made read-only."""
+    variables = [replace(variable, scale=deep_freeze(variable.scale), text=deep_freeze(variable.text),
+                         label=deep_freeze(variable.label),
+                         instruction=deep_freeze(variable.instruction))
+                 for variable in Codebook.from_json(data)]
+    codebook = Codebook(variables)
+    codebook.variables = FrozenList(codebook.variables)
+    codebook._index = FrozenDict(codebook._index)
+    return codebook
 
 
 def check_answer(variable, value: float) -> Optional[str]:
@@ -94,15 +120,61 @@ def encode_answers(codebook: Codebook, values: Mapping[str, Any],
             errors[name] = problem
         else:
             vector[index[name]] = value
+    for name in not_asked(codebook, _as_answers(codebook, vector)):
+        given = values.get(name)
+        if given is not None and not (isinstance(given, float) and math.isnan(given)):
+            errors[name] = (f"was not asked (shown only if "
+                            f"{condition_text(codebook[name].show_if)}), so it cannot have an answer")
     if errors:
         raise AnswerError(errors)
+    mark_not_asked(codebook, vector[np.newaxis, :])
     return vector.tobytes()
 
 
-def decode_answers(codebook: Codebook, blob: bytes) -> dict[str, float | None]:
-    vector = np.frombuffer(blob, dtype=ANSWER_DTYPE)
+def _as_answers(codebook: Codebook, vector: np.ndarray) -> dict[str, float | None]:
     return {name: (None if np.isnan(value) else float(value))
             for name, value in zip(codebook.names, vector)}
+
+
+def mark_not_asked(codebook: Codebook, matrix: np.ndarray) -> np.ndarray:
+    """Store display logic in ``matrix`` (rows = responses, codebook columns), in place.
+
+    A cell whose question the row's earlier answers hide becomes
+    :data:`NOT_ASKED` (its answer, if any, is dropped: the respondent changed
+    the answer that led there); a cell marked not asked whose question is
+    shown again becomes plain missing, to be asked. Columns are visited in
+    codebook order, so chains of conditions resolve.
+    """
+    bits = matrix.view(np.uint64)
+    index = {name: position for position, name in enumerate(codebook.names)}
+    for position, variable in enumerate(codebook):
+        if variable.show_if is None:
+            continue
+        condition = variable.show_if
+        source = matrix[:, index[condition["variable"]]]
+        with np.errstate(invalid="ignore"):
+            if "equals" in condition:
+                shown = source == condition["equals"]
+            elif "in" in condition:
+                shown = np.isin(source, condition["in"])
+            else:
+                shown = (source >= condition["range"][0]) & (source <= condition["range"][1])
+        shown &= ~np.isnan(source)
+        was_not_asked = bits[:, position] == NOT_ASKED_BITS
+        matrix[shown & was_not_asked, position] = np.nan
+        bits[~shown, position] = NOT_ASKED_BITS
+    return matrix
+
+
+def decode_answers(codebook: Codebook, blob: bytes) -> dict[str, float | None]:
+    """``{name: value}``; None for missing and for not asked alike (see :func:`not_asked_in`)."""
+    return _as_answers(codebook, np.frombuffer(blob, dtype=ANSWER_DTYPE))
+
+
+def not_asked_in(codebook: Codebook, blob: bytes) -> set[str]:
+    """Names whose stored value is :data:`NOT_ASKED`."""
+    bits = np.frombuffer(blob, dtype="<u8")
+    return {name for name, cell in zip(codebook.names, bits) if cell == NOT_ASKED_BITS}
 
 
 @dataclass
@@ -118,7 +190,7 @@ class ContactDetails:
 def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
                     response: Response | None = None, complete: bool = True,
                     invitation_id: int | None = None, client_key: str | None = None,
-                    language: str = "zh", comment: str | None = None,
+                    browser_key: str | None = None, language: str = "zh", comment: str | None = None,
                     contact: ContactDetails | None = None, page: int = 0,
                     source: str = "web", submitted_at: datetime | None = None,
                     started_at: datetime | None = None) -> Response:
@@ -128,7 +200,12 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
     rolled back and the error re-raised. A completed response is then sent
     to the job queue to be checked for a recovery case (services/cases.py). Passing an existing ``response``
     (a partial one being resumed) updates it; its earlier answers are kept
-    for variables not in ``values``.
+    for variables not in ``values``. ``browser_key`` binds an invitation's
+    response to the browser saving it (see ``survey.flow.start_visit``).
+
+    The update is a compare-and-swap on ``Response.revision``: if another
+    request changed the row since ``response`` was read, SQLAlchemy raises
+    :class:`sqlalchemy.orm.exc.StaleDataError` and nothing is stored.
     """
     codebook = codebook_of(version)
     try:
@@ -139,19 +216,22 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
                                 invitation_id=invitation_id, client_key=client_key,
                                 started_at=started_at or now, source=source)
             db.session.add(response)
+        if browser_key is not None:
+            response.browser_key = browser_key
         response.answers = blob
         response.language = language
         response.page = page
         response.updated_at = now
         if comment is not None:
-            response.comment = comment.strip() or None
+            response.comment = clean_text(comment).strip() or None
         if complete:
             response.status = ResponseStatus.COMPLETE.value
             response.submitted_at = submitted_at or now
             started = _aware(response.started_at)
             response.duration_seconds = (_aware(response.submitted_at) - started).total_seconds()
         if contact is not None and not contact.is_empty():
-            response.contact = Contact(name=contact.name, email=contact.email, phone=contact.phone)
+            response.contact = Contact(name=clean_text(contact.name), email=clean_text(contact.email),
+                                       phone=clean_text(contact.phone))
         db.session.flush()
         response_id = response.id  # read before the commit expires it (no extra SELECT)
         db.session.commit()
@@ -198,37 +278,45 @@ def responses_frame(survey: Survey, filters: ResponseFilter | None = None) -> pd
     """
     filters = filters or ResponseFilter()
     query = _response_query(survey, filters).order_by(Response.version_id, Response.id)
-    return _frame_from_rows(survey, db.session.execute(query).all(), filters)
+    return _frame_from_rows(survey, _fetch(query), filters)
 
 
 def iter_response_frames(survey: Survey, filters: ResponseFilter | None = None,
-                         chunk_size: int = 50_000) -> Iterator[pd.DataFrame]:
+                         chunk_size: int = 50_000,
+                         text_columns: tuple[str, ...] = ()) -> Iterator[pd.DataFrame]:
     """The rows of :func:`responses_frame`, as frames of at most ``chunk_size`` responses.
 
     Pages through the responses by id (keyset pagination: ``id > last id``,
     never OFFSET, so every page costs the same), so an export of a million
     responses holds one chunk in memory at a time. Every frame has the
-    columns of :func:`response_columns`; rows come in id order. Segment
-    filters apply per chunk, so a chunk may be shorter than ``chunk_size``;
-    empty chunks are skipped.
+    columns of :func:`response_columns` (then ``text_columns``, text columns
+    of :class:`Response` such as ``language`` and ``comment``, read in the
+    same query); rows come in id order. Segment filters apply per chunk, so a
+    chunk may be shorter than ``chunk_size``; empty chunks are skipped.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     filters = filters or ResponseFilter()
     # Reject an unknown segment variable before the first query, even on a survey with no rows.
     filters.apply_segments(_empty_frame(_column_order(survey.versions)))
-    query = _response_query(survey, filters).order_by(Response.id).limit(chunk_size)
+    query = _response_query(survey, filters, text_columns).order_by(Response.id).limit(chunk_size)
     last_id = 0
     while True:
-        rows = db.session.execute(query.where(Response.id > last_id)).all()
+        rows = _fetch(query.where(Response.id > last_id))
         if not rows:
             return
-        last_id = rows[-1].id
-        frame = _frame_from_rows(survey, rows, filters)
+        last_id = rows[-1][0]
+        frame = _frame_from_rows(survey, rows, filters, text_columns)
         if len(frame):
             yield frame
         if len(rows) < chunk_size:
             return
+
+
+def count_responses(survey: Survey, filters: ResponseFilter | None = None) -> int:
+    """How many responses match ``filters`` before segment filters (an upper bound for progress)."""
+    query = _response_query(survey, filters or ResponseFilter()).subquery()
+    return db.session.execute(select(func.count()).select_from(query)).scalar_one()
 
 
 def response_columns(survey: Survey) -> list[str]:
@@ -236,11 +324,24 @@ def response_columns(survey: Survey) -> list[str]:
     return [*META_COLUMNS, *_column_order(survey.versions)]
 
 
-def _response_query(survey: Survey, filters: ResponseFilter):
-    """The rows the loader reads, filtered by status, submission date and version (not ordered)."""
-    query = (select(Response.id, Response.version_id, Response.status, Response.started_at,
-                    Response.submitted_at, Response.duration_seconds, Response.answers,
-                    exists().where(Contact.response_id == Response.id).label("contact_ok"))
+def _sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def _response_query(survey: Survey, filters: ResponseFilter, text_columns: tuple[str, ...] = ()):
+    """The rows the loader reads, filtered by status, submission date and version (not ordered).
+
+    On SQLite the times are read as their stored text and parsed by pandas in
+    one vectorised call (SQLAlchemy's per-value parsing costs more than the
+    query itself on a big export).
+    """
+    times = (Response.started_at, Response.submitted_at)
+    if _sqlite():
+        times = tuple(cast(column, String) for column in times)
+    query = (select(Response.id, Response.version_id, Response.status, *times,
+                    Response.duration_seconds, Response.answers,
+                    exists().where(Contact.response_id == Response.id).label("contact_ok"),
+                    *(getattr(Response, name) for name in text_columns))
              .where(Response.survey_id == survey.id))
     if filters.complete_only:
         query = query.where(Response.status == ResponseStatus.COMPLETE.value)
@@ -254,34 +355,74 @@ def _response_query(survey: Survey, filters: ResponseFilter):
     return query
 
 
-def _frame_from_rows(survey: Survey, rows, filters: ResponseFilter) -> pd.DataFrame:
-    """The response frame of ``rows`` (from :func:`_response_query`), segments filtered."""
+def _fetch(query) -> list[tuple]:
+    """The rows of ``query`` as plain tuples (Core execution: no ORM row processing)."""
+    return db.session.connection().execute(query).fetchall()
+
+
+def _frame_from_rows(survey: Survey, rows, filters: ResponseFilter,
+                     text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The response frame of ``rows`` (from :func:`_response_query`, in their order), segments filtered.
+
+    Every version's answer vectors are joined into one buffer and read as a
+    matrix, placed at that version's rows and columns of the frame.
+    """
     versions = {v.id: v for v in survey.versions}
     column_order = _column_order(versions.values())
-    blocks = []
-    for version_id, grouped in groupby(rows, key=lambda row: row.version_id):
-        block_rows = list(grouped)
-        version = versions[version_id]
-        names = codebook_of(version).names
-        matrix = np.frombuffer(b"".join(row.answers for row in block_rows),
-                               dtype=ANSWER_DTYPE).reshape(len(block_rows), len(names))
-        block = pd.DataFrame(matrix, columns=names)
-        block.insert(0, "response_id", np.array([row.id for row in block_rows], dtype=np.int64))
-        block.insert(1, "version", version.number)
-        block.insert(2, "status", [row.status for row in block_rows])
-        block.insert(3, "started_at", pd.to_datetime([row.started_at for row in block_rows], utc=True))
-        block.insert(4, "submitted_at", pd.to_datetime([row.submitted_at for row in block_rows], utc=True))
-        block.insert(5, "duration_seconds",
-                     np.array([row.duration_seconds for row in block_rows], dtype=float))
-        block.insert(6, "contact_ok", np.array([bool(row.contact_ok) for row in block_rows]))
-        blocks.append(block)
-    if blocks:
-        frame = pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
-    else:
+    if not rows:
         frame = _empty_frame(column_order)
-    frame = frame.reindex(columns=[*META_COLUMNS, *column_order])
-    frame = filters.apply_segments(frame)
-    return frame.reset_index(drop=True)
+        for name in text_columns:
+            frame[name] = pd.Series(dtype="object")
+        return filters.apply_segments(frame).reset_index(drop=True)
+    (ids, version_ids, statuses, started, submitted, durations, blobs, contact,
+     *texts) = zip(*rows)
+    version_ids = np.fromiter(version_ids, dtype=np.int64, count=len(rows))
+    position = {name: index for index, name in enumerate(column_order)}
+    present = np.unique(version_ids)
+    complete = len(present) == 1 and codebook_of(versions[int(present[0])]).names == column_order
+    # NaN-filled only where some version lacks some columns (filling touches every page once more).
+    shape = (len(rows), len(column_order))
+    matrix = (np.empty(shape, dtype=ANSWER_DTYPE) if complete
+              else np.full(shape, np.nan, dtype=ANSWER_DTYPE))
+    numbers = np.empty(len(rows), dtype=np.int64)
+    for version_id in present:
+        version = versions[int(version_id)]
+        names = codebook_of(version).names
+        where = np.flatnonzero(version_ids == version_id)
+        buffer = b"".join(blobs) if len(where) == len(rows) else b"".join([blobs[i] for i in where])
+        block = np.frombuffer(buffer, dtype=ANSWER_DTYPE).reshape(len(where), len(names))
+        columns = [position[name] for name in names]
+        if len(where) == len(rows) and columns == list(range(len(column_order))):
+            matrix[:] = block
+        else:
+            matrix[np.ix_(where, columns)] = block
+        numbers[where] = version.number
+    # The answer matrix becomes the frame's one float block without a copy; the
+    # metadata columns are inserted as blocks of their own (no consolidation copy).
+    frame = pd.DataFrame(matrix, columns=column_order, copy=False)
+    meta = {
+        "response_id": np.fromiter(ids, dtype=np.int64, count=len(rows)),
+        "version": numbers,
+        "status": np.array(statuses, dtype=object),
+        "started_at": _utc_times(started),
+        "submitted_at": _utc_times(submitted),
+        "duration_seconds": np.array(durations, dtype=float),
+        "contact_ok": np.array(contact, dtype=bool),
+    }
+    for index, (name, values) in enumerate(meta.items()):
+        frame.insert(index, name, values)
+    for name, values in zip(text_columns, texts):
+        frame[name] = np.array(values, dtype=object)
+    if not filters.segments:
+        return frame
+    return filters.apply_segments(frame).reset_index(drop=True)
+
+
+def _utc_times(values) -> pd.DatetimeIndex:
+    """Times from the database (SQLite text or driver datetimes) as UTC, NaT for missing."""
+    if values and isinstance(next((v for v in values if v is not None), None), str):
+        return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601").array
+    return pd.to_datetime(list(values), utc=True)
 
 
 def _empty_frame(column_order: list[str]) -> pd.DataFrame:

@@ -35,6 +35,27 @@ def instrument_library() -> dict[str, Instrument]:
     return cache[directory]
 
 
+def instrument_documents(codebook: Codebook) -> dict[tuple[str, int], dict]:
+    """The documents of the instrument versions ``codebook`` was frozen with, by (id, version):
+    their dimension labels and headings for pages and charts.
+
+    The stored instrument rows keep every loaded version; the shipped files
+    only the newest one, used when the rows were never synced (a fresh test
+    database). A version found in neither is left out: its wording is unknown,
+    and callers fall back to codes.
+    """
+    wanted = {(v.instrument, v.instrument_version) for v in codebook}
+    rows = db.session.execute(select(InstrumentRow.key, InstrumentRow.version, InstrumentRow.document)
+                              .where(InstrumentRow.key.in_({key for key, _version in wanted}))).all()
+    documents = {(row.key, row.version): row.document for row in rows if (row.key, row.version) in wanted}
+    library = instrument_library()
+    for key, version in wanted - set(documents):
+        shipped = library.get(key)
+        if shipped is not None and shipped.version == version:
+            documents[(key, version)] = shipped.document
+    return documents
+
+
 def default_design(firm: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "firm": firm or {"zh": "本公司", "en": "the company"},
@@ -53,6 +74,8 @@ def compose(design: dict[str, Any]) -> Codebook:
         if key not in library:
             raise SurveyError(f"unknown instrument {key!r}; available: {', '.join(sorted(library))}")
         instrument = library[key]
+        if "features" in entry and not entry["features"]:
+            continue  # a new survey's KANO before its features are chosen: asks nothing yet
         if entry.get("features"):
             instrument = with_worded_features(instrument, entry["features"])
         parts.append((instrument, entry.get("items")))
@@ -97,7 +120,8 @@ def create_survey(owner: User, slug: str, title_zh: str, title_en: str,
         raise SurveyError("the link name may use lower-case letters, digits and '-' (2-63 characters)")
     if db.session.execute(select(Survey.id).where(Survey.slug == slug)).first():
         raise SurveyError(f"a survey with the link name {slug!r} exists already")
-    compose(design)  # fail now, not when the survey opens
+    if any(entry.get("features") != [] for entry in design.get("instruments", [])):
+        compose(design)  # fail now, not when the survey opens
     survey = Survey(slug=slug, title_zh=title_zh, title_en=title_en, owner=owner,
                     design=copy.deepcopy(design), target_responses=target_responses)
     db.session.add(survey)

@@ -23,8 +23,10 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Invitation, Response, ResponseStatus, Survey, SurveyVersion
-from ..services.pages import Page, survey_pages
-from ..services.responses import codebook_of, decode_answers
+from analysis.instruments import not_asked
+
+from ..services.pages import Page, next_shown, survey_pages
+from ..services.responses import _aware, codebook_of, decode_answers
 
 CLIENT_COOKIE = "surveyapp_client"
 CLIENT_COOKIE_MAX_AGE = 2 * 365 * 24 * 3600
@@ -40,6 +42,14 @@ class UnknownInvitation(LookupError):
     """A ``?t=`` token that belongs to no invitation of this survey."""
 
 
+class LinkInUse(LookupError):
+    """An invitation whose unfinished response is held by another browser.
+
+    Two people on one personal link would otherwise write into one row and
+    both be thanked; the first browser to save keeps the link.
+    """
+
+
 @dataclass
 class Visit:
     survey: Survey
@@ -49,6 +59,8 @@ class Visit:
     version: SurveyVersion
     pages: list[Page] = field(default_factory=list)
     set_client_cookie: bool = False
+    # This browser's client-key cookie (on an invitation link too, where it binds the response).
+    browser_key: str | None = None
 
     @property
     def completed(self) -> bool:
@@ -56,52 +68,85 @@ class Visit:
 
     @property
     def furthest_page(self) -> int:
-        """0-based index of the furthest page this respondent may open."""
-        if self.response is None:
-            return 0
-        return min(self.response.page, len(self.pages) - 1)
+        """0-based index of the furthest page this respondent may open.
+
+        Pages whose every question display logic hides are passed over.
+        """
+        reached = 0 if self.response is None else min(self.response.page, len(self.pages) - 1)
+        return next_shown(self.pages, reached, self.hidden())
 
     def answers(self) -> dict[str, float | None]:
         if self.response is None:
             return {}
         return decode_answers(codebook_of(self.version), self.response.answers)
 
+    def hidden(self, answers: dict[str, float | None] | None = None) -> set[str]:
+        """Questions not asked (display logic) given the stored answers, or ``answers``."""
+        return set(not_asked(codebook_of(self.version),
+                             self.answers() if answers is None else answers))
+
 
 def survey_by_slug(slug: str) -> Survey | None:
     return db.session.execute(select(Survey).where(Survey.slug == slug)).scalar_one_or_none()
 
 
-def start_visit(survey: Survey, token: str | None, cookie_key: str | None) -> Visit:
-    """Find the respondent's invitation and response; raises :class:`UnknownInvitation`."""
+def start_visit(survey: Survey, token: str | None, cookie_key: str | None,
+                lock: bool = False) -> Visit:
+    """Find the respondent's invitation and response.
+
+    Raises :class:`UnknownInvitation`, or :class:`LinkInUse` when another
+    browser holds the invitation's unfinished response. ``lock`` (for a save)
+    locks the response row until the request commits (``SELECT ... FOR
+    UPDATE`` on PostgreSQL; SQLite serialises writers itself), so concurrent
+    saves of one response run one after the other, each seeing the last.
+    """
     invitation = None
     client_key = None
-    set_cookie = False
+    if cookie_key and CLIENT_KEY_PATTERN.match(cookie_key):
+        browser_key, set_cookie = cookie_key, False
+    else:
+        browser_key, set_cookie = secrets.token_urlsafe(24), True
     if token:
         invitation = db.session.execute(select(Invitation).where(
             Invitation.token == token, Invitation.survey_id == survey.id)).scalar_one_or_none()
         if invitation is None:
             raise UnknownInvitation(token)
-        response = db.session.execute(select(Response).where(
-            Response.invitation_id == invitation.id)).scalar_one_or_none()
+        query = select(Response).where(Response.invitation_id == invitation.id)
     else:
-        if cookie_key and CLIENT_KEY_PATTERN.match(cookie_key):
-            client_key = cookie_key
-        else:
-            client_key, set_cookie = secrets.token_urlsafe(24), True
-        response = db.session.execute(select(Response).where(
-            Response.survey_id == survey.id, Response.client_key == client_key)
-        ).scalar_one_or_none()
+        client_key = browser_key
+        query = select(Response).where(Response.survey_id == survey.id,
+                                       Response.client_key == client_key)
+    if lock:
+        query = query.with_for_update()
+    response = db.session.execute(
+        query.execution_options(populate_existing=True)).scalar_one_or_none()
+    if (invitation is not None and response is not None
+            and response.status != ResponseStatus.COMPLETE.value
+            and response.browser_key not in (None, browser_key)
+            and not _left_for_handover(response)):
+        raise LinkInUse(token)
     # A respondent keeps answering the version they started, even if the survey
     # was reopened with a new one meanwhile: their stored vector has its layout.
     version = response.version if response is not None else survey.current_version
     return Visit(survey=survey, invitation=invitation, client_key=client_key, response=response,
-                 version=version, pages=survey_pages(version), set_client_cookie=set_cookie)
+                 version=version, pages=survey_pages(version), set_client_cookie=set_cookie,
+                 browser_key=browser_key)
+
+
+def _left_for_handover(response: Response) -> bool:
+    """True once the browser holding ``response`` has not saved for ``INVITATION_HANDOVER_SECONDS``.
+
+    A respondent may start on the phone and finish on the laptop; two people on
+    one link at the same moment may not. The next save rebinds the response.
+    """
+    idle = datetime.now(timezone.utc) - _aware(response.updated_at)
+    return idle.total_seconds() >= current_app.config["INVITATION_HANDOVER_SECONDS"]
 
 
 def set_client_cookie(http_response, visit: Visit) -> None:
-    if visit.set_client_cookie and visit.client_key:
+    if visit.set_client_cookie and visit.browser_key:
         http_response.set_cookie(
-            CLIENT_COOKIE, visit.client_key, max_age=CLIENT_COOKIE_MAX_AGE, path="/s/",
+            CLIENT_COOKIE, visit.browser_key, max_age=CLIENT_COOKIE_MAX_AGE, path="/s/",
             httponly=True, samesite="Lax",
             secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
 

@@ -5,20 +5,28 @@ from flask import (abort, current_app, flash, make_response, redirect, render_te
                    session, url_for)
 from flask_babel import gettext as _, refresh
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
-from ..models import Survey
+from sqlalchemy import select
+
+from ..extensions import csrf, db, limiter
+from ..models import Invitation, Survey
+from ..security import answered_unknown_link, configured_limit, survey_key
+from ..services.invitations import note_link_opened, unsubscribe
 from ..services.responses import AnswerError, submit_response
 from ..services.surveys import availability
 from . import bp
-from .flow import (CLIENT_COOKIE, UnknownInvitation, Visit, forget_not_applicable,
+from .flow import (CLIENT_COOKIE, LinkInUse, UnknownInvitation, Visit, forget_not_applicable,
                    forget_started, note_started, remember_not_applicable,
                    remembered_not_applicable, set_client_cookie, start_visit, started_at,
                    survey_by_slug)
 from ..i18n import select_locale
-from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, answers_from_form, build_form,
+from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, UnsubscribeForm,
+                                   answers_from_form, build_form,
                                    duplicated_fields, form_data_from_answers, invalid_answers,
                                    unknown_fields)
-from ..questionnaire.render import render_survey_page
+from ..questionnaire.render import render_survey_page, render_welcome
+from ..services.pages import next_shown, shown_page
 
 NAVIGATION_FIELDS = ("csrf_token", "t", "page", "action", "switch_lang")
 
@@ -50,10 +58,15 @@ def _open_visit(survey: Survey):
     if reason:
         return None, (render_template("survey/unavailable.html", survey=survey, reason=reason), 403)
     try:
-        visit = start_visit(survey, request.values.get("t"), request.cookies.get(CLIENT_COOKIE))
+        visit = start_visit(survey, request.values.get("t"), request.cookies.get(CLIENT_COOKIE),
+                            lock=request.method == "POST")
     except UnknownInvitation:
         return None, (render_template("survey/unavailable.html", survey=survey,
                                       reason="unknown_link"), 404)
+    except LinkInUse:
+        status = 409 if request.method == "POST" else 200
+        return None, (render_template("survey/already_answered.html", survey=survey,
+                                      in_other_browser=True), status)
     if visit.completed:
         status = 409 if request.method == "POST" else 200
         return None, (render_template("survey/already_answered.html", survey=survey), status)
@@ -71,19 +84,40 @@ def _with_cookie(rendered, visit: Visit):
     return http_response
 
 
+unknown_link_limit = limiter.shared_limit(configured_limit("UNKNOWN_LINK_RATE_LIMIT"),
+                                          scope="unknown-link", deduct_when=answered_unknown_link)
+
+
 @bp.route("/<slug>", methods=["GET"])
+@unknown_link_limit
 def take(slug: str):
     survey = _survey_or_404(slug)
     visit, refusal = _open_visit(survey)
     if refusal:
         return refusal
+    if visit.invitation is not None:
+        note_link_opened(visit.invitation)
     furthest = visit.furthest_page
     index = request.args.get("p", type=int)
-    index = furthest if index is None else index - 1
+    if index is None:
+        # The survey's own link: a welcome page (purpose, time, privacy,
+        # language) before the first question, and a "welcome back" with the
+        # page reached for someone who stopped part-way.
+        note_started(survey)
+        resumed = visit.response is not None and furthest > 0
+        return _with_cookie(render_welcome(
+            survey, visit.version.design or {}, visit.pages, start_url=_link(visit, furthest),
+            resume_page=furthest + 1 if resumed else None), visit)
+    index -= 1
     if not 0 <= index <= furthest:
         return _with_cookie(redirect(_link(visit, furthest)), visit)
     note_started(survey)
-    page = visit.pages[index]
+    hidden = visit.hidden()
+    shown_index = next_shown(visit.pages, index, hidden)
+    if shown_index != index:
+        # Every question of that page is hidden by an earlier answer.
+        return _with_cookie(redirect(_link(visit, min(shown_index, furthest))), visit)
+    page = shown_page(visit.pages[index], hidden)
     if page.is_final:
         form = FinalPageForm(formdata=None,
                              data={"comment": visit.response.comment if visit.response else None})
@@ -94,6 +128,12 @@ def take(slug: str):
 
 
 @bp.route("/<slug>", methods=["POST"])
+# The page's own form checks its CSRF token (_csrf_expired below): the global check would
+# refuse an expired token with a bare 400 and lose what the respondent typed.
+@csrf.exempt
+@unknown_link_limit
+@limiter.limit(configured_limit("SURVEY_POST_RATE_LIMIT"))
+@limiter.limit(configured_limit("SURVEY_POST_PER_SURVEY_RATE_LIMIT"), key_func=survey_key)
 def save_page(slug: str):
     survey = _survey_or_404(slug)
     visit, refusal = _open_visit(survey)
@@ -107,7 +147,8 @@ def save_page(slug: str):
         # A page not reached yet (an old tab, or a hand-made POST): nothing is stored.
         flash(_("We have taken you back to where you left off."), "info")
         return _with_cookie(redirect(_link(visit, visit.furthest_page)), visit)
-    page = visit.pages[index]
+    hidden = visit.hidden()
+    page = shown_page(visit.pages[index], hidden)
     names = list(FINAL_PAGE_FIELDS) if page.is_final else [v.name for v in page.variables]
     tampered = duplicated_fields(request.form, names + list(NAVIGATION_FIELDS)) + unknown_fields(
         request.form, names, NAVIGATION_FIELDS)
@@ -140,14 +181,18 @@ def save_page(slug: str):
         flash(_("Some answers are not valid; see the marked questions."), "error")
         return _with_cookie(_render_page(visit, index, form), visit)
 
+    # Display logic: which later questions this page's answers show or hide.
+    if not page.is_final:
+        after = {**visit.answers(), **answers_from_form(form, page.variables, skip_invalid=True)[0]}
+        hidden = visit.hidden(after)
     if leaving_forward:
-        furthest = max(visit.furthest_page, index + 1)
-        target = index + 1
+        target = next_shown(visit.pages, index + 1, hidden)
+        furthest = max(visit.furthest_page, target)
     else:
         # Leaving without the checks: this page may now be incomplete, so the
         # respondent must pass it again with "next" before going further.
         furthest = visit.furthest_page if valid else min(visit.furthest_page, index)
-        target = index if switch_to else max(index - 1, 0)
+        target = index if switch_to else next_shown(visit.pages, max(index - 1, 0), hidden, -1)
     try:
         if page.is_final:
             stored = _save_final_page(visit, form, complete=leaving_forward, furthest=furthest,
@@ -162,8 +207,15 @@ def save_page(slug: str):
         return _with_cookie(_render_page(visit, index, form), visit)
     except IntegrityError:
         # The same invitation or browser saved a response at the same moment
-        # (two tabs): resume that one.
+        # (two tabs, or two browsers on one link): start over from what was stored;
+        # another browser's response is then refused by start_visit.
         return _with_cookie(redirect(_link(visit)), visit)
+    except StaleDataError:
+        # Another tab saved this response after this request read it: nothing of this
+        # page was stored; show the page again with what is stored now.
+        flash(_("These answers were changed in another window at the same moment, so this page "
+                "was not saved. Please check it and press the button again."), "error")
+        return _with_cookie(redirect(_link(visit, index)), visit)
     if switch_to:
         session["lang"] = switch_to
     if page.is_final and leaving_forward:
@@ -187,7 +239,8 @@ def _save_question_page(visit: Visit, page, form, furthest: int, lang: str):
     stored = submit_response(
         visit.version, answers, response=visit.response, complete=False,
         invitation_id=visit.invitation.id if visit.invitation else None,
-        client_key=visit.client_key, language=lang, page=furthest, source="web",
+        client_key=visit.client_key, browser_key=_browser_key(visit), language=lang,
+        page=furthest, source="web",
         started_at=started_at(visit.survey))
     remember_not_applicable(stored, [v.name for v in page.variables], not_applicable)
     return stored
@@ -198,13 +251,20 @@ def _save_final_page(visit: Visit, form: FinalPageForm, *, complete: bool, furth
     return submit_response(
         visit.version, {}, response=visit.response, complete=complete,
         invitation_id=visit.invitation.id if visit.invitation else None,
-        client_key=visit.client_key, language=lang,
+        client_key=visit.client_key, browser_key=_browser_key(visit), language=lang,
         comment=form.comment.data or "", contact=form.contact() if complete else None,
         page=furthest, source="web", started_at=started_at(visit.survey))
 
 
+def _browser_key(visit: Visit) -> str | None:
+    """The browser an invitation response is bound to (anonymous ones have their client key)."""
+    return visit.browser_key if visit.invitation is not None else None
+
+
 def _render_page(visit: Visit, index: int, form):
-    return render_survey_page(visit.survey, (visit.version.design or {}), visit.pages, index, form,
+    pages = list(visit.pages)
+    pages[index] = shown_page(pages[index], visit.hidden())
+    return render_survey_page(visit.survey, (visit.version.design or {}), pages, index, form,
                               action_url=_link(visit), visit=visit)
 
 
@@ -218,3 +278,19 @@ def decide_locale_per_request() -> None:
 @bp.route("/<slug>/thanks")
 def thanks(slug: str):
     return render_template("survey/thanks.html", survey=_survey_or_404(slug))
+
+
+@bp.route("/<slug>/unsubscribe", methods=["GET", "POST"])
+def unsubscribe_view(slug: str):
+    """The link at the foot of every invitation e-mail: no more mail to this address, ever."""
+    survey = _survey_or_404(slug)
+    invitation = db.session.execute(select(Invitation).where(
+        Invitation.token == (request.values.get("t") or ""),
+        Invitation.survey_id == survey.id)).scalar_one_or_none()
+    if invitation is None:
+        return render_template("survey/unavailable.html", survey=survey, reason="unknown_link"), 404
+    form = UnsubscribeForm()
+    if form.validate_on_submit():
+        unsubscribe(invitation)
+    return render_template("survey/unsubscribe.html", survey=survey, invitation=invitation,
+                           form=form, done=invitation.unsubscribed_at is not None)

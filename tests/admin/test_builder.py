@@ -81,9 +81,16 @@ def test_create_then_build_servqual_and_kano(client, db, researcher):
     assert survey.status == SurveyStatus.DRAFT.value
     assert [entry["id"] for entry in survey.design["instruments"]] == ["servqual", "kano"]
 
+    # A new survey's KANO list is empty; the bank example is one click away.
+    assert survey.design["instruments"][1] == {"id": "kano", "features": []}
+    page = client.get("/admin/surveys/study/edit").get_data(as_text=True)
+    assert 'id="kano-empty"' in page and "If Happy Bank offered" not in page
+    assert client.get("/admin/surveys/study/preview").status_code == 302  # nothing to ask yet
+    assert client.post("/admin/surveys/study/kano-example").status_code == 302
     page = client.get("/admin/surveys/study/edit").get_data(as_text=True)
     # The generated KANO wording is offered as the placeholder of the override fields.
     assert 'placeholder="If Happy Bank offered a text message when your queue number' in page
+    assert 'id="kano-empty"' not in page
 
     response = builder_post(
         client, "study", items_servqual=["SQ01", "SQ02", "SQ05"], servqual_layout="side_by_side",
@@ -123,6 +130,7 @@ def test_new_survey_refuses_a_taken_slug(client, researcher, seeded_survey):
 
 def test_preview_pages_the_draft_and_stores_nothing(client, db, researcher):
     create(client)
+    client.post("/admin/surveys/study/kano-example")
     first = client.get("/admin/surveys/study/preview?lang=en")
     assert first.status_code == 200
     text = first.get_data(as_text=True)
@@ -139,6 +147,8 @@ def test_preview_pages_the_draft_and_stores_nothing(client, db, researcher):
     assert invalid.status_code == 200 and "Nothing was stored" in invalid.get_data(as_text=True)
     final = client.post("/admin/surveys/study/preview", data={"page": str(count), "action": "next"})
     assert "Preview finished" in final.get_data(as_text=True)
+    # ... with the way back to the builder.
+    assert 'id="back-to-builder" href="/admin/surveys/study/edit"' in final.get_data(as_text=True)
     assert db.session.execute(db.select(db.func.count(Response.id))).scalar_one() == 0
 
 
@@ -243,3 +253,35 @@ def test_csrf_protects_admin_posts(make_user):
                                                        "instruments": ["servqual"]}).status_code == 400
         database.session.remove()
         database.drop_all()
+
+
+def test_builder_saves_welcome_texts_and_previews_the_welcome_page(client, db, researcher):
+    create(client, instruments=("profile",))
+    response = builder_post(client, "study", purpose_zh="了解您对排队时间的看法",
+                            purpose_en="How long you wait", privacy_en="Kept for one year.")
+    assert response.status_code == 302
+    survey = survey_named(db, "study")
+    assert survey.design["welcome"] == {"purpose": {"zh": "了解您对排队时间的看法",
+                                                    "en": "How long you wait"},
+                                        "privacy": {"en": "Kept for one year."}}
+    edit = client.get("/admin/surveys/study/edit").get_data(as_text=True)
+    assert "How long you wait</textarea>" in edit
+    welcome = client.get("/admin/surveys/study/preview?p=0").get_data(as_text=True)
+    assert "How long you wait" in welcome and "Kept for one year." in welcome
+    assert 'id="start" href="/admin/surveys/study/preview?p=1"' in welcome
+
+
+def test_builder_flags_a_verb_feature_and_shows_generated_sentences(client, db, researcher):
+    create(client)
+    client.post("/admin/surveys/study/kano-example")
+    edit = client.get("/admin/surveys/study/edit").get_data(as_text=True)
+    assert "If Happy Bank offered" in edit and "generated-sentences" in edit
+    response = builder_post(client, "study", **{"features-0-feature_zh": "提供免费停车"})
+    assert response.status_code == 200 and "noun phrase" in response.get_data(as_text=True)
+
+
+def test_preview_names_the_display_conditions(client, researcher):
+    create(client, instruments=("profile",))
+    html = client.get("/admin/surveys/study/preview?p=2&lang=en").get_data(as_text=True)
+    assert 'name="PR_BRANCH"' in html
+    assert "PR_BRANCH is asked only if PR_CHANNEL = 1." in html

@@ -77,19 +77,28 @@ def test_total_effects_r2_ave_and_gof_match_r_plspm(sat_model, reference):
 
 def test_outer_weights_and_loadings_match_r_plspm(sat_model, reference):
     outer = sat_model.outer.set_index("item")
-    np.testing.assert_allclose(outer.loc[reference["weight"].index, "weight"], reference["weight"], atol=TOL)
+    # R plspm scales the scores to sum(Y²) = n; we (as SmartPLS, semPLS and
+    # seminr) to sample variance 1, so its weights are ours * sqrt(n/(n-1)).
+    n = sat_model.n
+    np.testing.assert_allclose(outer.loc[reference["weight"].index, "weight"] * np.sqrt(n / (n - 1)),
+                               reference["weight"], atol=TOL)
     np.testing.assert_allclose(outer.loc[reference["loading"].index, "loading"], reference["loading"], atol=TOL)
     sums = sat_model.outer.groupby("construct")["rescaled_weight"].sum()
     np.testing.assert_allclose(sums, 1.0)
 
 
 def test_index_from_the_reference_weights(sat_model, satisfaction, reference):
-    """ACSI index recomputed by hand from R's outer weights on the 0-10 scale."""
+    """ACSI index recomputed by hand from R's outer weights on the 0-10 scale.
+
+    R plspm stops iterating when the squared weight changes sum to less than
+    1e-6, so its weights sit up to ~5e-7 from the fixed point we iterate to
+    (1e-7 on the absolute changes); on a 0-100 index that is ~1e-5.
+    """
     weights = reference["weight"]
     for construct, items in SAT_BLOCKS.items():
         w = weights[items] / weights[items].sum()
         expected = 100 * (w @ satisfaction[items].mean() - 0) / (10 - 0)
-        assert sat_model.index.loc[construct, "index"] == pytest.approx(expected, abs=1e-6)
+        assert sat_model.index.loc[construct, "index"] == pytest.approx(expected, abs=1e-4)
     # the index of the mean is the mean of respondents' indices (it is linear)
     np.testing.assert_allclose(sat_model.respondent_index.mean(), sat_model.index["index"], atol=1e-9)
     assert sat_model.respondent_index.min().min() >= 0
@@ -107,12 +116,12 @@ def test_index_depends_on_the_scale(satisfaction):
 
 
 def test_bootstrap_agrees_with_r_plspm(satisfaction, reference):
-    res = csi_model(satisfaction, SAT_BLOCKS, scale=(0, 10), n_boot=60, seed=7, processes=2)
+    res = csi_model(satisfaction, SAT_BLOCKS, scale=(0, 10), n_boot=100, seed=7)
     paths = res.paths.set_index("path")
     se = reference["boot_se"].rename(index=_rename)
-    # Two independent bootstraps (R: 100 resamples, here 60, kept small for
-    # test time) estimate the same SEs with ~7-9% sampling error each.
-    np.testing.assert_allclose(paths.loc[se.index, "se"], se, rtol=0.4)
+    # Two independent bootstraps of 100 resamples estimate the same SEs with
+    # ~7% sampling error each.
+    np.testing.assert_allclose(paths.loc[se.index, "se"], se, rtol=0.3)
     lo = reference["boot_ci_low"].rename(index=_rename)
     hi = reference["boot_ci_high"].rename(index=_rename)
     r_significant = (lo > 0) | (hi < 0)
@@ -124,11 +133,11 @@ def test_bootstrap_agrees_with_r_plspm(satisfaction, reference):
     assert "seed 7" in res.methods.test
 
 
-def test_bootstrap_is_reproducible_and_independent_of_processes(satisfaction):
+def test_bootstrap_is_reproducible(satisfaction):
     blocks = {k: SAT_BLOCKS[k] for k in ("value", "satisfaction")}
-    one = csi_model(satisfaction, blocks, scale=(0, 10), n_boot=50, seed=3, processes=1)
-    two = csi_model(satisfaction, blocks, scale=(0, 10), n_boot=50, seed=3, processes=2)
-    other = csi_model(satisfaction, blocks, scale=(0, 10), n_boot=50, seed=4, processes=1)
+    one = csi_model(satisfaction, blocks, scale=(0, 10), n_boot=50, seed=3)
+    two = csi_model(satisfaction, blocks, scale=(0, 10), n_boot=50, seed=3)
+    other = csi_model(satisfaction, blocks, scale=(0, 10), n_boot=50, seed=4)
     pd.testing.assert_frame_equal(one.paths, two.paths)
     pd.testing.assert_frame_equal(one.index, two.index)
     assert not one.paths["se"].equals(other.paths["se"])
@@ -178,7 +187,6 @@ def test_per_item_scales(satisfaction):
     ({"scheme": "magic"}, "scheme"),
     ({"n_boot": 10}, "n_boot"),
     ({"ci": 1.5}, "ci"),
-    ({"processes": 0}, "processes"),
     ({"blocks": {"image": ["imag1"], "lonely": ["loy1"]}}, "not on any path"),
     ({"blocks": {"image": ["imag1"], "loyalty": ["imag1"]}}, "two constructs"),
     ({"blocks": {"image": ["nope"], "loyalty": ["loy1"]}}, "not in the frame"),
@@ -206,3 +214,13 @@ def test_missing_answers_are_dropped_listwise(satisfaction):
     assert res.n == 245
     assert res.methods.n_excluded == 5
     assert len(res.respondent_index) == 245
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import analysis.csi
+
+    result = doctest.testmod(analysis.csi)
+    assert result.attempted >= 5
+    assert result.failed == 0

@@ -563,3 +563,55 @@ def test_control_character_is_reported_with_its_line(tmp_path):
 def test_dimension_cannot_be_its_own_parent(tmp_path):
     err = error_of(write(tmp_path, edit(19, "    label: {zh: 质量, en: Quality}\n    parent: quality")))
     assert (err.line, err.reason) == (20, "dimension quality: cannot be its own parent")
+
+
+# Display logic (show_if): MINI's MI02 (line 28 is its last line) gets a condition on MI01.
+def _with_condition(condition: str) -> str:
+    return MINI + f"    show_if: {condition}\n"
+
+
+def test_show_if_is_loaded_into_the_variable(tmp_path):
+    inst = load_instrument(write(tmp_path, _with_condition("{variable: MI01, range: [4, 5]}")))
+    variables = {v.name: v for v in inst.variables()}
+    assert variables["MI02"].show_if == {"variable": "MI01", "range": [4, 5]}
+    assert variables["MI01"].show_if is None
+    # Round trip through the frozen codebook JSON; no key at all where there is no condition.
+    book = Codebook(inst.variables())
+    assert "show_if" not in book.to_json()[0]
+    assert Codebook.from_json(book.to_json())["MI02"].show_if == {"variable": "MI01", "range": [4, 5]}
+
+
+@pytest.mark.parametrize("condition, line, words", [
+    ("{variable: MI09, equals: 1}", 29, "'MI09', which is not a column of an item before it"),
+    ("{variable: MI01, range: [5, 2]}", 29, "range [5, 2] is empty"),
+    ("{variable: MI01, equals: 1, in: [2]}", 29, "show_if"),
+    ("{variable: MI01}", 29, "show_if"),
+    ("{variable: MI01, when: 1}", 29, "when"),
+])
+def test_bad_show_if_reports_file_and_line(tmp_path, condition, line, words):
+    err = error_of(write(tmp_path, _with_condition(condition)))
+    assert err.line == line and words in err.reason, (err.line, err.reason)
+    assert str(err).startswith(f"{tmp_path / 'mini.yaml'}:{line}:")
+
+
+def test_show_if_on_a_later_item_is_refused(tmp_path):
+    text = edit(24, MINI.splitlines()[23] + "\n    show_if: {variable: MI02, equals: 1}")
+    err = error_of(write(tmp_path, text))
+    assert err.line == 25 and "not a column of an item before it" in err.reason
+
+
+def test_show_if_value_must_be_an_option_of_a_choice(library, tmp_path):
+    profile = library["profile"]
+    branch = next(v for v in profile.variables() if v.name == "PR_BRANCH")
+    assert branch.show_if == {"variable": "PR_CHANNEL", "equals": 1}
+    text = Path(profile.path).read_text(encoding="utf-8").replace(
+        "show_if: {variable: PR_CHANNEL, equals: 1}", "show_if: {variable: PR_CHANNEL, in: [1, 9]}")
+    err = error_of(write(tmp_path, text, "profile.yaml"))
+    assert "9 are not options of PR_CHANNEL" in err.reason
+    assert text.splitlines()[err.line - 1].strip().startswith("show_if:")
+
+
+def test_composing_without_the_question_a_condition_needs_fails(library):
+    with pytest.raises(InstrumentError) as info:
+        compose_codebook([(library["profile"], ["PR_BRANCH", "PR_TYPE"])])
+    assert "PR_CHANNEL is not asked before it" in info.value.reason

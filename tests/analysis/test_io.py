@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.io import (KIOSK_DIMENSIONS, KIOSK_IMPORTANCE, KIOSK_PAIRS, ResponseFileError,
-                         read_kiosk_servqual, read_responses_csv)
+from analysis.io import ResponseFileError, read_responses_csv
+from tests.analysis.kiosk import KIOSK_DIMENSIONS, KIOSK_IMPORTANCE, KIOSK_PAIRS, read_kiosk_servqual
 
 KIOSK = Path(__file__).resolve().parents[1] / "data" / "kiosk_servqual_kano_ko.utf8.csv"
 
@@ -132,3 +132,37 @@ def test_mapping_errors():
 def test_not_utf8():
     with pytest.raises(ResponseFileError, match="utf-8"):
         read_responses_csv("SQ01_E\n\xff\n".encode("latin-1"))
+
+
+def test_strict_reading_follows_the_importer_rules():
+    with pytest.raises(ResponseFileError, match="separated by commas") as err:
+        read_responses_csv(io.StringIO("SQ01_E;SQ01_P\n1;2\n"), strict=True)
+    assert err.value.line == 1
+    text = 'SQ01_E,SQ02_E\n1,"2"\n"3\n",x\n'
+    with pytest.raises(ResponseFileError) as err:
+        read_responses_csv(io.StringIO(text), strict=True)
+    assert err.value.line == 3 and err.value.column == "SQ02_E"   # where the record starts
+
+
+def test_public_number_reader_and_tokens():
+    from analysis.io import MISSING_TOKENS, parse_number
+
+    assert "n/a" in MISSING_TOKENS and np.isnan(parse_number("NA"))
+    with pytest.raises(ResponseFileError, match="not a number") as err:
+        parse_number("seven", 4, "SQ01_E")
+    assert (err.value.line, err.value.column) == (4, "SQ01_E")
+
+
+def test_table_writer_gives_unique_sheet_names(tmp_path):
+    import openpyxl
+
+    from analysis.io import write_tables_xlsx
+
+    long = "segment_posthoc_PR_BRANCH_weighted_gap"
+    tables = {long + "_a": pd.DataFrame({"x": [1.5]}), long + "_b": pd.DataFrame({"x": [2.5]}),
+              "odd/name?": pd.DataFrame({"t": ["=1+1"]})}
+    write_tables_xlsx(tables, tmp_path / "t.xlsx", about=[("n", 3)], text=lambda s: "'" + s if s.startswith("=") else s)
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    assert book.sheetnames == ["about", long[:31], long[:29] + "_2", "odd_name_"]
+    assert book[long[:31]]["A2"].value == 1.5 and book[long[:31]]["A2"].data_type == "n"
+    assert book["odd_name_"]["A2"].value == "'=1+1"

@@ -10,7 +10,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from analysis.common import InsufficientData
-from analysis.io import KIOSK_IMPORTANCE, KIOSK_PAIRS, read_kiosk_servqual
+from tests.analysis.kiosk import KIOSK_IMPORTANCE, KIOSK_PAIRS, read_kiosk_servqual
 from analysis.ipa import ipa
 
 KIOSK = Path(__file__).resolve().parents[1] / "data" / "kiosk_servqual_kano_ko.utf8.csv"

@@ -1,4 +1,3 @@
-import re
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.common import InsufficientData
+from tests.analysis.kiosk import read_kiosk_kano
 from analysis.kano import (
     CATEGORIES,
     EVALUATION_TABLE,
@@ -186,23 +186,9 @@ def test_features_and_errors():
 
 
 # --- real data: Korean kiosk study (hanakim120/kiosk-servqual-research, MIT) ---
-KOREAN_CODES = {"마음에 든다.": 1, "당연하다.": 2, "아무런 느낌이 없다.": 3,
-                "하는 수 없다.": 4, "마음에 안 든다.": 5}
-
-
 @pytest.fixture(scope="module")
 def kiosk():
-    raw = pd.read_csv(DATA / "kiosk_servqual_kano_ko.utf8.csv")
-    cols = {}
-    for header in raw.columns:
-        # KANO questions end "어떤 느낌이 들겠습니까?" ("how would you feel?");
-        # "N-1." asks about the feature present, "N-2." absent.
-        match = re.match(r"^(\d+)-([12])\.", header.strip())
-        if match and "어떤 느낌이" in header:
-            facet = "F" if match[2] == "1" else "D"
-            values = raw[header].map(lambda v: KOREAN_CODES[v.strip()] if isinstance(v, str) else np.nan)
-            cols[f"K{int(match[1]):02d}_{facet}"] = values.astype(float)
-    return pd.DataFrame(cols)[sorted(cols)]
+    return read_kiosk_kano(DATA / "kiosk_servqual_kano_ko.utf8.csv")
 
 
 def test_kiosk_has_29_pairs_and_shares_sum_to_one(kiosk):

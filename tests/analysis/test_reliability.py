@@ -9,8 +9,8 @@ import pingouin as pg
 import pytest
 
 from analysis.common import InsufficientData
-from analysis.io import KIOSK_DIMENSIONS, KIOSK_PAIRS, read_kiosk_servqual
-from analysis.reliability import composite_reliability, cronbach_alpha, servqual_reliability
+from tests.analysis.kiosk import KIOSK_DIMENSIONS, KIOSK_PAIRS, read_kiosk_servqual
+from analysis.reliability import composite_reliability, cronbach_alpha, omega_total, servqual_reliability
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -139,3 +139,52 @@ def test_too_few_cases_or_items():
         composite_reliability(f, ["a", "b"])
     with pytest.raises(ValueError, match="no variance"):
         cronbach_alpha(pd.DataFrame({"a": [1.0, 1, 1], "b": [2.0, 2, 2]}))
+
+
+def _factor_analyzer():
+    """factor_analyzer 0.5.1 (minres by scipy.optimize on the ULS criterion) as the second
+    implementation; it still passes scikit-learn's old ``force_all_finite`` keyword."""
+    fa_module = pytest.importorskip("factor_analyzer.factor_analyzer")
+    original = fa_module.check_array
+
+    def check_array(X, *args, force_all_finite=None, **kwargs):
+        if force_all_finite is not None:
+            kwargs["ensure_all_finite"] = force_all_finite
+        return original(X, *args, **kwargs)
+
+    fa_module.check_array = check_array
+    return fa_module.FactorAnalyzer
+
+
+@pytest.mark.parametrize("dim", list(KIOSK_DIMENSIONS))
+@pytest.mark.parametrize("facet", [0, 1])
+def test_omega_matches_factor_analyzer_minres(kiosk, dim, facet):
+    FactorAnalyzer = _factor_analyzer()
+    cols = [KIOSK_PAIRS[i][facet] for i in KIOSK_DIMENSIONS[dim]]
+    res = cronbach_alpha(kiosk, cols)
+    fa = FactorAnalyzer(n_factors=1, rotation=None, method="minres")
+    fa.fit(kiosk[cols].dropna())
+    lam = fa.loadings_[:, 0] * np.sign(fa.loadings_[:, 0].sum())
+    reference = lam.sum() ** 2 / (lam.sum() ** 2 + fa.get_uniquenesses().sum())
+    if any("Heywood" in note for note in res.methods.notes):
+        # factor_analyzer bounds uniquenesses at 0.005, we at 0: a few 1e-4 apart
+        assert res.omega == pytest.approx(reference, abs=1e-3)
+    else:
+        assert res.omega == pytest.approx(reference, abs=1e-6)
+    assert res.omega == omega_total(kiosk, cols)
+
+
+def test_omega_on_all_24_perception_items(kiosk):
+    FactorAnalyzer = _factor_analyzer()
+    cols = [p for _, p in KIOSK_PAIRS.values()]
+    fa = FactorAnalyzer(n_factors=1, rotation=None, method="minres")
+    fa.fit(kiosk[cols].dropna())
+    lam = np.abs(fa.loadings_[:, 0])
+    reference = lam.sum() ** 2 / (lam.sum() ** 2 + fa.get_uniquenesses().sum())
+    assert omega_total(kiosk, cols) == pytest.approx(reference, abs=1e-8)
+
+
+def test_omega_needs_three_items(kiosk):
+    with pytest.raises(InsufficientData, match="needs 3"):
+        omega_total(kiosk, ["KS01_P", "KS02_P"])
+    assert np.isnan(cronbach_alpha(kiosk, ["KS01_P", "KS02_P"]).omega)

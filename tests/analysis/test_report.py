@@ -84,7 +84,7 @@ def test_text_report_has_methods(analysis):
 
 
 def test_too_few_responses_are_reported_not_nan(frame, codebook):
-    tiny = analyse_survey(frame.head(2), codebook, ReportOptions(n_boot=50, csi_boot=0))
+    tiny = analyse_survey(frame.head(2), codebook, ReportOptions(n_boot=200, csi_boot=0))
     assert tiny.servqual is None and "servqual" in tiny.skipped
     assert "needed" in tiny.skipped["servqual"]
     assert "ipa_stated" in tiny.skipped and tiny.ipa == {}
@@ -92,14 +92,14 @@ def test_too_few_responses_are_reported_not_nan(frame, codebook):
 
 
 def test_no_responses_at_all(frame, codebook):
-    empty = analyse_survey(frame.head(0), codebook, ReportOptions(n_boot=50, csi_boot=0))
+    empty = analyse_survey(frame.head(0), codebook, ReportOptions(n_boot=200, csi_boot=0))
     assert empty.n_used == 0 and empty.servqual is None
     assert "servqual_items" not in empty.tables()
     empty.to_dict(), empty.text()
 
 
 def test_no_exclusion_option(frame, codebook):
-    kept = analyse_survey(frame, codebook, ReportOptions(exclude_flagged=False, n_boot=50, csi_boot=0))
+    kept = analyse_survey(frame, codebook, ReportOptions(exclude_flagged=False, n_boot=200, csi_boot=0))
     assert kept.n_used == len(frame) and kept.exclusion is None and kept.flags is not None
 
 
@@ -140,3 +140,17 @@ def test_csi_index_in_range_and_satisfaction_to_loyalty(analysis):
     assert ((index > 0) & (index < 100)).all()
     paths = analysis.csi.paths.set_index("path")
     assert paths.loc["satisfaction -> loyalty", "estimate"] > 0.3
+
+
+def test_segment_comparisons_computed_once_in_the_analysis(analysis, codebook):
+    from analysis.report import COMPARED_SCORES
+
+    segments_of_codebook = {v.name for v in codebook.select(segment=True)}
+    assert set(analysis.segment_comparisons) | {k.split(":")[1] for k in analysis.skipped
+                                                if k.startswith("segments:")} == segments_of_codebook
+    stored = analysis.segment_comparisons["PR_BRANCH"]["gap"]
+    direct = compare_segments(analysis.respondent_scores, "PR_BRANCH", "gap")
+    pd.testing.assert_frame_equal(stored.tests, direct.tests)
+    pd.testing.assert_frame_equal(stored.posthoc, direct.posthoc)
+    assert set(stored.posthoc["method"]) == {"Tukey HSD", "Games-Howell", "Dunn"}
+    assert set(analysis.segment_comparisons["PR_BRANCH"]) == set(COMPARED_SCORES)

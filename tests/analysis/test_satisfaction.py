@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.common import InsufficientData
-from analysis.io import KIOSK_DIMENSIONS, KIOSK_PAIRS, read_kiosk_servqual
+from tests.analysis.kiosk import KIOSK_DIMENSIONS, KIOSK_PAIRS, read_kiosk_servqual
 from analysis.satisfaction import classify_ratio, item_ratios, satisfaction_ratio
 
 KIOSK = Path(__file__).resolve().parents[1] / "data" / "kiosk_servqual_kano_ko.utf8.csv"

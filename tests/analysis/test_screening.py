@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.common import InsufficientData
-from analysis.io import KIOSK_PAIRS, read_kiosk_servqual
+from tests.analysis.kiosk import KIOSK_PAIRS, read_kiosk_servqual
 from analysis.screening import (RuleResult, exclude, flag_responses, identical_e_p,
                                 rule_from_series, straightlining, too_fast)
 

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from analysis.common import InsufficientData
-from analysis.io import KIOSK_DIMENSIONS, KIOSK_PAIRS, read_kiosk_servqual
+from tests.analysis.kiosk import KIOSK_DIMENSIONS, KIOSK_PAIRS, read_kiosk_servqual
 from analysis.segments import apply_filter, by_period, compare_groups, period_summary
 from analysis.servqual import servqual
 
@@ -110,3 +110,40 @@ def test_small_groups_dropped_and_reported(kiosk_scores):
 def test_one_group_left_raises(kiosk_scores):
     with pytest.raises(InsufficientData, match="groups with at least 50 cases"):
         compare_groups(kiosk_scores, "unweighted", "age_group", min_group_n=50)
+
+
+def test_posthoc_match_pingouin_and_scikit_posthocs(kiosk_scores):
+    """Tukey HSD and Games-Howell against pingouin 0.7, Dunn-Holm against scikit-posthocs,
+    on the kiosk study's SERVQUAL score by age group (real answers)."""
+    import scikit_posthocs as sp
+
+    d = kiosk_scores.dropna(subset=["unweighted", "age_group"])
+    result = compare_groups(d, "unweighted", "age_group")
+    d = d[d["age_group"].isin(result.groups["group"])]  # pingouin keeps one-case groups
+    post = result.posthoc
+    tukey = pg.pairwise_tukey(d, dv="unweighted", between="age_group")
+    ours = post[post["method"] == "Tukey HSD"].reset_index(drop=True)
+    assert ours["group_a"].tolist() == tukey["A"].tolist()
+    np.testing.assert_allclose(ours["difference"], tukey["diff"], rtol=1e-10)
+    np.testing.assert_allclose(ours["se"], tukey["se"], rtol=1e-10)
+    np.testing.assert_allclose(ours["statistic"], tukey["T"], rtol=1e-10)
+    np.testing.assert_allclose(ours["p_adjusted"], tukey["p_tukey"], rtol=1e-6, atol=1e-9)
+    games = pg.pairwise_gameshowell(d, dv="unweighted", between="age_group")
+    ours = post[post["method"] == "Games-Howell"].reset_index(drop=True)
+    np.testing.assert_allclose(ours["statistic"], games["T"], rtol=1e-10)
+    np.testing.assert_allclose(ours["p_adjusted"], games["pval"], rtol=1e-6, atol=1e-9)
+    dunn = sp.posthoc_dunn(d, val_col="unweighted", group_col="age_group", p_adjust="holm")
+    ours = post[post["method"] == "Dunn"]
+    for row in ours.itertuples():
+        assert row.p_adjusted == pytest.approx(dunn.loc[row.group_a, row.group_b], rel=1e-9)
+    raw = sp.posthoc_dunn(d, val_col="unweighted", group_col="age_group")
+    for row in ours.itertuples():
+        assert row.p == pytest.approx(raw.loc[row.group_a, row.group_b], rel=1e-9)
+
+
+def test_constant_score_is_undefined_not_a_programming_error():
+    from analysis.common import InsufficientData
+
+    f = pd.DataFrame({"g": ["a", "a", "b", "b"], "y": [1.0, 1, 2, 2]})
+    with pytest.raises(InsufficientData, match="constant within every group"):
+        compare_groups(f, "y", "g")

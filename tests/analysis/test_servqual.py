@@ -11,7 +11,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from analysis.common import InsufficientData
-from analysis.io import KIOSK_DIMENSIONS, KIOSK_PAIRS, read_kiosk_servqual
+from tests.analysis.kiosk import KIOSK_DIMENSIONS, KIOSK_PAIRS, read_kiosk_servqual
 from analysis.servqual import gap_scores, paired_gap_test, servqual
 
 KIOSK = Path(__file__).resolve().parents[1] / "data" / "kiosk_servqual_kano_ko.utf8.csv"

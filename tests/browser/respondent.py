@@ -75,6 +75,11 @@ def complete_survey(page, url: str, rng: random.Random, *, artifacts: Path | Non
     page.goto(url)
     chosen: dict = {}
     shot: set[str] = set()
+    if page.locator("#welcome").count():
+        # The survey's link opens on the welcome page (time estimate, privacy).
+        if artifacts is not None:
+            page.screenshot(path=str(artifacts / f"{prefix}00-welcome.png"), full_page=True)
+        press(page, "#start")
     while True:
         assert_no_horizontal_scroll(page)
         topic = page_topic(page)

@@ -38,6 +38,10 @@ def test_researcher_builds_previews_opens_invites_and_downloads(
     page.check("input[name=instruments][value=kano]")
     press(page, "#submit")
     assert page.url.endswith(f"/admin/surveys/{SLUG}/edit")
+    # A new survey has no KANO features; one click takes the bank example as a template.
+    assert page.locator("#kano-empty").count() == 1
+    press(page, "#use-kano-example")
+    assert page.locator("#kano-empty").count() == 0
 
     # Build: two SERVQUAL statements, side by side; the first two example features, one
     # of them reworded, plus a feature of our own; a target of 3 responses.

@@ -69,8 +69,12 @@ def test_features_report_the_bad_row(app):
     assert list(caught.value.errors) == ["features"]
 
 
-def test_kano_features_default_to_the_instrument_example(app):
-    assert [f["code"] for f in kano_features(design_with())][:2] == ["K01", "K02"]
+def test_kano_features_start_empty_and_older_designs_keep_the_example(app):
+    # New surveys: no KANO yet, or KANO with an empty list - the researcher's own list comes next.
+    assert kano_features(design_with()) == []
+    assert kano_features(design_with({"id": "kano", "features": []})) == []
+    # A design naming KANO without a list (the demo, older surveys) asks the example list.
+    assert [f["code"] for f in kano_features(design_with({"id": "kano"}))][:2] == ["K01", "K02"]
     own = [{"code": "K77", "feature": {"zh": "茶", "en": "tea"}}]
     assert kano_features(design_with({"id": "kano", "features": own})) == own
 
@@ -99,9 +103,13 @@ def test_check_design_names_the_bad_part(app, change, key):
 
 
 def test_check_design_accepts_item_choice(app):
-    codebook = check_design(design_with({"id": "profile", "items": ["PR_BRANCH"]},
+    codebook = check_design(design_with({"id": "profile", "items": ["PR_TYPE"]},
                                         {"id": "servqual", "items": ["SQ01", "SQ05"]}))
-    assert codebook.names == ["PR_BRANCH", "SQ01_E", "SQ01_P", "SQ05_E", "SQ05_P"]
+    assert codebook.names == ["PR_TYPE", "SQ01_E", "SQ01_P", "SQ05_E", "SQ05_P"]
+    # "Which branch" hangs on "which channel": without it the design is refused.
+    with pytest.raises(DesignError) as error:
+        check_design(design_with({"id": "profile", "items": ["PR_BRANCH"]}))
+    assert "PR_CHANNEL is not asked before it" in error.value.errors["instruments"]
 
 
 def test_settings_are_checked(app, make_user):
@@ -134,3 +142,61 @@ def test_editing_an_open_survey_freezes_a_new_version(app, make_user):
     assert answered.version_id == first.id
     assert [v.name for v in check_design(second.design)] == ["SQ01_E", "SQ01_P", "SQ02_E", "SQ02_P"]
     assert survey.target_responses == 50
+
+
+@pytest.mark.parametrize("zh, en, flagged", [
+    ("提供免费停车", "free parking", "zh"),
+    ("可以在网上预约", "online booking", "zh"),
+    ("到网点前可在网上预约办理", "online booking", "zh"),
+    ("免费停车", "offer free parking", "en"),
+    ("免费停车", "You can park for free.", "en"),
+    ("为老年人设立的优先窗口", "a priority counter for older customers", None),
+])
+def test_feature_phrases_must_be_noun_phrases(app, zh, en, flagged):
+    features = rows(("K01", zh, en, {}))
+    if flagged is None:
+        assert features_from_rows(features, FIRM)[0]["feature"] == {"zh": zh, "en": en}
+        return
+    with pytest.raises(DesignError) as error:
+        features_from_rows(features, FIRM)
+    message = error.value.errors["feature-1"]
+    # Outside a request the message is in the default language (zh): it names the phrase.
+    assert repr(zh if flagged == "zh" else en) in message
+
+
+def test_own_wording_of_both_sentences_accepts_any_phrase(app):
+    own = {"F": {"zh": "如果可以免费停车，您觉得怎么样？"}, "D": {"zh": "如果不能免费停车呢？"}}
+    features = features_from_rows(rows(("K01", "可以免费停车", "free parking", own)), FIRM)
+    assert features[0]["wording"]["F"]["zh"].startswith("如果可以")
+
+
+def test_shipped_example_features_pass_the_phrase_check(app):
+    from surveyapp.services.builder import feature_phrase_problem
+    from surveyapp.services.surveys import instrument_library
+    kano = instrument_library()["kano"]
+    assert [(f["code"], lang) for f in kano.features for lang in ("zh", "en")
+            if feature_phrase_problem(f["feature"][lang], lang)] == []
+
+
+def test_welcome_texts_are_checked(app):
+    design = design_with({"id": "profile"})
+    design["welcome"] = {"purpose": {"zh": "x" * 2001}}
+    with pytest.raises(DesignError) as error:
+        check_design(design)
+    assert "welcome" in error.value.errors
+    design["welcome"] = {"purpose": {"zh": "了解排队时间"}, "privacy": {"en": "Kept one year."}}
+    check_design(design)
+
+
+def test_empty_kano_list_is_allowed_in_a_new_draft_only(app, make_user):
+    design = design_with({"id": "servqual", "items": ["SQ01"]}, {"id": "kano", "features": []})
+    with pytest.raises(DesignError) as error:
+        check_design(design)
+    assert "features" in error.value.errors
+    assert [v.item for v in check_design(design, draft=True)] == ["SQ01", "SQ01"]
+    survey = create_from_builder(make_user("ana"), "fresh", SurveySettings("调查", "Study"), design)
+    from surveyapp.services.builder import use_example_features
+    use_example_features(survey)
+    features = survey.design["instruments"][1]["features"]
+    assert [f["code"] for f in features] == [f"K{n:02d}" for n in range(1, 11)]
+    assert "K01_F" in check_design(survey.design).names

@@ -2,48 +2,28 @@
 file SQLite database with concurrent writers (WAL + busy timeout)."""
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import downgrade, upgrade
-from sqlalchemy import func, select, text
+
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from surveyapp import create_app
 from surveyapp.extensions import db
 from surveyapp.models import Contact, Invitation, Response, Role, User
 from surveyapp.services.responses import ContactDetails, responses_frame, submit_response
 from surveyapp.services.surveys import create_survey, open_survey
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 
 
 
 
-@pytest.fixture(params=["sqlite-file", "postgresql"])
-def migrated_app(request, tmp_path):
-    if request.param == "postgresql":
-        if not POSTGRES_URL:
-            pytest.skip("TEST_POSTGRES_URL not set (make test starts PostgreSQL and sets it)")
-        url = POSTGRES_URL
-    else:
-        url = f"sqlite:///{tmp_path / 'concurrent.sqlite'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        if request.param == "postgresql":
-            # A clean schema each time: earlier runs may have left tables behind.
-            with db.engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-        upgrade()
-        yield app
-        db.session.remove()
-        if request.param == "postgresql":
-            downgrade(revision="base")
-        db.engine.dispose()
+@pytest.fixture
+def migrated_app(database_app):
+    """A migrated file SQLite or PostgreSQL app (tests/conftest.py)."""
+    return database_app
 
 
 @pytest.fixture

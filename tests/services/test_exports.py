@@ -199,6 +199,50 @@ def test_empty_selection_exports_headers_only(two_version_survey, tmp_path):
     assert data.empty and "SQ03_P" in data.columns
 
 
+def test_xlsx_drops_control_characters_then_neutralises(two_version_survey, tmp_path):
+    from surveyapp.services.responses import submit_response
+    submit_response(two_version_survey.current_version, {"SQ01_E": 2},
+                    comment="\x07=1+1\x1b ok\ttab\nline")
+    path = tmp_path / "data.xlsx"
+    export_to_file(two_version_survey, "xlsx", ALL, path)
+    sheet = openpyxl.load_workbook(path)["data"]
+    header = [cell.value for cell in sheet[1]]
+    comments = [row[header.index("comment")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert comments[-1] == "'=1+1 ok\ttab\nline"
+    # Control characters are removed when the comment is stored (services/text_safety.py),
+    # so the CSV has the cleaned text, neutralised like every other export.
+    assert "'=1+1 ok" in _csv(two_version_survey).decode("utf-8-sig")
+
+
+def test_xlsx_times_keep_milliseconds_and_a_date_format(two_version_survey, tmp_path):
+    path = tmp_path / "data.xlsx"
+    export_to_file(two_version_survey, "xlsx", ALL, path)
+    sheet = openpyxl.load_workbook(path)["data"]
+    header = [cell.value for cell in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("started_at") + 1)
+    assert cell.is_date and cell.number_format == exports.XLSX_TIME_FORMAT
+    expected = _expected(two_version_survey)["started_at"][0].tz_localize(None)
+    assert abs(pd.Timestamp(cell.value) - expected) < pd.Timedelta(milliseconds=1)
+
+
+@pytest.mark.parametrize("key", ["csv", "xlsx", "sav", "dta", "codebook-csv", "stats-xlsx"])
+def test_progress_rises_to_one(seeded_survey, tmp_path, key, monkeypatch):
+    monkeypatch.setattr(exports, "EXPORT_CHUNK_SIZE", 16)
+    fractions = []
+    export_to_file(seeded_survey, key, ALL, tmp_path / f"out.{key}", progress=fractions.append)
+    assert fractions and fractions[-1] == 1.0
+    assert fractions == sorted(fractions) and all(0 <= f <= 1 for f in fractions)
+    if key in ("csv", "xlsx", "sav"):
+        assert len(set(fractions)) > 3, "one step per chunk of 16 responses"
+
+
+def test_statistics_files_refuse_more_rows_than_the_limit(seeded_survey, tmp_path, monkeypatch):
+    monkeypatch.setattr(exports, "STATISTICS_MAX_ROWS", 10)
+    for key, name in (("sav", "SPSS"), ("dta", "Stata")):
+        with pytest.raises(ExportError, match=f"{name} files are written in one piece, so at most 10"):
+            export_to_file(seeded_survey, key, ALL, tmp_path / f"big.{key}")
+
+
 # --- codebook and statistics ----------------------------------------------------
 
 def test_codebook_csv_and_xlsx(seeded_survey, tmp_path):

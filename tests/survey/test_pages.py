@@ -2,7 +2,7 @@
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from surveyapp.services.pages import (ANSWERS_PER_PAGE, PAIRED_ANSWERS_PER_PAGE,
+from surveyapp.services.pages import (ANSWERS_PER_PAGE, KANO_FEATURES_PER_PAGE, PAIRED_ANSWERS_PER_PAGE,
                                       balanced_partition, instrument_labels)
 from surveyapp.services.pages import split_codebook as split_unlabelled
 from surveyapp.services.surveys import compose, default_design, instrument_library
@@ -53,11 +53,18 @@ def test_servqual_side_by_side_keeps_e_and_p_of_an_item_together(app):
     assert len(pages) == 5 + 2  # one page per dimension, allocation, final
 
 
-def test_kano_is_one_page_with_each_feature_together(app):
+def test_kano_features_are_paged_by_three_each_feature_together(app):
     pages = split_codebook(compose(_design("kano")), "blocks")
-    assert [page.layout for page in pages] == ["kano", "final"]
-    groups = [group for section in pages[0].sections for group in section.groups]
+    assert [page.layout for page in pages] == ["kano"] * 4 + ["final"]
+    per_page = [[group.item for section in page.sections for group in section.groups]
+                for page in pages[:-1]]
+    # 10 features: no page above KANO_FEATURES_PER_PAGE, loads as even as possible, order kept.
+    assert [len(items) for items in per_page] == [3, 3, 2, 2]
+    assert max(len(items) for items in per_page) <= KANO_FEATURES_PER_PAGE
+    assert [item for items in per_page for item in items] == [f"K{n:02d}" for n in range(1, 11)]
+    groups = [group for page in pages[:-1] for section in page.sections for group in section.groups]
     assert all([v.facet for v in group.variables][:2] == ["F", "D"] for group in groups)
+    assert len({page.key for page in pages}) == len(pages)
 
 
 def test_rating_instruments_pack_dimensions_evenly(app):

@@ -28,7 +28,7 @@ def _only_response(db, survey, *where):
 
 
 def test_first_page_shows_progress_and_profile_questions(client, seeded_survey):
-    page = client.get(f"/s/{seeded_survey.slug}", headers={"Accept-Language": "en"})
+    page = client.get(f"/s/{seeded_survey.slug}?p=1", headers={"Accept-Language": "en"})
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     count = len(survey_pages(seeded_survey.current_version))
@@ -38,9 +38,9 @@ def test_first_page_shows_progress_and_profile_questions(client, seeded_survey):
 
 
 def test_language_follows_browser_and_switch(client, seeded_survey):
-    zh = client.get(f"/s/{seeded_survey.slug}", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    zh = client.get(f"/s/{seeded_survey.slug}?p=1", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert "第 1 页" in zh.get_data(as_text=True)
-    en = client.get(f"/s/{seeded_survey.slug}?lang=en", headers={"Accept-Language": "zh-CN"})
+    en = client.get(f"/s/{seeded_survey.slug}?p=1&lang=en", headers={"Accept-Language": "zh-CN"})
     assert "Page 1 of" in en.get_data(as_text=True)
 
 
@@ -68,11 +68,14 @@ def test_each_page_is_saved_when_left_and_resumed_by_cookie(client, db, seeded_s
     partial = _only_response(db, seeded_survey)
     assert partial.status == ResponseStatus.PARTIAL.value and partial.page == 2
     answers = decode_answers(codebook_of(seeded_survey.current_version), partial.answers)
-    assert answers["PR_CHANNEL"] == 1.0 and answers[pages[1].variables[0].name] == 7.0
+    second = pages[1].variables[0]
+    assert answers["PR_CHANNEL"] == 1.0 and answers[second.name] == float(answer_for(second))
     assert answers[pages[2].variables[0].name] is None
     # Coming back later with the same browser (the client-key cookie) resumes at page 3.
-    again = client.get(f"/s/{seeded_survey.slug}")
-    assert 'name="page" value="3"' in again.get_data(as_text=True)
+    again = client.get(f"/s/{seeded_survey.slug}", headers={"Accept-Language": "en"})
+    count = len(pages)
+    assert f"You were on page 3 of {count}" in again.get_data(as_text=True)
+    assert 'name="page" value="3"' in client.get(f"/s/{seeded_survey.slug}?p=3").get_data(as_text=True)
     # Back to page 1 shows the stored answer checked.
     first = client.get(f"/s/{seeded_survey.slug}?p=1").get_data(as_text=True)
     assert "checked" in _input_tag(first, "PR_CHANNEL-0")
@@ -105,30 +108,39 @@ def test_back_keeps_answers_without_requiring_them_and_next_requires_them(client
 
 def test_missing_answer_reshown_with_message_and_other_answers_kept(client, seeded_survey):
     pages = survey_pages(seeded_survey.current_version)
-    data = page_answers(pages[0])
+    # "Which branch" follows "which channel" (display logic): the channel is on page 1.
+    assert post_page(client, seeded_survey.slug, 1, page_answers(pages[0])).status_code == 302
+    data = page_answers(pages[1])
     skipped = data.pop("PR_BRANCH")
     assert skipped
-    page = post_page(client, seeded_survey.slug, 1, data)
+    page = post_page(client, seeded_survey.slug, 2, data)
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert 'id="PR_BRANCH-error"' in html
     assert 'aria-describedby="PR_BRANCH-error"' in html
     # The answers given are still chosen.
-    assert "checked" in _input_tag(html, "PR_CHANNEL-0")
+    assert "checked" in _input_tag(html, "PR_TYPE-0")
     assert "checked" not in _input_tag(html, "PR_BRANCH-0")
+
+
+def _answer_up_to(client, survey, pages, index):
+    """Answer pages 1..index (0-based index not included)."""
+    for number in range(1, index + 1):
+        assert post_page(client, survey.slug, number, page_answers(pages[number - 1])).status_code == 302
 
 
 def test_not_applicable_is_stored_as_missing(client, db, seeded_survey):
     pages = survey_pages(seeded_survey.current_version)
-    post_page(client, seeded_survey.slug, 1, page_answers(pages[0]))
-    data = page_answers(pages[1])
-    name = next(v.name for v in pages[1].variables if v.scale.get("not_applicable"))
+    index = next(i for i, p in enumerate(pages) if any(v.scale.get("not_applicable") for v in p.variables))
+    _answer_up_to(client, seeded_survey, pages, index)
+    data = page_answers(pages[index])
+    name = next(v.name for v in pages[index].variables if v.scale.get("not_applicable"))
     data[name] = "na"
-    assert post_page(client, seeded_survey.slug, 2, data).status_code == 302
+    assert post_page(client, seeded_survey.slug, index + 1, data).status_code == 302
     stored = _only_response(db, seeded_survey)
     assert decode_answers(codebook_of(seeded_survey.current_version), stored.answers)[name] is None
     # Revisiting the page shows "not applicable" chosen again (remembered by the browser).
-    html = client.get(f"/s/{seeded_survey.slug}?p=2").get_data(as_text=True)
+    html = client.get(f"/s/{seeded_survey.slug}?p={index + 1}").get_data(as_text=True)
     not_applicable = next(tag for tag in re.findall(r"<input[^>]*>", html)
                           if f'name="{name}"' in tag and 'value="na"' in tag)
     assert "checked" in not_applicable
@@ -143,7 +155,15 @@ def test_allocation_must_add_up_on_the_server(client, db, seeded_survey):
     wrong = dict(zip(names, ["30", "30", "30", "30", "30"]))
     page = post_page(client, seeded_survey.slug, index + 1, wrong)
     assert page.status_code == 200
-    assert "must add up to 100 (now 150)" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert "must add up to 100 (now 150)" in html
+    # The sum is the whole group's error: on the allocation group (described by it,
+    # linked from the summary), not on the last number.
+    instrument = pages[index].variables[0].instrument
+    group = re.search(rf'<div class="allocation invalid"[^>]*id="q-allocation-{instrument}"[^>]*>', html)
+    assert group and f'aria-describedby="allocation-{instrument}-error"' in group.group(0)
+    assert f'href="#q-allocation-{instrument}"' in html
+    assert f'id="{names[-1]}-error"' not in html and 'aria-invalid' not in _input_tag(html, names[-1])
     stored = decode_answers(codebook_of(seeded_survey.current_version), _only_response(db, seeded_survey).answers)
     assert all(stored[name] is None for name in names)
     right = dict(zip(names, ["10", "20", "30", "25", "15"]))
@@ -231,9 +251,14 @@ def test_invitation_answers_once_and_resumes_anywhere(app, db, seeded_survey):
     pages = survey_pages(seeded_survey.current_version)
     phone, laptop = app.test_client(), app.test_client()
     post_page(phone, seeded_survey.slug, 1, page_answers(pages[0]), token=invitation.token)
-    # Another device with the same link continues on page 2.
-    resumed = laptop.get(f"/s/{seeded_survey.slug}?t={invitation.token}")
-    assert 'name="page" value="2"' in resumed.get_data(as_text=True)
+    # Another device with the same link continues on page 2 once the first was left
+    # (INVITATION_HANDOVER_SECONDS; two browsers at the same moment: tests/security).
+    started = _only_response(db, seeded_survey, Response.invitation_id == invitation.id)
+    started.updated_at -= timedelta(seconds=app.config["INVITATION_HANDOVER_SECONDS"])
+    db.session.commit()
+    resumed = laptop.get(f"/s/{seeded_survey.slug}?t={invitation.token}", headers={"Accept-Language": "en"})
+    assert f"?t={invitation.token}&amp;p=2" in resumed.get_data(as_text=True)
+    assert "You were on page 2" in resumed.get_data(as_text=True)
     for number, page in enumerate(pages[1:], start=2):
         data = {} if page.is_final else page_answers(page)
         assert post_page(laptop, seeded_survey.slug, number, data, token=invitation.token).status_code == 302
@@ -272,13 +297,14 @@ def test_unknown_survey_is_404(client, seeded_survey):
 
 def test_language_switch_saves_the_page(client, db, seeded_survey):
     pages = survey_pages(seeded_survey.current_version)
-    post_page(client, seeded_survey.slug, 1, page_answers(pages[0]))
+    index = next(i for i, p in enumerate(pages) if "SQ01_E" in [v.name for v in p.variables])
+    _answer_up_to(client, seeded_survey, pages, index)
     partial = {"SQ01_E": "5"}
     switched = client.post(f"/s/{seeded_survey.slug}",
-                           data={"page": "2", "switch_lang": "en", **partial})
-    assert switched.status_code == 302 and "p=2" in switched.headers["Location"]
+                           data={"page": str(index + 1), "switch_lang": "en", **partial})
+    assert switched.status_code == 302 and f"p={index + 1}" in switched.headers["Location"]
     html = client.get(switched.headers["Location"]).get_data(as_text=True)
-    assert "Page 2 of" in html
+    assert f"Page {index + 1} of" in html
     stored = decode_answers(codebook_of(seeded_survey.current_version),
                             _only_response(db, seeded_survey).answers)
     assert stored["SQ01_E"] == 5.0

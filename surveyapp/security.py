@@ -1,0 +1,157 @@
+"""Cross-cutting protections wired in by :func:`init_app` (one line in the app factory).
+
+* every submitted form value loses its control characters before any view,
+  form or service sees it (:func:`surveyapp.services.text_safety.clean_text`);
+* rate limits (Flask-Limiter; the limit strings are config keys read per
+  request, see :func:`configured_limit`) and a progressive lock-out of user
+  names after failed log-ins, kept in the limiter's storage so every worker
+  sees the same counts;
+* a login check that costs one password hash whether or not the user exists;
+* security headers on every response (:func:`add_security_headers`).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from functools import lru_cache
+from typing import Callable
+
+from flask import Flask, Request, current_app, request
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db, limiter
+from .models import User
+from .services.text_safety import clean_text
+
+
+class CleanFormRequest(Request):
+    """A request whose ``form`` values are cleaned of control characters once, when parsed.
+
+    One place for every form of the app (survey answers, comments, titles,
+    KANO features, account fields): a NUL or ``\\x01`` can no longer reach
+    the database or an export. Uploaded files are left alone (the import
+    service cleans the cells it keeps).
+    """
+
+    def _load_form_data(self) -> None:
+        already_parsed = "form" in self.__dict__
+        super()._load_form_data()
+        if already_parsed:
+            return
+        form = self.__dict__["form"]
+        self.__dict__["form"] = self.parameter_storage_class(
+            [(clean_text(key), clean_text(value)) for key, value in form.items(multi=True)])
+
+
+def configured_limit(key: str) -> Callable[[], str]:
+    """A Flask-Limiter limit value read from ``app.config[key]`` at each request."""
+    return lambda: current_app.config[key]
+
+
+def survey_key() -> str:
+    """Rate-limit key of the survey a request is for (a limit shared by all its respondents)."""
+    return "survey:" + str((request.view_args or {}).get("slug", ""))
+
+
+def answered_unknown_link(response) -> bool:
+    """Count a request against the unknown-link limit only when it was refused as unknown."""
+    return response.status_code == 404
+
+
+# --- log-in ---------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _dummy_password_hash() -> str:
+    # Same method and cost as real hashes (werkzeug's default), made once per process.
+    return generate_password_hash("no user has this password")
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user named ``username`` if ``password`` is theirs.
+
+    An unknown name is checked against a dummy hash, so the answer takes as long
+    as for a wrong password and the timing does not tell which names exist.
+    """
+    user = db.session.execute(db.select(User).where(User.username == username)
+                              ).scalar_one_or_none()
+    if user is None:
+        check_password_hash(_dummy_password_hash(), password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def _lockout_keys(username: str) -> tuple[str, str]:
+    digest = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    return f"{prefix}/login-failures/{digest}", f"{prefix}/login-locked/{digest}"
+
+
+def _lockout_on() -> bool:
+    return bool(current_app.config.get("LOGIN_LOCKOUT_ENABLED"))
+
+
+def login_locked_for(username: str) -> int:
+    """Seconds until ``username`` may try again (0: not locked)."""
+    if not _lockout_on():
+        return 0
+    _, locked_key = _lockout_keys(username)
+    if not limiter.storage.get(locked_key):
+        return 0
+    return max(1, math.ceil(limiter.storage.get_expiry(locked_key) - time.time()))
+
+
+def note_failed_login(username: str) -> None:
+    """Count a failure; from the threshold on, lock the name for twice as long each time."""
+    if not _lockout_on():
+        return
+    config = current_app.config
+    failures_key, locked_key = _lockout_keys(username)
+    failures = limiter.storage.incr(failures_key, config["LOGIN_FAILURE_MEMORY_SECONDS"])
+    over = failures - config["LOGIN_LOCKOUT_THRESHOLD"]
+    if over >= 0:
+        seconds = min(config["LOGIN_LOCKOUT_BASE_SECONDS"] * 2 ** min(over, 30),
+                      config["LOGIN_LOCKOUT_MAX_SECONDS"])
+        limiter.storage.clear(locked_key)
+        limiter.storage.incr(locked_key, seconds)
+
+
+def note_successful_login(username: str) -> None:
+    if _lockout_on():
+        for key in _lockout_keys(username):
+            limiter.storage.clear(key)
+
+
+# --- headers ----------------------------------------------------------------
+
+# No inline script and no eval: scripts are files under static/js (the dashboard's figures
+# travel as a JSON data block, which is never executed), plotly.min.js is served by the app.
+# Plotly sets style attributes and injects a <style> element, hence 'unsafe-inline' for
+# styles only. frame-ancestors 'none' (and X-Frame-Options for old browsers): no framing.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:", "font-src 'self' data:", "connect-src 'self'",
+    "object-src 'none'", "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'"))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def add_security_headers(response):
+    """The headers above on every response; HSTS when ``SECURITY_HSTS`` (production, HTTPS)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if current_app.config.get("SECURITY_HSTS"):
+        response.headers.setdefault("Strict-Transport-Security",
+                                    "max-age=31536000; includeSubDomains")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install the protections of this module on ``app``."""
+    app.request_class = CleanFormRequest
+    limiter.init_app(app)
+    app.after_request(add_security_headers)

@@ -1,0 +1,84 @@
+"""SERVQUAL charts: gap by dimension, expectation vs perception per item, the overall scores."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from flask_babel import gettext as _
+
+from analysis.report import SurveyAnalysis
+
+from .common import EXPECTATION, Chart, Labels, gap_colour, hover, interval, short, side_colour
+
+
+def _gap_colours(table) -> list[str]:
+    return [gap_colour(m, lo, hi) for m, lo, hi in zip(table["mean_gap"], table["ci_low"], table["ci_high"])]
+
+
+def servqual_gap_by_dimension(analysis: SurveyAnalysis, labels: Labels) -> Chart:
+    chart = Chart("servqual_dimensions", _("Where service falls short: gap by dimension"),
+                  _("Perception minus expectation (P − E) with 95 percent confidence interval. "
+                    "Below 0 (red): customers get less than they expect; pale: not significant."))
+    if analysis.servqual is None:
+        return chart.skip(analysis, "servqual")
+    table = analysis.servqual.dimensions.sort_values("mean_gap")
+    names = [labels.dimension(code) for code in table["dimension"]]
+    figure = go.Figure(go.Bar(
+        x=table["mean_gap"], y=names, orientation="h", marker_color=_gap_colours(table),
+        error_x=interval(table["mean_gap"], table["ci_low"], table["ci_high"]),
+        customdata=np.column_stack([table["ci_low"], table["ci_high"], table["n"]]),
+        hovertemplate=hover("%{y}: %{x:.2f} [%{customdata[0]:.2f}, %{customdata[1]:.2f}], n=%{customdata[2]}")))
+    return chart.draw(figure, table[["dimension", "n", "mean_E", "mean_P", "mean_gap", "ci_low", "ci_high",
+                                     "p_t_holm", "share_negative"]].assign(label=names),
+                      height=80 + 48 * len(table), xaxis_title=_("Gap P − E (0 = expectations met)"))
+
+
+def servqual_items_dumbbell(analysis: SurveyAnalysis, labels: Labels) -> Chart:
+    chart = Chart("servqual_items", _("Expectation vs perception per item, largest shortfall first"),
+                  _("Grey: what customers expect; coloured: what they perceive. "
+                    "The longer a red line, the larger the shortfall."))
+    if analysis.servqual is None:
+        return chart.skip(analysis, "servqual")
+    # Worst item on top: plotly draws the first category at the bottom.
+    table = analysis.servqual.items.sort_values("mean_gap", ascending=False)
+    names = [f"{code} {short(labels.item(code), 22)}" for code in table["item"]]
+    segment_x: list[float | None] = []
+    segment_y: list[str | None] = []
+    for name, e, p in zip(names, table["mean_E"], table["mean_P"]):
+        segment_x += [e, p, None]
+        segment_y += [name, name, None]
+    figure = go.Figure([
+        go.Scatter(x=segment_x, y=segment_y, mode="lines", line={"color": "#b0b7bd", "width": 3},
+                   hoverinfo="skip", showlegend=False),
+        go.Scatter(x=table["mean_E"], y=names, mode="markers", name=_("Expectation"),
+                   marker={"color": EXPECTATION, "size": 10},
+                   hovertemplate=hover("%{y}<br>" + _("Expectation") + " %{x:.2f}")),
+        go.Scatter(x=table["mean_P"], y=names, mode="markers", name=_("Perception"),
+                   marker={"color": _gap_colours(table), "size": 11},
+                   customdata=table["mean_gap"],
+                   hovertemplate=hover("%{y}<br>" + _("Perception") + " %{x:.2f}, "
+                                       + _("gap") + " %{customdata:.2f}")),
+    ])
+    return chart.draw(figure, table[["item", "dimension", "n", "mean_E", "mean_P", "mean_gap", "ci_low",
+                                     "ci_high", "p_t_holm"]].assign(label=[labels.item(c) for c in table["item"]]),
+                      height=90 + 24 * len(table), showlegend=True,
+                      xaxis_title=_("Mean rating"), yaxis={"tickfont": {"size": 11}})
+
+
+def servqual_scores(analysis: SurveyAnalysis, labels: Labels) -> Chart:
+    chart = Chart("servqual_scores", _("SERVQUAL score: unweighted vs importance-weighted"),
+                  _("Weighted by the 100 points each customer gave the five dimensions. "
+                    "Below 0: overall quality below expectations."))
+    if analysis.servqual is None:
+        return chart.skip(analysis, "servqual")
+    table = analysis.servqual.scores
+    names = {"unweighted": _("Unweighted"), "weighted": _("Importance-weighted")}
+    figure = go.Figure(go.Bar(
+        x=[names.get(s, s) for s in table["score"]], y=table["value"],
+        marker_color=[side_colour(v) for v in table["value"]],
+        text=[f"{v:.2f}" for v in table["value"]], textposition="outside",
+        customdata=table["n"], hovertemplate=hover("%{x}: %{y:.3f}, n=%{customdata}")))
+    if analysis.servqual.weights is not None:
+        weights = analysis.servqual.weights
+        chart.note = _("Mean importance weights: %(weights)s", weights=", ".join(
+            f"{labels.dimension(d)} {w:.0%}" for d, w in zip(weights["dimension"], weights["mean_weight"])))
+    return chart.draw(figure, table.copy(), height=300, yaxis_title=_("Gap P − E"))
