@@ -60,7 +60,7 @@ from ..models import (Case, CaseEvent, CaseSettings, CaseStatus, Contact, Respon
                       Role, Survey, SurveyShare, User, utcnow)
 from ..queue import app_context, huey
 from .codebooks import survey_codebook
-from .responses import ANSWER_DTYPE, ResponseFilter, codebook_of, decode_answers, responses_frame
+from .responses import ANSWER_DTYPE, COMPLETION_HOOKS, ResponseFilter, codebook_of, decode_answers, responses_frame
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +213,10 @@ def survey_scores(survey: Survey, frame: pd.DataFrame | None = None) -> pd.DataF
 def response_completed(response_id: int) -> None:
     """A response was completed and committed: check it on the job queue."""
     open_case_task(response_id)
+
+
+if response_completed not in COMPLETION_HOOKS:
+    COMPLETION_HOOKS.append(response_completed)
 
 
 @huey.task(retries=3, retry_delay=5)

@@ -25,6 +25,9 @@ from .text_safety import clean_text
 from .version_cache import FrozenDict, FrozenList, deep_freeze, per_version
 
 ANSWER_DTYPE = np.dtype("<f8")
+#: Called with a response id after a response is committed as complete; services/cases.py
+#: registers the recovery-case check here (a hook, so this module does not import it).
+COMPLETION_HOOKS: list = []
 # "Not asked" (display logic hid the question) is a NaN with its own payload:
 # every reader that only knows NaN = missing (numpy, pandas, the analysis)
 # still sees a missing value, while the bits tell "not asked" from "not
@@ -239,9 +242,9 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
         db.session.rollback()
         raise
     if complete:
-        # After the commit, so the queue worker sees the response (services/cases.py).
-        from .cases import response_completed
-        response_completed(response_id)
+        # After the commit, so the queue worker sees the response.
+        for hook in COMPLETION_HOOKS:
+            hook(response_id)
     return response
 
 
