@@ -307,7 +307,8 @@ def patch_case(case_id: int):
     if closing and body.get("root_cause") not in cases_service.ROOT_CAUSES:
         problems.append(f"root_cause: one of {', '.join(cases_service.ROOT_CAUSES)}")
     if problems:
-        abort(400, description="; ".join(problems))
+        # The body fits the schema but not this case or workflow: a conflict, not a malformed request.
+        abort(409, description="; ".join(problems))
     user = g.api_user
     try:
         if "owner" in body:

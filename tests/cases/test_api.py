@@ -29,7 +29,7 @@ def test_list_get_patch_and_permissions(client, db, people, submit):
     assert client.get(f"/api/v1/cases/{case.id}", headers=stranger).status_code == 403
     assert client.patch(f"/api/v1/cases/{case.id}", json={"note": "x"}, headers=stranger).status_code == 403
     bad = client.patch(f"/api/v1/cases/{case.id}", json={"status": "resolved"}, headers=manager)
-    assert bad.status_code == 400 and "root_cause" in bad.get_json()["error"]["message"]
+    assert bad.status_code == 409 and "root_cause" in bad.get_json()["error"]["message"]
     ok = client.patch(f"/api/v1/cases/{case.id}", headers=manager,
                       json={"owner": "manager2", "note": "called", "status": "resolved",
                             "root_cause": "waiting_time", "action_taken": "apologised"})
