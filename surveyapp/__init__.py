@@ -71,9 +71,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per audience."""
-    from . import admin, api, auth, dashboard, inbox, main, survey
+    from . import admin, api, auth, cases, dashboard, inbox, main, survey
 
-    for blueprint in (main.bp, auth.bp, survey.bp, admin.bp, api.bp, dashboard.bp, inbox.bp):
+    for blueprint in (main.bp, auth.bp, survey.bp, admin.bp, api.bp, dashboard.bp, inbox.bp, cases.bp):
         app.register_blueprint(blueprint)
 
 

@@ -355,6 +355,96 @@ class Job(db.Model):
         return self.status in (JobStatus.DONE.value, JobStatus.FAILED.value)
 
 
+# --------------------------------------------------------------------------
+# Service recovery: the survey's rule, cases, their history, re-surveys
+# --------------------------------------------------------------------------
+
+class CaseStatus(str, enum.Enum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    CONTACTED = "contacted"
+    RESOLVED = "resolved"
+    CLOSED_UNREACHABLE = "closed_unreachable"
+
+
+class CaseSettings(db.Model):
+    """A survey's recovery settings: who is unhappy (analysis.followup.UnhappinessRule), the SLA."""
+
+    __tablename__ = "case_settings"
+
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    # UnhappinessRule.to_json(); empty = the rule's defaults.
+    rule: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sla_hours: Mapped[int] = mapped_column(Integer, default=48)
+    # Nobody gets a second re-survey within this many days.
+    suppression_days: Mapped[int] = mapped_column(Integer, default=90)
+    # Open new cases at all (off: the rule still drives the follow-up list).
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+
+class Case(db.Model):
+    """One unhappy customer's recovery: opened once per response (unique response_id)."""
+
+    __tablename__ = "recovery_case"
+    __table_args__ = (
+        _enum_check("status", "status", CaseStatus),
+        UniqueConstraint("response_id", name="uq_case_response"),
+        Index("ix_recovery_case_survey_status", "survey_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(24), default=CaseStatus.OPEN.value)
+    priority: Mapped[int] = mapped_column(Integer, default=2)  # 1 high, 2 normal, 3 low
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"),
+                                                    index=True)
+    reasons: Mapped[str] = mapped_column(Text, default="")
+    # What the case was opened on (the scores at the time; the answers stay in the response).
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    screening_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    comment_score: Mapped[Optional[float]] = mapped_column(Float)
+    comment_label: Mapped[Optional[str]] = mapped_column(String(16))
+    comment_emotions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    churn_risk: Mapped[Optional[float]] = mapped_column(Float)
+    churn_band: Mapped[Optional[str]] = mapped_column(String(8))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    first_contact_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    overdue: Mapped[bool] = mapped_column(default=False)
+    root_cause: Mapped[Optional[str]] = mapped_column(String(64))
+    action_taken: Mapped[Optional[str]] = mapped_column(Text)
+    # The re-survey after resolution: a one-question link (token) and its answer.
+    resurvey_token: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    resurvey_sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    recovery_satisfaction: Mapped[Optional[int]] = mapped_column(Integer)
+    recovery_comment: Mapped[Optional[str]] = mapped_column(Text)
+    recovery_answered_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    response: Mapped[Response] = relationship()
+    owner: Mapped[Optional[User]] = relationship()
+    events: Mapped[list["CaseEvent"]] = relationship(back_populates="case", order_by="CaseEvent.id",
+                                                     cascade="all, delete-orphan")
+
+
+class CaseEvent(db.Model):
+    """One change of a case: who changed what, when (the full history)."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("recovery_case.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # opened, owner, status, priority, note, resolved, overdue, resurvey_sent, resurvey_answered
+    kind: Mapped[str] = mapped_column(String(24))
+    old: Mapped[Optional[str]] = mapped_column(Text)
+    new: Mapped[Optional[str]] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    user: Mapped[Optional[User]] = relationship()
 class Notification(db.Model):
     """An in-app alert for one user about one event (also the record of its e-mail)."""
 

@@ -1,7 +1,7 @@
 """The house rules of the package layout, checked on the import graph.
 
 * no import circles between modules of ``surveyapp`` and ``analysis``;
-* a blueprint package (admin, api, auth, dashboard, main, survey) never imports another one;
+* a blueprint package (admin, api, auth, cases, dashboard, main, survey) never imports another one;
 * ``analysis`` imports nothing of the web app (nor Flask / SQLAlchemy).
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("surveyapp", "analysis")
-BLUEPRINTS = ("surveyapp.admin", "surveyapp.api", "surveyapp.auth", "surveyapp.dashboard",
+BLUEPRINTS = ("surveyapp.admin", "surveyapp.api", "surveyapp.auth", "surveyapp.cases", "surveyapp.dashboard",
               "surveyapp.main", "surveyapp.survey")
 
 

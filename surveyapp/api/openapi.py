@@ -111,6 +111,74 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+_NULLABLE_NUMBER = {"type": ["number", "null"]}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+CASE_STATUSES = ["open", "in_progress", "contacted", "resolved", "closed_unreachable"]
+ROOT_CAUSES = ["staff_attitude", "waiting_time", "product", "price", "process", "system_error",
+               "communication", "other"]
+SCHEMAS["Case"] = {
+    "type": "object",
+    "description": "A recovery case: one unhappy customer's response, worked until resolved. "
+                   "`contact` is null unless you may see contact details (admins, the survey's "
+                   "owner, managers it is shared with). `history` is in the single-case answer.",
+    "required": ["id", "survey", "response_id", "status", "priority", "owner", "reasons", "scores",
+                 "screening_flags", "comment", "churn", "opened_at", "due_at", "first_contact_at",
+                 "closed_at", "overdue", "root_cause", "action_taken", "resurvey", "contact", "url"],
+    "properties": {
+        "id": {"type": "integer"}, "survey": {"type": "string"}, "response_id": {"type": "integer"},
+        "status": {"type": "string", "enum": CASE_STATUSES},
+        "priority": {"type": "string", "enum": ["high", "normal", "low"]},
+        "owner": _NULLABLE_STRING, "reasons": {"type": "string"},
+        "scores": {"type": "object", "additionalProperties": _NULLABLE_NUMBER},
+        "screening_flags": {"type": "array", "items": {"type": "string"}},
+        "comment": {"type": "object", "required": ["text", "label", "score", "emotions", "engine"],
+                    "properties": {"text": _NULLABLE_STRING, "label": _NULLABLE_STRING,
+                                   "score": _NULLABLE_NUMBER,
+                                   "emotions": {"type": "array", "items": {"type": "string"}},
+                                   "engine": {"type": "string"}}},
+        "churn": {"type": "object", "required": ["risk", "band"],
+                  "properties": {"risk": _NULLABLE_NUMBER, "band": _NULLABLE_STRING}},
+        "opened_at": _NULLABLE_TIME, "due_at": _NULLABLE_TIME, "first_contact_at": _NULLABLE_TIME,
+        "closed_at": _NULLABLE_TIME, "overdue": {"type": "boolean"},
+        "root_cause": _NULLABLE_STRING, "action_taken": _NULLABLE_STRING,
+        "resurvey": {"type": "object", "required": ["url", "sent_at", "satisfaction", "comment",
+                                                    "answered_at"],
+                     "properties": {"url": _NULLABLE_STRING, "sent_at": _NULLABLE_TIME,
+                                    "satisfaction": {"type": ["integer", "null"]},
+                                    "comment": _NULLABLE_STRING, "answered_at": _NULLABLE_TIME}},
+        "contact": {"type": ["object", "null"], "properties": {
+            "name": _NULLABLE_STRING, "email": _NULLABLE_STRING, "phone": _NULLABLE_STRING}},
+        "url": {"type": "string"},
+        "history": {"type": "array", "items": {
+            "type": "object", "required": ["at", "user", "kind", "old", "new"],
+            "properties": {"at": _NULLABLE_TIME, "user": _NULLABLE_STRING, "kind": {"type": "string"},
+                           "old": _NULLABLE_STRING, "new": _NULLABLE_STRING}}},
+    },
+}
+SCHEMAS["CasePage"] = {
+    "type": "object", "required": ["page", "per_page", "total", "pages", "cases"],
+    "properties": {
+        "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+        "total": {"type": "integer", "minimum": 0}, "pages": {"type": "integer", "minimum": 1},
+        "cases": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}},
+    },
+}
+SCHEMAS["CasePatch"] = {
+    "type": "object", "minProperties": 1, "additionalProperties": False,
+    "description": "What to change. Closing (`status` resolved or closed_unreachable) needs "
+                   "`root_cause` and `action_taken`; every field is checked before anything changes.",
+    "properties": {
+        "owner": {"type": ["string", "null"], "description": "User name (the survey's owner or "
+                  "someone it is shared with), or null to unassign."},
+        "priority": {"type": "string", "enum": ["high", "normal", "low"]},
+        "status": {"type": "string", "enum": CASE_STATUSES},
+        "note": {"type": "string", "minLength": 1},
+        "root_cause": {"type": "string", "enum": ROOT_CAUSES},
+        "action_taken": {"type": "string", "minLength": 1},
+    },
+}
+
 SCHEMAS["Job"] = {
     "type": "object", "required": ["id", "kind", "status", "progress", "url", "result_url"],
     "properties": {
@@ -132,6 +200,10 @@ _ERROR = {"description": "Error", "content": {"application/json": {
 _ERRORS = {"401": {**_ERROR, "description": "Missing or unknown token"},
            "403": {**_ERROR, "description": "The survey is not yours nor shared with you"},
            "404": {**_ERROR, "description": "No such survey (or survey version)"}}
+
+_CASE_ERRORS = {"401": _ERRORS["401"],
+                "403": {**_ERROR, "description": "The case's survey is not yours nor shared with you"},
+                "404": {**_ERROR, "description": "No such case"}}
 
 PARAMETERS: dict[str, Any] = {
     "slug": {"name": "slug", "in": "path", "required": True,
@@ -162,6 +234,8 @@ def _ok(schema: str, description: str) -> dict[str, Any]:
 
 def openapi_document() -> dict[str, Any]:
     slug = {"$ref": "#/components/parameters/slug"}
+    case_id = {"name": "case_id", "in": "path", "required": True,
+               "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
     job_id = {"name": "job_id", "in": "path", "required": True,
               "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
     return {
@@ -225,6 +299,35 @@ def openapi_document() -> dict[str, Any]:
                               "400": {**_ERROR, "description": "A parameter cannot be read"},
                               **_ERRORS},
             }},
+            "/surveys/{slug}/cases": {"get": {
+                "operationId": "listCases", "summary": "Recovery cases of a survey, paged",
+                "parameters": [slug, {"name": "status", "in": "query",
+                                      "schema": {"type": "string", "enum": CASE_STATUSES}},
+                               {"$ref": "#/components/parameters/page"},
+                               {"$ref": "#/components/parameters/per_page"}],
+                "responses": {"200": _ok("CasePage", "One page of cases, most urgent first"),
+                              "400": {**_ERROR, "description": "A parameter cannot be read"},
+                              **_ERRORS},
+            }},
+            "/cases/{case_id}": {
+                "get": {
+                    "operationId": "getCase", "summary": "A case with its history",
+                    "parameters": [case_id],
+                    "responses": {"200": _ok("Case", "The case"), **_CASE_ERRORS},
+                },
+                "patch": {
+                    "operationId": "updateCase",
+                    "summary": "Assign, set priority or status, add a note, resolve",
+                    "parameters": [case_id],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/CasePatch"}}}},
+                    "responses": {"200": _ok("Case", "The changed case"),
+                                  "400": {**_ERROR, "description": "The change cannot be read"},
+                                  "409": {**_ERROR, "description": "The workflow does not allow "
+                                          "it (e.g. a status move, an owner outside the team)"},
+                                  **_CASE_ERRORS},
+                },
+            },
             "/jobs/{job_id}": {"get": {
                 "operationId": "getJob", "summary": "A job you started: state and progress",
                 "parameters": [job_id],

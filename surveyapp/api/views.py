@@ -10,7 +10,8 @@ from sqlalchemy import or_, select
 
 from ..access import can_access_survey
 from ..extensions import db
-from ..models import Role, Survey, SurveyShare
+from ..models import Case, CaseStatus, Role, Survey, SurveyShare, User
+from ..services import cases as cases_service
 from ..services.builder import version_counts
 from ..services.codebooks import survey_codebook
 from ..services.exports import iter_raw_frames
@@ -198,3 +199,130 @@ def get_job_result(job_id: str):
         abort(404, description=job.error or "this job has no result file (or it has expired)")
     return send_file(path, mimetype=job.result_mimetype, download_name=job.result_name)
 
+
+
+# --------------------------------------------------------------------------
+# Recovery cases: the same permissions as the case pages (surveyapp/cases)
+# --------------------------------------------------------------------------
+
+def _case_document(case, survey: Survey, *, history: bool) -> dict[str, Any]:
+    from analysis.comment_emotion import ENGINE
+    contact = cases_service.contact_of(case) if cases_service.may_see_contact(g.api_user, survey) else None
+    document = {
+        "id": case.id, "survey": survey.slug, "response_id": case.response_id,
+        "status": case.status, "priority": cases_service.PRIORITIES[case.priority],
+        "owner": case.owner.username if case.owner else None, "reasons": case.reasons,
+        "scores": {k: _number(v) for k, v in (case.scores or {}).items()},
+        "screening_flags": list(case.screening_flags or []),
+        "comment": {"text": case.response.comment, "label": case.comment_label,
+                    "score": case.comment_score, "emotions": list(case.comment_emotions or []),
+                    "engine": ENGINE},
+        "churn": {"risk": case.churn_risk, "band": case.churn_band},
+        "opened_at": _iso(case.opened_at), "due_at": _iso(case.due_at),
+        "first_contact_at": _iso(case.first_contact_at), "closed_at": _iso(case.closed_at),
+        "overdue": bool(case.overdue), "root_cause": case.root_cause, "action_taken": case.action_taken,
+        "resurvey": {"url": cases_service.resurvey_url(case), "sent_at": _iso(case.resurvey_sent_at),
+                     "satisfaction": case.recovery_satisfaction, "comment": case.recovery_comment,
+                     "answered_at": _iso(case.recovery_answered_at)},
+        "contact": ({"name": contact.name, "email": contact.email, "phone": contact.phone}
+                    if contact is not None else None),
+        "url": url_for("api.get_case", case_id=case.id),
+    }
+    if history:
+        document["history"] = [{"at": _iso(e.at), "user": e.user.username if e.user else None,
+                                "kind": e.kind, "old": e.old, "new": e.new} for e in case.events]
+    return document
+
+
+@bp.get("/surveys/<slug>/cases")
+def list_cases(slug: str):
+    survey = _survey(slug)
+    page = _positive_int("page", 1)
+    per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    status = (request.args.get("status") or "").strip() or None
+    try:
+        found = cases_service.list_cases(survey, status=status, page=page, per_page=per_page)
+    except cases_service.CaseError as error:
+        abort(400, description=str(error))
+    return jsonify({"page": page, "per_page": per_page, "total": found.total, "pages": found.pages,
+                    "cases": [_case_document(case, survey, history=False) for case in found.cases]})
+
+
+def _accessible_case(case_id: int):
+    case = db.session.get(Case, case_id) if case_id < 2**31 else None
+    if case is None:
+        abort(404, description=f"no case {case_id}")
+    survey = db.session.get(Survey, case.survey_id)
+    if not can_access_survey(g.api_user, survey):
+        abort(403, description="this case's survey is neither yours nor shared with you")
+    return case, survey
+
+
+@bp.get("/cases/<int:case_id>")
+def get_case(case_id: int):
+    case, survey = _accessible_case(case_id)
+    return jsonify(_case_document(case, survey, history=True))
+
+
+PATCH_FIELDS = {"owner", "status", "priority", "note", "root_cause", "action_taken"}
+
+
+@bp.patch("/cases/<int:case_id>")
+def patch_case(case_id: int):
+    """Change a case as the case page does: owner, priority, status, a note; closing
+    (``status`` resolved / closed_unreachable) needs ``root_cause`` and ``action_taken``."""
+    case, survey = _accessible_case(case_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body:
+        abort(400, description="send a JSON object with at least one of: " + ", ".join(sorted(PATCH_FIELDS)))
+    unknown = set(body) - PATCH_FIELDS
+    if unknown:
+        abort(400, description=f"unknown fields: {', '.join(sorted(unknown))}")
+    priorities = {label: key for key, label in cases_service.PRIORITIES.items()}
+    statuses = {s.value for s in CaseStatus}
+    # Every field is checked before anything changes.
+    problems = []
+    owner = None
+    if "owner" in body:
+        if body["owner"] is not None and not isinstance(body["owner"], str):
+            problems.append("owner: a user name or null")
+        elif body["owner"] is not None:
+            owner = db.session.execute(select(User).where(User.username == body["owner"])
+                                       ).scalar_one_or_none()
+            if owner is None:
+                problems.append(f"owner: no user {body['owner']!r}")
+    if "priority" in body and body["priority"] not in priorities:
+        problems.append("priority: high, normal or low")
+    if "note" in body and (not isinstance(body["note"], str) or not body["note"].strip()):
+        problems.append("note: non-empty text")
+    status = body.get("status")
+    if "status" in body and status not in statuses:
+        problems.append(f"status: one of {', '.join(sorted(statuses))}")
+    closing = status in cases_service.CLOSED
+    for name in ("root_cause", "action_taken"):
+        if closing and (not isinstance(body.get(name), str) or not body[name].strip()):
+            problems.append(f"{name}: required to close a case")
+        if not closing and name in body:
+            problems.append(f"{name}: only with a closing status")
+    if closing and body.get("root_cause") not in cases_service.ROOT_CAUSES:
+        problems.append(f"root_cause: one of {', '.join(cases_service.ROOT_CAUSES)}")
+    if problems:
+        # The body fits the schema but not this case or workflow: a conflict, not a malformed request.
+        abort(409, description="; ".join(problems))
+    user = g.api_user
+    try:
+        if "owner" in body:
+            cases_service.assign(case, owner, user)
+        if "priority" in body:
+            cases_service.set_priority(case, priorities[body["priority"]], user)
+        if "note" in body:
+            cases_service.add_note(case, body["note"], user)
+        if closing:
+            cases_service.resolve(case, body["root_cause"], body["action_taken"], user,
+                                  unreachable=status == CaseStatus.CLOSED_UNREACHABLE.value)
+        elif status is not None and status != case.status:
+            cases_service.set_status(case, status, user)
+    except cases_service.CaseError as error:
+        db.session.rollback()
+        abort(409, description=str(error))
+    return jsonify(_case_document(case, survey, history=True))

@@ -10,11 +10,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, SelectField, SubmitField
+from wtforms import DateField, DecimalField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from analysis.followup import FollowUpThresholds
+from analysis.followup import UnhappinessRule
 from analysis.instruments import Codebook
 
 from ..models import Survey
@@ -76,29 +76,45 @@ def filter_form(survey: Survey, codebook: Codebook, lang: str, args) -> FilterFo
 
 
 class FollowUpForm(_GetForm):
-    """The manager's thresholds; a blank one is not a criterion."""
+    """The unhappiness rule for this view; it starts as the survey's saved rule (the one that
+    opens cases), and a blank box is not a criterion."""
 
+    overall_at_most = DecimalField(_l("Overall satisfaction (1–10) at most"), places=1,
+                                   validators=[Optional(), NumberRange(min=1, max=10)])
     ratio_below = DecimalField(_l("Satisfaction ratio P/E below"), places=2,
-                               default=FollowUpThresholds.ratio_below,
                                validators=[Optional(), NumberRange(min=0, max=5)])
     gap_below = DecimalField(_l("SERVQUAL gap P − E below"), places=2,
-                             default=FollowUpThresholds.gap_below,
                              validators=[Optional(), NumberRange(min=-10, max=10)])
     negative_emotion_at_least = DecimalField(_l("Negative emotion at least"), places=1,
-                                             default=FollowUpThresholds.negative_emotion_at_least,
                                              validators=[Optional(), NumberRange(min=0, max=10)])
+    polarity_below = DecimalField(_l("Comment polarity (−1 to 1) below"), places=2,
+                                  validators=[Optional(), NumberRange(min=-1, max=1)])
+    keywords = StringField(_l("Keywords (comma-separated, Chinese or English)"),
+                           validators=[Optional(), Length(max=1000)])
+    combine = SelectField(_l("List a customer when"), choices=[("any", _l("any criterion holds")),
+                                                               ("all", _l("every criterion holds"))],
+                          validators=[Optional()])
     submit = SubmitField(_l("Show customers"))
 
-    def thresholds(self) -> FollowUpThresholds:
+    NUMBERS = ("overall_at_most", "ratio_below", "gap_below", "negative_emotion_at_least",
+               "polarity_below")
+
+    def thresholds(self) -> UnhappinessRule:
         def number(field) -> float | None:
             return None if field.data is None else float(field.data)
-        return FollowUpThresholds(ratio_below=number(self.ratio_below), gap_below=number(self.gap_below),
-                                  negative_emotion_at_least=number(self.negative_emotion_at_least))
+        words = [w.strip() for w in (self.keywords.data or "").replace("，", ",").split(",")]
+        return UnhappinessRule(**{name: number(getattr(self, name)) for name in self.NUMBERS},
+                               keywords=tuple(w for w in words if w),
+                               combine=self.combine.data if self.combine.data in ("any", "all") else "any")
 
 
-def follow_up_form(args) -> FollowUpForm:
-    """Thresholds from the query string; the defaults when none is given."""
-    form = FollowUpForm(formdata=args if any(name in args for name in
-                                             ("ratio_below", "gap_below", "negative_emotion_at_least"))
-                        else None)
+def follow_up_form(args, rule: UnhappinessRule) -> FollowUpForm:
+    """The rule from the query string; the survey's saved ``rule`` when none is given."""
+    if any(name in args for name in (*FollowUpForm.NUMBERS, "keywords", "combine")):
+        return FollowUpForm(formdata=args)
+    form = FollowUpForm(formdata=None)
+    for name in FollowUpForm.NUMBERS:
+        getattr(form, name).data = getattr(rule, name)
+    form.keywords.data = ", ".join(rule.keywords)
+    form.combine.data = rule.combine
     return form

@@ -13,7 +13,9 @@ from ..access import accessible_survey_or_404, role_required, visible_surveys
 from ..i18n import select_locale
 from ..extensions import db
 from ..models import Contact, Role
-from ..services import dashboard_cache
+from analysis.comment_emotion import ENGINE as EMOTION_ENGINE
+
+from ..services import cases, dashboard_cache
 from ..services.codebooks import survey_codebook
 from ..services.filters import FilterError
 from ..services.spreadsheet_safety import safe_csv
@@ -111,16 +113,17 @@ def follow_up(slug: str):
     """Unhappy customers who agreed to be contacted, with why they are listed."""
     survey = accessible_survey_or_404(slug)
     filters_form, dashboard_request = _filtered_request(survey)
-    form = follow_up_form(request.args)
+    form = follow_up_form(request.args, cases.survey_rule(survey))
     valid = dashboard_request is not None and form.validate()
-    found = dashboard_cache.lookup(survey, dashboard_request) if valid else None
     rows, total = [], 0
-    if found is not None and found.entry is not None:
-        table = dashboard_cache.follow_up(found.entry, form.thresholds())
+    if valid:
+        # Read now, not from the dashboard cache: the cache's analysis leaves out screened
+        # responses, and screening must never hide an unhappy customer.
+        table = cases.follow_up_table(survey, dashboard_request.filters, form.thresholds())
         total = len(table)
         rows = _with_contacts(table.head(FOLLOW_UP_PAGE_ROWS))
     return render_template("dashboard/follow_up.html", survey=survey, form=form, filters_form=filters_form,
-                           found=found, rows=rows, total=total, shown=len(rows),
+                           valid=valid, rows=rows, total=total, shown=len(rows), emotion_engine=EMOTION_ENGINE,
                            query=request.query_string.decode()), (200 if valid else 400)
 
 
@@ -129,12 +132,12 @@ def follow_up(slug: str):
 def follow_up_csv(slug: str):
     survey = accessible_survey_or_404(slug)
     _filters_form, dashboard_request = _filtered_request(survey)
-    form = follow_up_form(request.args)
+    form = follow_up_form(request.args, cases.survey_rule(survey))
     if dashboard_request is None or not form.validate():
         abort(400)
-    rows = _with_contacts(dashboard_cache.follow_up(_computed_entry(survey, dashboard_request),
-                                                    form.thresholds()))
-    columns = ["response_id", "name", "email", "phone", "ratio", "gap", "negative_emotion", "reasons"]
+    rows = _with_contacts(cases.follow_up_table(survey, dashboard_request.filters, form.thresholds()))
+    columns = ["response_id", "name", "email", "phone", "overall", "ratio", "gap", "negative_emotion",
+               "polarity", "reasons"]
     return _csv_download(safe_csv(columns, ([row.get(c) for c in columns] for row in rows)),
                          f"{survey.slug}-follow-up.csv")
 

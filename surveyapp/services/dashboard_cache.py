@@ -55,7 +55,6 @@ from flask_caching import Cache
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from analysis.followup import FollowUpThresholds, follow_up_list
 from analysis.report import ReportOptions, analyse_survey
 
 from ..extensions import db
@@ -70,8 +69,6 @@ cache = Cache()
 
 #: Trend periods a manager can choose (pandas period aliases).
 PERIODS = ("W", "M", "Q")
-#: Per-respondent columns kept for the follow-up list.
-FOLLOW_UP_SCORES = ("ratio", "gap", "negative_emotion")
 #: How long a "being computed" or "recomputation pending" marker lives if its worker dies.
 MARKER_SECONDS = 300
 
@@ -207,18 +204,9 @@ def compute_dashboard(survey: Survey, request: DashboardRequest, stamp: str) -> 
         "mediation_boot": analysis.options.n_boot, "csi_boot": analysis.options.csi_boot,
         "timings": timings,
         "languages": languages,
-        "follow_up_scores": _follow_up_scores(complete, analysis),
     }
 
 
-def _follow_up_scores(frame: pd.DataFrame, analysis) -> pd.DataFrame:
-    """Consent and the per-respondent scores :func:`follow_up` thresholds are applied to."""
-    consent = frame[["response_id", "contact_ok"]]
-    scores = analysis.respondent_scores
-    if scores is None:
-        return consent.iloc[0:0].copy()
-    kept = scores[["response_id", *[c for c in FOLLOW_UP_SCORES if c in scores]]]
-    return consent.merge(kept, on="response_id", how="inner")
 
 
 def _kano_features(survey: Survey) -> list[dict]:
@@ -269,15 +257,6 @@ def lookup(survey: Survey, request: DashboardRequest, wait: float | None = None)
         if time.monotonic() >= deadline:
             return Lookup(latest or entry, False, stamp)
         time.sleep(0.05)
-
-
-def follow_up(entry: dict[str, Any], thresholds: FollowUpThresholds) -> pd.DataFrame:
-    """The follow-up list of a cached dashboard for the manager's ``thresholds``
-    (:func:`analysis.followup.follow_up_list` on the analysis's respondent scores)."""
-    scores: pd.DataFrame = entry["follow_up_scores"]
-    indexed = scores.set_index("response_id")
-    return follow_up_list(scores, thresholds,
-                          **{name: indexed[name] if name in indexed else None for name in FOLLOW_UP_SCORES})
 
 
 # --------------------------------------------------------------------------

@@ -25,6 +25,9 @@ from .text_safety import clean_text
 from .version_cache import FrozenDict, FrozenList, deep_freeze, per_version
 
 ANSWER_DTYPE = np.dtype("<f8")
+#: Called with a response id after a response is committed as complete; services/cases.py
+#: registers the recovery-case check here (a hook, so this module does not import it).
+COMPLETION_HOOKS: list = []
 # "Not asked" (display logic hid the question) is a NaN with its own payload:
 # every reader that only knows NaN = missing (numpy, pandas, the analysis)
 # still sees a missing value, while the bits tell "not asked" from "not
@@ -197,7 +200,8 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
     """Write a response and its answers (and contact details) in one transaction.
 
     Either everything is stored or, on any error, nothing: the session is
-    rolled back and the error re-raised. Passing an existing ``response``
+    rolled back and the error re-raised. A completed response is then sent
+    to the job queue to be checked for a recovery case (services/cases.py). Passing an existing ``response``
     (a partial one being resumed) updates it; its earlier answers are kept
     for variables not in ``values``. ``browser_key`` binds an invitation's
     response to the browser saving it (see ``survey.flow.start_visit``).
@@ -231,10 +235,16 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
         if contact is not None and not contact.is_empty():
             response.contact = Contact(name=clean_text(contact.name), email=clean_text(contact.email),
                                        phone=clean_text(contact.phone))
+        db.session.flush()
+        response_id = response.id  # read before the commit expires it (no extra SELECT)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    if complete:
+        # After the commit, so the queue worker sees the response.
+        for hook in COMPLETION_HOOKS:
+            hook(response_id)
     return response
 
 

@@ -42,7 +42,8 @@ def test_openapi_document_is_public(client):
     assert document["openapi"] == "3.1.0"
     assert set(document["paths"]) == {"/openapi.json", "/surveys", "/surveys/{slug}",
                                       "/surveys/{slug}/codebook", "/surveys/{slug}/responses",
-                                      "/surveys/{slug}/analysis", "/jobs/{job_id}",
+                                      "/surveys/{slug}/analysis", "/surveys/{slug}/cases",
+                                      "/cases/{case_id}", "/jobs/{job_id}",
                                       "/jobs/{job_id}/result"}
 
 

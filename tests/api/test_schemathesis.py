@@ -48,8 +48,12 @@ def test_every_operation_conforms_to_the_openapi_document(api_schema, token, see
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert {op.path for op in operations} == {
         "/surveys", "/surveys/{slug}", "/surveys/{slug}/codebook",
-        "/surveys/{slug}/responses", "/surveys/{slug}/analysis", "/jobs/{job_id}",
-        "/jobs/{job_id}/result"}
+        "/surveys/{slug}/responses", "/surveys/{slug}/analysis", "/surveys/{slug}/cases",
+        "/cases/{case_id}", "/jobs/{job_id}", "/jobs/{job_id}/result"}
+    from surveyapp.models import Case
+    from surveyapp.extensions import db
+    case_ids = db.session.execute(db.select(Case.id)).scalars().all()
+    assert case_ids, "the demo survey has cases"
     turn = itertools.count()
     headers = {"Authorization": f"Bearer {token}"}
     for operation in operations:
@@ -60,6 +64,8 @@ def test_every_operation_conforms_to_the_openapi_document(api_schema, token, see
         def check(case):
             if case.path_parameters and "slug" in case.path_parameters and next(turn) % 2:
                 case.path_parameters["slug"] = seeded_survey.slug
+            if case.path_parameters and "case_id" in case.path_parameters and next(turn) % 2:
+                case.path_parameters["case_id"] = case_ids[0]
             case.call_and_validate(headers=headers)
 
         check()

@@ -8,9 +8,8 @@ import re
 import pytest
 from markupsafe import escape
 
-from analysis.followup import FollowUpThresholds
-from analysis.report import ReportOptions, analyse_survey
-from surveyapp.models import Contact, Role
+from analysis.report import ReportOptions, analyse_survey, ep_pairs
+from surveyapp.models import Case, Contact, Role
 from surveyapp.services.codebooks import survey_codebook
 from surveyapp.services.responses import ResponseFilter, responses_frame
 
@@ -94,27 +93,32 @@ def test_chart_data_downloads_as_csv(client, manager):
 
 
 def test_follow_up_lists_consenting_unhappy_customers_with_contacts(client, db, manager):
+    """One rule: the follow-up list is the consenting customers the survey's cases were opened
+    for (screened responses included: tests/cases/test_views.py)."""
     html = client.get(f"/dashboard/{manager.slug}/follow-up?lang=en").get_data(as_text=True)
-    expected = _analysis(manager, ResponseFilter()).follow_up
     listed = [int(i) for i in re.findall(r'data-response="(\d+)"', html)]
-    assert listed == expected["response_id"].tolist()
     assert listed, "the demo has unhappy customers who agreed to be contacted"
+    with_case = db.session.execute(db.select(Case.response_id).join(Contact, Contact.response_id ==
+                                                                    Case.response_id)
+                                   .where(Case.survey_id == manager.id)).scalars().all()
+    assert sorted(listed) == sorted(with_case)
     contact = db.session.execute(db.select(Contact).where(Contact.response_id == listed[0])).scalar_one()
     assert contact.email in html
-    assert str(escape(expected["reasons"].iloc[0])) in html
+    first = db.session.execute(db.select(Case).where(Case.response_id == listed[0])).scalar_one()
+    assert str(escape(first.reasons)) in html
 
 
-def test_follow_up_thresholds_come_from_the_manager(client, manager):
-    strict = client.get(f"/dashboard/{manager.slug}/follow-up?lang=en&ratio_below=0.6&gap_below="
-                        f"&negative_emotion_at_least=").get_data(as_text=True)
-    ratio_only = _analysis(manager, ResponseFilter())
-    from analysis.followup import follow_up_list
-    scores = ratio_only.respondent_scores.set_index("response_id")
+def test_follow_up_rule_comes_from_the_manager(client, manager):
+    strict = client.get(f"/dashboard/{manager.slug}/follow-up?lang=en&ratio_below=0.75&gap_below="
+                        f"&negative_emotion_at_least=&overall_at_most=&polarity_below=").get_data(as_text=True)
     frame = responses_frame(manager, ResponseFilter())
-    consenting = frame[frame["response_id"].isin(scores.index)]
-    expected = follow_up_list(consenting, FollowUpThresholds(ratio_below=0.6, gap_below=None,
-                                                             negative_emotion_at_least=None),
-                              ratio=scores["ratio"])
+    codebook = survey_codebook(manager)
+    pairs = {i: cols for i, cols in ep_pairs(codebook, "servqual").items()}
+    # An independent P/E per customer: sum of P over sum of E of the SERVQUAL pairs.
+    ratio = (frame[[p for _, p in pairs.values()]].sum(axis=1, min_count=1)
+             / frame[[e for e, _ in pairs.values()]].sum(axis=1, min_count=1))
+    expected = frame.assign(ratio=ratio).query("contact_ok and ratio < 0.75").sort_values("ratio")
+    assert len(expected)
     assert [int(i) for i in re.findall(r'data-response="(\d+)"', strict)] == expected["response_id"].tolist()
     bad = client.get(f"/dashboard/{manager.slug}/follow-up?lang=en&ratio_below=abc")
     assert bad.status_code == 400

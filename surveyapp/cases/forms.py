@@ -1,0 +1,109 @@
+"""Forms of the case workflow and of the survey's unhappiness rule (POST forms: CSRF-protected)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DecimalField, IntegerField, SelectField, StringField, SubmitField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from analysis.followup import UnhappinessRule
+
+from ..services.cases import ROOT_CAUSES
+
+ROOT_CAUSE_LABELS = {
+    "staff_attitude": _l("Staff attitude"), "waiting_time": _l("Waiting time"),
+    "product": _l("Product"), "price": _l("Price and fees"), "process": _l("Process"),
+    "system_error": _l("System error"), "communication": _l("Communication"), "other": _l("Other"),
+}
+STATUS_LABELS = {
+    "open": _l("Open"), "in_progress": _l("In progress"), "contacted": _l("Contacted"),
+    "resolved": _l("Resolved"), "closed_unreachable": _l("Closed: unreachable"),
+}
+PRIORITY_LABELS = {1: _l("High"), 2: _l("Normal"), 3: _l("Low")}
+
+
+class RuleForm(FlaskForm):
+    """The survey's unhappiness rule, SLA and re-survey suppression window."""
+
+    overall_at_most = DecimalField(_l("Overall satisfaction (1–10) at most"), places=1,
+                                   validators=[Optional(), NumberRange(min=1, max=10)])
+    ratio_below = DecimalField(_l("Satisfaction ratio P/E below"), places=2,
+                               validators=[Optional(), NumberRange(min=0, max=5)])
+    gap_below = DecimalField(_l("SERVQUAL gap P − E below"), places=2,
+                             validators=[Optional(), NumberRange(min=-10, max=10)])
+    negative_emotion_at_least = DecimalField(_l("Negative emotion at least"), places=1,
+                                             validators=[Optional(), NumberRange(min=0, max=10)])
+    polarity_below = DecimalField(_l("Comment polarity (−1 to 1) below"), places=2,
+                                  validators=[Optional(), NumberRange(min=-1, max=1)])
+    keywords = StringField(_l("Keywords (comma-separated, Chinese or English)"),
+                           validators=[Optional(), Length(max=1000)])
+    combine = SelectField(_l("Open a case when"), choices=[("any", _l("any criterion holds")),
+                                                           ("all", _l("every criterion holds"))])
+    sla_hours = IntegerField(_l("Time to resolve (SLA, hours)"), default=48,
+                             validators=[InputRequired(), NumberRange(min=1, max=24 * 90)])
+    suppression_days = IntegerField(_l("Re-survey a customer at most once in (days)"), default=90,
+                                    validators=[InputRequired(), NumberRange(min=0, max=3650)])
+    enabled = BooleanField(_l("Open cases for new responses"), default=True)
+    submit = SubmitField(_l("Save the rule"))
+
+    def fill(self, rule: UnhappinessRule, sla_hours: int, suppression_days: int, enabled: bool) -> None:
+        for name in ("overall_at_most", "ratio_below", "gap_below", "negative_emotion_at_least",
+                     "polarity_below"):
+            getattr(self, name).data = getattr(rule, name)
+        self.keywords.data = ", ".join(rule.keywords)
+        self.combine.data = rule.combine
+        self.sla_hours.data = sla_hours
+        self.suppression_days.data = suppression_days
+        self.enabled.data = enabled
+
+    def rule(self) -> UnhappinessRule:
+        def number(field) -> float | None:
+            return None if field.data is None else float(field.data)
+        words = [w.strip() for w in (self.keywords.data or "").replace("，", ",").split(",")]
+        return UnhappinessRule(
+            overall_at_most=number(self.overall_at_most), ratio_below=number(self.ratio_below),
+            gap_below=number(self.gap_below),
+            negative_emotion_at_least=number(self.negative_emotion_at_least),
+            polarity_below=number(self.polarity_below), keywords=tuple(w for w in words if w),
+            combine=self.combine.data)
+
+
+class AssignForm(FlaskForm):
+    owner = SelectField(_l("Owner"), coerce=int)
+    submit = SubmitField(_l("Assign"))
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Status"))
+    submit = SubmitField(_l("Change status"))
+
+
+class PriorityForm(FlaskForm):
+    priority = SelectField(_l("Priority"), coerce=int,
+                           choices=[(key, label) for key, label in PRIORITY_LABELS.items()])
+    submit = SubmitField(_l("Set priority"))
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=5000)])
+    submit = SubmitField(_l("Add note"))
+
+
+class ResolveForm(FlaskForm):
+    root_cause = SelectField(_l("Root cause"), validators=[DataRequired()],
+                             choices=[("", "—")] + [(key, ROOT_CAUSE_LABELS[key]) for key in ROOT_CAUSES])
+    action_taken = TextAreaField(_l("Action taken"), validators=[DataRequired(), Length(max=5000)])
+    outcome = SelectField(_l("Outcome"), choices=[("resolved", _l("Resolved")),
+                                                  ("closed_unreachable", _l("Closed: unreachable"))])
+    submit = SubmitField(_l("Close the case"))
+
+
+class ResurveyForm(FlaskForm):
+    satisfaction = SelectField(_l("How satisfied are you with how we handled your problem?"),
+                               coerce=int, validators=[InputRequired()],
+                               choices=[(n, str(n)) for n in range(1, 11)])
+    comment = TextAreaField(_l("Anything else you would like to tell us?"),
+                            validators=[Optional(), Length(max=5000)])
+    submit = SubmitField(_l("Send"))
+
