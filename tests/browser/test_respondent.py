@@ -44,6 +44,10 @@ def test_customer_completes_demo_survey(make_page, live_server, live_app, artifa
 
 def test_skipped_required_item_shows_error_next_to_it_and_keeps_answers(page, live_server, artifacts):
     page.goto(f"{live_server}/s/{DEMO_SLUG}")
+    press(page, "#start")  # from the welcome page to the first questions
+    # A customer of the branch counter (PR_CHANNEL 1) is asked which branch on the next page.
+    choose(page, "PR_CHANNEL", "1")
+    press(page, NEXT)
     chosen: dict = {}
     answer_page(page, random.Random(3), chosen, skip=("PR_BRANCH",))
     first_key = page_key(page)
@@ -71,6 +75,7 @@ def test_close_midway_and_resume_after_browser_restart(make_page, live_server, l
     url = f"{live_server}/s/{DEMO_SLUG}"
     page = make_page(locale="en-US")
     page.goto(url)
+    press(page, "#start")
     rng = random.Random(11)
     chosen: dict = {}
     keys = []
@@ -91,6 +96,9 @@ def test_close_midway_and_resume_after_browser_restart(make_page, live_server, l
 
     again = make_page(locale="en-US", storage_state=state)
     again.goto(url)
+    # Welcome back: the notice says where the respondent was, and Continue goes there.
+    assert "You were on page 4" in again.locator("#welcome").inner_text()
+    press(again, "#start")
     assert page_key(again) == fourth
     assert "Page 4 of" in again.locator("#progress-text").inner_text()
     press(again, BACK)
@@ -106,6 +114,8 @@ def test_close_midway_and_resume_after_browser_restart(make_page, live_server, l
 def test_phone_width_360_has_no_horizontal_scroll(make_page, live_server):
     page = make_page(locale="zh-CN", viewport={"width": 360, "height": 740})
     page.goto(f"{live_server}/s/{DEMO_SLUG}")
+    assert_no_horizontal_scroll(page)  # the welcome page
+    press(page, "#start")
     assert_no_horizontal_scroll(page)
     # Tap targets of the scale are at least 44 px high.
     box = page.locator("#survey-form .option").first.bounding_box()
