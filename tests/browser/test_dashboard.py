@@ -81,12 +81,12 @@ def test_manager_reads_the_dashboard_and_filters_it(make_page, live_server, live
 
     # A filter (one branch) changes every tile and chart, and lands in the URL.
     page.click(".filters summary")
-    page.check("input[name='segment.PR_BRANCH'][value='1']")
+    page.check("input[name='segment.PR_TYPE'][value='2']")  # one customer type (everyone is asked)
     with page.expect_navigation():
         page.click(".filter-form button[type=submit]")
     page.wait_for_selector("#dashboard[data-charts-drawn]", timeout=COMPUTE_TIMEOUT_MS)
-    assert "segment.PR_BRANCH=1" in page.url
-    branch = _analysis(live_app, ResponseFilter(segments={"PR_BRANCH": [1.0]}))
+    assert "segment.PR_TYPE=2" in page.url
+    branch = _analysis(live_app, ResponseFilter(segments={"PR_TYPE": [2.0]}))
     filtered_tiles = _tiles(page)
     assert filtered_tiles["responses"] == branch.n_total < everyone.n_total
     assert filtered_tiles["gap"] == pytest.approx(branch.servqual.overall["mean_gap"].iloc[0])
