@@ -103,7 +103,8 @@ def survey_respondent(port: int, slug: str, pages: list[dict[str, str]], outcome
                       lock: threading.Lock) -> None:
     """One respondent through every page; records each page save's latency."""
     browser = Browser(port)
-    status, _location, html = browser.request("GET", f"/s/{slug}?lang=en")
+    # The first question page (the survey's link itself opens on the welcome page).
+    status, _location, html = browser.request("GET", f"/s/{slug}?lang=en&p=1")
     if status != 200:
         raise RuntimeError(f"GET /s/{slug}: {status}")
     token = _csrf(html)
@@ -264,7 +265,9 @@ def survey_plan(database_url: str) -> tuple[str, list[dict[str, str]], int]:
         survey = db.session.execute(db.select(Survey).where(Survey.slug == DEMO_SLUG)).scalar_one()
         pages = [{} if page.is_final else page_answers(page)
                  for page in survey_pages(survey.current_version)]
-        complete = _complete_responses(survey)
+        # Counted as stored_complete counts them (every bench answer present), so the
+        # difference is exactly the bench's responses.
+        complete = _complete_responses(survey, [name for page in pages for name in page])
         db.session.remove()
         db.engine.dispose()
     return DEMO_SLUG, pages, complete
