@@ -229,7 +229,13 @@ class Invitation(db.Model):
 
     @staticmethod
     def new_token() -> str:
-        return secrets.token_urlsafe(16)
+        """128 random bits, URL-safe; never starting with "-" or "_", so a spreadsheet
+        does not read the token column of a links file as a formula (and it needs no
+        neutralising apostrophe that would break a mail merge)."""
+        while True:
+            token = secrets.token_urlsafe(16)
+            if token[0].isalnum():
+                return token
 
 
 class EmailOptOut(db.Model):
