@@ -70,4 +70,6 @@ def test_concurrent_checks_open_one_case(backend, tmp_path):
         for response_id in responses:
             assert cases.open_case_for_response(response_id).response_id == response_id
         assert _db.session.execute(select(func.count()).select_from(Case)).scalar() == len(responses)
+        # End this session's transaction first: on PostgreSQL, DROP TABLE waits for its locks.
+        _db.session.remove()
         _db.drop_all()
