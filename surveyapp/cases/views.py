@@ -179,7 +179,9 @@ def recovery(slug: str):
     frame = service.recovery_frame(survey)
     bands = frame["churn_band"].value_counts().reindex(["high", "medium", "low"]).fillna(0).astype(int)
     return render_template("cases/recovery.html", survey=survey, summary=summary,
-                           figure=json.dumps(_before_after_figure(summary), cls=plotly.utils.PlotlyJSONEncoder),
+                           # "</" escaped: the JSON sits in a <script type="application/json"> block.
+                           figure=json.dumps(_before_after_figure(summary),
+                                             cls=plotly.utils.PlotlyJSONEncoder).replace("</", "<\\/"),
                            root_cause_labels=ROOT_CAUSE_LABELS, bands=bands.to_dict())
 
 
