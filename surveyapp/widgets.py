@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import SelectMultipleField
+from flask_babel import lazy_gettext as _l
+from wtforms import DecimalField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from analysis.instruments import Codebook
@@ -52,3 +53,21 @@ def segment_attribute(variable: str) -> str:
 def segment_fields(form: Any, attributes: list[str]) -> list[Any]:
     """The bound segment fields of ``form``, for templates."""
     return [form[attribute] for attribute in attributes]
+
+
+class UnhappinessRuleFields:
+    """The criteria of an unhappiness rule (analysis.followup.UnhappinessRule), shared by the
+    manager's follow-up filter and the survey's saved rule; a blank box is not a criterion."""
+
+    overall_at_most = DecimalField(_l("Overall satisfaction (1–10) at most"), places=1,
+                                   validators=[Optional(), NumberRange(min=1, max=10)])
+    ratio_below = DecimalField(_l("Satisfaction ratio P/E below"), places=2,
+                               validators=[Optional(), NumberRange(min=0, max=5)])
+    gap_below = DecimalField(_l("SERVQUAL gap P − E below"), places=2,
+                             validators=[Optional(), NumberRange(min=-10, max=10)])
+    negative_emotion_at_least = DecimalField(_l("Negative emotion at least"), places=1,
+                                             validators=[Optional(), NumberRange(min=0, max=10)])
+    polarity_below = DecimalField(_l("Comment polarity (−1 to 1) below"), places=2,
+                                  validators=[Optional(), NumberRange(min=-1, max=1)])
+    keywords = StringField(_l("Keywords (comma-separated, Chinese or English)"),
+                           validators=[Optional(), Length(max=1000)])

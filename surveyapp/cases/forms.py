@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DecimalField, IntegerField, SelectField, StringField, SubmitField,
+from wtforms import (BooleanField, IntegerField, SelectField, SubmitField,
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from analysis.followup import UnhappinessRule
 
 from ..services.cases import ROOT_CAUSES
+from ..widgets import UnhappinessRuleFields
 
 ROOT_CAUSE_LABELS = {
     "staff_attitude": _l("Staff attitude"), "waiting_time": _l("Waiting time"),
@@ -23,21 +24,9 @@ STATUS_LABELS = {
 PRIORITY_LABELS = {1: _l("High"), 2: _l("Normal"), 3: _l("Low")}
 
 
-class RuleForm(FlaskForm):
+class RuleForm(UnhappinessRuleFields, FlaskForm):
     """The survey's unhappiness rule, SLA and re-survey suppression window."""
 
-    overall_at_most = DecimalField(_l("Overall satisfaction (1–10) at most"), places=1,
-                                   validators=[Optional(), NumberRange(min=1, max=10)])
-    ratio_below = DecimalField(_l("Satisfaction ratio P/E below"), places=2,
-                               validators=[Optional(), NumberRange(min=0, max=5)])
-    gap_below = DecimalField(_l("SERVQUAL gap P − E below"), places=2,
-                             validators=[Optional(), NumberRange(min=-10, max=10)])
-    negative_emotion_at_least = DecimalField(_l("Negative emotion at least"), places=1,
-                                             validators=[Optional(), NumberRange(min=0, max=10)])
-    polarity_below = DecimalField(_l("Comment polarity (−1 to 1) below"), places=2,
-                                  validators=[Optional(), NumberRange(min=-1, max=1)])
-    keywords = StringField(_l("Keywords (comma-separated, Chinese or English)"),
-                           validators=[Optional(), Length(max=1000)])
     combine = SelectField(_l("Open a case when"), choices=[("any", _l("any criterion holds")),
                                                            ("all", _l("every criterion holds"))])
     sla_hours = IntegerField(_l("Time to resolve (SLA, hours)"), default=48,

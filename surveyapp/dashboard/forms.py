@@ -10,9 +10,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, SelectField, StringField, SubmitField
+from wtforms import DateField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Optional, ValidationError
 
 from analysis.followup import UnhappinessRule
 from analysis.instruments import Codebook
@@ -20,7 +20,8 @@ from analysis.instruments import Codebook
 from ..models import Survey
 from ..services.dashboard_cache import PERIODS, DashboardRequest
 from ..services.filters import parse_filters
-from ..widgets import CheckboxListField, add_segment_fields, segment_choice_variables, segment_fields
+from ..widgets import (CheckboxListField, UnhappinessRuleFields, add_segment_fields, segment_choice_variables,
+                       segment_fields)
 
 
 class _GetForm(FlaskForm):
@@ -75,22 +76,10 @@ def filter_form(survey: Survey, codebook: Codebook, lang: str, args) -> FilterFo
     return form
 
 
-class FollowUpForm(_GetForm):
+class FollowUpForm(UnhappinessRuleFields, _GetForm):
     """The unhappiness rule for this view; it starts as the survey's saved rule (the one that
     opens cases), and a blank box is not a criterion."""
 
-    overall_at_most = DecimalField(_l("Overall satisfaction (1–10) at most"), places=1,
-                                   validators=[Optional(), NumberRange(min=1, max=10)])
-    ratio_below = DecimalField(_l("Satisfaction ratio P/E below"), places=2,
-                               validators=[Optional(), NumberRange(min=0, max=5)])
-    gap_below = DecimalField(_l("SERVQUAL gap P − E below"), places=2,
-                             validators=[Optional(), NumberRange(min=-10, max=10)])
-    negative_emotion_at_least = DecimalField(_l("Negative emotion at least"), places=1,
-                                             validators=[Optional(), NumberRange(min=0, max=10)])
-    polarity_below = DecimalField(_l("Comment polarity (−1 to 1) below"), places=2,
-                                  validators=[Optional(), NumberRange(min=-1, max=1)])
-    keywords = StringField(_l("Keywords (comma-separated, Chinese or English)"),
-                           validators=[Optional(), Length(max=1000)])
     combine = SelectField(_l("List a customer when"), choices=[("any", _l("any criterion holds")),
                                                                ("all", _l("every criterion holds"))],
                           validators=[Optional()])
