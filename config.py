@@ -52,6 +52,10 @@ class Config:
     # redis://host:6379/0 (environment variable of the same name) so every gunicorn worker
     # and app server shares them.
     RATELIMIT_ENABLED = True
+    # Reverse proxies in front of the app (nginx = 1). Their X-Forwarded-For/-Proto are
+    # trusted for that many hops, so rate limits and the audit see the customer's address,
+    # not the proxy's. 0 = the app faces clients directly (headers ignored: they are forgeable).
+    TRUSTED_PROXIES = 0
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "surveyapp"
@@ -62,7 +66,9 @@ class Config:
     # Page saves on survey links: ~10 per completed questionnaire. A kiosk or an office
     # behind one address needs more; raise these there.
     SURVEY_POST_RATE_LIMIT = "120 per minute;1200 per hour"
-    SURVEY_POST_PER_SURVEY_RATE_LIMIT = "3000 per minute"
+    # Per survey, whatever the address: a ceiling against a distributed flood, set above
+    # what 2 cores serve (~20 complete questionnaires/s = ~20,000 page saves a minute).
+    SURVEY_POST_PER_SURVEY_RATE_LIMIT = "30000 per minute"
     # After LOGIN_LOCKOUT_THRESHOLD failed log-ins for one user name (existing or not),
     # it is locked for BASE seconds, doubled at each further failure up to MAX.
     LOGIN_LOCKOUT_ENABLED = True
@@ -128,7 +134,7 @@ ENVIRONMENT_SETTINGS = {
     "MAIL_DEFAULT_SENDER": str, "MAIL_USE_TLS": lambda text: text.lower() in ("1", "true", "yes"),
     "JOB_RESULTS_DIR": str, "JOB_HEARTBEAT_SECONDS": float, "JOB_STALL_SECONDS": float,
     "JOB_LOST_SECONDS": float, "JOB_MAX_ATTEMPTS": int, "DASHBOARD_WAIT_SECONDS": float,
-    "DASHBOARD_DEBOUNCE_SECONDS": float,
+    "DASHBOARD_DEBOUNCE_SECONDS": float, "TRUSTED_PROXIES": int,
 }
 
 

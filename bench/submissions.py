@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import math
 import os
@@ -56,13 +57,14 @@ POSTGRES_ADMIN_URL = os.environ.get(
 # --------------------------------------------------------------------------
 
 class Browser:
-    def __init__(self, port: int):
+    def __init__(self, port: int, address: str = "127.0.0.1"):
         self.port = port
+        self.address = address  # the customer's address as the reverse proxy reports it
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, bytes]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        headers = {"Accept-Language": "en"}
+        headers = {"Accept-Language": "en", "X-Forwarded-For": self.address}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -99,10 +101,19 @@ class Outcome:
     failures: list[str] = field(default_factory=list)
 
 
+_CUSTOMER_NUMBERS = itertools.count(1)
+
+
+def customer_address() -> str:
+    """A distinct address per simulated customer (the rate limits are per client, as in production)."""
+    number = next(_CUSTOMER_NUMBERS)
+    return f"10.{(number >> 16) & 255}.{(number >> 8) & 255}.{number & 255}"
+
+
 def survey_respondent(port: int, slug: str, pages: list[dict[str, str]], outcome: Outcome,
                       lock: threading.Lock) -> None:
     """One respondent through every page; records each page save's latency."""
-    browser = Browser(port)
+    browser = Browser(port, customer_address())
     # The first question page (the survey's link itself opens on the welcome page).
     status, _location, html = browser.request("GET", f"/s/{slug}?lang=en&p=1")
     if status != 200:
@@ -225,8 +236,10 @@ def stop(process) -> None:
 
 def app_env(database_url: str) -> dict[str, str]:
     env = dict(os.environ)
+    # The clients stand for customers behind one reverse proxy (TRUSTED_PROXIES=1), each
+    # with its own address, so the per-client rate limits apply as they would in production.
     env.update(SURVEYAPP_CONFIG="production", SECRET_KEY=secrets.token_hex(32),
-               DATABASE_URL=database_url, PYTHONPATH=str(REPO))
+               DATABASE_URL=database_url, PYTHONPATH=str(REPO), TRUSTED_PROXIES="1")
     return env
 
 

@@ -22,6 +22,7 @@ def create_app(config: type[Config] | str | Mapping[str, Any] | None = None) -> 
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
     load_config(app, config)
+    register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
@@ -48,6 +49,17 @@ def load_config(app: Flask, config: type[Config] | str | Mapping[str, Any] | Non
     app.config.update(config_cls.from_environment())
     app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def register_proxy(app: Flask) -> None:
+    """Trust ``TRUSTED_PROXIES`` reverse-proxy hops for the client address and scheme."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops < 0:
+        raise ValueError(f"TRUSTED_PROXIES must be 0 or more, not {hops}")
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
 
 def register_extensions(app: Flask) -> None:

@@ -134,3 +134,24 @@ def test_survey_posts_are_limited_per_client_and_per_survey(limited_app):
     stored = db.session.execute(db.select(db.func.count()).select_from(
         db.metadata.tables["response"])).scalar_one()
     assert stored == 2 + codes.count(302) + more.count(302), "a refused post stores nothing"
+
+
+@pytest.mark.parametrize("trusted_proxies, limited_after", [(0, 8), (1, None)])
+def test_rate_limit_key_behind_a_reverse_proxy(trusted_proxies, limited_after):
+    """Behind nginx every request comes from the proxy's address: with TRUSTED_PROXIES=1 the
+    limit keys on the customer's X-Forwarded-For; with 0 that header is ignored (forgeable)."""
+    app = create_app({"RATELIMIT_ENABLED": True, "LOGIN_LOCKOUT_ENABLED": False,
+                      "LOGIN_RATE_LIMIT": "8 per minute", "TRUSTED_PROXIES": trusted_proxies})
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        codes = [client.post("/auth/login", data={"username": f"user{n}", "password": "guess"},
+                             headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                             environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code
+                 for n in range(10)]
+        db.session.remove()
+        db.drop_all()
+    if limited_after is None:
+        assert codes == [401] * 10, "each customer behind the proxy has their own limit"
+    else:
+        assert codes == [401] * limited_after + [429] * (10 - limited_after)
