@@ -24,6 +24,7 @@ from pathlib import Path
 
 BENCHMARKS = {
     "analysis": "bench.analysis_bench",
+    "answer_path": "bench.answer_path",
     "dashboard": "bench.dashboard",
     "exports": "bench.exports",
     "pls": "bench.pls_bench",

@@ -13,7 +13,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from analysis.instruments import Variable
 
 from ..i18n import text_in
+from ..models import SurveyVersion
 from ..services.responses import ContactDetails
+from .cache import per_version_item
 
 NOT_APPLICABLE = "na"
 COMMENT_MAX_LENGTH = 2000
@@ -61,11 +63,25 @@ def field_for(variable: Variable, lang: str):
 
 
 def build_form(variables: Iterable[Variable], lang: str, formdata=None,
-               data: Mapping[str, object] | None = None) -> FlaskForm:
-    """A form class with one field per variable, named by the variable's column name.
+               data: Mapping[str, object] | None = None,
+               version: SurveyVersion | None = None) -> FlaskForm:
+    """A form with one field per variable, named by the variable's column name.
 
     ``formdata`` is a posted MultiDict; ``data`` prefills the fields (a resumed page).
+    With the frozen ``version`` the variables come from, the form class is
+    built once per version, language and set of questions and reused.
     """
+    variables = tuple(variables)
+    form_type = per_version_item("form-class", version,
+                                 (lang, tuple(v.name for v in variables)),
+                                 lambda: form_class(variables, lang))
+    form = form_type(formdata=formdata, data=dict(data or {}))
+    form.group_errors = {}
+    return form
+
+
+def form_class(variables: Iterable[Variable], lang: str) -> type[FlaskForm]:
+    """The form class asking ``variables`` in ``lang`` (what :func:`build_form` instantiates)."""
     variables = list(variables)
 
     class SurveyPageForm(FlaskForm):
@@ -78,9 +94,7 @@ def build_form(variables: Iterable[Variable], lang: str, formdata=None,
 
     for variable in variables:
         setattr(SurveyPageForm, variable.name, field_for(variable, lang))
-    form = SurveyPageForm(formdata=formdata, data=dict(data or {}))
-    form.group_errors = {}
-    return form
+    return SurveyPageForm
 
 
 def check_constant_sums(form, variables: list[Variable]) -> bool:

@@ -123,7 +123,8 @@ def take(slug: str):
                              data={"comment": visit.response.comment if visit.response else None})
     else:
         form = build_form(page.variables, _language(), formdata=None, data=form_data_from_answers(
-            page.variables, visit.answers(), remembered_not_applicable(visit.response)))
+            page.variables, visit.answers(), remembered_not_applicable(visit.response)),
+            version=visit.version)
     return _with_cookie(_render_page(visit, index, form), visit)
 
 
@@ -165,7 +166,7 @@ def save_page(slug: str):
     if page.is_final:
         form = FinalPageForm(formdata=request.form)
     else:
-        form = build_form(page.variables, lang, formdata=request.form)
+        form = build_form(page.variables, lang, formdata=request.form, version=visit.version)
     valid = form.validate()
     if _csrf_expired(form):
         flash(_("This page was open for a long time, so for your safety nothing was saved yet. "
