@@ -17,20 +17,21 @@ from .forms import form_class, scale_anchors
 
 
 def page_title(topic: str, firm: str) -> str:
-    # Each literal goes through gettext here so pybabel extracts it.
+    # Each literal goes through gettext here so pybabel extracts it; only the page's own
+    # title is translated (a lookup each costs more than the rest of this function).
     titles = {
-        "profile": _("About you"),
-        "expectation": _("What you expect of an excellent company"),
-        "perception": _("Your experience with %(firm)s", firm=firm),
-        "pairs": _("What you expect, and what you experience with %(firm)s", firm=firm),
-        "overall": _("Your overall view"),
-        "allocation": _("What matters most to you"),
-        "kano": _("Services %(firm)s might offer", firm=firm),
-        "rating": _("You and %(firm)s", firm=firm),
-        "emotions": _("How you felt"),
-        "final": _("One last step"),
+        "profile": lambda: _("About you"),
+        "expectation": lambda: _("What you expect of an excellent company"),
+        "perception": lambda: _("Your experience with %(firm)s", firm=firm),
+        "pairs": lambda: _("What you expect, and what you experience with %(firm)s", firm=firm),
+        "overall": lambda: _("Your overall view"),
+        "allocation": lambda: _("What matters most to you"),
+        "kano": lambda: _("Services %(firm)s might offer", firm=firm),
+        "rating": lambda: _("You and %(firm)s", firm=firm),
+        "emotions": lambda: _("How you felt"),
+        "final": lambda: _("One last step"),
     }
-    return titles.get(topic, titles["rating"])
+    return titles.get(topic, titles["rating"])()
 
 
 def render_survey_page(survey: Any, design: dict, pages: list, index: int, form: Any, *,

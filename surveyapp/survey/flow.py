@@ -61,6 +61,14 @@ class Visit:
     set_client_cookie: bool = False
     # This browser's client-key cookie (on an invitation link too, where it binds the response).
     browser_key: str | None = None
+    # Read when the visit starts: a save's commit expires the ORM objects, and reading them
+    # afterwards (for the redirect's URL) would load the rows again.
+    slug: str = ""
+    survey_id: int | None = None
+    token: str | None = None
+    # The stored answers decoded, with the blob they came from (decoded once per request).
+    _decoded: tuple[bytes, dict[str, float | None], set[str]] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def completed(self) -> bool:
@@ -76,14 +84,23 @@ class Visit:
         return next_shown(self.pages, reached, self.hidden())
 
     def answers(self) -> dict[str, float | None]:
-        if self.response is None:
-            return {}
-        return decode_answers(codebook_of(self.version), self.response.answers)
+        """The stored answers by variable name (a copy the caller may change)."""
+        return dict(self._stored()[1])
 
     def hidden(self, answers: dict[str, float | None] | None = None) -> set[str]:
         """Questions not asked (display logic) given the stored answers, or ``answers``."""
-        return set(not_asked(codebook_of(self.version),
-                             self.answers() if answers is None else answers))
+        if answers is None:
+            return set(self._stored()[2])
+        return set(not_asked(codebook_of(self.version), answers))
+
+    def _stored(self) -> tuple[bytes, dict[str, float | None], set[str]]:
+        """``(blob, answers, hidden)`` of the stored response, decoded once per blob."""
+        blob = self.response.answers if self.response is not None else b""
+        if self._decoded is None or self._decoded[0] is not blob:
+            codebook = codebook_of(self.version)
+            answers = decode_answers(codebook, blob) if blob else {}
+            self._decoded = (blob, answers, set(not_asked(codebook, answers)))
+        return self._decoded
 
 
 def survey_by_slug(slug: str) -> Survey | None:
@@ -130,7 +147,8 @@ def start_visit(survey: Survey, token: str | None, cookie_key: str | None,
     version = response.version if response is not None else survey.current_version
     return Visit(survey=survey, invitation=invitation, client_key=client_key, response=response,
                  version=version, pages=survey_pages(version), set_client_cookie=set_cookie,
-                 browser_key=browser_key)
+                 browser_key=browser_key, slug=survey.slug, survey_id=survey.id,
+                 token=invitation.token if invitation is not None else None)
 
 
 def _left_for_handover(response: Response) -> bool:
@@ -151,22 +169,22 @@ def set_client_cookie(http_response, visit: Visit) -> None:
             secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
 
 
-def note_started(survey: Survey) -> None:
-    """Remember when this browser first saw ``survey`` (the response row comes later)."""
+def note_started(survey_id: int) -> None:
+    """Remember when this browser first saw the survey (the response row comes later)."""
     started = session.get(STARTED_KEY) or {}
-    if str(survey.id) not in started:
-        started[str(survey.id)] = datetime.now(timezone.utc).isoformat()
+    if str(survey_id) not in started:
+        started[str(survey_id)] = datetime.now(timezone.utc).isoformat()
         session[STARTED_KEY] = started
 
 
-def started_at(survey: Survey) -> datetime | None:
-    moment = (session.get(STARTED_KEY) or {}).get(str(survey.id))
+def started_at(survey_id: int) -> datetime | None:
+    moment = (session.get(STARTED_KEY) or {}).get(str(survey_id))
     return datetime.fromisoformat(moment) if moment else None
 
 
-def forget_started(survey: Survey) -> None:
+def forget_started(survey_id: int) -> None:
     started = dict(session.get(STARTED_KEY) or {})
-    if started.pop(str(survey.id), None) is not None:
+    if started.pop(str(survey_id), None) is not None:
         session[STARTED_KEY] = started
 
 
@@ -176,19 +194,19 @@ def remembered_not_applicable(response: Response | None) -> set[str]:
     return set((session.get(NOT_APPLICABLE_KEY) or {}).get(str(response.id), []))
 
 
-def remember_not_applicable(response: Response, page_names: list[str], marked: set[str]) -> None:
-    """Replace this page's "not applicable" marks of ``response`` by ``marked``."""
+def remember_not_applicable(response_id: int, page_names: list[str], marked: set[str]) -> None:
+    """Replace this page's "not applicable" marks of the response by ``marked``."""
     store = dict(session.get(NOT_APPLICABLE_KEY) or {})
-    kept = set(store.get(str(response.id), [])) - set(page_names)
+    kept = set(store.get(str(response_id), [])) - set(page_names)
     combined = sorted(kept | marked)
     if combined:
-        store[str(response.id)] = combined
+        store[str(response_id)] = combined
     else:
-        store.pop(str(response.id), None)
+        store.pop(str(response_id), None)
     session[NOT_APPLICABLE_KEY] = store
 
 
-def forget_not_applicable(response: Response) -> None:
+def forget_not_applicable(response_id: int) -> None:
     store = dict(session.get(NOT_APPLICABLE_KEY) or {})
-    if store.pop(str(response.id), None) is not None:
+    if store.pop(str(response_id), None) is not None:
         session[NOT_APPLICABLE_KEY] = store
