@@ -92,3 +92,17 @@ def test_form_class_asks_each_variable(app, seeded_survey):
     with app.test_request_context("/"):
         form = form_class(page.variables, "en")(formdata=None, meta={"csrf": False})
     assert [field.name for field in form] == [v.name for v in page.variables]
+
+
+def test_the_pages_csrf_field_is_the_markup_wtforms_writes(app, client, seeded_survey):
+    import re
+
+    from surveyapp.questionnaire.forms import FinalPageForm
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    html = client.get(f"/s/{seeded_survey.slug}?p=1").get_data(as_text=True)
+    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
+    with app.test_request_context("/"):
+        wtforms_tag = str(FinalPageForm().csrf_token())
+    pattern = r'<input id="csrf_token" name="csrf_token" type="hidden" value="[^"]+">'
+    assert re.fullmatch(pattern, tag) and re.fullmatch(pattern, wtforms_tag)
