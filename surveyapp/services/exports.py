@@ -179,21 +179,54 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table:
     """A raw-data frame as Arrow columns for the CSV writer.
 
     Text safe for spreadsheets, timestamps as ISO 8601 UTC text, the consent
-    flag as 1/0, NaN as null (an empty cell).
+    flag as 1/0, NaN as null (an empty cell), numbers by :func:`_csv_numbers`.
     """
     arrays = []
     for name in frame.columns:
         series = frame[name]
         if name in ("status", *TEXT_COLUMNS):
-            arrays.append(pa.array([neutralise_cell(value) for value in series.tolist()],
+            arrays.append(pa.array(each_distinct(series.tolist(), neutralise_cell),
                                    type=pa.string(), from_pandas=True))
         elif name in ("started_at", "submitted_at"):
             arrays.append(pa.array(_iso_utc(series), type=pa.string()))
         elif name == "contact_ok":
             arrays.append(pa.array(series.to_numpy().astype(np.int8)))
+        elif series.dtype == np.float64:
+            arrays.append(_csv_numbers(series.to_numpy()))
         else:
             arrays.append(pa.array(series.to_numpy(), from_pandas=True))
     return pa.Table.from_arrays(arrays, names=[str(name) for name in frame.columns])
+
+
+# Arrow writes a whole float below this as the integer ("7", "-3", "9999999999"); from
+# 1e10 on it switches to exponents ("1e+10"), and it writes -0.0 as "-0".
+_WRITTEN_AS_INTEGER = 1e10
+
+
+def _csv_numbers(values: np.ndarray) -> pa.Array:
+    """A float column for the CSV writer: as integers when every value is a whole number.
+
+    Answers on rating and choice scales are whole numbers stored as floats;
+    Arrow formats integers several times faster than floats and writes the
+    same text for them (see :data:`_WRITTEN_AS_INTEGER`), so such a column
+    is handed over as int64 with NaN as null. Any other column stays float.
+    """
+    missing = np.isnan(values)
+    with np.errstate(invalid="ignore"):
+        whole = ((values == np.trunc(values)) & (np.abs(values) < _WRITTEN_AS_INTEGER)
+                 & ~((values == 0) & np.signbit(values)))
+    if not np.all(whole | missing):
+        return pa.array(values, from_pandas=True)
+    return pa.array(np.where(missing, 0, values).astype(np.int64), mask=missing)
+
+
+def each_distinct(values: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """``[convert(value) for value in values]``, calling ``convert`` once per distinct value.
+
+    Status and language repeat a handful of values over every row.
+    """
+    converted = {value: convert(value) for value in set(values)}
+    return [converted[value] for value in values]
 
 
 def _iso_utc(series: pd.Series) -> list[str | None]:
@@ -261,20 +294,22 @@ def _xlsx_columns(frame: pd.DataFrame, serial_times: bool = True) -> list[list[A
             # Excel serial days since 1899-12-30 (Excel has no time zones: the headers say UTC).
             naive = series.dt.tz_convert("UTC").dt.tz_localize(None)
             days = (naive - EXCEL_EPOCH) / pd.Timedelta(days=1)
-            columns.append(_numbers_or_none(days.to_numpy(dtype=float)))
+            columns.append(_workbook_numbers(days.to_numpy(dtype=float)))
         elif series.dtype == np.float64:
-            columns.append(_numbers_or_none(series.to_numpy()))
+            columns.append(_workbook_numbers(series.to_numpy()))
         elif series.dtype == np.int64:
             columns.append(series.tolist())
         else:
-            columns.append([xlsx_value(value) for value in series.tolist()])
+            columns.append(each_distinct(series.tolist(), xlsx_value))
     return columns
 
 
-def _numbers_or_none(values: np.ndarray) -> list[float | None]:
-    cells = values.astype(object)
-    cells[~np.isfinite(values)] = None
-    return cells.tolist()
+def _workbook_numbers(values: np.ndarray) -> list[float]:
+    """Numbers for the workbook writer, which leaves a NaN cell empty (its ``na_rep`` default);
+    infinities (no Excel number) become NaN, so empty, too."""
+    if not np.isinf(values).any():
+        return values.tolist()
+    return np.where(np.isinf(values), np.nan, values).tolist()
 
 
 def _records(rows: list[dict[str, Any]], columns: Iterable[str]) -> list[dict[str, Any]]:

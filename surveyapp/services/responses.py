@@ -265,11 +265,17 @@ class ResponseFilter:
     segments: dict[str, list[float]] = field(default_factory=dict)
 
     def apply_segments(self, frame: pd.DataFrame) -> pd.DataFrame:
+        self.check_segments(frame.columns)
         for column, wanted in self.segments.items():
-            if column not in frame.columns:
-                raise ValueError(f"unknown segment variable {column!r}")
             frame = frame[frame[column].isin(wanted)]
         return frame
+
+    def check_segments(self, columns: Iterable[str]) -> None:
+        """Refuse a segment variable that is not one of ``columns``."""
+        known = set(columns)
+        for column in self.segments:
+            if column not in known:
+                raise ValueError(f"unknown segment variable {column!r}")
 
 
 def responses_frame(survey: Survey, filters: ResponseFilter | None = None) -> pd.DataFrame:
@@ -302,7 +308,7 @@ def iter_response_frames(survey: Survey, filters: ResponseFilter | None = None,
         raise ValueError("chunk_size must be at least 1")
     filters = filters or ResponseFilter()
     # Reject an unknown segment variable before the first query, even on a survey with no rows.
-    filters.apply_segments(_empty_frame(_column_order(survey.versions)))
+    filters.check_segments(response_columns(survey))
     query = _response_query(survey, filters, text_columns).order_by(Response.id).limit(chunk_size)
     last_id = 0
     while True:
