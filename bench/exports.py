@@ -12,7 +12,7 @@ subprocess so its peak resident memory (``VmHWM``) is its own, times:
 Rows per second count responses written. ``baseline MB`` is the peak of a
 subprocess that loads the app and opens the survey without exporting.
 
-Run: ``python -m bench exports [--responses 100000] [--formats csv xlsx sav dta]``.
+Run: ``python -m bench exports [--responses 100000 [300000 ...]] [--formats csv xlsx sav dta]``.
 """
 from __future__ import annotations
 
@@ -36,13 +36,37 @@ def _app(database: Path):
                        "DASHBOARD_BACKGROUND": False})
 
 
-def build_database(database: Path, responses: int, seed: int = 20261123) -> None:
+# Responses drawn from the demo's model; a bigger database repeats them (see build_database).
+DRAWN_RESPONSES = 20_000
+
+
+def build_database(database: Path, responses: int, seed: int = 20261123,
+                   drawn: int = DRAWN_RESPONSES) -> None:
+    """The demo survey with ``responses`` responses.
+
+    At most ``drawn`` are drawn from the demo's model (which takes minutes
+    per 100,000); the rest copy those rows in SQL (``INSERT ... SELECT``),
+    each copy a new response with its own id, so a large database takes
+    seconds to make. An export reads and writes every row the same way
+    whatever its values, so the copies measure the same work.
+    """
+    from sqlalchemy import func, select, text
     from surveyapp.extensions import db
+    from surveyapp.models import Response
     from surveyapp.services.demo import ensure_demo
     app = _app(database)
     with app.app_context():
         db.create_all()
-        ensure_demo(responses, seed)
+        ensure_demo(min(responses, drawn), seed)
+        count = db.session.execute(select(func.count(Response.id))).scalar_one()
+        copied = ("survey_id, version_id, status, language, source, page, answers, comment, "
+                  "started_at, updated_at, submitted_at, duration_seconds, revision")
+        while count < responses:
+            db.session.execute(text(
+                f"INSERT INTO response ({copied}) SELECT {copied} FROM response "
+                f"ORDER BY id LIMIT :missing"), {"missing": responses - count})
+            db.session.commit()
+            count = db.session.execute(select(func.count(Response.id))).scalar_one()
         db.session.remove()
         db.engine.dispose()
 
@@ -119,7 +143,8 @@ def measure(responses: int, formats: tuple[str, ...] = FORMATS, workdir: Path | 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench exports", description=__doc__.splitlines()[0])
-    parser.add_argument("--responses", type=int, default=100_000)
+    parser.add_argument("--responses", type=int, nargs="+", default=[100_000],
+                        help="one run per size (e.g. 100000 300000: memory flat in rows)")
     parser.add_argument("--formats", nargs="+", default=list(FORMATS))
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--database", type=Path, help=argparse.SUPPRESS)
@@ -128,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.one:
         print(json.dumps(run_one(args.database, args.one, args.output)))
         return 0
-    measure(args.responses, tuple(args.formats))
+    for responses in args.responses:
+        print(f"== {responses:,} responses")
+        measure(responses, tuple(args.formats))
     return 0
 
 
