@@ -70,6 +70,8 @@ def run_all(sizes: dict, sections: tuple[str, ...], output: Path) -> dict:
             "sav_rows_per_s": done["sav"].get("rows_per_s"),
             "dta_rows_per_s": done["dta"].get("rows_per_s"),
             "read_rows_per_s": measured.get("read", {}).get("rows_per_s"),
+            "csv_rows_per_cpu_s": done["csv"].get("rows_per_cpu_s"),
+            "xlsx_rows_per_cpu_s": done["xlsx"].get("rows_per_cpu_s"),
             # The largest peak over the streamed formats (CSV and XLSX), then each one.
             "peak_rss_mb": max((done[fmt].get("peak_rss_mb") or 0) for fmt in ("csv", "xlsx")) or None,
             "baseline_rss_mb": measured.get("baseline", {}).get("peak_rss_mb"),
