@@ -9,7 +9,9 @@ apply as in production), opens the first question page, and for every page
 POSTs its answers with the page's CSRF token and GETs the page it is
 redirected to. One **save** is that POST plus that GET; its cost is the
 process CPU time (``time.process_time``) they took, so other programs on the
-machine inflate it far less than wall time.
+machine inflate it far less than wall time (they still do, by sharing the
+cores' caches: compare runs made under the same load). It includes the test
+client's own share (building each request and reading the answer).
 
 The first ``--warmup`` respondents are not counted (caches, imports). The
 target of issue 14 (page saves at a third of a bare Flask + SQLite insert,
@@ -34,21 +36,6 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _environment(database_url: str) -> dict[str, str]:
-    from bench.submissions import app_env
-    return app_env(database_url)
-
-
-def _prepare(env: dict[str, str], log: Path) -> None:
-    from bench.submissions import prepare_survey_database
-    prepare_survey_database(env, log)
-
-
-def _plan(database_url: str):
-    from bench.submissions import survey_plan
-    return survey_plan(database_url)
-
-
 def measure(saves: int = 200, warmup: int = 2, profile: str | None = None,
             workdir: Path | None = None, prepared: Path | None = None) -> dict:
     """CPU milliseconds per page save + redirected render over about ``saves`` saves.
@@ -56,19 +43,20 @@ def measure(saves: int = 200, warmup: int = 2, profile: str | None = None,
     ``prepared``: an SQLite file kept between runs (made on the first run, then
     copied), which saves the setup's minute when comparing changes.
     """
-    from bench.submissions import _csrf, customer_address
+    from bench.submissions import (_csrf, app_env, customer_address, prepare_survey_database,
+                                   survey_plan)
 
     with tempfile.TemporaryDirectory(prefix="answer-path-bench-", dir=workdir) as directory:
         directory = Path(directory)
         database_url = f"sqlite:///{directory / 'survey.sqlite'}"
-        env = _environment(database_url)
+        env = app_env(database_url)
         if prepared is not None and prepared.exists():
             shutil.copyfile(prepared, directory / "survey.sqlite")
         else:
-            _prepare(env, directory / "setup.log")
+            prepare_survey_database(env, directory / "setup.log")
             if prepared is not None:
                 shutil.copyfile(directory / "survey.sqlite", prepared)
-        slug, pages, _complete = _plan(database_url)
+        slug, pages, _complete = survey_plan(database_url)
 
         saved_environ = dict(os.environ)
         os.environ.update({key: env[key] for key in (
@@ -79,15 +67,14 @@ def measure(saves: int = 200, warmup: int = 2, profile: str | None = None,
         finally:
             os.environ.clear()
             os.environ.update(saved_environ)
-        # Production cookies are Secure: the client speaks "https" to the app.
-        client_factory = lambda: app.test_client()  # noqa: E731
+        # Production cookies are Secure: the client speaks "https" to the app (base_url).
         cpu: list[float] = []
         cpu_post: list[float] = []
         wall: list[float] = []
         profiler = _profiler(profile)
         respondent = 0
         while len(cpu) < saves:
-            client = client_factory()
+            client = app.test_client()
             address = customer_address()
             headers = {"Accept-Language": "en", "X-Forwarded-For": address}
             counted = respondent >= warmup
