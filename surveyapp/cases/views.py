@@ -17,8 +17,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from analysis.comment_emotion import ENGINE as EMOTION_ENGINE
-
 from ..access import accessible_survey_or_404, can_access_survey, role_required
 from ..extensions import db
 from ..i18n import select_locale
@@ -91,7 +89,7 @@ def _render_case(case: Case, survey: Survey, status_code: int = 200, **forms):
         contact=contact, contact_hidden=not service.may_see_contact(current_user, survey),
         has_contact=service.contact_of(case) is not None,
         status_labels=STATUS_LABELS, priority_labels=PRIORITY_LABELS,
-        root_cause_labels=ROOT_CAUSE_LABELS, emotion_engine=EMOTION_ENGINE,
+        root_cause_labels=ROOT_CAUSE_LABELS, emotion_engine=service.engine_label(),
         resurvey_url=service.resurvey_url(case), closed=case.status in service.CLOSED,
         **all_forms), status_code
 
@@ -168,7 +166,7 @@ def rule(slug: str):
               "success")
         return redirect(url_for("cases.rule", slug=slug))
     return render_template("cases/rule.html", survey=survey, form=form, may_edit=may_edit,
-                           emotion_engine=EMOTION_ENGINE), (400 if form.errors else 200)
+                           emotion_engine=service.engine_label()), (400 if form.errors else 200)
 
 
 @bp.route("/<slug>/recovery")

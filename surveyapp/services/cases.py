@@ -42,14 +42,15 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 from flask import current_app, has_request_context, url_for
+from flask_babel import lazy_gettext as _l
 from huey import crontab
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from analysis.casework import (RecoverySummary, churn_risk, construct_ranges, customer_scores,
                                recovery_summary)
-from analysis.comment_emotion import comment_emotion
 from analysis.followup import UnhappinessRule, follow_up_list, unhappy_customers
+from analysis.sentiment import LANGUAGES as SENTIMENT_LANGUAGES, SentimentEngine, default_engine
 from analysis.report import ReportOptions, screening_rules
 from analysis import screening
 from analysis.common import InsufficientData
@@ -123,6 +124,31 @@ def save_settings(survey: Survey, rule: UnhappinessRule, *, sla_hours: int,
 # Scoring: one response, or a whole survey (the follow-up list)
 # --------------------------------------------------------------------------
 
+def comment_engine() -> SentimentEngine:
+    """The text emotion engine of this process (:func:`analysis.sentiment.default_engine`: one
+    instance per process, its models read from disk on first use). The one place to swap it."""
+    return default_engine()
+
+
+def engine_label() -> str:
+    """What produced the comment polarity, as the pages name it."""
+    return _l("trained sentiment model")
+
+
+def comment_emotions(texts: Iterable[Any], languages: Iterable[Any]) -> pd.DataFrame:
+    """Polarity score, label and emotions (a list) of each comment, by :func:`comment_engine`.
+
+    A missing or blank comment gets score NaN, label None and no emotions; a language other
+    than zh/en (or none) is detected from the text.
+    """
+    texts = [t if isinstance(t, str) else "" for t in texts]
+    langs = [lang if lang in SENTIMENT_LANGUAGES else None for lang in languages]
+    result = comment_engine().analyse(texts, langs)
+    return pd.DataFrame({"score": result["score"].to_numpy(dtype=float),
+                         "label": result["label"].to_numpy(dtype=object),
+                         "emotions": [e.split(";") if e else [] for e in result["emotions"]]})
+
+
 def score_frame(frame: pd.DataFrame, codebook, comments: pd.Series | None = None,
                 languages: pd.Series | None = None, *, churn: bool = True) -> pd.DataFrame:
     """Scores, comment polarity and (``churn``) churn risk of every row of a response frame."""
@@ -130,14 +156,12 @@ def score_frame(frame: pd.DataFrame, codebook, comments: pd.Series | None = None
     texts = comments.reindex(scores["response_id"]).to_numpy() if comments is not None \
         else np.full(len(scores), None)
     langs = languages.reindex(scores["response_id"]).to_numpy() if languages is not None \
-        else np.full(len(scores), "zh")
-    emotions = [comment_emotion(text if isinstance(text, str) else None,
-                                lang if lang in ("zh", "en") else "zh")
-                for text, lang in zip(texts, langs)]
-    scores["comment"] = [t if isinstance(t, str) else None for t in texts]
-    scores["polarity"] = [e[0] if t else np.nan for e, t in zip(emotions, scores["comment"])]
-    scores["comment_label"] = [e[1] for e in emotions]
-    scores["comment_emotions"] = [e[2] for e in emotions]
+        else np.full(len(scores), None)
+    emotions = comment_emotions(texts, langs)
+    scores["comment"] = [t if isinstance(t, str) and t.strip() else None for t in texts]
+    scores["polarity"] = emotions["score"].to_numpy()
+    scores["comment_label"] = emotions["label"].to_numpy()
+    scores["comment_emotions"] = emotions["emotions"].to_list()
     if churn:
         risk = churn_risk(scores, construct_ranges(codebook))
         scores["churn_risk"] = risk["churn_risk"].to_numpy()
@@ -280,7 +304,7 @@ def _new_case(survey: Survey, settings: CaseSettings, response: Response, row: p
                 for name in ("overall", "ratio", "gap", "negative_emotion", "polarity")},
         screening_flags=flags,
         comment_score=None if pd.isna(row["polarity"]) else float(row["polarity"]),
-        comment_label=row["comment_label"] if response.comment else None,
+        comment_label=row["comment_label"],
         comment_emotions=list(row["comment_emotions"]),
         churn_risk=churn, churn_band=row["churn_band"],
         opened_at=now, due_at=now + timedelta(hours=settings.sla_hours))
