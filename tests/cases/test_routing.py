@@ -7,24 +7,16 @@ import pytest
 from sqlalchemy import select
 
 from analysis.followup import UnhappinessRule
-from surveyapp.models import Case, SurveyShare
+from surveyapp.models import Case
 from surveyapp.services import cases as service
 from surveyapp.services.responses import submit_response
-from surveyapp.services.surveys import create_survey, open_survey
 
 
 @pytest.fixture
-def branch_survey(db, people):
+def branch_survey(make_case_survey):
     """A survey asking the contact channel (a segment variable: 1 counter, 2 telephone, 3 app, 4 web)."""
-    design = {"firm": {"zh": "测试银行", "en": "Test Bank"}, "languages": ["zh", "en"],
-              "instruments": [{"id": "profile", "items": ["PR_CHANNEL"]},
-                              {"id": "overall", "items": None}]}
-    survey = create_survey(people["owner"], "routed", "分区回访", "Routed", design)
-    for name in ("manager", "manager2", "analyst"):
-        db.session.add(SurveyShare(survey_id=survey.id, user_id=people[name].id))
-    db.session.commit()
-    open_survey(survey)
-    return survey
+    return make_case_survey("routed", [{"id": "profile", "items": ["PR_CHANNEL"]},
+                                       {"id": "overall", "items": None}], "分区回访", "Routed")
 
 
 def _unhappy(survey, channel):
