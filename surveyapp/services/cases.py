@@ -10,7 +10,11 @@
   puts :func:`open_case_task` on the job queue. Opening is idempotent: the
   ``uq_case_response`` constraint lets one insert win however many times the
   task runs (retries, resumed responses, two workers); the loser reads the
-  winner's case.
+  winner's case. Its owner is chosen by :func:`case_owner`: round robin over the owners of
+  the customer's segment when the survey routes by a segment variable
+  (:class:`SegmentRouting`), else over the survey's managers.
+* **Comment emotion**: :func:`comment_emotions`, from the text engine of
+  :mod:`analysis.sentiment` (one per process, :func:`comment_engine`).
 * **Working**: assign, status (open → in_progress → contacted → resolved /
   closed_unreachable), priority, notes; resolving needs a root cause and the
   action taken. Every change is a :class:`CaseEvent` (who, what, when).
