@@ -250,9 +250,9 @@ def test_seed_paths_skips_missing_constructs(scores):
 def test_mediation_matches_pingouin(scores):
     data = scores[["satisfaction_cumulative", "commitment_affective", "commitment_continuance"]].dropna()
     ours = mediation(data, "satisfaction_cumulative", "commitment_affective", "commitment_continuance",
-                     n_boot=1000, seed=42)
+                     n_boot=5000, seed=42)
     ref = pg.mediation_analysis(data=data, x="satisfaction_cumulative", m="commitment_affective",
-                                y="commitment_continuance", n_boot=1000, seed=42).set_index("path")
+                                y="commitment_continuance", n_boot=5000, seed=42).set_index("path")
     assert ours.a == pytest.approx(ref.loc["commitment_affective ~ X", "coef"], abs=1e-10)
     full = smf.ols("commitment_continuance ~ satisfaction_cumulative + commitment_affective", data=data).fit()
     assert ours.b == pytest.approx(full.params["commitment_affective"], abs=1e-10)
