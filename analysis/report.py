@@ -467,8 +467,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     if "contact_ok" in data.columns:
         result.follow_up = run("follow_up", lambda: follow_up_list(
             data, options.follow_up,
-            **{name: scores.set_index("response_id")[name] if name in scores else None
-               for name in ("ratio", "gap", "negative_emotion")}))
+            **{name: _by_response(scores, name) for name in ("ratio", "gap", "negative_emotion")}))
     if "submitted_at" in scores and scores["submitted_at"].notna().any():
         result.trends = run("trends", lambda: trend_table(scores, options.period,
                                                           options.confidence))
@@ -627,11 +626,12 @@ def default_csi_blocks(codebook: Codebook) -> dict[str, list[str]]:
 
 
 def _by_response(section: Any, column: str) -> pd.Series | None:
-    """A per-respondent column of a result's ``respondents`` table, indexed by response id."""
-    table = getattr(section, "respondents", None)
+    """A per-respondent column of a result's ``respondents`` table (or of a table), indexed by
+    response id. Only that column is indexed: ``set_index`` on the table would copy every column."""
+    table = section if isinstance(section, pd.DataFrame) else getattr(section, "respondents", None)
     if table is None or column not in table:
         return None
-    return table.set_index("response_id")[column]
+    return pd.Series(table[column].to_numpy(), index=table["response_id"].to_numpy(), name=column)
 
 
 def _relationship_sections(result: SurveyAnalysis, run, data: pd.DataFrame, codebook: Codebook,

@@ -70,3 +70,14 @@ def test_distribution_equals_the_uniform_row_bootstrap():
     assert fast.std(ddof=1) == pytest.approx(se, rel=0.06)
     for q in (0.025, 0.5, 0.975):
         assert np.quantile(fast, q) == pytest.approx(np.quantile(classic, q), abs=0.15 * se)
+
+
+def test_distinct_rows_equal_numpy_unique():
+    from analysis.relationship import _distinct_rows
+    rng = np.random.default_rng(4)
+    z = np.column_stack([np.ones(2000), rng.integers(1, 8, (2000, 3)) / 3, rng.normal(size=2000).round(1)])
+    for values in (z, rng.normal(size=(200, 12))):  # the second overflows 63 bits: numpy's path
+        distinct, frequency = _distinct_rows(values)
+        expected, counts = np.unique(values, axis=0, return_counts=True)
+        np.testing.assert_array_equal(distinct, expected)
+        np.testing.assert_array_equal(frequency, counts)
