@@ -21,7 +21,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
-from .common import Methods, require_n, item_ranges
+from .common import Methods, float_columns, require_n, item_ranges
 from .reliability import composite_reliability, cronbach_alpha
 
 __all__ = [
@@ -104,7 +104,7 @@ def _recoded_items(frame: pd.DataFrame, constructs: Mapping[str, Sequence[str]],
     stray = [r for r in reverse if r not in items]
     if stray:
         raise ValueError(f"reverse item(s) not in any construct: {', '.join(stray)}")
-    data = frame[items].apply(pd.to_numeric, errors="raise").astype(float)
+    data = float_columns(frame, items)
     for item, (lo, hi) in _item_ranges(reverse, scale).items() if reverse else ():
         outside = data[item].dropna()
         outside = outside[(outside < lo) | (outside > hi)]
@@ -155,12 +155,16 @@ def construct_scores(frame: pd.DataFrame, constructs: Mapping[str, Sequence[str]
     if min_items is not None and (int(min_items) != min_items or min_items < 1):
         raise ValueError(f"min_items must be a positive integer or None; got {min_items}")
     data = _recoded_items(frame, constructs, reverse, scale)
-    out = pd.DataFrame(index=frame.index)
+    values = data.to_numpy()
+    scores = {}
     for name, cols in constructs.items():
-        block = data[list(cols)]
+        # Row means on the matrix (sum of answered items / their count, as pandas' mean).
+        block = values[:, data.columns.get_indexer(list(cols))]
         need = len(cols) if min_items is None else min(int(min_items), len(cols))
-        answered = block.notna().sum(axis=1)
-        out[name] = block.mean(axis=1).where(answered >= need)
+        answered = (~np.isnan(block)).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores[name] = np.where(answered >= max(need, 1), np.nansum(block, axis=1) / answered, np.nan)
+    out = pd.DataFrame(scores, index=frame.index)
     rule = ("listwise within construct (all items required)" if min_items is None
             else f"mean of answered items when at least {min_items} of n items are answered")
     out.attrs["methods"] = Methods(
@@ -332,7 +336,7 @@ def _numeric(frame: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
         raise ValueError(f"column(s) not in the frame: {', '.join(missing)}")
     if len(set(cols)) != len(cols):
         raise ValueError(f"a variable appears twice among {list(cols)}")
-    return frame[list(cols)].apply(pd.to_numeric, errors="raise").astype(float)
+    return float_columns(frame, cols)
 
 
 def ols_path(frame: pd.DataFrame, outcome: str, predictors: Sequence[str] | str,
