@@ -417,7 +417,12 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
             # every other feature's shares, so KANO ignores that one rule.
             others = [c for c in result.flags.columns
                       if c not in ("response_id", "flagged", "reasons", KANO_QUESTIONABLE_RULE)]
-            kano_data = screening.exclude(frame, result.flags, rules=others)[0]
+            # Only the KANO columns: a second copy of the whole frame would double
+            # the memory of a million-response analysis.
+            kano_answers = {f"{feature}_{facet}" for feature in kano_feature_codes(codebook)
+                            for facet in "FD"}
+            kano_columns = [c for c in frame.columns if c == "response_id" or c in kano_answers]
+            kano_data = screening.exclude(frame[kano_columns], result.flags, rules=others)[0]
     result.n_used = len(data)
 
     # The ratio is computed per instrument: averaging P/E across instruments
