@@ -5,7 +5,9 @@ instruments, 142 variables, the model of :mod:`analysis.synthetic`), then
 times :func:`analysis.report.analyse_survey` and, on the same arrays, a bare
 numpy computation of the core numbers (item gap means and SDs, dimension
 gaps, Cronbach's alpha of every SERVQUAL block, KANO category counts, the
-seed OLS paths). It prints seconds, the ratio analysis / numpy, and peak
+seed OLS paths) and the same numbers from sufficient statistics (:func:`moment_tables`).
+It prints seconds (and CPU seconds), the ratios moment tables / numpy
+(``ratio_to_numpy``, the issue-15 target) and report / numpy, and peak
 resident memory of the analysis (VmHWM reset after the synthetic draw, which peaks
 higher on its own; the frame stays resident, as after the loader).
 
