@@ -284,6 +284,8 @@ class _RatioBlocks:
         reduction copies the column subset and its mask once per statistic.
         """
         cols = self.E.columns.get_indexer(list(items))
+        if np.array_equal(cols, np.arange(self.E.shape[1])):
+            cols = slice(None)  # every item: the matrices themselves, not four copies
         c = self.complete.to_numpy()[:, cols]
         e, p = self.E.to_numpy()[:, cols], self.P.to_numpy()[:, cols]
         r, d = self.R.to_numpy()[:, cols], self.D.to_numpy()[:, cols]
