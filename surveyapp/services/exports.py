@@ -31,15 +31,17 @@ responses with an :class:`ExportError` that says to narrow the selection or
 export CSV; the statistics workbook needs the whole frame because the
 analysis does.
 
-Measured with ``python -m bench exports`` (demo survey, 144 columns, SQLite,
-2 cores that other jobs kept at a load average near 10, so about a fifth of
-a core each; peak memory is the subprocess's ``VmHWM``, the app alone
-326 MB): at 100,000 responses, CSV 12-22 s (4,400-8,100 rows/s; reading
-alone 6,500-19,700 rows/s) / 519 MB, XLSX 57 s (1,750 rows/s) / 531 MB,
-SAV 79 s / 789 MB, DTA 91 s / 835 MB. The writers they replaced, in the
-same conditions at 20,000 responses: CSV (pandas) 1,600 rows/s, XLSX
-(openpyxl write-only) 144 rows/s. The issue's targets (CSV 100k rows/s,
-XLSX 5k rows/s) assume the two cores free; ``make bench`` records them.
+Measured with ``python -m bench exports`` (demo survey, 144 columns, SQLite;
+peak memory is the subprocess's ``VmHWM``, the app alone about 300 MB) while
+other jobs kept the 2 cores at a load average of 11-17, so wall-clock rates
+are a fraction of what the cores give; the CPU-second rate is the process's
+own work. At 100,000 responses: read 15,800 rows/s (94,000 per CPU second) /
+435 MB, CSV 10,100 rows/s (47,700 per CPU second) / 481 MB, XLSX 2,270 rows/s
+(7,660 per CPU second, most of it rust_xlsxwriter's) / 511 MB. At 300,000:
+read 435 MB, CSV 480 MB, XLSX 531 MB - flat in rows. Integral answer columns
+go to Arrow as integers (same text, the writer formats them about twice as
+fast as floats). The issue's targets (CSV 100k rows/s, XLSX 5k rows/s)
+assume the two cores free; ``make bench`` records them.
 
 Missing values. An unanswered question and a "don't know / not applicable"
 answer are both stored as NaN (docs/data-model.md §4), so they cannot be told
