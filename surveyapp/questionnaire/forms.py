@@ -10,7 +10,7 @@ from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from analysis.instruments import Variable
+from analysis.instruments import NOT_APPLICABLE_CODE, Variable
 
 from ..i18n import text_in
 from ..services.responses import ContactDetails
@@ -121,7 +121,9 @@ def answers_from_form(form, variables: Iterable[Variable],
                       skip_invalid: bool = False) -> tuple[dict[str, float | None], set[str]]:
     """``({variable name: value}, names answered "not applicable")``.
 
-    "Not applicable" and blanks become missing. With ``skip_invalid`` (saving
+    Blanks become missing (None); "not applicable" becomes its code
+    :data:`~analysis.instruments.NOT_APPLICABLE_CODE`, which
+    ``encode_answers`` stores apart from missing. With ``skip_invalid`` (saving
     a page the respondent leaves backwards) answers with errors are left
     out, so they neither overwrite what was stored nor get stored.
     """
@@ -134,7 +136,7 @@ def answers_from_form(form, variables: Iterable[Variable],
         data = field.data
         if data == NOT_APPLICABLE:
             not_applicable.add(variable.name)
-            answers[variable.name] = None
+            answers[variable.name] = NOT_APPLICABLE_CODE
         elif data in (None, ""):
             answers[variable.name] = None
         else:

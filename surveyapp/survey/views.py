@@ -16,9 +16,8 @@ from ..services.invitations import note_link_opened, unsubscribe
 from ..services.responses import AnswerError, submit_response
 from ..services.surveys import availability
 from . import bp
-from .flow import (CLIENT_COOKIE, LinkInUse, UnknownInvitation, Visit, forget_not_applicable,
-                   forget_started, note_started, remember_not_applicable,
-                   remembered_not_applicable, set_client_cookie, start_visit, started_at,
+from .flow import (CLIENT_COOKIE, LinkInUse, UnknownInvitation, Visit, forget_started,
+                   note_started, remembered_not_applicable, set_client_cookie, start_visit, started_at,
                    survey_by_slug)
 from ..i18n import select_locale
 from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, UnsubscribeForm,
@@ -219,8 +218,6 @@ def save_page(slug: str):
     if switch_to:
         session["lang"] = switch_to
     if page.is_final and leaving_forward:
-        if stored is not None:
-            forget_not_applicable(stored)
         forget_started(survey)
         return _with_cookie(redirect(url_for("survey.thanks", slug=slug)), visit)
     return _with_cookie(redirect(_link(visit, target)), visit)
@@ -242,7 +239,6 @@ def _save_question_page(visit: Visit, page, form, furthest: int, lang: str):
         client_key=visit.client_key, browser_key=_browser_key(visit), language=lang,
         page=furthest, source="web",
         started_at=started_at(visit.survey))
-    remember_not_applicable(stored, [v.name for v in page.variables], not_applicable)
     return stored
 
 
