@@ -43,9 +43,14 @@ LANGS = ("zh", "en")
 #: The stored and exported code of a "don't know / not applicable" answer on a
 #: scale that offers one (``not_applicable: true``): never a scale point, kept
 #: apart from a skipped question (NaN) and from "not asked in this version"
-#: (-99 in SPSS exports). Analyses read it as missing via
+#: (:data:`NOT_ASKED_CODE`). Analyses read it as missing via
 #: :meth:`Codebook.not_applicable_mask`.
 NOT_APPLICABLE_CODE = -98.0
+#: The exported code of a question that was not asked: display logic hid it,
+#: or the survey version a response answered did not have it. surveyapp's
+#: exports write it (CSV/XLSX as a labelled number, SPSS as a user-missing
+#: value); :func:`analysis.io.read_responses_csv` reads it back as missing.
+NOT_ASKED_CODE = -99.0
 DEFAULT_FIRM = {"zh": "本公司", "en": "the company"}
 
 # KANO facets take their question wording from these template keys.
