@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from analysis.instruments import NOT_APPLICABLE_CODE, Variable
 
 from ..i18n import text_in
-from ..services.responses import ContactDetails
+from ..services.responses import ContactDetails, allocation_problems
 
 NOT_APPLICABLE = "na"
 COMMENT_MAX_LENGTH = 2000
@@ -86,23 +86,22 @@ def build_form(variables: Iterable[Variable], lang: str, formdata=None,
 def check_constant_sums(form, variables: list[Variable]) -> bool:
     """Items sharing a constant-sum scale must add up to its total (checked server-side).
 
-    A wrong sum is the group's error, not one number's: it goes to
-    ``form.group_errors[instrument]``, shown on the whole allocation.
+    The rule is :func:`~surveyapp.services.responses.allocation_problems`
+    (the import applies it too). A wrong sum is the group's error, not one
+    number's: it goes to ``form.group_errors[instrument]``, shown on the
+    whole allocation. A group with a field error of its own is not summed.
     """
-    groups: dict[tuple[str, int], list[Variable]] = {}
-    for variable in variables:
-        if variable.scale["type"] == "constant_sum":
-            groups.setdefault((variable.instrument, variable.scale["total"]), []).append(variable)
+    flawed = {v.instrument for v in variables
+              if v.scale["type"] == "constant_sum" and form[v.name].errors}
+    values = {v.name: form[v.name].data for v in variables if v.scale["type"] == "constant_sum"}
     ok = True
-    for (instrument, total), members in groups.items():
-        if any(form[v.name].errors for v in members):
+    for problem in allocation_problems(variables, values):
+        if problem.instrument in flawed:
             continue
-        numbers = [form[v.name].data or 0 for v in members]
-        if sum(numbers) != total:
-            form.group_errors[instrument] = str(_l(
-                "The numbers must add up to %(total)s (now %(sum)s).", total=total,
-                sum=sum(numbers)))
-            ok = False
+        form.group_errors[problem.instrument] = str(_l(
+            "The numbers must add up to %(total)s (now %(sum)s).", total=problem.total,
+            sum=problem.given))
+        ok = False
     return ok
 
 

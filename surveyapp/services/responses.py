@@ -95,6 +95,43 @@ def check_answer(variable, value: float) -> Optional[str]:
     return None
 
 
+@dataclass(frozen=True)
+class AllocationProblem:
+    """Constant-sum answers (one instrument's allocation) that do not add up to the total."""
+
+    instrument: str
+    names: tuple[str, ...]
+    total: float
+    given: float
+
+
+def allocation_problems(variables: Iterable, values: Mapping[str, Any]) -> list[AllocationProblem]:
+    """The allocations among ``variables`` whose ``values`` do not add up to their total.
+
+    The one rule for the survey page and the import: the items of one
+    instrument sharing a constant-sum scale must sum to its ``total``; an
+    unanswered item counts 0, and an allocation with no item answered at all
+    is not checked here (it is unanswered; whether it must be answered is
+    each question's ``required``).
+    """
+    groups: dict[tuple[str, float], list] = {}
+    for variable in variables:
+        if variable.scale["type"] == "constant_sum":
+            groups.setdefault((variable.instrument, variable.scale["total"]), []).append(variable)
+    problems = []
+    for (instrument, total), members in groups.items():
+        numbers = [values.get(v.name) for v in members]
+        numbers = [None if n is None or (isinstance(n, float) and math.isnan(n)) else n
+                   for n in numbers]
+        if all(n is None for n in numbers):
+            continue
+        given = sum(n or 0 for n in numbers)
+        if given != total:
+            problems.append(AllocationProblem(instrument, tuple(v.name for v in members),
+                                              total, given))
+    return problems
+
+
 def encode_answers(codebook: Codebook, values: Mapping[str, Any],
                    previous: bytes | None = None) -> bytes:
     """Pack ``{variable name: value}`` into the version's vector, validating every value.
