@@ -75,7 +75,9 @@ import rustpy_xlsxwriter as rust_xlsx
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as ILLEGAL_XML_CHARACTERS
 
 from analysis.instruments import NOT_APPLICABLE_CODE, NOT_ASKED_CODE, Codebook
+from analysis.common import MIN_N
 from analysis.io import TEXT_COLUMNS, write_tables_xlsx, xlsx_cell
+from analysis.report import mark_few_responses
 
 from ..models import Survey
 from .responses import (ANSWER_DTYPE, META_COLUMNS, NOT_APPLICABLE_BITS, NOT_ASKED_BITS,
@@ -364,7 +366,10 @@ def write_stats_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
     """Every table of :func:`analysis.report.analyse_survey`, one sheet each, numbers as numbers.
 
     A first sheet ``about`` names the survey, the filter, the counts and the
-    sections that could not be computed (with the reason).
+    sections that could not be computed (with the reason). Every table whose
+    rows carry their own ``n`` gets ``min_n`` and ``few_responses`` columns
+    (:func:`analysis.report.mark_few_responses`): a figure below its stated
+    minimum n is shown, marked; ``about`` says so and lists the minimums.
     """
 
     analysis = survey_analysis(survey, filters, options or report_options())
@@ -372,7 +377,11 @@ def write_stats_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
              ("filter", describe_filter(filters)), ("n_total", analysis.n_total),
              ("n_used", analysis.n_used)]
     about += [(f"not computed: {section}", reason) for section, reason in analysis.skipped.items()]
-    write_tables_xlsx(analysis.tables(), path, about=about, text=xlsx_text)
+    about.append(("few responses", "few_responses = TRUE marks a row whose n is below the stated "
+                                   "minimum (min_n) for that kind of figure: shown, but it can "
+                                   "swing widely from one sample to the next"))
+    about += [(f"min_n: {kind}", minimum) for kind, minimum in MIN_N.items()]
+    write_tables_xlsx(mark_few_responses(analysis.tables()), path, about=about, text=xlsx_text)
 
 
 # --------------------------------------------------------------------------

@@ -384,7 +384,9 @@ def test_statistics_workbook_has_every_table_as_numbers(seeded_survey, tmp_path,
     sheets = pd.read_excel(path, sheet_name=None)
     for name, table in expected.items():
         stored = sheets[name[:31]]
-        assert list(stored.columns) == [str(c) for c in table.columns], name
+        marked = "n" in table.columns and name not in ("follow_up", "screening", "methods")
+        assert list(stored.columns) == [str(c) for c in table.columns] + (
+            ["min_n", "few_responses"] if marked else []), name
         for column in table.columns:
             if pd.api.types.is_float_dtype(table[column]):
                 np.testing.assert_allclose(stored[str(column)].to_numpy(dtype=float),
@@ -392,7 +394,33 @@ def test_statistics_workbook_has_every_table_as_numbers(seeded_survey, tmp_path,
     servqual = workbook["servqual_dimensions"]
     numbers = [cell for row in servqual.iter_rows(min_row=2) for cell in row
                if isinstance(cell.value, (int, float))]
-    assert numbers and all(cell.data_type == "n" for cell in numbers)
+    assert numbers and all(cell.data_type == ("b" if isinstance(cell.value, bool) else "n")
+                           for cell in numbers)
+    # "Few responses": the demo's 60 responses are below the paths' minimum of 100 and
+    # above the means' 30; per-period trend rows fall below 30.
+    about = dict(pd.read_excel(path, sheet_name="about", header=None).values.tolist())
+    assert about["min_n: means"] == 30 and about["min_n: paths"] == 100
+    regressions = sheets["regressions"]
+    assert (regressions["min_n"] == 100).all() and regressions["few_responses"].all()
+    items = sheets["servqual_items"]
+    np.testing.assert_array_equal(items["few_responses"], items["n"] < 30)
+    trends = sheets["trends"]
+    assert trends["few_responses"].any()
+    np.testing.assert_array_equal(trends["few_responses"], trends["n"] < 30)
+
+
+def test_statistics_workbook_marks_every_row_below_its_minimum(seeded_survey, tmp_path, app):
+    app.config["REPORT_OPTIONS"] = {"csi_boot": 0, "n_boot": 0}
+    path = tmp_path / "stats.xlsx"
+    few = ResponseFilter(segments={"PR_CHANNEL": [1]})
+    assert 3 <= len(responses_frame(seeded_survey, few)) < 30
+    export_to_file(seeded_survey, "stats-xlsx", few, path)
+    sheets = pd.read_excel(path, sheet_name=None)
+    marked = [name for name, table in sheets.items() if "few_responses" in table.columns]
+    assert len(marked) > 5, "fewer than 30 responses: every figure with its own n is marked"
+    for name in marked:
+        if name != "methods":
+            assert sheets[name]["few_responses"].all(), name
 
 
 # --- filters from query parameters ------------------------------------------------
