@@ -484,8 +484,9 @@ def condition_met(condition: dict | None, answers: dict[str, float | None]) -> b
 
     ``condition`` is an item's ``show_if``: ``{variable, equals}``,
     ``{variable, in: [...]}`` or ``{variable, range: [low, high]}`` (closed).
-    No condition: always asked. An unanswered (or not asked) variable meets
-    no condition, so a question hangs on an answer actually given.
+    No condition: always asked. An unanswered (or not asked, or "not
+    applicable") variable meets no condition, so a question hangs on an
+    answer actually given.
 
     Examples
     --------
@@ -499,8 +500,8 @@ def condition_met(condition: dict | None, answers: dict[str, float | None]) -> b
     if condition is None:
         return True
     value = answers.get(condition["variable"])
-    if value is None or value != value:  # None or NaN
-        return False
+    if value is None or value != value or value == NOT_APPLICABLE_CODE:
+        return False  # unanswered, not asked, or "don't know / not applicable"
     if "equals" in condition:
         return value == condition["equals"]
     if "in" in condition:

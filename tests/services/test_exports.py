@@ -232,6 +232,9 @@ def three_kinds_survey(db, make_user):
 
 
 def test_csv_and_xlsx_write_labelled_codes(three_kinds_survey, tmp_path):
+    # In the analysis frame all three are missing: n counts the one real answer.
+    frame = responses_frame(three_kinds_survey, ALL)
+    assert frame[["SQ01_E", "SQ01_P", "PR_BRANCH"]].count().tolist() == [1, 1, 1]
     back = pd.read_csv(io.BytesIO(_csv(three_kinds_survey)), encoding="utf-8-sig")
     first = back.iloc[0]
     assert first["SQ01_E"] == -98 and math.isnan(first["SQ01_P"]) and first["PR_BRANCH"] == -99
