@@ -143,18 +143,21 @@ def _with_missing_codes(frame: pd.DataFrame) -> pd.DataFrame:
     The stored NaN payloads (services.responses) are read from the answer
     columns' bits; a skipped question stays NaN.
     """
-    variables = list(frame.columns[len(RAW_META_COLUMNS):])
-    if not variables:
+    meta = len(RAW_META_COLUMNS)
+    if frame.shape[1] == meta:
         return frame
-    values = frame[variables].to_numpy(dtype=ANSWER_DTYPE, copy=True)
+    values = frame.iloc[:, meta:].to_numpy(dtype=ANSWER_DTYPE, copy=True)
     bits = values.view(np.uint64)
     not_asked, not_applicable = bits == NOT_ASKED_BITS, bits == NOT_APPLICABLE_BITS
     if not (not_asked.any() or not_applicable.any()):
         return frame
-    values[not_asked] = NOT_ASKED_CODE
-    values[not_applicable] = NOT_APPLICABLE_CODE
-    coded = pd.DataFrame(values, columns=variables, index=frame.index, copy=False)
-    return pd.concat([frame.iloc[:, :len(RAW_META_COLUMNS)], coded], axis=1)
+    np.copyto(values, NOT_ASKED_CODE, where=not_asked)
+    np.copyto(values, NOT_APPLICABLE_CODE, where=not_applicable)
+    # One float block again, the metadata inserted before it (cheaper than a concat).
+    coded = pd.DataFrame(values, columns=frame.columns[meta:], index=frame.index, copy=False)
+    for position, name in enumerate(frame.columns[:meta]):
+        coded.insert(position, name, frame[name])
+    return coded
 
 
 # --------------------------------------------------------------------------
