@@ -123,18 +123,20 @@ def raw_columns(survey: Survey) -> list[str]:
     return [*RAW_META_COLUMNS, *columns[len(META_COLUMNS):]]
 
 
-def iter_raw_frames(survey: Survey, filters: ResponseFilter,
-                    chunk_size: int | None = None) -> Iterator[pd.DataFrame]:
+def iter_raw_frames(survey: Survey, filters: ResponseFilter, chunk_size: int | None = None,
+                    missing_codes: bool = True) -> Iterator[pd.DataFrame]:
     """Response frames with the language and comment of each response, ``raw_columns`` order.
 
     ``chunk_size`` defaults to :data:`EXPORT_CHUNK_SIZE` (read at call time).
+    ``missing_codes``: "not asked" and "not applicable" as -99 / -98 (the files);
+    False leaves them NaN (the API's JSON, where they are null).
     """
     for frame in iter_response_frames(survey, filters, chunk_size or EXPORT_CHUNK_SIZE,
                                       text_columns=TEXT_COLUMNS):
         # Moved beside the metadata without copying the answer columns.
         for offset, name in enumerate(TEXT_COLUMNS):
             frame.insert(len(META_COLUMNS) + offset, name, frame.pop(name))
-        yield _with_missing_codes(frame)
+        yield _with_missing_codes(frame) if missing_codes else frame
 
 
 def _with_missing_codes(frame: pd.DataFrame) -> pd.DataFrame:
