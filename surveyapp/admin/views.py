@@ -35,7 +35,8 @@ from . import bp
 from .overview import render_overview
 from .forms import (ActionForm, CreateUserForm, GenerateInvitationsForm, NewSurveyForm,
                     ResetPasswordForm, SendInvitationsForm, SendRemindersForm, ShareForm,
-                    UploadContactsForm, builder_data, builder_form, design_from_form)
+                    UploadContactsForm, builder_data, builder_form, describe_condition,
+                    design_from_form)
 
 
 def _editable_survey(slug: str) -> Survey:
@@ -103,10 +104,12 @@ def edit_survey(slug: str):
     survey = _editable_survey(slug)
     catalogue = instrument_catalogue(survey.design)
     features = kano_features(survey.design)
+    saved_conditions = survey.design.get("conditions") or []
     if request.method == "POST":
-        form = builder_form(catalogue, len(features))
+        form = builder_form(catalogue, len(features), condition_rows=len(saved_conditions))
     else:
-        form = builder_form(catalogue, len(features), builder_data(survey, catalogue, features))
+        form = builder_form(catalogue, len(features), builder_data(survey, catalogue, features),
+                            condition_rows=len(saved_conditions))
     if request.method == "POST":
         fields_valid = form.validate_on_submit()
         try:
@@ -131,7 +134,8 @@ def edit_survey(slug: str):
     except DesignError:
         wording = {}
     return render_template("admin/edit.html", survey=survey, form=form, catalogue=catalogue,
-                           generated=wording)
+                           generated=wording,
+                           conditions=[describe_condition(c) for c in saved_conditions])
 
 
 @dataclass(frozen=True)

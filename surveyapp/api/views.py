@@ -136,7 +136,7 @@ def list_responses(slug: str):
     filters = _filters(survey)
     asked = {version.number: codebook_of(version).names for version in survey.versions}
     first, total, records = (page - 1) * per_page, 0, []
-    for frame in iter_raw_frames(survey, filters):
+    for frame in iter_raw_frames(survey, filters, missing_codes=False):
         start, stop = max(first - total, 0), max(first + per_page - total, 0)
         for row in frame.iloc[start:stop].to_dict("records"):
             version = int(row["version"])

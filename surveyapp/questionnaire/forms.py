@@ -10,11 +10,11 @@ from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from analysis.instruments import Variable
+from analysis.instruments import NOT_APPLICABLE_CODE, Variable
 
 from ..i18n import text_in
 from ..models import SurveyVersion
-from ..services.responses import ContactDetails
+from ..services.responses import ContactDetails, allocation_problems
 from .cache import per_version_item
 
 NOT_APPLICABLE = "na"
@@ -100,23 +100,22 @@ def form_class(variables: Iterable[Variable], lang: str) -> type[FlaskForm]:
 def check_constant_sums(form, variables: list[Variable]) -> bool:
     """Items sharing a constant-sum scale must add up to its total (checked server-side).
 
-    A wrong sum is the group's error, not one number's: it goes to
-    ``form.group_errors[instrument]``, shown on the whole allocation.
+    The rule is :func:`~surveyapp.services.responses.allocation_problems`
+    (the import applies it too). A wrong sum is the group's error, not one
+    number's: it goes to ``form.group_errors[instrument]``, shown on the
+    whole allocation. A group with a field error of its own is not summed.
     """
-    groups: dict[tuple[str, int], list[Variable]] = {}
-    for variable in variables:
-        if variable.scale["type"] == "constant_sum":
-            groups.setdefault((variable.instrument, variable.scale["total"]), []).append(variable)
+    flawed = {v.instrument for v in variables
+              if v.scale["type"] == "constant_sum" and form[v.name].errors}
+    values = {v.name: form[v.name].data for v in variables if v.scale["type"] == "constant_sum"}
     ok = True
-    for (instrument, total), members in groups.items():
-        if any(form[v.name].errors for v in members):
+    for problem in allocation_problems(variables, values):
+        if problem.instrument in flawed:
             continue
-        numbers = [form[v.name].data or 0 for v in members]
-        if sum(numbers) != total:
-            form.group_errors[instrument] = str(_l(
-                "The numbers must add up to %(total)s (now %(sum)s).", total=total,
-                sum=sum(numbers)))
-            ok = False
+        form.group_errors[problem.instrument] = str(_l(
+            "The numbers must add up to %(total)s (now %(sum)s).", total=problem.total,
+            sum=problem.given))
+        ok = False
     return ok
 
 
@@ -135,7 +134,9 @@ def answers_from_form(form, variables: Iterable[Variable],
                       skip_invalid: bool = False) -> tuple[dict[str, float | None], set[str]]:
     """``({variable name: value}, names answered "not applicable")``.
 
-    "Not applicable" and blanks become missing. With ``skip_invalid`` (saving
+    Blanks become missing (None); "not applicable" becomes its code
+    :data:`~analysis.instruments.NOT_APPLICABLE_CODE`, which
+    ``encode_answers`` stores apart from missing. With ``skip_invalid`` (saving
     a page the respondent leaves backwards) answers with errors are left
     out, so they neither overwrite what was stored nor get stored.
     """
@@ -148,7 +149,7 @@ def answers_from_form(form, variables: Iterable[Variable],
         data = field.data
         if data == NOT_APPLICABLE:
             not_applicable.add(variable.name)
-            answers[variable.name] = None
+            answers[variable.name] = NOT_APPLICABLE_CODE
         elif data in (None, ""):
             answers[variable.name] = None
         else:

@@ -43,15 +43,14 @@ go to Arrow as integers (same text, the writer formats them about twice as
 fast as floats). The issue's targets (CSV 100k rows/s, XLSX 5k rows/s)
 assume the two cores free; ``make bench`` records them.
 
-Missing values. An unanswered question and a "don't know / not applicable"
-answer are both stored as NaN (docs/data-model.md §4), so they cannot be told
-apart and are exported as empty cells (CSV/XLSX), system-missing (SPSS) and
-``.`` (Stata). A question that was not part of the survey version a response
-answered (surveys whose item set changed between versions) is a different
-kind of missing: it is exported as the user-missing code ``-99`` in SPSS
-(declared in the variable's missing values and labelled) and as the extended
-missing value ``.a`` in Stata; CSV and XLSX leave it empty, and the
-``version`` column says which version a row answered.
+Missing values. Three kinds of missing answer stay apart in every format
+(docs/data-model.md §5): a skipped question is an empty cell (CSV/XLSX),
+system-missing (SPSS) and ``.`` (Stata); "don't know / not applicable" is
+the code ``-98`` (CSV/XLSX, labelled in the value labels; SPSS user-missing,
+labelled) and ``.b`` in Stata; "not asked" (display logic hid the question,
+or the survey version a response answered did not have it) is ``-99``
+(likewise) and ``.a`` in Stata. The stored NaN payloads become these codes in
+:func:`iter_raw_frames`, one vectorised pass per chunk.
 
 Formula injection and control characters. Every text cell of CSV and XLSX
 goes through :func:`~surveyapp.services.spreadsheet_safety.neutralise_cell`;
@@ -77,25 +76,28 @@ import pyreadstat
 import rustpy_xlsxwriter as rust_xlsx
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as ILLEGAL_XML_CHARACTERS
 
-from analysis.instruments import Codebook
+from analysis.instruments import NOT_APPLICABLE_CODE, NOT_ASKED_CODE, Codebook
+from analysis.common import MIN_N
 from analysis.io import TEXT_COLUMNS, write_tables_xlsx, xlsx_cell
+from analysis.report import mark_few_responses
 
 from ..models import Survey
-from .responses import (META_COLUMNS, ResponseFilter, codebook_of, count_responses,
-                        iter_response_frames, response_columns)
+from .responses import (ANSWER_DTYPE, META_COLUMNS, NOT_APPLICABLE_BITS, NOT_ASKED_BITS,
+                        ResponseFilter, count_responses, iter_response_frames, response_columns)
 from .analysis import report_options, survey_analysis
-from .codebooks import (CODEBOOK_COLUMNS, META_DESCRIPTIONS, codebook_rows, survey_codebook,
-                        value_label_rows, value_labels, variable_label)
+from .codebooks import (CODEBOOK_COLUMNS, META_DESCRIPTIONS, NOT_APPLICABLE_LABEL, NOT_ASKED_LABEL,
+                        codebook_rows, survey_codebook, value_label_rows, value_labels,
+                        variable_label)
 from .filters import describe_filter
 from .spreadsheet_safety import neutralise_cell
 
 EXPORT_CHUNK_SIZE = 20_000
 # Text columns of the raw data beside the response frame's metadata.
 RAW_META_COLUMNS = (*META_COLUMNS, *TEXT_COLUMNS)
-# SPSS user-missing code / Stata extended missing value for "not asked in this version".
-NOT_ASKED_CODE = -99.0
+# Stata extended missing values of the two coded kinds of missing (docs/data-model.md §5).
 NOT_ASKED_STATA = "a"
-NOT_ASKED_LABEL = {"zh": "本版本未提问", "en": "not asked in this version"}
+NOT_APPLICABLE_STATA = "b"
+MISSING_CODES = (NOT_ASKED_CODE, NOT_APPLICABLE_CODE)
 # Excel's sheet limit is 1,048,576 rows; one is the header.
 XLSX_MAX_DATA_ROWS = 1_048_575
 # Excel's day 0 for serial date numbers (the 1900 leap-year bug included).
@@ -123,29 +125,43 @@ def raw_columns(survey: Survey) -> list[str]:
     return [*RAW_META_COLUMNS, *columns[len(META_COLUMNS):]]
 
 
-def iter_raw_frames(survey: Survey, filters: ResponseFilter,
-                    chunk_size: int | None = None) -> Iterator[pd.DataFrame]:
+def iter_raw_frames(survey: Survey, filters: ResponseFilter, chunk_size: int | None = None,
+                    missing_codes: bool = True) -> Iterator[pd.DataFrame]:
     """Response frames with the language and comment of each response, ``raw_columns`` order.
 
     ``chunk_size`` defaults to :data:`EXPORT_CHUNK_SIZE` (read at call time).
+    ``missing_codes``: "not asked" and "not applicable" as -99 / -98 (the files);
+    False leaves them NaN (the API's JSON, where they are null).
     """
     for frame in iter_response_frames(survey, filters, chunk_size or EXPORT_CHUNK_SIZE,
                                       text_columns=TEXT_COLUMNS):
         # Moved beside the metadata without copying the answer columns.
         for offset, name in enumerate(TEXT_COLUMNS):
             frame.insert(len(META_COLUMNS) + offset, name, frame.pop(name))
-        yield frame
+        yield _with_missing_codes(frame) if missing_codes else frame
 
 
-def _not_asked_mask(frame: pd.DataFrame, survey: Survey, variables: list[str]) -> pd.DataFrame:
-    """True where a row's survey version has no such question."""
-    mask = pd.DataFrame(False, index=frame.index, columns=variables)
-    for version in survey.versions:
-        asked = set(codebook_of(version).names)
-        absent = [name for name in variables if name not in asked]
-        if absent:
-            mask.loc[frame["version"] == version.number, absent] = True
-    return mask
+def _with_missing_codes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with "not asked" and "not applicable" cells as their codes -99 / -98.
+
+    The stored NaN payloads (services.responses) are read from the answer
+    columns' bits; a skipped question stays NaN.
+    """
+    meta = len(RAW_META_COLUMNS)
+    if frame.shape[1] == meta:
+        return frame
+    values = frame.iloc[:, meta:].to_numpy(dtype=ANSWER_DTYPE, copy=True)
+    bits = values.view(np.uint64)
+    not_asked, not_applicable = bits == NOT_ASKED_BITS, bits == NOT_APPLICABLE_BITS
+    if not (not_asked.any() or not_applicable.any()):
+        return frame
+    np.copyto(values, NOT_ASKED_CODE, where=not_asked)
+    np.copyto(values, NOT_APPLICABLE_CODE, where=not_applicable)
+    # One float block again, the metadata inserted before it (cheaper than a concat).
+    coded = pd.DataFrame(values, columns=frame.columns[meta:], index=frame.index, copy=False)
+    for position, name in enumerate(frame.columns[:meta]):
+        coded.insert(position, name, frame[name])
+    return coded
 
 
 # --------------------------------------------------------------------------
@@ -160,6 +176,7 @@ def csv_chunks(survey: Survey, filters: ResponseFilter, chunk_size: int | None =
     writer (C++): numbers in their shortest exact form ("7", "0.1"), missing
     as an empty cell, text quoted.
     """
+    _check_missing_codes(survey_codebook(survey))
     yield "\ufeff".encode()
     yield _csv_line(raw_columns(survey))
     options = pa_csv.WriteOptions(include_header=False, eol="\r\n")
@@ -343,6 +360,7 @@ def write_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
     is spooled to disk. Times are Excel serial numbers with a date format
     (the writer would cut a datetime to whole seconds).
     """
+    _check_missing_codes(survey_codebook(survey))
     columns = raw_columns(survey)
     written = 0
 
@@ -390,7 +408,10 @@ def write_stats_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
     """Every table of :func:`analysis.report.analyse_survey`, one sheet each, numbers as numbers.
 
     A first sheet ``about`` names the survey, the filter, the counts and the
-    sections that could not be computed (with the reason).
+    sections that could not be computed (with the reason). Every table whose
+    rows carry their own ``n`` gets ``min_n`` and ``few_responses`` columns
+    (:func:`analysis.report.mark_few_responses`): a figure below its stated
+    minimum n is shown, marked; ``about`` says so and lists the minimums.
     """
 
     analysis = survey_analysis(survey, filters, options or report_options())
@@ -398,7 +419,11 @@ def write_stats_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
              ("filter", describe_filter(filters)), ("n_total", analysis.n_total),
              ("n_used", analysis.n_used)]
     about += [(f"not computed: {section}", reason) for section, reason in analysis.skipped.items()]
-    write_tables_xlsx(analysis.tables(), path, about=about, text=xlsx_text)
+    about.append(("few responses", "few_responses = TRUE marks a row whose n is below the stated "
+                                   "minimum (min_n) for that kind of figure: shown, but it can "
+                                   "swing widely from one sample to the next"))
+    about += [(f"min_n: {kind}", minimum) for kind, minimum in MIN_N.items()]
+    write_tables_xlsx(mark_few_responses(analysis.tables()), path, about=about, text=xlsx_text)
 
 
 # --------------------------------------------------------------------------
@@ -466,19 +491,15 @@ def _statistics_labels(codebook: Codebook, lang: str, max_bytes: int,
 
 def write_sav(survey: Survey, filters: ResponseFilter, path: str | Path, lang: str = "zh",
               progress: Progress | None = None) -> int:
-    """SPSS ``.sav``: variable and value labels in ``lang``; "not asked" is user-missing ``-99``."""
+    """SPSS ``.sav``: variable and value labels in ``lang``; "not asked" (-99) and
+    "not applicable" (-98) are labelled user-missing values."""
     codebook = survey_codebook(survey)
-    _check_not_asked_code(codebook)
+    _check_missing_codes(codebook)
     frame = _statistics_frame(survey, filters, "SPSS", progress)
-    variables = codebook.names
-    frame[variables] = frame[variables].mask(_not_asked_mask(frame, survey, variables), NOT_ASKED_CODE)
-    not_asked = _clip(NOT_ASKED_LABEL[lang], 120)
     # SPSS value labels hold at most 120 bytes.
     labelled = {variable.name: {float(code): _clip(label, 120)
                                 for code, label in value_labels(variable, lang).items()}
                 for variable in codebook}
-    for name in variables:
-        labelled[name][NOT_ASKED_CODE] = not_asked
     labelled["contact_ok"] = dict(YES_NO[lang])
     measure = {"response_id": "nominal", "version": "nominal", "status": "nominal",
                "contact_ok": "nominal", "language": "nominal", "duration_seconds": "scale"}
@@ -489,7 +510,9 @@ def write_sav(survey: Survey, filters: ResponseFilter, path: str | Path, lang: s
         frame, os.fspath(path), file_label=_clip(survey.title(lang), 64),
         column_labels=_statistics_labels(codebook, lang, 255, None),
         variable_value_labels=labelled,
-        missing_ranges={name: [NOT_ASKED_CODE] for name in variables},
+        missing_ranges={variable.name: [NOT_ASKED_CODE, NOT_APPLICABLE_CODE]
+                        if variable.scale.get("not_applicable") else [NOT_ASKED_CODE]
+                        for variable in codebook},
         variable_measure=measure)
     if progress:
         progress(1.0)
@@ -498,21 +521,30 @@ def write_sav(survey: Survey, filters: ResponseFilter, path: str | Path, lang: s
 
 def write_dta(survey: Survey, filters: ResponseFilter, path: str | Path, lang: str = "zh",
               progress: Progress | None = None) -> int:
-    """Stata ``.dta`` (version 15): labels in ``lang``; "not asked" is extended missing ``.a``."""
+    """Stata ``.dta`` (version 15): labels in ``lang``; "not asked" is the extended missing
+    value ``.a``, "not applicable" ``.b``, both labelled."""
     codebook = survey_codebook(survey)
     frame = _statistics_frame(survey, filters, "Stata", progress)
-    variables = codebook.names
-    mask = _not_asked_mask(frame, survey, variables)
+    letters = {NOT_ASKED_CODE: NOT_ASKED_STATA, NOT_APPLICABLE_CODE: NOT_APPLICABLE_STATA}
     missing_user_values = {}
-    for name in variables:
-        if mask[name].any():
+    for name in codebook.names:
+        coded = frame[name].isin(MISSING_CODES)
+        if coded.any():
             # pyreadstat writes the letter of an extended missing value given in an object column.
             column = frame[name].astype(object)
-            column[mask[name]] = NOT_ASKED_STATA
+            column[coded] = frame[name][coded].map(letters)
             frame[name] = column
-            missing_user_values[name] = [NOT_ASKED_STATA]
-    labelled = {variable.name: value_labels(variable, lang) for variable in codebook
-                if value_labels(variable, lang)}
+            missing_user_values[name] = sorted(set(column[coded]))
+    labelled = {}
+    for variable in codebook:
+        labels = value_labels(variable, lang, missing=False)
+        used = missing_user_values.get(variable.name, [])
+        if NOT_ASKED_STATA in used:
+            labels[NOT_ASKED_STATA] = NOT_ASKED_LABEL[lang]
+        if NOT_APPLICABLE_STATA in used:
+            labels[NOT_APPLICABLE_STATA] = NOT_APPLICABLE_LABEL[lang]
+        if labels:
+            labelled[variable.name] = labels
     labelled["contact_ok"] = dict(YES_NO[lang])
     pyreadstat.write_dta(
         frame, os.fspath(path), file_label=_clip(survey.title(lang), 80, 80),
@@ -523,14 +555,16 @@ def write_dta(survey: Survey, filters: ResponseFilter, path: str | Path, lang: s
     return len(frame)
 
 
-def _check_not_asked_code(codebook: Codebook) -> None:
+def _check_missing_codes(codebook: Codebook) -> None:
+    """A scale that includes -99 or -98 cannot use them as missing-value codes."""
     for variable in codebook:
         allowed = variable.valid_values()
-        inside = (NOT_ASKED_CODE in allowed if isinstance(allowed, set)
-                  else allowed is not None and allowed[0] <= NOT_ASKED_CODE <= allowed[1])
-        if inside:
-            raise ExportError(f"{variable.name}: its scale includes {NOT_ASKED_CODE:g}, the "
-                              "SPSS code for 'not asked in this version'")
+        for code in MISSING_CODES:
+            inside = (code in allowed if isinstance(allowed, set)
+                      else allowed is not None and allowed[0] <= code <= allowed[1])
+            if inside:
+                raise ExportError(f"{variable.name}: its scale includes {code:g}, the export's "
+                                  "code for a missing answer (-99 not asked, -98 not applicable)")
 
 
 # --------------------------------------------------------------------------

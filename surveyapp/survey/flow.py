@@ -26,7 +26,7 @@ from ..models import Invitation, Response, ResponseStatus, Survey, SurveyVersion
 from analysis.instruments import not_asked
 
 from ..services.pages import Page, next_shown, survey_pages
-from ..services.responses import _aware, codebook_of, decode_answers
+from ..services.responses import _aware, codebook_of, decode_answers, not_applicable_in
 
 CLIENT_COOKIE = "surveyapp_client"
 CLIENT_COOKIE_MAX_AGE = 2 * 365 * 24 * 3600
@@ -35,7 +35,6 @@ CLIENT_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 # "don't know / not applicable" (stored as missing, so only the browser remembers
 # to show that choice again on a page revisited).
 STARTED_KEY = "survey_started"
-NOT_APPLICABLE_KEY = "survey_na"
 
 
 class UnknownInvitation(LookupError):
@@ -189,24 +188,7 @@ def forget_started(survey_id: int) -> None:
 
 
 def remembered_not_applicable(response: Response | None) -> set[str]:
+    """The questions ``response`` answered "don't know / not applicable" (read from its answers)."""
     if response is None:
         return set()
-    return set((session.get(NOT_APPLICABLE_KEY) or {}).get(str(response.id), []))
-
-
-def remember_not_applicable(response_id: int, page_names: list[str], marked: set[str]) -> None:
-    """Replace this page's "not applicable" marks of the response by ``marked``."""
-    store = dict(session.get(NOT_APPLICABLE_KEY) or {})
-    kept = set(store.get(str(response_id), [])) - set(page_names)
-    combined = sorted(kept | marked)
-    if combined:
-        store[str(response_id)] = combined
-    else:
-        store.pop(str(response_id), None)
-    session[NOT_APPLICABLE_KEY] = store
-
-
-def forget_not_applicable(response_id: int) -> None:
-    store = dict(session.get(NOT_APPLICABLE_KEY) or {})
-    if store.pop(str(response_id), None) is not None:
-        session[NOT_APPLICABLE_KEY] = store
+    return not_applicable_in(codebook_of(response.version), response.answers)

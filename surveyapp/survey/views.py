@@ -16,9 +16,8 @@ from ..services.invitations import note_link_opened, unsubscribe
 from ..services.responses import AnswerError, submit_response
 from ..services.surveys import availability
 from . import bp
-from .flow import (CLIENT_COOKIE, LinkInUse, UnknownInvitation, Visit, forget_not_applicable,
-                   forget_started, note_started, remember_not_applicable,
-                   remembered_not_applicable, set_client_cookie, start_visit, started_at,
+from .flow import (CLIENT_COOKIE, LinkInUse, UnknownInvitation, Visit, forget_started,
+                   note_started, remembered_not_applicable, set_client_cookie, start_visit, started_at,
                    survey_by_slug)
 from ..i18n import select_locale
 from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, UnsubscribeForm,
@@ -196,10 +195,9 @@ def save_page(slug: str):
         target = index if switch_to else next_shown(visit.pages, max(index - 1, 0), hidden, -1)
     try:
         if page.is_final:
-            stored = _save_final_page(visit, form, complete=leaving_forward, furthest=furthest,
-                                      lang=lang)
+            _save_final_page(visit, form, complete=leaving_forward, furthest=furthest, lang=lang)
         else:
-            stored = _save_question_page(visit, page, form, furthest, lang)
+            _save_question_page(visit, page, form, furthest, lang)
     except AnswerError as error:
         for name, message in error.errors.items():
             if name in form:
@@ -220,8 +218,6 @@ def save_page(slug: str):
     if switch_to:
         session["lang"] = switch_to
     if page.is_final and leaving_forward:
-        if stored is not None:
-            forget_not_applicable(stored)
         forget_started(visit.survey_id)
         return _with_cookie(redirect(url_for("survey.thanks", slug=slug)), visit)
     return _with_cookie(redirect(_link(visit, target)), visit)
@@ -244,9 +240,7 @@ def _save_question_page(visit: Visit, page, form, furthest: int, lang: str) -> i
         client_key=visit.client_key, browser_key=_browser_key(visit), language=lang,
         page=furthest, source="web",
         started_at=started_at(visit.survey_id))
-    response_id = _id_of(stored)
-    remember_not_applicable(response_id, [v.name for v in page.variables], not_applicable)
-    return response_id
+    return _id_of(stored)
 
 
 def _save_final_page(visit: Visit, form: FinalPageForm, *, complete: bool, furthest: int,
