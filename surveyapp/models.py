@@ -30,6 +30,13 @@ class Role(str, enum.Enum):
     MANAGER = "manager"
 
 
+class ShareRole(str, enum.Enum):
+    """What a share lets its holder do with one survey (surveyapp.access.SHARE_GRANTS)."""
+    VIEWER = "viewer"      # dashboard, follow-up, recovery and cases
+    ANALYST = "analyst"    # viewer + exports + API data (responses, analysis)
+    EDITOR = "editor"      # analyst + builder, invitations, imports, webhooks
+
+
 class SurveyStatus(str, enum.Enum):
     DRAFT = "draft"
     OPEN = "open"
@@ -171,14 +178,17 @@ class Survey(db.Model):
 
 
 class SurveyShare(db.Model):
-    """Who besides the owner may see a survey's dashboard and data."""
+    """Who besides the owner may work on a survey, and in which role (ShareRole)."""
 
     __tablename__ = "survey_share"
-    __table_args__ = (UniqueConstraint("survey_id", "user_id", name="uq_survey_share_survey_user"),)
+    __table_args__ = (UniqueConstraint("survey_id", "user_id", name="uq_survey_share_survey_user"),
+                      _enum_check("share_role", "role", ShareRole))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16), default=ShareRole.VIEWER.value,
+                                      server_default=ShareRole.VIEWER.value)
 
     user: Mapped[User] = relationship()
 

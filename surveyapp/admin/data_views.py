@@ -11,13 +11,13 @@ from __future__ import annotations
 from flask import (abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
                    url_for)
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..access import accessible_survey_or_404, role_required
+from ..access import require_survey_access
 from ..extensions import db
 from ..i18n import select_locale
-from ..models import Role, Survey
+from ..models import Survey
 from ..services.exports import ExportError, export_format
 from ..services.filters import FilterError, parse_filters
 from ..services.jobs import job_for, job_payload, keep_upload, result_file, start_job
@@ -27,10 +27,10 @@ from .overview import exports_panel, render_overview
 
 
 @bp.route("/surveys/<slug>/export")
-@role_required(Role.RESEARCHER)
+@login_required
 def export_data(slug: str):
     """Check the choices, then hand the export to the job queue and show its progress page."""
-    survey = accessible_survey_or_404(slug)
+    survey = require_survey_access(slug, "analyse")
     try:
         fmt = export_format(request.args.get("format", ""))
         parse_filters(survey, request.args)
@@ -44,10 +44,10 @@ def export_data(slug: str):
 
 
 @bp.route("/surveys/<slug>/import", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def import_data(slug: str):
     """Keep the upload, then hand the checking and storing to the job queue."""
-    survey = accessible_survey_or_404(slug)
+    survey = require_survey_access(slug, "edit")
     try:
         form = ImportForm()
         valid = form.validate_on_submit()
@@ -79,7 +79,7 @@ def _own_job_or_404(job_id: str):
 
 
 @bp.route("/jobs/<job_id>")
-@role_required(Role.RESEARCHER)
+@login_required
 def job_page(job_id: str):
     job = _own_job_or_404(job_id)
     survey = db.session.get(Survey, job.survey_id) if job.survey_id else None
@@ -87,13 +87,13 @@ def job_page(job_id: str):
 
 
 @bp.route("/jobs/<job_id>.json")
-@role_required(Role.RESEARCHER)
+@login_required
 def job_state(job_id: str):
     return jsonify(job_payload(_own_job_or_404(job_id)))
 
 
 @bp.route("/jobs/<job_id>/download")
-@role_required(Role.RESEARCHER)
+@login_required
 def job_download(job_id: str):
     job = _own_job_or_404(job_id)
     path = result_file(job)

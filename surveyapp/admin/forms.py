@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from analysis.instruments import LANGS
 
-from ..models import Role, Survey
+from ..models import Role, ShareRole, Survey
 from ..services.builder import (KANO_REWORDABLE_FACETS, DesignError, FeatureInput,
                                 InstrumentChoice, SurveySettings, check_design, features_from_rows)
 from ..services.exports import EXPORT_FORMATS
@@ -196,9 +196,33 @@ class UploadContactsForm(FlaskForm):
     submit = SubmitField(_l("Upload and create links"))
 
 
+SHARE_ROLE_CHOICES = [
+    SelectChoice(ShareRole.VIEWER.value, _l("Viewer: dashboard, follow-up and cases")),
+    SelectChoice(ShareRole.ANALYST.value, _l("Analyst: also exports and the API's response data")),
+    SelectChoice(ShareRole.EDITOR.value, _l("Editor: also questions, settings and invitations")),
+]
+
+
+SHARE_ROLE_NAMES = {"owner": _l("owner"), "admin": _l("admin"), ShareRole.VIEWER.value: _l("viewer"),
+                    ShareRole.ANALYST.value: _l("analyst"), ShareRole.EDITOR.value: _l("editor")}
+
+
+def share_role_label(role: str) -> str:
+    """The translated name of a share role (or "owner" / "admin") for pages and messages."""
+    return str(SHARE_ROLE_NAMES.get(role, role))
+
+
 class ShareForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    role = SelectField(_l("Share role"), choices=SHARE_ROLE_CHOICES, default=ShareRole.VIEWER.value)
     submit = SubmitField(_l("Share"))
+
+
+class ShareRoleForm(FlaskForm):
+    """Change the role of one existing share."""
+
+    role = SelectField(_l("Share role"), choices=SHARE_ROLE_CHOICES)
+    submit = SubmitField(_l("Change role"))
 
 
 class CreateUserForm(FlaskForm):

@@ -10,18 +10,19 @@ from datetime import datetime, timezone
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from ..access import accessible_survey_or_404, role_required
+from ..access import may, require_survey_access, role_required, survey_role_label, visible_surveys
 from ..extensions import db, limiter
 from ..models import Role, Survey, User
 from ..security import configured_limit
+from ..services import audit
 from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, create_account,
-                                 set_password, share_survey, unshare_survey)
+                                 change_share_role, set_password, share_survey, unshare_survey)
 from ..services.builder import (DesignError, SurveySettings, check_design, create_from_builder,
                                 generated_wording, instrument_catalogue, kano_features, kano_key,
-                                save_survey, surveys_for, use_example_features)
+                                save_survey, use_example_features)
 from ..services.invitations import (ContactsError, InvitationStatus, generate_invitations,
                                     import_contacts, invitation_rows, links_csv, status_counts)
 from ..services.jobs import start_job
@@ -35,16 +36,25 @@ from . import bp
 from .overview import render_overview
 from .forms import (ActionForm, CreateUserForm, GenerateInvitationsForm, NewSurveyForm,
                     ResetPasswordForm, SendInvitationsForm, SendRemindersForm, ShareForm,
-                    UploadContactsForm, builder_data, builder_form, design_from_form)
+                    ShareRoleForm, UploadContactsForm, builder_data, builder_form, design_from_form,
+                    share_role_label)
 
 
 def _editable_survey(slug: str) -> Survey:
-    """The survey for a researcher page (the view is ``role_required(Role.RESEARCHER)``).
+    """The survey for a builder or invitations page: its owner, an admin or an editor share.
 
-    Researchers edit their own surveys and those shared with them; managers
-    never reach here, even for surveys shared with them.
+    These views need only a login: what one may do with a survey is the
+    share's role (surveyapp.access), whatever the account's role.
     """
-    return accessible_survey_or_404(slug)
+    return require_survey_access(slug, "edit")
+
+
+@bp.app_context_processor
+def survey_access_helpers():
+    """Templates show only what the signed-in user may do with a survey (surveyapp.access)."""
+    return {"may_survey": lambda survey, need: may(current_user, survey, need),
+            "survey_role": lambda survey: share_role_label(survey_role_label(current_user, survey)),
+            "share_role_label": share_role_label}
 
 
 def _show_errors(errors: dict[str, str], form=None) -> None:
@@ -61,7 +71,8 @@ def _show_errors(errors: dict[str, str], form=None) -> None:
 @bp.route("/")
 @role_required(Role.RESEARCHER)
 def index():
-    return render_template("admin/index.html", surveys=surveys_for(current_user))
+    """The researcher's surveys: own and shared (every survey for an admin), each with the role held."""
+    return render_template("admin/index.html", surveys=visible_surveys(current_user))
 
 
 @bp.route("/surveys/new", methods=["GET", "POST"])
@@ -92,13 +103,14 @@ def new_survey():
 
 
 @bp.route("/surveys/<slug>")
-@role_required(Role.RESEARCHER)
+@login_required
 def survey_overview(slug: str):
-    return render_overview(_editable_survey(slug))
+    """The survey's data page (versions, exports, shares): analysts, editors, the owner, admins."""
+    return render_overview(require_survey_access(slug, "analyse"))
 
 
 @bp.route("/surveys/<slug>/edit", methods=["GET", "POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def edit_survey(slug: str):
     survey = _editable_survey(slug)
     catalogue = instrument_catalogue(survey.design)
@@ -142,7 +154,7 @@ class PreviewVisit:
 
 
 @bp.route("/surveys/<slug>/preview", methods=["GET", "POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def preview_survey(slug: str):
     """The respondent's pages built from the current (draft) design; nothing is stored.
 
@@ -189,7 +201,7 @@ def preview_survey(slug: str):
 
 
 @bp.route("/surveys/<slug>/kano-example", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def use_kano_example(slug: str):
     """One click: the shipped example feature list becomes this survey's KANO features."""
     survey = _editable_survey(slug)
@@ -205,7 +217,7 @@ def use_kano_example(slug: str):
 
 
 @bp.route("/surveys/<slug>/open", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def open_survey_view(slug: str):
     survey = _editable_survey(slug)
     if not ActionForm().validate_on_submit():
@@ -223,7 +235,7 @@ def open_survey_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/close", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def close_survey_view(slug: str):
     survey = _editable_survey(slug)
     if not ActionForm().validate_on_submit():
@@ -234,7 +246,7 @@ def close_survey_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/invitations", methods=["GET"])
-@role_required(Role.RESEARCHER)
+@login_required
 def invitations(slug: str):
     survey = _editable_survey(slug)
     return _invitations_page(survey, GenerateInvitationsForm(), UploadContactsForm())
@@ -252,7 +264,7 @@ def _invitations_page(survey: Survey, generate_form, upload_form, problems=(), s
 
 
 @bp.route("/surveys/<slug>/invitations/send", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def send_invitations_view(slug: str):
     """E-mail the invitations not sent yet: a job on the queue (SMTP can be slow)."""
     survey = _editable_survey(slug)
@@ -264,7 +276,7 @@ def send_invitations_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/invitations/remind", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def send_reminders_view(slug: str):
     survey = _editable_survey(slug)
     form = SendRemindersForm()
@@ -278,7 +290,7 @@ def send_reminders_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/invitations/generate", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def generate_invitations_view(slug: str):
     survey = _editable_survey(slug)
     form = GenerateInvitationsForm()
@@ -290,7 +302,7 @@ def generate_invitations_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/invitations/upload", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def upload_contacts_view(slug: str):
     survey = _editable_survey(slug)
     form = UploadContactsForm()
@@ -307,7 +319,7 @@ def upload_contacts_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/invitations.csv")
-@role_required(Role.RESEARCHER)
+@login_required
 def invitations_csv(slug: str):
     survey = _editable_survey(slug)
     body = links_csv(survey, invitation_rows(survey))
@@ -317,33 +329,58 @@ def invitations_csv(slug: str):
 
 
 @bp.route("/surveys/<slug>/shares", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def add_share(slug: str):
-    survey = _editable_survey(slug)
+    """Share the survey in a role: its owner or an admin only (a share never re-shares)."""
+    survey = require_survey_access(slug, "share")
     form = ShareForm()
     if form.validate_on_submit():
         try:
-            share = share_survey(survey, form.username.data)
+            share = share_survey(survey, form.username.data, form.role.data)
         except AccountError as error:
             flash(str(error), "error")
         else:
-            flash(_("Shared with %(name)s.", name=share.user.username), "info")
+            audit.record(audit.SHARE_ADDED, survey=survey, target=f"user:{share.user.username}",
+                         detail={"role": share.role})
+            flash(_("Shared with %(name)s as %(role)s.", name=share.user.username,
+                    role=share_role_label(share.role)), "info")
     else:
         flash(_("Give the user name to share with."), "error")
     return redirect(url_for("admin.survey_overview", slug=slug))
 
 
-@bp.route("/surveys/<slug>/shares/<int:user_id>/remove", methods=["POST"])
-@role_required(Role.RESEARCHER)
-def remove_share(slug: str, user_id: int):
-    survey = _editable_survey(slug)
-    if not ActionForm().validate_on_submit():
+@bp.route("/surveys/<slug>/shares/<int:user_id>/role", methods=["POST"])
+@login_required
+def change_share(slug: str, user_id: int):
+    survey = require_survey_access(slug, "share")
+    form = ShareRoleForm(prefix=f"share{user_id}")
+    if not form.validate_on_submit():
         abort(400)
     try:
-        unshare_survey(survey, user_id)
+        share, former = change_share_role(survey, user_id, form.role.data)
     except AccountError as error:
         flash(str(error), "error")
     else:
+        audit.record(audit.SHARE_CHANGED, survey=survey, target=f"user:{share.user.username}",
+               detail={"from": former, "to": share.role})
+        flash(_("%(name)s is now %(role)s.", name=share.user.username, role=share_role_label(share.role)),
+              "info")
+    return redirect(url_for("admin.survey_overview", slug=slug))
+
+
+@bp.route("/surveys/<slug>/shares/<int:user_id>/remove", methods=["POST"])
+@login_required
+def remove_share(slug: str, user_id: int):
+    survey = require_survey_access(slug, "share")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        share = unshare_survey(survey, user_id)
+    except AccountError as error:
+        flash(str(error), "error")
+    else:
+        audit.record(audit.SHARE_REMOVED, survey=survey, target=f"user:{share.user.username}",
+                     detail={"role": share.role})
         flash(_("No longer shared with that user."), "info")
     return redirect(url_for("admin.survey_overview", slug=slug))
 

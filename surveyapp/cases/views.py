@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from analysis.comment_emotion import ENGINE as EMOTION_ENGINE
 
-from ..access import accessible_survey_or_404, can_access_survey, role_required
+from ..access import accessible_survey_or_404, require_survey_access, role_required
 from ..extensions import db
 from ..i18n import select_locale
 from ..models import Case, CaseStatus, Role, Survey, User
@@ -35,10 +35,7 @@ def _case_or_404(case_id: int) -> tuple[Case, Survey]:
     case = db.session.get(Case, case_id)
     if case is None:
         abort(404)
-    survey = db.session.get(Survey, case.survey_id)
-    if not can_access_survey(current_user, survey):
-        abort(403)
-    return case, survey
+    return case, require_survey_access(db.session.get(Survey, case.survey_id), "view")
 
 
 def _flag(value: str | None) -> bool | None:

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Role, Survey, SurveyShare, User
+from ..models import Role, ShareRole, Survey, SurveyShare, User
 
 PASSWORD_MIN_LENGTH = 8
 
@@ -51,8 +51,16 @@ def shares_of(survey: Survey) -> list[SurveyShare]:
     return sorted(survey.shares, key=lambda share: share.user.username)
 
 
-def share_survey(survey: Survey, username: str) -> SurveyShare:
-    """Let ``username`` (typically a manager) see ``survey``'s dashboard and data."""
+def _share_role(role: ShareRole | str) -> str:
+    value = role.value if isinstance(role, ShareRole) else role
+    if value not in {r.value for r in ShareRole}:
+        raise AccountError(_("Unknown share role %(role)r.", role=value))
+    return value
+
+
+def share_survey(survey: Survey, username: str, role: ShareRole | str = ShareRole.VIEWER) -> SurveyShare:
+    """Let ``username`` work on ``survey`` in ``role`` (only its owner or an admin may: the view checks)."""
+    role_value = _share_role(role)
     user = user_named(username)
     if user is None:
         raise AccountError(_("There is no user %(name)r.", name=username.strip()))
@@ -60,15 +68,30 @@ def share_survey(survey: Survey, username: str) -> SurveyShare:
         raise AccountError(_("%(name)s owns this survey already.", name=user.username))
     if any(share.user_id == user.id for share in survey.shares):
         raise AccountError(_("The survey is shared with %(name)s already.", name=user.username))
-    share = SurveyShare(survey_id=survey.id, user_id=user.id)
+    share = SurveyShare(survey_id=survey.id, user_id=user.id, role=role_value)
     survey.shares.append(share)
     db.session.commit()
     return share
 
 
-def unshare_survey(survey: Survey, user_id: int) -> None:
+def _share_with(survey: Survey, user_id: int) -> SurveyShare:
     share = next((share for share in survey.shares if share.user_id == user_id), None)
     if share is None:
         raise AccountError(_("The survey is not shared with that user."))
+    return share
+
+
+def change_share_role(survey: Survey, user_id: int, role: ShareRole | str) -> tuple[SurveyShare, str]:
+    """Give the share of ``user_id`` another role; returns the share and its former role."""
+    role_value = _share_role(role)
+    share = _share_with(survey, user_id)
+    former, share.role = share.role, role_value
+    db.session.commit()
+    return share, former
+
+
+def unshare_survey(survey: Survey, user_id: int) -> SurveyShare:
+    share = _share_with(survey, user_id)
     survey.shares.remove(share)
     db.session.commit()
+    return share
