@@ -23,6 +23,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(invite)
     from .cli_data import register_data_commands
     register_data_commands(app)
+    from .cli_backup import register_backup_commands
+    register_backup_commands(app)
 
 
 @click.group(help="Manage accounts.")
