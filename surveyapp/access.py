@@ -25,11 +25,14 @@ def role_required(*roles: Role) -> Callable:
 
 
 #: What each share role allows (admins and the owner may do everything, "share" included).
-#: "view": dashboard, follow-up, recovery figures, cases (reading and working them) and the
-#: survey's description and codebook in the API; "analyse": exports, import-free downloads of
-#: the raw responses and comments, the API's responses and analysis; "edit": the builder,
-#: preview, opening and closing, invitations, imports and webhooks; "share": adding, changing
-#: and removing shares, which no share grants.
+#: "view": dashboard, follow-up, recovery figures, cases (reading and working them: the
+#: managers who call customers back held such shares before roles existed) and the survey's
+#: description and codebook in the API; "analyse": the survey's data page and exports (raw
+#: responses and comments), the API's responses and analysis; "edit": the builder, preview,
+#: opening and closing, invitations, imports and webhooks; "share": adding, changing and
+#: removing shares, which no share grants. The account's own role (researcher, manager) no
+#: longer limits what a share allows; it decides who creates surveys. Contact details of a
+#: case follow their own rule (services.cases.may_see_contact).
 SHARE_GRANTS: dict[str, frozenset[str]] = {
     ShareRole.VIEWER.value: frozenset({"view"}),
     ShareRole.ANALYST.value: frozenset({"view", "analyse"}),

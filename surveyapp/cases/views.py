@@ -1,7 +1,7 @@
 """Case pages: list per survey, the case page and its forms, the rule, recovery figures, the re-survey.
 
-Access: the list, the case page and the recovery figures need a manager or
-researcher with access to the survey (:func:`surveyapp.access.accessible_survey_or_404`);
+Access: the list, the case page, its forms and the recovery figures need any
+share of the survey (viewer and up; :func:`surveyapp.access.require_survey_access`);
 contact details only for those :func:`surveyapp.services.cases.may_see_contact`
 allows. Changing the rule needs the survey's owner or an admin (it decides
 whom the team calls). The re-survey page is public: its unguessable token is

@@ -509,7 +509,11 @@ def _send(signal, case: Case, *, title: str, extra: dict[str, Any] | None = None
 # --------------------------------------------------------------------------
 
 def may_see_contact(user: User, survey: Survey) -> bool:
-    """Contact details: admins, the survey's owner, managers it is shared with (module docstring)."""
+    """Contact details: admins, the survey's owner, managers it is shared with (module docstring).
+
+    Whatever the share's role (viewer, analyst, editor): the details are for the people who
+    call customers back (manager accounts), not for whoever analyses or edits the survey.
+    """
     if not user.is_authenticated:
         return False
     if user.has_role(Role.ADMIN) or survey.owner_id == user.id:
