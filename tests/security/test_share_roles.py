@@ -284,3 +284,18 @@ def test_migration_maps_researcher_shares_to_editor_and_manager_shares_to_viewer
             assert roles == {2: "viewer", 3: "editor", 4: "editor"}
             with pytest.raises(sa.exc.IntegrityError):
                 connection.execute(sa.text("UPDATE survey_share SET role = 'owner' WHERE id = 1"))
+
+
+@pytest.mark.parametrize("account_role, sees", [(Role.MANAGER, True), (Role.RESEARCHER, False)])
+def test_follow_up_list_shows_contact_details_by_the_same_rule(client, db, survey, make_user, login,
+                                                               account_role, sees):
+    from surveyapp.models import Contact
+    user = make_user("holder", account_role)
+    _share(db, survey, user, "editor")
+    emails = set(db.session.execute(sa.select(Contact.email).where(Contact.email.is_not(None))).scalars())
+    login("holder")
+    csv = client.get(f"/dashboard/{survey.slug}/follow-up.csv")
+    assert csv.status_code == 200
+    text = csv.get_data(as_text=True)
+    assert text.count("\n") > 1, "the demo survey has customers to follow up"
+    assert any(email in text for email in emails) is sees
