@@ -37,12 +37,14 @@ def can_access_survey(user: User, survey: Survey) -> bool:
 
 
 def accessible_survey_or_404(slug: str) -> Survey:
-    """The survey named by ``slug`` if the current user may see it: 404 if absent, 403 if not theirs."""
+    """The survey named by ``slug`` if the current user may see it, else 404.
+
+    Absent and not theirs get the same answer: a 403 would tell a stranger which
+    link names exist.
+    """
     survey = db.session.execute(db.select(Survey).where(Survey.slug == slug)).scalar_one_or_none()
-    if survey is None:
+    if survey is None or not can_access_survey(current_user, survey):
         abort(404)
-    if not can_access_survey(current_user, survey):
-        abort(403)
     return survey
 
 

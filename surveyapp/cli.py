@@ -39,12 +39,15 @@ def users() -> None:
 def create_user(username: str, role: str, email: str | None, password: str) -> None:
     from flask_babel import force_locale
 
+    from .services import audit
     from .services.accounts import AccountError, create_account
     with force_locale("en"):
         try:
-            create_account(username, role, password, email)
+            user = create_account(username, role, password, email)
         except AccountError as error:
             raise click.ClickException(str(error)) from error
+    audit.record(audit.USER_CREATED, target=f"user:{user.id}",
+                 detail={"username": user.username, "role": user.role, "source": "cli"})
     click.echo(f"created {role} {username}")
 
 

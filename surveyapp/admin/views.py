@@ -17,13 +17,15 @@ from ..access import accessible_survey_or_404, role_required
 from ..extensions import db, limiter
 from ..models import Role, Survey, User
 from ..security import configured_limit
+from ..services import audit
 from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, create_account,
                                  set_password, share_survey, unshare_survey)
 from ..services.builder import (DesignError, SurveySettings, check_design, create_from_builder,
                                 generated_wording, instrument_catalogue, kano_features, kano_key,
                                 save_survey, surveys_for, use_example_features)
 from ..services.invitations import (ContactsError, InvitationStatus, generate_invitations,
-                                    import_contacts, invitation_rows, links_csv, status_counts)
+                                    import_contacts, invitation_rows, links_csv, rows_carry_contacts,
+                                    status_counts)
 from ..services.jobs import start_job
 # The preview pages the draft exactly as the respondent flow pages a frozen version.
 from ..services.pages import instrument_labels, split_codebook
@@ -302,6 +304,8 @@ def upload_contacts_view(slug: str):
         flash(_("Nothing was imported: fix these lines and upload the file again."), "error")
         return _invitations_page(survey, GenerateInvitationsForm(), form,
                                  problems=error.problems, status=400)
+    audit.record(audit.IMPORT, survey=survey, target=form.contacts.data.filename or None,
+                 detail={"kind": "contacts", "imported": len(created)})
     flash(_("%(n)s personal links created from the contacts file.", n=len(created)), "info")
     return redirect(url_for("admin.invitations", slug=slug))
 
@@ -310,7 +314,12 @@ def upload_contacts_view(slug: str):
 @role_required(Role.RESEARCHER)
 def invitations_csv(slug: str):
     survey = _editable_survey(slug)
-    body = links_csv(survey, invitation_rows(survey))
+    rows = invitation_rows(survey)
+    body = links_csv(survey, rows)
+    # A links file with e-mail addresses or ids of the invited carries contact details.
+    audit.record(audit.EXPORT, survey=survey,
+                 detail={"format": "links-csv", "contact_details": rows_carry_contacts(rows),
+                         "rows": len(rows)})
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d")
     return Response(body.encode("utf-8"), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{survey.slug}-links-{stamp}.csv"'})
@@ -361,6 +370,8 @@ def users():
             form.username.errors.append(str(error))
             status = 400
         else:
+            audit.record(audit.USER_CREATED, target=f"user:{user.id}",
+                         detail={"username": user.username, "role": user.role})
             flash(_("Created %(role)s %(name)s.", role=user.role, name=user.username), "info")
             return redirect(url_for("admin.users"))
     elif request.method == "POST":
@@ -386,6 +397,8 @@ def reset_password(user_id: int):
         except AccountError as error:
             flash(str(error), "error")
         else:
+            audit.record(audit.PASSWORD_RESET, target=f"user:{user.id}",
+                         detail={"username": user.username})
             flash(_("New password set for %(name)s.", name=user.username), "info")
     else:
         flash(_("The new password needs at least %(n)s characters.", n=PASSWORD_MIN_LENGTH), "error")

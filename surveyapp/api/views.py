@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from ..access import can_access_survey
 from ..extensions import db
 from ..models import Case, CaseStatus, Role, Survey, SurveyShare, User
-from ..services import cases as cases_service
+from ..services import audit, cases as cases_service
 from ..services.builder import version_counts
 from ..services.codebooks import survey_codebook
 from ..services.exports import iter_raw_frames
@@ -31,10 +31,9 @@ def openapi_document():
 
 def _survey(slug: str) -> Survey:
     survey = db.session.execute(select(Survey).where(Survey.slug == slug)).scalar_one_or_none()
-    if survey is None:
-        abort(404, description=f"no survey {slug!r}")
-    if not can_access_survey(g.api_user, survey):
-        abort(403, description="this survey is neither yours nor shared with you")
+    # One answer for "no such survey" and "not yours": a 403 would confirm the slug exists.
+    if survey is None or not can_access_survey(g.api_user, survey):
+        abort(404, description=f"no survey {slug!r} (or not yours)")
     return survey
 
 
@@ -244,8 +243,15 @@ def list_cases(slug: str):
         found = cases_service.list_cases(survey, status=status, page=page, per_page=per_page)
     except cases_service.CaseError as error:
         abort(400, description=str(error))
+    documents = [_case_document(case, survey, history=False) for case in found.cases]
+    with_contact = sum(document["contact"] is not None for document in documents)
+    if with_contact:
+        # A page of cases with names, e-mails and phones is an export of contact details.
+        audit.record(audit.EXPORT, survey=survey, user=g.api_user,
+                     detail={"format": "api-cases", "contact_details": True, "page": page,
+                             "rows": len(documents), "with_contact": with_contact})
     return jsonify({"page": page, "per_page": per_page, "total": found.total, "pages": found.pages,
-                    "cases": [_case_document(case, survey, history=False) for case in found.cases]})
+                    "cases": documents})
 
 
 def _accessible_case(case_id: int):
@@ -254,7 +260,7 @@ def _accessible_case(case_id: int):
         abort(404, description=f"no case {case_id}")
     survey = db.session.get(Survey, case.survey_id)
     if not can_access_survey(g.api_user, survey):
-        abort(403, description="this case's survey is neither yours nor shared with you")
+        abort(404, description=f"no case {case_id}")
     return case, survey
 
 

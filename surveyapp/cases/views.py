@@ -37,7 +37,7 @@ def _case_or_404(case_id: int) -> tuple[Case, Survey]:
         abort(404)
     survey = db.session.get(Survey, case.survey_id)
     if not can_access_survey(current_user, survey):
-        abort(403)
+        abort(404)  # the same answer as "no such case": not yours is not shown to exist
     return case, survey
 
 

@@ -147,9 +147,10 @@ def test_only_researchers_with_access_may_download_or_import(client, db, seeded_
     db.session.add(SurveyShare(survey_id=seeded_survey.id, user_id=manager.id))
     db.session.commit()
     make_user("other-researcher", Role.RESEARCHER)
-    for username in ("shared-manager", "other-researcher"):
+    # The manager's role is refused (403); the other researcher is told there is no such survey.
+    for username, status in (("shared-manager", 403), ("other-researcher", 404)):
         login(username)
-        assert client.get(f"/admin/surveys/{seeded_survey.slug}/export?format=csv").status_code == 403
-        assert _upload(client, seeded_survey.slug, b"SQ01_E\n7\n").status_code == 403
+        assert client.get(f"/admin/surveys/{seeded_survey.slug}/export?format=csv").status_code == status
+        assert _upload(client, seeded_survey.slug, b"SQ01_E\n7\n").status_code == status
         client.post("/auth/logout")
     assert client.get(f"/admin/surveys/{seeded_survey.slug}/export?format=csv").status_code == 302
