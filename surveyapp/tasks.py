@@ -12,7 +12,8 @@ services/jobs.py; this module only says what each job does:
 * dashboard recomputation: services/dashboard_cache.py defines its tasks;
 * recovery cases (open a case on a completed response, escalate overdue
   cases every minute): services/cases.py defines its tasks;
-* alerts: e-mails (services/alerts.py) and webhook deliveries (services/webhooks.py).
+* alerts: e-mails (services/alerts.py) and webhook deliveries (services/webhooks.py);
+* contact details past retention purged every night: services/personal_data.py.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 from .models import Job, Survey, User
 from .extensions import db
 from .queue import huey
-from .services import alerts, audit, cases, dashboard_cache, webhooks  # noqa: F401  (their queue tasks register on import)
+from .services import alerts, audit, cases, dashboard_cache, personal_data, webhooks  # noqa: F401  (their queue tasks register on import)
 from .services.analysis import report_options, survey_analysis
 from .services.exports import ExportError, export_format, export_to_file
 from .services.filters import FilterError, describe_filter, parse_filters
