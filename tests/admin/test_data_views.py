@@ -133,12 +133,12 @@ def test_import_needs_a_file(researcher_client, db, seeded_survey):
 
 
 def test_uploads_over_the_size_limit_are_refused(app, researcher_client, db, seeded_survey):
-    app.config["MAX_CONTENT_LENGTH"] = 1_000
+    app.config["MAX_CONTENT_LENGTH"] = 2**20
     before = _count(db)
-    response = _upload(researcher_client, seeded_survey.slug, b"SQ01_E\n" + b"7\n" * 2_000)
-    assert response.status_code == 302
+    response = _upload(researcher_client, seeded_survey.slug, b"SQ01_E\n" + b"7\n" * 2**19 + b"7\n")
+    assert response.status_code == 303
     page = researcher_client.get(response.location).get_data(as_text=True)
-    assert "larger than the upload limit of 1,000 bytes" in page
+    assert "larger than the upload limit of 1 MB" in page
     assert _count(db) == before
 
 
