@@ -204,14 +204,22 @@ class ShareForm(FlaskForm):
     submit = SubmitField(_l("Share"))
 
 
+ROLE_CHOICES = [SelectChoice(Role.RESEARCHER.value, _l("Researcher")),
+                SelectChoice(Role.MANAGER.value, _l("Manager")),
+                SelectChoice(Role.ADMIN.value, _l("Administrator"))]
+
+
 class CreateUserForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
     email = EmailField(_l("E-mail (optional)"), validators=[Optional(), Length(max=255)])
-    role = SelectField(_l("Role"), choices=[SelectChoice(Role.RESEARCHER.value, _l("Researcher")),
-                                            SelectChoice(Role.MANAGER.value, _l("Manager")),
-                                            SelectChoice(Role.ADMIN.value, _l("Administrator"))])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8)])
     submit = SubmitField(_l("Create user"))
+
+
+class ChangeRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    submit = SubmitField(_l("Change role"))
 
 
 class ResetPasswordForm(FlaskForm):

@@ -140,3 +140,48 @@ def test_no_route_changes_or_deletes_an_entry(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/admin/audit"):
             assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
+
+
+def test_role_change_ends_sessions_and_is_recorded(client, db, make_user, login):
+    make_user("ada", Role.ADMIN)
+    victim = make_user("victor")
+    version = victim.session_version
+    login("ada")
+    assert "Change role" in client.get("/admin/users?lang=en").get_data(as_text=True)
+    reply = client.post(f"/admin/users/{victim.id}/role", data={f"role{victim.id}-role": "manager"})
+    assert reply.status_code == 302
+    db.session.refresh(victim)
+    assert victim.role == "manager"
+    assert victim.session_version == version + 1  # every cookie issued before is void
+    (entry,) = _entries(db, audit.ROLE_CHANGED)
+    assert entry.username == "ada" and entry.detail == {"username": "victor", "old": "researcher",
+                                                        "new": "manager"}
+
+
+def test_last_admin_keeps_the_role_and_nobody_changes_their_own(client, db, make_user, login):
+    ada = make_user("ada", Role.ADMIN)
+    login("ada")
+    client.post(f"/admin/users/{ada.id}/role", data={f"role{ada.id}-role": "manager"})
+    client.post(f"/admin/users/{ada.id}/delete")
+    db.session.refresh(ada)
+    assert ada.role == "admin"
+    assert _entries(db, audit.ROLE_CHANGED) == [] and _entries(db, audit.USER_DELETED) == []
+
+
+def test_user_deletion_is_recorded_and_refused_for_survey_owners(client, db, make_user, login,
+                                                                 seeded_survey):
+    from surveyapp.models import User
+    make_user("ada", Role.ADMIN)
+    leaver = make_user("leaver", Role.MANAGER)
+    audit.record(audit.LOGIN, user=leaver)
+    login("ada")
+    client.post(f"/admin/users/{seeded_survey.owner_id}/delete")
+    assert db.session.get(User, seeded_survey.owner_id) is not None  # owns the demo survey
+    assert client.post(f"/admin/users/{leaver.id}/delete").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, leaver.id) is None
+    (deleted,) = _entries(db, audit.USER_DELETED)
+    assert deleted.detail == {"username": "leaver", "role": "manager"}
+    # The leaver's own entries stay, still naming them (the link to the account is gone).
+    (old_login,) = [e for e in _entries(db, audit.LOGIN) if e.username == "leaver"]
+    assert old_login.user_id is None
