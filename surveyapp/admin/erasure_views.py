@@ -1,4 +1,4 @@
-"""Erasing one respondent on request (services/personal_data.py): a confirmation page, then a POST.
+"""Erasing one respondent on request, and deleting a whole survey (services/personal_data.py).
 
 Only an admin or the survey's owner; anyone else is told there is no such
 survey (404), like every survey page. The form is a POST with the CSRF token
@@ -11,13 +11,13 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, IntegerField, SubmitField
+from wtforms import BooleanField, IntegerField, StringField, SubmitField
 from wtforms.validators import DataRequired, NumberRange
 
 from ..access import accessible_survey_or_404, role_required
 from ..extensions import db
 from ..models import Case, Response, Role
-from ..services.personal_data import ErasureError, erase_response, may_erase
+from ..services.personal_data import ErasureError, delete_survey, erase_response, owner_or_admin
 from . import bp
 
 
@@ -30,7 +30,7 @@ class EraseResponseForm(FlaskForm):
 
 def _erasable_survey(slug: str):
     survey = accessible_survey_or_404(slug)
-    if not may_erase(current_user, survey):
+    if not owner_or_admin(current_user, survey):
         abort(404)
     return survey
 
@@ -64,3 +64,26 @@ def erase_respondent(slug: str):
     status = 400 if request.method == "POST" else (404 if form.response_id.data and response is None else 200)
     return render_template("admin/erase.html", survey=survey, form=form, response=response,
                            case=case), status
+
+
+class DeleteSurveyForm(FlaskForm):
+    slug = StringField(_l("Type the survey's link name to confirm"), validators=[DataRequired()])
+    submit = SubmitField(_l("Delete the survey and all its data"))
+
+
+@bp.route("/surveys/<slug>/delete", methods=["GET", "POST"])
+@role_required(Role.RESEARCHER)
+def delete_survey_view(slug: str):
+    """Delete a survey with all its responses, contacts and cases (owner or admin; audited)."""
+    survey = _erasable_survey(slug)
+    form = DeleteSurveyForm()
+    if form.validate_on_submit():
+        if form.slug.data.strip() != survey.slug:
+            form.slug.errors = [*form.slug.errors, _("That is not this survey's link name.")]
+        else:
+            responses = delete_survey(survey)
+            flash(_("Deleted the survey %(slug)s and its %(n)s responses.", slug=slug, n=responses),
+                  "info")
+            return redirect(url_for("admin.index"))
+    return render_template("admin/delete_survey.html", survey=survey, form=form), \
+        (400 if form.errors else 200)

@@ -43,13 +43,14 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 from huey import crontab
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from .. import signals
 from ..extensions import db
@@ -57,6 +58,7 @@ from ..models import (Case, CaseStatus, Contact, Invitation, Job, JobStatus, Not
                       ResponseStatus, Survey, User, WebhookDelivery, WebhookEndpoint, utcnow)
 from ..queue import app_context, huey
 from . import audit
+from .jobs import results_dir
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +83,9 @@ class ErasureReport:
     export_files: int
 
 
-def may_erase(user: User, survey: Survey) -> bool:
-    """Admins and the survey's owner (not the users it is shared with)."""
+def owner_or_admin(user: User, survey: Survey) -> bool:
+    """Who may erase a respondent or delete the survey: admins and its owner (not those it is
+    shared with)."""
     return user.is_authenticated and (user.has_role("admin") or survey.owner_id == user.id)
 
 
@@ -159,6 +162,30 @@ def _remove_data_files(survey: Survey) -> int:
         job.result_path = None
         job.message = "file removed: a respondent was erased after it was made; export again"
     return removed
+
+
+def delete_survey(survey: Survey, user: User | None = None) -> int:
+    """Delete ``survey`` with everything of it; returns how many responses went.
+
+    One DELETE of the survey row: the database's ON DELETE CASCADE removes its
+    versions, invitations, responses, contacts, cases and their history, shares,
+    jobs, alerts and webhooks in the same statement (the ORM would delete the
+    versions first, which the responses still reference). Job result files are
+    removed from disk first. Audit entries keep the survey's link name.
+    """
+    responses = db.session.execute(select(func.count(Response.id)).where(
+        Response.survey_id == survey.id)).scalar_one()
+    for job_id in db.session.execute(select(Job.id).where(Job.survey_id == survey.id)).scalars():
+        shutil.rmtree(results_dir() / job_id, ignore_errors=True)
+    survey_id = survey.id
+    audit.record(audit.SURVEY_DELETED, survey=survey, user=user, commit=False,
+                 detail={"title_en": survey.title_en, "responses": responses})
+    db.session.flush()
+    db.session.expunge(survey)
+    db.session.execute(delete(Survey).where(Survey.id == survey_id)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    return responses
 
 
 # --------------------------------------------------------------------------

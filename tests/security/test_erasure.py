@@ -7,6 +7,7 @@ comment and contact details, and was unhappy enough to open a recovery case
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import openpyxl
@@ -181,3 +182,32 @@ def test_erasure_needs_the_csrf_token(csrf_app):
     reply = client.post("/admin/surveys/csrf-erase/erase", data={"response_id": response.id, "confirm": "y"})
     assert reply.status_code == 400
     assert db.session.get(Response, response.id) is not None
+
+
+def test_deleting_a_survey_removes_all_its_data_and_is_audited(client, db, survey, respondent, login,
+                                                              tmp_path):
+    from surveyapp.models import Survey, SurveyVersion
+    login("owner")
+    job_url = client.get("/admin/surveys/erasure/export?format=csv").location
+    job = db.session.execute(select(Job)).scalar_one()
+    assert job.result_path and os.path.exists(job.result_path)
+    result_path = job.result_path
+    # A wrong link name deletes nothing.
+    assert client.post("/admin/surveys/erasure/delete", data={"slug": "erasur"}).status_code == 400
+    assert db.session.execute(select(func.count(Response.id))).scalar_one() == 2
+    assert client.post("/admin/surveys/erasure/delete", data={"slug": "erasure"}).status_code == 302
+    db.session.expire_all()
+    for model in (Survey, SurveyVersion, Response, Contact, Case, CaseEvent, Invitation, Job,
+                  Notification, WebhookDelivery):
+        assert db.session.execute(select(func.count()).select_from(model)).scalar_one() == 0, model
+    assert not os.path.exists(result_path)
+    assert client.get(job_url).status_code == 404
+    (entry,) = db.session.execute(select(AuditEvent).where(AuditEvent.action == "survey_deleted")).scalars()
+    assert entry.survey_slug == "erasure" and entry.survey_id is None and entry.detail["responses"] == 2
+
+
+@pytest.mark.parametrize("who, status", [("analyst", 404), ("manager", 403)])
+def test_only_the_owner_or_an_admin_may_delete_a_survey(client, db, survey, login, who, status):
+    login(who)
+    assert client.post("/admin/surveys/erasure/delete", data={"slug": "erasure"}).status_code == status
+    assert db.session.get(type(survey), survey.id) is not None
