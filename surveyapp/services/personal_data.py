@@ -91,7 +91,8 @@ def owner_or_admin(user: User, survey: Survey) -> bool:
 
 def erase_response(survey: Survey, response_id: int, user: User | None = None) -> ErasureReport:
     """Erase one respondent of ``survey`` (see the module docstring); raises :class:`ErasureError`."""
-    response = db.session.get(Response, response_id)
+    # Ids beyond a 32-bit integer column are no response (PostgreSQL would refuse the query).
+    response = db.session.get(Response, response_id) if 0 < response_id < 2**31 else None
     if response is None or response.survey_id != survey.id:
         raise ErasureError(f"no response {response_id} in survey {survey.slug}")
     before = {"status": response.status, "submitted_at": response.submitted_at,

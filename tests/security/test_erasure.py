@@ -211,3 +211,12 @@ def test_only_the_owner_or_an_admin_may_delete_a_survey(client, db, survey, logi
     login(who)
     assert client.post("/admin/surveys/erasure/delete", data={"slug": "erasure"}).status_code == status
     assert db.session.get(type(survey), survey.id) is not None
+
+
+@pytest.mark.parametrize("bad_id", ["0", "-5", str(2**40), "abc"])
+def test_unreadable_or_huge_response_ids_are_refused_without_an_error(client, survey, respondent, login,
+                                                                      bad_id):
+    login("owner")
+    reply = client.post("/admin/surveys/erasure/erase", data={"response_id": bad_id, "confirm": "y"})
+    assert reply.status_code in (400, 404)
+    assert client.get(f"/admin/surveys/erasure/erase?response={bad_id}").status_code in (200, 404)
