@@ -72,32 +72,24 @@ def can_access_survey(user: User, survey: Survey) -> bool:
     return may(user, survey, "view")
 
 
-def _refuse_unknown(message: str) -> None:
-    """The one answer for "no such survey" and "not yours" (every page and the API)."""
-    abort(403, description=message)
-
-
-def require_survey_access(survey: Survey | str | None, need: str = "view", user: User | None = None) -> Survey:
+def require_survey_access(survey: Survey | str | None, need: str = "view", user: User | None = None,
+                          missing: str | None = None) -> Survey:
     """The survey (object or slug) if ``user`` (the signed-in user by default) may do ``need``.
 
     Every survey page and the JSON API call this, so both answer the same:
-    404 for no such survey, the "not yours" answer (:func:`_refuse_unknown`)
-    when it is not shared with the user, 403 when it is shared but the
-    share's role does not allow ``need``.
+    404 for no such survey and for one not shared with the user (a 403 would
+    tell a stranger which link names exist; ``missing`` is the 404's message),
+    403 when it is shared but the share's role does not allow ``need``.
     """
-    user = current_user if user is None else user
-    if isinstance(survey, str):
-        slug = survey
-        survey = db.session.execute(db.select(Survey).where(Survey.slug == slug)).scalar_one_or_none()
-        if survey is None:
-            abort(404, description=f"no survey {slug!r}")
-    if survey is None:
-        abort(404, description="no such survey")
-    granted = survey_permissions(user, survey)
-    if "view" not in granted:
-        _refuse_unknown("this survey is neither yours nor shared with you")
     if need not in NEEDS:
         raise ValueError(f"need must be one of {NEEDS}, not {need!r}")
+    user = current_user if user is None else user
+    if isinstance(survey, str):
+        missing = missing or f"no survey {survey!r} (or not yours)"
+        survey = db.session.execute(db.select(Survey).where(Survey.slug == survey)).scalar_one_or_none()
+    granted = survey_permissions(user, survey) if survey is not None else frozenset()
+    if "view" not in granted:
+        abort(404, description=missing or "no such survey (or not yours)")
     if need not in granted:
         abort(403, description=f"your share of this survey does not allow this ({need})")
     return survey

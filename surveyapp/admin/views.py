@@ -18,13 +18,15 @@ from ..extensions import db, limiter
 from ..models import Role, Survey, User
 from ..security import configured_limit
 from ..services import audit
-from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, create_account,
-                                 change_share_role, set_password, share_survey, unshare_survey)
+from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, change_role,
+                                 change_share_role, create_account, delete_account, set_password,
+                                 share_survey, unshare_survey)
 from ..services.builder import (DesignError, SurveySettings, check_design, create_from_builder,
                                 generated_wording, instrument_catalogue, kano_features, kano_key,
                                 save_survey, use_example_features)
 from ..services.invitations import (ContactsError, InvitationStatus, generate_invitations,
-                                    import_contacts, invitation_rows, links_csv, status_counts)
+                                    import_contacts, invitation_rows, links_csv, rows_carry_contacts,
+                                    status_counts)
 from ..services.jobs import start_job
 # The preview pages the draft exactly as the respondent flow pages a frozen version.
 from ..services.pages import instrument_labels, split_codebook
@@ -34,7 +36,7 @@ from ..questionnaire.forms import FinalPageForm, build_form
 from ..questionnaire.render import render_survey_page, render_welcome
 from . import bp
 from .overview import render_overview
-from .forms import (ActionForm, CreateUserForm, GenerateInvitationsForm, NewSurveyForm,
+from .forms import (ActionForm, ChangeRoleForm, CreateUserForm, GenerateInvitationsForm, NewSurveyForm,
                     ResetPasswordForm, SendInvitationsForm, SendRemindersForm, ShareForm,
                     ShareRoleForm, UploadContactsForm, builder_data, builder_form, design_from_form,
                     share_role_label)
@@ -314,6 +316,8 @@ def upload_contacts_view(slug: str):
         flash(_("Nothing was imported: fix these lines and upload the file again."), "error")
         return _invitations_page(survey, GenerateInvitationsForm(), form,
                                  problems=error.problems, status=400)
+    audit.record(audit.IMPORT, survey=survey, target=form.contacts.data.filename or None,
+                 detail={"kind": "contacts", "imported": len(created)})
     flash(_("%(n)s personal links created from the contacts file.", n=len(created)), "info")
     return redirect(url_for("admin.invitations", slug=slug))
 
@@ -322,7 +326,12 @@ def upload_contacts_view(slug: str):
 @login_required
 def invitations_csv(slug: str):
     survey = _editable_survey(slug)
-    body = links_csv(survey, invitation_rows(survey))
+    rows = invitation_rows(survey)
+    body = links_csv(survey, rows)
+    # A links file with e-mail addresses or ids of the invited carries contact details.
+    audit.record(audit.EXPORT, survey=survey,
+                 detail={"format": "links-csv", "contact_details": rows_carry_contacts(rows),
+                         "rows": len(rows)})
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d")
     return Response(body.encode("utf-8"), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{survey.slug}-links-{stamp}.csv"'})
@@ -398,6 +407,8 @@ def users():
             form.username.errors.append(str(error))
             status = 400
         else:
+            audit.record(audit.USER_CREATED, target=f"user:{user.id}",
+                         detail={"username": user.username, "role": user.role})
             flash(_("Created %(role)s %(name)s.", role=user.role, name=user.username), "info")
             return redirect(url_for("admin.users"))
     elif request.method == "POST":
@@ -405,8 +416,11 @@ def users():
     accounts = all_users()
     reset_forms = {user.id: ResetPasswordForm(prefix=f"user{user.id}", formdata=None)
                    for user in accounts}
+    role_forms = {user.id: ChangeRoleForm(prefix=f"role{user.id}", formdata=None, role=user.role)
+                  for user in accounts}
     return render_template("admin/users.html", form=form, accounts=accounts,
-                           reset_forms=reset_forms), status
+                           reset_forms=reset_forms, role_forms=role_forms,
+                           action_form=ActionForm()), status
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -423,7 +437,56 @@ def reset_password(user_id: int):
         except AccountError as error:
             flash(str(error), "error")
         else:
+            audit.record(audit.PASSWORD_RESET, target=f"user:{user.id}",
+                         detail={"username": user.username})
             flash(_("New password set for %(name)s.", name=user.username), "info")
     else:
         flash(_("The new password needs at least %(n)s characters.", n=PASSWORD_MIN_LENGTH), "error")
+    return redirect(url_for("admin.users"))
+
+
+def _account_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id) if user_id < 2**31 else None
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@role_required(Role.ADMIN)
+def change_user_role(user_id: int):
+    user = _account_or_404(user_id)
+    form = ChangeRoleForm(prefix=f"role{user.id}")
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        old = change_role(user, form.role.data, current_user)
+    except AccountError as error:
+        flash(str(error), "error")
+    else:
+        if old != user.role:
+            audit.record(audit.ROLE_CHANGED, target=f"user:{user.id}", commit=False,
+                         detail={"username": user.username, "old": old, "new": user.role})
+        db.session.commit()
+        flash(_("%(name)s is now %(role)s; their sessions have ended.", name=user.username,
+                role=user.role), "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/delete", methods=["POST"])
+@role_required(Role.ADMIN)
+def delete_user(user_id: int):
+    user = _account_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    name, role = user.username, user.role
+    try:
+        delete_account(user, current_user)
+    except AccountError as error:
+        flash(str(error), "error")
+    else:
+        audit.record(audit.USER_DELETED, target=f"user:{user_id}", commit=False,
+                     detail={"username": name, "role": role})
+        db.session.commit()
+        flash(_("Deleted %(name)s.", name=name), "info")
     return redirect(url_for("admin.users"))

@@ -206,14 +206,17 @@ SCHEMAS["Job"] = {
 
 _ERROR = {"description": "Error", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
+# A survey or case that exists but is not yours answers 404 like one that does not exist,
+# so the API does not tell which link names exist.
 _ERRORS = {"401": {**_ERROR, "description": "Missing or unknown token"},
-           "403": {**_ERROR, "description": "The survey is not yours nor shared with you, or "
-                                            "your share's role does not allow this"},
-           "404": {**_ERROR, "description": "No such survey (or survey version)"}}
+           "403": {**_ERROR, "description": "Your share of the survey does not allow this "
+                                            "(e.g. responses need an analyst or editor share)"},
+           "404": {**_ERROR, "description": "No such survey (or survey version), or not yours "
+                                            "nor shared with you"}}
 
 _CASE_ERRORS = {"401": _ERRORS["401"],
-                "403": {**_ERROR, "description": "The case's survey is not yours nor shared with you"},
-                "404": {**_ERROR, "description": "No such case"}}
+                "404": {**_ERROR, "description": "No such case, or its survey is not yours "
+                                                 "nor shared with you"}}
 
 PARAMETERS: dict[str, Any] = {
     "slug": {"name": "slug", "in": "path", "required": True,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..access import require_survey_access, survey_permissions, survey_role_label, visible_surveys
 from ..extensions import db
 from ..models import Case, CaseStatus, Survey, User
-from ..services import cases as cases_service
+from ..services import audit, cases as cases_service
 from ..services.builder import version_counts
 from ..services.codebooks import survey_codebook
 from ..services.exports import iter_raw_frames
@@ -239,15 +239,23 @@ def list_cases(slug: str):
         found = cases_service.list_cases(survey, status=status, page=page, per_page=per_page)
     except cases_service.CaseError as error:
         abort(400, description=str(error))
+    documents = [_case_document(case, survey, history=False) for case in found.cases]
+    with_contact = sum(document["contact"] is not None for document in documents)
+    if with_contact:
+        # A page of cases with names, e-mails and phones is an export of contact details.
+        audit.record(audit.EXPORT, survey=survey, user=g.api_user,
+                     detail={"format": "api-cases", "contact_details": True, "page": page,
+                             "rows": len(documents), "with_contact": with_contact})
     return jsonify({"page": page, "per_page": per_page, "total": found.total, "pages": found.pages,
-                    "cases": [_case_document(case, survey, history=False) for case in found.cases]})
+                    "cases": documents})
 
 
 def _accessible_case(case_id: int):
     case = db.session.get(Case, case_id) if case_id < 2**31 else None
     if case is None:
         abort(404, description=f"no case {case_id}")
-    survey = require_survey_access(db.session.get(Survey, case.survey_id), "view", user=g.api_user)
+    survey = require_survey_access(db.session.get(Survey, case.survey_id), "view", user=g.api_user,
+                                   missing=f"no case {case_id}")
     return case, survey
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Role, ShareRole, Survey, SurveyShare, User
@@ -45,6 +45,47 @@ def set_password(user: User, password: str, commit: bool = True) -> None:
     user.set_password(password)
     if commit:
         db.session.commit()
+
+
+def _other_admins(user: User) -> int:
+    return db.session.execute(select(func.count(User.id)).where(
+        User.role == Role.ADMIN.value, User.id != user.id)).scalar_one()
+
+
+def change_role(user: User, role: Role | str, by: User) -> str:
+    """Give ``user`` another role (their sessions end: models.User); returns the old role.
+
+    Nobody changes their own role, and the last admin stays an admin, so the
+    app always has someone who can manage accounts.
+    """
+    role_value = role.value if isinstance(role, Role) else role
+    if role_value not in {r.value for r in Role}:
+        raise AccountError(_("Unknown role %(role)r.", role=role_value))
+    if user.id == by.id:
+        raise AccountError(_("You cannot change your own role; ask another administrator."))
+    if user.role == Role.ADMIN.value and role_value != Role.ADMIN.value and not _other_admins(user):
+        raise AccountError(_("%(name)s is the last administrator.", name=user.username))
+    old = user.role
+    user.role = role_value
+    return old
+
+
+def delete_account(user: User, by: User) -> None:
+    """Remove ``user`` (not yourself, not the last admin, not someone who owns surveys).
+
+    Their shares and alerts go with them; cases, jobs and audit entries they
+    own keep their rows without the link (the database sets it to NULL; the
+    audit entry keeps the user name).
+    """
+    if user.id == by.id:
+        raise AccountError(_("You cannot delete your own account."))
+    if user.role == Role.ADMIN.value and not _other_admins(user):
+        raise AccountError(_("%(name)s is the last administrator.", name=user.username))
+    owned = db.session.execute(select(func.count(Survey.id)).where(Survey.owner_id == user.id)).scalar_one()
+    if owned:
+        raise AccountError(_("%(name)s owns %(n)s survey(s); they cannot be deleted while they do.",
+                             name=user.username, n=owned))
+    db.session.delete(user)
 
 
 def shares_of(survey: Survey) -> list[SurveyShare]:
