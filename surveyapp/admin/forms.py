@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from analysis.instruments import LANGS, condition_text
 
-from ..models import Role, Survey
+from ..models import Role, ShareRole, Survey
 from ..services.builder import (KANO_REWORDABLE_FACETS, DesignError, FeatureInput,
                                 InstrumentChoice, SurveySettings, check_design, features_from_rows)
 from ..services.exports import EXPORT_FORMATS
@@ -126,6 +126,9 @@ class BuilderForm(SurveyBasicsMixin, FlaskForm):
                                    validators=[Optional()])
     target_responses = IntegerField(_l("Target number of completed responses"),
                                     validators=[Optional(), NumberRange(min=1, max=10_000_000)])
+    is_public = BooleanField(_l("List this survey on the public start page while it is open"),
+                             description=_l("Otherwise only people with its link (or a personal "
+                                            "link) find it."))
     # The welcome page: blank uses the generic wording shown as placeholder.
     purpose_zh = TextAreaField(_l("Purpose of the survey (Chinese)"),
                                validators=[Length(max=WELCOME_TEXT_MAX)])
@@ -142,7 +145,7 @@ class BuilderForm(SurveyBasicsMixin, FlaskForm):
     def settings(self) -> SurveySettings:
         return SurveySettings(self.title_zh.data or "", self.title_en.data or "",
                               _utc(self.opens_at.data), _utc(self.closes_at.data),
-                              self.target_responses.data)
+                              self.target_responses.data, bool(self.is_public.data))
 
     def firm(self) -> dict[str, str]:
         return {lang: (self[f"firm_{lang}"].data or "").strip() for lang in LANGS}
@@ -214,7 +217,7 @@ def builder_data(survey: Survey, catalogue: list[InstrumentChoice],
         "languages": list(design.get("languages") or LANGS),
         "servqual_layout": design.get("servqual_layout", SERVQUAL_LAYOUTS[0]),
         "opens_at": survey.opens_at, "closes_at": survey.closes_at,
-        "target_responses": survey.target_responses,
+        "target_responses": survey.target_responses, "is_public": survey.is_public,
         "conditions": [_condition_row(c) for c in design.get("conditions") or []],
     }
     welcome = welcome_texts(design)
@@ -273,19 +276,51 @@ class UploadContactsForm(FlaskForm):
     submit = SubmitField(_l("Upload and create links"))
 
 
+SHARE_ROLE_CHOICES = [
+    SelectChoice(ShareRole.VIEWER.value, _l("Viewer: dashboard, follow-up and cases")),
+    SelectChoice(ShareRole.ANALYST.value, _l("Analyst: also exports and the API's response data")),
+    SelectChoice(ShareRole.EDITOR.value, _l("Editor: also questions, settings and invitations")),
+]
+
+
+SHARE_ROLE_NAMES = {"owner": _l("owner"), "admin": _l("admin"), ShareRole.VIEWER.value: _l("viewer"),
+                    ShareRole.ANALYST.value: _l("analyst"), ShareRole.EDITOR.value: _l("editor")}
+
+
+def share_role_label(role: str) -> str:
+    """The translated name of a share role (or "owner" / "admin") for pages and messages."""
+    return str(SHARE_ROLE_NAMES.get(role, role))
+
+
 class ShareForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    role = SelectField(_l("Share role"), choices=SHARE_ROLE_CHOICES, default=ShareRole.VIEWER.value)
     submit = SubmitField(_l("Share"))
+
+
+class ShareRoleForm(FlaskForm):
+    """Change the role of one existing share."""
+
+    role = SelectField(_l("Share role"), choices=SHARE_ROLE_CHOICES)
+    submit = SubmitField(_l("Change role"))
+
+
+ROLE_CHOICES = [SelectChoice(Role.RESEARCHER.value, _l("Researcher")),
+                SelectChoice(Role.MANAGER.value, _l("Manager")),
+                SelectChoice(Role.ADMIN.value, _l("Administrator"))]
 
 
 class CreateUserForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
     email = EmailField(_l("E-mail (optional)"), validators=[Optional(), Length(max=255)])
-    role = SelectField(_l("Role"), choices=[SelectChoice(Role.RESEARCHER.value, _l("Researcher")),
-                                            SelectChoice(Role.MANAGER.value, _l("Manager")),
-                                            SelectChoice(Role.ADMIN.value, _l("Administrator"))])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8)])
     submit = SubmitField(_l("Create user"))
+
+
+class ChangeRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    submit = SubmitField(_l("Change role"))
 
 
 class ResetPasswordForm(FlaskForm):

@@ -120,7 +120,7 @@ def follow_up(slug: str):
         # responses, and screening must never hide an unhappy customer.
         table = cases.follow_up_table(survey, dashboard_request.filters, form.thresholds())
         total = len(table)
-        rows = _with_contacts(table.head(FOLLOW_UP_PAGE_ROWS))
+        rows = _with_contacts(table.head(FOLLOW_UP_PAGE_ROWS), cases.may_see_contact(current_user, survey))
     return render_template("dashboard/follow_up.html", survey=survey, form=form, filters_form=filters_form,
                            valid=valid, rows=rows, total=total, shown=len(rows), emotion_engine=cases.engine_label(),
                            query=request.query_string.decode()), (200 if valid else 400)
@@ -134,16 +134,21 @@ def follow_up_csv(slug: str):
     form = follow_up_form(request.args, cases.survey_rule(survey))
     if dashboard_request is None or not form.validate():
         abort(400)
-    rows = _with_contacts(cases.follow_up_table(survey, dashboard_request.filters, form.thresholds()))
+    rows = _with_contacts(cases.follow_up_table(survey, dashboard_request.filters, form.thresholds()),
+                          cases.may_see_contact(current_user, survey))
     columns = ["response_id", "name", "email", "phone", "overall", "ratio", "gap", "negative_emotion",
                "polarity", "reasons"]
     return _csv_download(safe_csv(columns, ([row.get(c) for c in columns] for row in rows)),
                          f"{survey.slug}-follow-up.csv")
 
 
-def _with_contacts(table) -> list[dict]:
-    """Follow-up rows joined with the contact details (read now, never cached)."""
-    ids = [int(i) for i in table["response_id"]]
+def _with_contacts(table, may_see: bool) -> list[dict]:
+    """Follow-up rows joined with the contact details (read now, never cached).
+
+    Only for those the case pages show them to (services.cases.may_see_contact); for the
+    others the columns stay empty.
+    """
+    ids = [int(i) for i in table["response_id"]] if may_see else []
     contacts = {}
     # Chunked: SQLite allows a limited number of bound parameters per statement.
     for start in range(0, len(ids), 500):

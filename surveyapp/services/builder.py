@@ -88,6 +88,8 @@ class SurveySettings:
     opens_at: datetime | None = None
     closes_at: datetime | None = None
     target_responses: int | None = None
+    # Listed on the public home page while open (else reached by its link only).
+    is_public: bool = False
 
 
 @dataclass
@@ -172,7 +174,7 @@ def use_example_features(survey: Survey) -> SurveyVersion | None:
     entry["features"] = copy.deepcopy(instrument_library()[key].features)
     entry.pop("items", None)
     settings = SurveySettings(survey.title_zh, survey.title_en, survey.opens_at, survey.closes_at,
-                              survey.target_responses)
+                              survey.target_responses, survey.is_public)
     return save_survey(survey, settings, design)
 
 
@@ -421,6 +423,7 @@ def create_from_builder(owner: User, slug: str, settings: SurveySettings,
     except SurveyError as error:
         raise DesignError({"slug": str(error)}) from error
     survey.opens_at, survey.closes_at = settings.opens_at, settings.closes_at
+    survey.is_public = bool(settings.is_public)
     db.session.commit()
     return survey
 
@@ -437,6 +440,7 @@ def save_survey(survey: Survey, settings: SurveySettings,
     survey.title_zh, survey.title_en = settings.title_zh.strip(), settings.title_en.strip()
     survey.opens_at, survey.closes_at = settings.opens_at, settings.closes_at
     survey.target_responses = settings.target_responses
+    survey.is_public = bool(settings.is_public)
     survey.design = copy.deepcopy(design)
     if survey.status == SurveyStatus.OPEN.value:
         return open_survey(survey)

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from huey import crontab
 from sqlalchemy import or_, select, update
 
@@ -89,11 +89,18 @@ def job_runner(kind: str):
 
 def start_job(kind: str, *, user: User | None, survey: Survey | None = None,
               params: dict[str, Any] | None = None) -> Job:
-    """Store a ``queued`` job and send it to the worker."""
+    """Store a ``queued`` job and send it to the worker.
+
+    Started in a request, the job keeps the client's address (``params["requested_from"]``)
+    for the audit entry its runner writes.
+    """
     if kind not in _RUNNERS:
         raise JobError(f"unknown job kind {kind!r}")
+    params = dict(params or {})
+    if has_request_context():
+        params.setdefault("requested_from", request.remote_addr)
     job = Job(kind=kind, user_id=user.id if user is not None else None,
-              survey_id=survey.id if survey is not None else None, params=params or {},
+              survey_id=survey.id if survey is not None else None, params=params,
               status=JobStatus.QUEUED.value, heartbeat_at=utcnow())
     db.session.add(job)
     db.session.commit()

@@ -60,8 +60,8 @@ def test_surveys_listed_are_those_the_user_may_see(client, db, seeded_survey, ma
     listed = _get(client, "/api/v1/surveys", reader_token).get_json()["surveys"]
     assert listed[0]["responses"] == {"complete": len(responses_frame(seeded_survey)),
                                       "partial": 60 - len(responses_frame(seeded_survey))}
-    assert "neither yours nor shared" in _error(
-        _get(client, f"/api/v1/surveys/{seeded_survey.slug}", outsider_token), 403)
+    assert "not yours" in _error(
+        _get(client, f"/api/v1/surveys/{seeded_survey.slug}", outsider_token), 404)
     assert _get(client, f"/api/v1/surveys/{seeded_survey.slug}", reader_token).status_code == 200
 
 

@@ -39,9 +39,9 @@ def test_login_is_required(client, seeded_survey):
 def test_only_users_with_access_see_a_survey(client, db, seeded_survey, make_user, login):
     make_user("outsider", Role.MANAGER)
     login("outsider")
-    assert client.get(f"/dashboard/{seeded_survey.slug}").status_code == 403
-    assert client.get(f"/dashboard/{seeded_survey.slug}/follow-up").status_code == 403
-    assert client.get(f"/dashboard/{seeded_survey.slug}/chart/servqual_dimensions.csv").status_code == 403
+    assert client.get(f"/dashboard/{seeded_survey.slug}").status_code == 404
+    assert client.get(f"/dashboard/{seeded_survey.slug}/follow-up").status_code == 404
+    assert client.get(f"/dashboard/{seeded_survey.slug}/chart/servqual_dimensions.csv").status_code == 404
     assert client.get("/dashboard/no-such-survey").status_code == 404
 
 
