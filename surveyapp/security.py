@@ -173,8 +173,11 @@ def request_too_large(error):
     message = _("Nothing was uploaded: the file is larger than the upload limit of %(limit)s MB; "
                 "split it into several files.", limit=upload_limit_mb())
     if request.path.startswith("/api/"):
-        from .api import json_error
-        return json_error(413, f"the request body is larger than the limit of {upload_limit_mb()} MB")
+        # The API's error shape (surveyapp/api), built here: this module imports no blueprint.
+        from flask import jsonify
+        return jsonify({"error": {"status": 413, "title": "Request Entity Too Large",
+                                  "message": f"the request body is larger than the limit of "
+                                             f"{upload_limit_mb()} MB"}}), 413
     page = UPLOAD_PAGES.get(request.endpoint or "")
     if page is not None and request.view_args is not None:
         endpoint, anchor = page
