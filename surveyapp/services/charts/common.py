@@ -18,6 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from flask_babel import gettext as _
 
+from analysis.common import Methods
 from analysis.instruments import Codebook
 # COMPARED_SCORES: the respondent scores trends and segment comparisons show (the analysis decides).
 from analysis.report import COMPARED_SCORES, SurveyAnalysis  # noqa: F401
@@ -142,10 +143,14 @@ class Chart:
     group: str = ""
     #: drawn across the page's full width on a desktop (dense diagrams)
     wide: bool = False
+    #: a diagram drawn at least :data:`DIAGRAM_MIN_WIDTH` pixels wide (scrolls sideways on a phone)
+    diagram: bool = False
+    #: "few responses: n = 6" when the chart's result rests on fewer cases than its stated minimum
+    few: str = ""
 
     def to_payload(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "subtitle": self.subtitle, "group": self.group,
-                "wide": self.wide,
+                "wide": self.wide, "diagram": self.diagram, "few": self.few,
                 "figure": self.figure, "empty": self.empty, "note": self.note,
                 "has_data": self.table is not None and len(self.table) > 0}
 
@@ -156,6 +161,11 @@ class Chart:
                 return self.say(_("Not enough data for this chart: %(reason)s",
                                   reason=analysis.skipped[section]))
         return self.say(_("This survey does not measure this, or the filter leaves no responses."))
+
+    def rests_on(self, result: Any) -> "Chart":
+        """Mark the chart "few responses" when ``result``'s methods record says so."""
+        self.few = few_responses(result)
+        return self
 
     def say(self, reason: str) -> "Chart":
         """No figure, for ``reason``."""
@@ -174,7 +184,7 @@ class Chart:
             # The empty template: the page styles the charts, and each figure's JSON stays small.
             template="none",
             paper_bgcolor="#fff", plot_bgcolor="#fff", showlegend=layout.pop("showlegend", False),
-            legend={"orientation": "h", "y": -0.2}, **layout)
+            legend=layout.pop("legend", {"orientation": "h", "y": -0.2}), **layout)
         figure.update_xaxes(automargin=True, gridcolor=GRID, zerolinecolor=ZERO_LINE)
         figure.update_yaxes(automargin=True, gridcolor=GRID, zerolinecolor=ZERO_LINE)
         self.figure = _plain(json.loads(figure.to_json()))
@@ -198,6 +208,23 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def methods_record(result: Any) -> Methods | None:
+    """The :class:`Methods` record of an analysis result (an attribute, or a DataFrame's attrs)."""
+    record = getattr(result, "methods", None)
+    if record is None and isinstance(result, pd.DataFrame):
+        record = result.attrs.get("methods")
+    return record if isinstance(record, Methods) else None
+
+
+def few_responses(result: Any) -> str:
+    """"Few responses: n = 6 (stated minimum 30)" when ``result`` rests on fewer cases than the
+    stated minimum of its headline figure (:data:`analysis.common.MIN_N`), else ""."""
+    record = methods_record(result)
+    if record is None or not record.few_responses:
+        return ""
+    return _("Few responses: n = %(n)s (stated minimum %(minimum)s)", n=record.n_used, minimum=record.min_n)
 
 
 def chart_csv(table: pd.DataFrame) -> str:
@@ -261,3 +288,7 @@ def stars(p: float) -> str:
 
 def short(text: str, limit: int = 38) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: Width in pixels (CSS ``.plot.diagram``'s min-width) a path diagram is never drawn narrower than.
+DIAGRAM_MIN_WIDTH = 880

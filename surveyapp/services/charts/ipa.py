@@ -50,7 +50,7 @@ def ipa_grid(analysis: SurveyAnalysis, labels: Labels, kind: str) -> Chart:
     importance_titles = {"stated": _("Importance (mean points of 100)"),
                          "regression": _("Importance (standardized regression weight)"),
                          "correlation": _("Importance (correlation with overall satisfaction)")}
-    return chart.draw(figure, table.assign(label=[labels.dimension(code) for code in table["item"]]),
+    return chart.rests_on(result).draw(figure, table.assign(label=[labels.dimension(code) for code in table["item"]]),
                       height=400, xaxis_title=_("Performance (mean perception)"),
                       yaxis_title=importance_titles.get(result.importance_type, _("Importance")),
                       xaxis={"range": _range(table["performance"], 0.25, 0.1)},

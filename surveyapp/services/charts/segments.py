@@ -51,13 +51,14 @@ def segment_chart(analysis: SurveyAnalysis, labels: Labels, segment: str, score:
         customdata=np.column_stack([groups["n"], groups["sd"]]),
         hovertemplate=hover("%{x}: %{y:.3f}, n=%{customdata[0]}, SD %{customdata[1]:.3f}")))
     guide(figure, y=reference, colour=INK)
-    low = float(min(groups["mean"].min(), reference))
-    high = float(max(groups["mean"].max(), reference))
-    pad = max(0.05, (high - low) * 0.3)
+    # Bars start at 0 (a ratio's bars are not cut off at 0.7, which would exaggerate differences).
+    low = float(min(groups["mean"].min(), reference, 0.0))
+    high = float(max(groups["mean"].max(), reference, 0.0))
+    pad = max(0.05, (high - low) * 0.15)
     welch = result.tests.set_index("test").loc["Welch ANOVA"]
     chart.note = _("Welch ANOVA F = %(f).2f, p = %(p).3g, η² = %(eta).3f: %(verdict)s",
                    f=welch["statistic"], p=welch["p"], eta=welch["effect_size"],
                    verdict=_("groups differ") if welch["p"] < SIGNIFICANCE_LEVEL
                    else _("no significant difference"))
-    return chart.draw(figure, groups.assign(label=group_names, segment=segment, score=score), height=300,
-                      yaxis_title=names.get(score, score), yaxis={"range": [low - pad, high + pad]})
+    return chart.rests_on(result).draw(figure, groups.assign(label=group_names, segment=segment, score=score), height=300,
+                      yaxis_title=names.get(score, score), yaxis={"range": [low - pad if low < 0 else 0.0, high + pad if high > 0 else 0.0]})
