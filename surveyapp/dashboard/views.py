@@ -7,7 +7,6 @@ import plotly
 from flask import Response, abort, jsonify, render_template, request, send_file, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..access import accessible_survey_or_404, role_required, visible_surveys
@@ -72,11 +71,10 @@ def view(slug: str):
 
 def filter_summary(survey, filters: ResponseFilter, lang: str) -> list[str]:
     """What the filter (read by :func:`..services.filters.parse_filters`) selects, in words:
-    ``["version 2", "Region = North", "from 2026-01-01"]``; empty when nothing is filtered."""
+    ``["survey version 2", "Region = North", "from 2026-01-01"]``; empty when nothing is filtered."""
     parts = []
     if filters.versions:
-        parts.append(ngettext("version %(numbers)s", "versions %(numbers)s", len(filters.versions),
-                              numbers=", ".join(str(v) for v in filters.versions)))
+        parts.append(_("survey version %(numbers)s", numbers=", ".join(str(v) for v in filters.versions)))
     codebook = survey_codebook(survey)
     for column, codes in filters.segments.items():
         variable = codebook[column]
