@@ -25,6 +25,7 @@ from analysis.report import COMPARED_SCORES, SurveyAnalysis  # noqa: F401
 
 from ...i18n import text_in
 from ..spreadsheet_safety import is_missing, safe_csv
+from .layout import Box, place_labels, text_size
 
 BAD = "#c0392b"
 BAD_PALE = "#eba59d"
@@ -271,9 +272,54 @@ def guide(figure: go.Figure, *, x: float | None = None, y: float | None = None,
         figure.add_hline(y=y, line_dash=dash, line_color=colour)
 
 
+#: Font size and padding (pixels) of a label placed beside a point (:func:`point_labels`).
+POINT_LABEL_FONT = 12
+POINT_LABEL_PAD = 2
+
+
+def point_label_size(text: str) -> tuple[float, float]:
+    """Pixel size of a :func:`point_labels` label: its text, padding and 1 px border on each side."""
+    width, height = text_size(text, POINT_LABEL_FONT)
+    frame = 2 * (POINT_LABEL_PAD + 1)
+    return width + frame, height + frame
+
+
+def point_labels(xs: Sequence[float], ys: Sequence[float], texts: Sequence[str], marker_sizes: Sequence[float],
+                 colours: Sequence[str], x_range: Sequence[float], y_range: Sequence[float],
+                 smallest_plot: tuple[float, float], corners: Iterable[tuple[float, float, str]] = (),
+                 corner_size: int = 11) -> list[dict[str, Any]]:
+    """Annotations labelling each point with ``texts``, joined to it by a thin line, none overlapping
+    another, a marker or a corner name.
+
+    Placed (:func:`.layout.place_labels`) for the smallest plot area the chart is drawn in,
+    ``smallest_plot`` pixels (width, height) over ``x_range`` and ``y_range``; on a larger plot the
+    labels only move apart. ``corners``: :func:`corner_notes` names ``(x, y, text)`` in fractions of
+    the plot area (``ref="paper"``), anchored as that function anchors them.
+    """
+    kx = smallest_plot[0] / (x_range[1] - x_range[0])
+    ky = smallest_plot[1] / (y_range[1] - y_range[0])
+    area = Box(x_range[0] * kx, y_range[0] * ky, x_range[1] * kx, y_range[1] * ky)
+    obstacles = [Box.around(x * kx, y * ky, size, size) for x, y, size in zip(xs, ys, marker_sizes)]
+    for fx, fy, text in corners:
+        width, height = text_size(text, corner_size)
+        x = (x_range[0] + fx * (x_range[1] - x_range[0])) * kx
+        y = (y_range[0] + fy * (y_range[1] - y_range[0])) * ky
+        left = x if fx < 0.5 else x - width
+        bottom = y - height if fy > 0.5 else y
+        obstacles.append(Box(left, bottom, left + width, bottom + height))
+    sizes = [point_label_size(text) for text in texts]
+    places = place_labels(list(zip(xs, ys)), sizes, (kx, ky), area, obstacles)
+    return [dict(x=x, y=y, ax=lx, ay=ly, xref="x", yref="y", axref="x", ayref="y", text=text,
+                 showarrow=True, arrowhead=0, arrowwidth=1, arrowcolor=GUIDE, standoff=size / 2,
+                 font={"size": POINT_LABEL_FONT, "color": INK}, bgcolor="#fff", bordercolor=colour,
+                 borderwidth=1, borderpad=POINT_LABEL_PAD, xanchor="center", yanchor="middle")
+            for (lx, ly), x, y, text, size, colour in zip(places, xs, ys, texts, marker_sizes, colours)]
+
+
 def corner_notes(figure: go.Figure, notes: Iterable[tuple[float, float, str, str]], ref: str,
                  size: int) -> None:
-    """Quadrant names ``(x, y, text, colour)`` written into the corners of a grid."""
+    """Quadrant names ``(x, y, text, colour)`` written into the corners of a grid: anchored at their
+    left side when ``x < 0.5``, else their right; at their top when ``y > 0.5``, else their bottom."""
     for x, y, text, colour in notes:
         figure.add_annotation(x=x, y=y, xref=ref, yref=ref if ref == "paper" else "y", text=text,
                               showarrow=False, xanchor="left" if x < 0.5 else "right",

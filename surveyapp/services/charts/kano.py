@@ -10,15 +10,13 @@ from flask_babel import gettext as _
 
 from analysis.report import SurveyAnalysis
 
-from .common import GUIDE, INK, NEUTRAL, Chart, Labels, corner_notes, guide, hover
-from .layout import Box, place_labels, text_size, wrap_label
+from .common import GUIDE, NEUTRAL, Chart, Labels, corner_notes, guide, hover, point_labels
+from .layout import wrap_label
 
 KANO_COLOURS = {"A": "#27ae60", "O": "#1f5fa8", "M": "#c0392b", "I": "#95a5a6",
                 "R": "#8e44ad", "Q": "#2c3e50"}
 CORNER_TEXT = "#666"
 CORNER_FONT = 11
-LABEL_FONT = 12
-LABEL_PAD = 2
 KANO_HEIGHT = 440
 #: Both axes' range: shares run 0..1, with room for the corner names.
 KANO_RANGE = (-0.1, 1.1)
@@ -72,11 +70,14 @@ def kano_map(analysis: SurveyAnalysis, labels: Labels) -> Chart:
     figure = go.Figure(traces)
     guide(figure, y=0.5, colour=GUIDE, dash="dot")
     guide(figure, x=0.5, colour=GUIDE, dash="dot")
-    # Corner names in the margin beyond 0 and 1, clear of the points.
-    corners = [(0.0, 1.095, _("Attractive")), (1.0, 1.095, _("One-dimensional")),
-               (1.0, -0.095, _("Must-be")), (0.0, -0.095, _("Indifferent"))]
-    corner_notes(figure, [(x, y, text, CORNER_TEXT) for x, y, text in corners], ref="x", size=CORNER_FONT)
-    figure.update_layout(annotations=[*figure.layout.annotations, *_number_labels(table, corners)])
+    # Corner names (fractions of the plot area) in the margin beyond 0 and 1, clear of the points.
+    corners = [(0.09, 0.996, _("Attractive")), (0.91, 0.996, _("One-dimensional")),
+               (0.91, 0.004, _("Must-be")), (0.09, 0.004, _("Indifferent"))]
+    corner_notes(figure, [(x, y, text, CORNER_TEXT) for x, y, text in corners], ref="paper", size=CORNER_FONT)
+    figure.update_layout(annotations=[*figure.layout.annotations, *point_labels(
+        table["worse_abs"], table["better"], [str(n) for n in table["number"]], table["size"],
+        [KANO_COLOURS.get(c, NEUTRAL) for c in table["category"]], KANO_RANGE, KANO_RANGE, KANO_MIN_PLOT,
+        corners, CORNER_FONT)])
     columns = ["feature", "number", "n", "category", "category_name", "fong_significant", "better", "worse",
                "share_A", "share_O", "share_M", "share_I", "share_R", "share_Q"]
     table = table[[c for c in columns if c in table] + (["importance"] if has_importance else [])].assign(
@@ -85,40 +86,6 @@ def kano_map(analysis: SurveyAnalysis, labels: Labels) -> Chart:
         figure, table, height=KANO_HEIGHT, showlegend=True,
         xaxis_title=_("|Worse|: dissatisfaction if absent"), yaxis_title=_("Better: satisfaction if present"),
         xaxis={"range": list(KANO_RANGE), "fixedrange": True}, yaxis={"range": list(KANO_RANGE), "fixedrange": True})
-
-
-def _number_labels(table: pd.DataFrame, corners: list[tuple[float, float, str]]) -> list[dict[str, Any]]:
-    """Each feature's number beside its point, joined to it by a thin line, no two overlapping.
-
-    Placed for the smallest plot area the map is drawn in (:data:`KANO_MIN_PLOT`, a phone),
-    around the markers and the corner names; see :func:`.layout.place_labels`.
-    """
-    low, high = KANO_RANGE
-    kx, ky = (KANO_MIN_PLOT[0] / (high - low), KANO_MIN_PLOT[1] / (high - low))
-    area = Box(low * kx, low * ky, high * kx, high * ky)
-    obstacles = [Box.around(x * kx, y * ky, size, size)
-                 for x, y, size in zip(table["worse_abs"], table["better"], table["size"])]
-    for x, y, text in corners:
-        width, height = text_size(text, CORNER_FONT)
-        left = x * kx if x < 0.5 else x * kx - width
-        bottom = y * ky - height if y > 0.5 else y * ky
-        obstacles.append(Box(left, bottom, left + width, bottom + height))
-    sizes = [_label_size(number) for number in table["number"]]
-    places = place_labels(list(zip(table["worse_abs"], table["better"])), sizes, (kx, ky), area, obstacles)
-    return [dict(x=x, y=y, ax=lx, ay=ly, xref="x", yref="y", axref="x", ayref="y", text=str(number),
-                 showarrow=True, arrowhead=0, arrowwidth=1, arrowcolor=GUIDE, standoff=size / 2,
-                 font={"size": LABEL_FONT, "color": INK}, bgcolor="#fff",
-                 bordercolor=KANO_COLOURS.get(category, NEUTRAL), borderwidth=1, borderpad=LABEL_PAD,
-                 xanchor="center", yanchor="middle")
-            for (lx, ly), x, y, number, size, category in zip(
-                places, table["worse_abs"], table["better"], table["number"], table["size"], table["category"])]
-
-
-def _label_size(number: int) -> tuple[float, float]:
-    """Pixel size of a number label: its text, padding and border on each side."""
-    width, height = text_size(str(number), LABEL_FONT)
-    frame = 2 * (LABEL_PAD + 1)
-    return width + frame, height + frame
 
 
 def kano_rows(analysis: SurveyAnalysis, labels: Labels) -> list[dict[str, Any]]:

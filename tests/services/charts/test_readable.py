@@ -8,8 +8,9 @@ import re
 import pytest
 
 from analysis.common import MIN_N
-from surveyapp.services.charts.common import DIAGRAM_MIN_WIDTH
-from surveyapp.services.charts.kano import KANO_MIN_PLOT, KANO_RANGE, _label_size
+from surveyapp.services.charts.common import DIAGRAM_MIN_WIDTH, point_label_size
+from surveyapp.services.charts.ipa import IPA_MIN_PLOT
+from surveyapp.services.charts.kano import KANO_MIN_PLOT, KANO_RANGE
 from surveyapp.services.charts.layout import Box, overlapping_pairs, text_size, unwrap_label
 from surveyapp.services.charts.paths import COEFFICIENT_FONT, diagram_scale
 from surveyapp.services.charts.trends import MAX_TICKS
@@ -42,14 +43,10 @@ def test_expectation_vs_perception_labels_are_the_full_item_texts(demo, lang):
     assert "…" not in "".join(perception["y"])
 
 
-def _kano_label_boxes(figure, scale):
-    """Pixel boxes of the map's number labels and corner names at ``scale`` (px per unit)."""
-    boxes = []
-    for note in figure["layout"]["annotations"]:
-        if note.get("showarrow"):
-            width, height = _label_size(int(note["text"]))
-            boxes.append(Box.around(note["ax"] * scale[0], note["ay"] * scale[1], width, height))
-    return boxes
+def _point_label_boxes(figure, scale):
+    """Pixel boxes of a chart's point labels at ``scale`` (px per unit)."""
+    return [Box.around(note["ax"] * scale[0], note["ay"] * scale[1], *point_label_size(note["text"]))
+            for note in figure["layout"]["annotations"] if note.get("showarrow")]
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -59,7 +56,7 @@ def test_kano_numbers_never_overlap_and_match_the_table(demo, lang):
     span = KANO_RANGE[1] - KANO_RANGE[0]
     smallest = (KANO_MIN_PLOT[0] / span, KANO_MIN_PLOT[1] / span)
     for widening in (1.0, 1.5, 2.5):
-        boxes = _kano_label_boxes(figure, (smallest[0] * widening, smallest[1]))
+        boxes = _point_label_boxes(figure, (smallest[0] * widening, smallest[1]))
         assert len(boxes) == len(drawn["kano"])
         assert overlapping_pairs(boxes) == []
     # Each number points at its feature's point, and the table below gives that number to that feature.
@@ -74,6 +71,20 @@ def test_kano_numbers_never_overlap_and_match_the_table(demo, lang):
     hovers = [h for trace in figure["data"] for h in (c[2] for c in trace["customdata"])]
     for row in drawn["kano"]:
         assert any(unwrap_label(h).replace(" ", "").endswith(row["label"].replace(" ", "")) for h in hovers)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("kind", ["stated", "derived"])
+def test_importance_performance_names_never_overlap(demo, lang, kind):
+    figure = _drawn(demo, lang)["charts"][f"ipa_{kind}"].figure
+    x0, x1 = figure["layout"]["xaxis"]["range"]
+    y0, y1 = figure["layout"]["yaxis"]["range"]
+    smallest = (IPA_MIN_PLOT[0] / (x1 - x0), IPA_MIN_PLOT[1] / (y1 - y0))
+    names = {note["text"].replace("<br>", " ") for note in figure["layout"]["annotations"] if note.get("showarrow")}
+    assert names == {_drawn(demo, lang)["labels"].dimension(code)
+                     for code in demo["analysis"].ipa[kind].table["item"]}
+    for widening in (1.0, 2.0):
+        assert overlapping_pairs(_point_label_boxes(figure, (smallest[0] * widening, smallest[1]))) == []
 
 
 def _diagram(chart):
