@@ -104,7 +104,8 @@ def test_charts_read_back_from_the_page(make_page, live_server, live_app, login_
         else:
             assert _no_space(label) == _no_space(code + items[code])
             assert _no_space(hover_text) == _no_space(code + items[code])
-    assert sorted(_no_space(t) for t in drawn["ticks"]) == sorted(_no_space(code + text) for code, text in items.items())
+    expected_ticks = sorted(_no_space(code + text) for code, text in items.items())
+    assert sorted(_no_space(t) for t in drawn["ticks"]) == expected_ticks
 
     # KANO map: the plot is at least as large as the labels were placed for, and no two label boxes
     # (numbers and corner names) overlap on the screen.
@@ -118,9 +119,11 @@ def test_charts_read_back_from_the_page(make_page, live_server, live_app, login_
     assert sorted(int(b["text"]) for b in numbers) == list(range(1, len(numbers) + 1)) and numbers
     boxes = kano["boxes"]
     for a, b in itertools.combinations(boxes, 2):
-        overlap = a["x0"] < b["x1"] - 0.5 and b["x0"] < a["x1"] - 0.5 and a["y0"] < b["y1"] - 0.5 and b["y0"] < a["y1"] - 0.5
+        overlap = (a["x0"] < b["x1"] - 0.5 and b["x0"] < a["x1"] - 0.5
+                   and a["y0"] < b["y1"] - 0.5 and b["y0"] < a["y1"] - 0.5)
         assert not overlap, (a, b)
-    table_numbers = page.eval_on_selector_all("#kano-table tbody tr td:first-child", "els => els.map(e => e.textContent)")
+    table_numbers = page.eval_on_selector_all("#kano-table tbody tr td:first-child",
+                                              "els => els.map(e => e.textContent)")
     assert sorted(map(int, table_numbers)) == sorted(int(b["text"]) for b in numbers)
 
     # Relationship model: every model's R², also several for one outcome, is written on the page.
@@ -132,23 +135,27 @@ def test_charts_read_back_from_the_page(make_page, live_server, live_app, login_
         shown = "R² = " + " · ".join(f"{v:.2f}" for v in values)
         assert any(shown in text for text in node_texts), (outcome, shown, node_texts)
     # ... and its arrows end on the boxes' edges (the layout the page drew).
-    ends = page.evaluate("""() => { const l = document.querySelector('[data-plot=relationship_model]').layout;
+    ends = page.evaluate("""() => {
+        const l = document.querySelector('[data-plot=relationship_model]').layout;
         const boxes = l.shapes.filter(s => (s.name || '').startsWith('node:'));
         return l.annotations.filter(a => a.showarrow).map(a => boxes.some(s =>
             a.x >= s.x0 - 1e-9 && a.x <= s.x1 + 1e-9 && a.y >= s.y0 - 1e-9 && a.y <= s.y1 + 1e-9 &&
-            Math.min(Math.abs(a.x - s.x0), Math.abs(a.x - s.x1), Math.abs(a.y - s.y0), Math.abs(a.y - s.y1)) < 1e-9)); }""")
+            Math.min(Math.abs(a.x - s.x0), Math.abs(a.x - s.x1),
+                     Math.abs(a.y - s.y0), Math.abs(a.y - s.y1)) < 1e-9)); }""")
     assert ends and all(ends)
 
     # Trend: a date axis whose tick labels are upright and do not collide.
     ticks = page.evaluate("""() => Array.from(document.querySelectorAll('[data-plot=trend_ratio] .xtick text'))
-        .map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right, e.getAttribute('transform') || '']; })""")
+        .map(e => { const r = e.getBoundingClientRect();
+                    return [r.left, r.right, e.getAttribute('transform') || '']; })""")
     assert 2 <= len(ticks) <= 6
     assert all("rotate" not in transform for *_x, transform in ticks)
     ordered = sorted(ticks)
     assert all(left[1] <= right[0] for left, right in zip(ordered, ordered[1:]))
 
     # Ratio bars start at 0.
-    assert page.evaluate("document.querySelector('[data-plot=ratio_dimensions]')._fullLayout.xaxis.range[0]") == 0
+    ratio_axis = "document.querySelector('[data-plot=ratio_dimensions]')._fullLayout.xaxis.range[0]"
+    assert page.evaluate(ratio_axis) == 0
 
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     page.screenshot(path=str(artifacts / f"charts-{tag}.png"), full_page=True)

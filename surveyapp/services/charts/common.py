@@ -332,9 +332,5 @@ def stars(p: float) -> str:
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < SIGNIFICANCE_LEVEL else ""
 
 
-def short(text: str, limit: int = 38) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 #: Width in pixels (CSS ``.plot.diagram``'s min-width) a path diagram is never drawn narrower than.
 DIAGRAM_MIN_WIDTH = 880

@@ -37,5 +37,6 @@ def emotion_satisfaction(analysis: SurveyAnalysis, labels: Labels) -> Chart:
         x=names, y=table["r_satisfaction"], marker_color=[side_colour(r) for r in table["r_satisfaction"]],
         text=[f"r = {r:.2f}{stars(p)}" for r, p in zip(table["r_satisfaction"], table["p_satisfaction"])],
         textposition="outside"))
-    return chart.rests_on(analysis.emotions).draw(figure, table[["dimension", "n", "r_satisfaction", "p_satisfaction"]].assign(label=names),
+    table = table[["dimension", "n", "r_satisfaction", "p_satisfaction"]].assign(label=names)
+    return chart.rests_on(analysis.emotions).draw(figure, table,
                       height=300, yaxis_title=_("Correlation with satisfaction (r)"), yaxis={"range": [-1, 1]})

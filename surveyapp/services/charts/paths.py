@@ -19,6 +19,7 @@ from .common import DIAGRAM_MIN_WIDTH, GOOD, SIGNIFICANCE_LEVEL, Labels, side_co
 from .layout import Box, arrow_between, label_along, text_size, wrap_label
 
 NOT_SIGNIFICANT = "#aab2b9"
+NOT_SIGNIFICANT_TEXT = "#5f6a72"
 BOX_FILL = "#eef3f8"
 NODE_FONT = 11
 COEFFICIENT_FONT = 12
@@ -128,7 +129,9 @@ def path_figure(edges: pd.DataFrame, r2: Mapping[str, float | Sequence[float]],
     for (x, y), text, colour in zip(centres, label_texts, colours):
         notes.append(dict(x=x, y=y, xref="x", yref="y", text=text, showarrow=False,
                           bgcolor="rgba(255,255,255,0.9)", borderpad=1,
-                          font={"size": COEFFICIENT_FONT, "color": colour if colour != NOT_SIGNIFICANT else "#5f6a72"}))
+                          # grey text darker than the grey arrow: readable (contrast) on white
+                          font={"size": COEFFICIENT_FONT,
+                                "color": colour if colour != NOT_SIGNIFICANT else NOT_SIGNIFICANT_TEXT}))
     for node in nodes:
         notes.append(dict(x=place[node][0], y=place[node][1], xref="x", yref="y", text=texts[node],
                           showarrow=False, font={"size": NODE_FONT}, name=f"node:{node}"))

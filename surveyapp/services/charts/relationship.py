@@ -81,4 +81,5 @@ def mediation(analysis: SurveyAnalysis, labels: Labels) -> Chart:
                    share="—" if is_missing(result.proportion_mediated) else f"{result.proportion_mediated:.0%}",
                    n_boot=result.n_boot, seed=result.seed, n=result.n)
     # The table the statistics export writes too: one builder for both.
-    return chart.rests_on(result).draw(figure, mediation_table(result), height=300, yaxis_title=_("Standardized effect"))
+    return chart.rests_on(result).draw(figure, mediation_table(result), height=300,
+                                       yaxis_title=_("Standardized effect"))

@@ -60,5 +60,6 @@ def segment_chart(analysis: SurveyAnalysis, labels: Labels, segment: str, score:
                    f=welch["statistic"], p=welch["p"], eta=welch["effect_size"],
                    verdict=_("groups differ") if welch["p"] < SIGNIFICANCE_LEVEL
                    else _("no significant difference"))
-    return chart.rests_on(result).draw(figure, groups.assign(label=group_names, segment=segment, score=score), height=300,
-                      yaxis_title=names.get(score, score), yaxis={"range": [low - pad if low < 0 else 0.0, high + pad if high > 0 else 0.0]})
+    axis_range = [low - pad if low < 0 else 0.0, high + pad if high > 0 else 0.0]
+    return chart.rests_on(result).draw(figure, groups.assign(label=group_names, segment=segment, score=score),
+                                       height=300, yaxis_title=names.get(score, score), yaxis={"range": axis_range})

@@ -35,9 +35,10 @@ def servqual_gap_by_dimension(analysis: SurveyAnalysis, labels: Labels) -> Chart
         error_x=interval(table["mean_gap"], table["ci_low"], table["ci_high"]),
         customdata=np.column_stack([table["ci_low"], table["ci_high"], table["n"]]),
         hovertemplate=hover("%{y}: %{x:.2f} [%{customdata[0]:.2f}, %{customdata[1]:.2f}], n=%{customdata[2]}")))
-    return chart.rests_on(analysis.servqual).draw(figure, table[["dimension", "n", "mean_E", "mean_P", "mean_gap", "ci_low", "ci_high",
-                                     "p_t_holm", "share_negative"]].assign(label=names),
-                      height=80 + 48 * len(table), xaxis_title=_("Gap P − E (0 = expectations met)"))
+    table = table[["dimension", "n", "mean_E", "mean_P", "mean_gap", "ci_low", "ci_high", "p_t_holm",
+                   "share_negative"]].assign(label=names)
+    return chart.rests_on(analysis.servqual).draw(figure, table, height=80 + 48 * len(table),
+                                                  xaxis_title=_("Gap P − E (0 = expectations met)"))
 
 
 def servqual_items_dumbbell(analysis: SurveyAnalysis, labels: Labels) -> Chart:

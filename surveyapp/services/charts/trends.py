@@ -88,4 +88,5 @@ def trend(analysis: SurveyAnalysis, labels: Labels, score: str) -> Chart:
     guide(figure, y=score_reference(score), colour=BAD)
     return chart.rests_on(analysis.trends).draw(
         figure, table.assign(period=[str(p) for p in periods]), height=300,
-        yaxis_title=names.get(score, score), xaxis=date_axis(starts[0] - pad, starts[-1] + pad, labels.lang, anchor=starts[0]))
+        yaxis_title=names.get(score, score),
+        xaxis=date_axis(starts[0] - pad, starts[-1] + pad, labels.lang, anchor=starts[0]))

@@ -166,3 +166,11 @@ def test_weekly_ticks_fall_on_the_periods_first_days():
     assert axis["dtick"] == 7 * DAY_MS and axis["tick0"] == "2026-01-05"
     with pytest.raises(ValueError):
         date_axis(date(2026, 2, 1), date(2026, 1, 1))
+
+
+@pytest.mark.parametrize("module", ["surveyapp.services.charts.layout", "surveyapp.services.charts.trends"])
+def test_docstring_examples_are_true(module):
+    import doctest
+    import importlib
+    failed, tried = doctest.testmod(importlib.import_module(module))
+    assert tried > 0 and failed == 0
