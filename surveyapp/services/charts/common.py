@@ -25,7 +25,7 @@ from analysis.report import COMPARED_SCORES, SurveyAnalysis  # noqa: F401
 
 from ...i18n import text_in
 from ..spreadsheet_safety import is_missing, safe_csv
-from .layout import Box, place_labels, text_size
+from .layout import Box, place_labels, text_size, wrap_label
 
 BAD = "#c0392b"
 BAD_PALE = "#eba59d"
@@ -330,6 +330,17 @@ def stars(p: float) -> str:
     if is_missing(p):
         return ""
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < SIGNIFICANCE_LEVEL else ""
+
+
+#: Columns (a CJK character is two) a phone-width category axis has for all its labels together.
+CATEGORY_AXIS_COLUMNS = 36
+
+
+def category_ticks(names: Sequence[str]) -> list[str]:
+    """Category axis labels wrapped so that side by side they fit a phone's plot, drawn upright
+    (with ``tickangle=0``) instead of rotated: at least 8 columns a label."""
+    width = max(8, CATEGORY_AXIS_COLUMNS // max(1, len(names)))
+    return [wrap_label(name, width) for name in names]
 
 
 #: Width in pixels (CSS ``.plot.diagram``'s min-width) a path diagram is never drawn narrower than.

@@ -174,3 +174,13 @@ def test_docstring_examples_are_true(module):
     import importlib
     failed, tried = doctest.testmod(importlib.import_module(module))
     assert tried > 0 and failed == 0
+
+
+def test_category_ticks_share_a_phone_width_and_keep_every_word():
+    from surveyapp.services.charts.common import CATEGORY_AXIS_COLUMNS, category_ticks
+    names = ["Mainly looking for a good price", "Mainly looking for good service", "Both", "Neither"]
+    ticks = category_ticks(names)
+    assert [unwrap_label(t) for t in ticks] == names
+    width = CATEGORY_AXIS_COLUMNS // len(names)
+    assert all(len(line) <= width for t in ticks for line in t.split(LINE_BREAK))
+    assert category_ticks(["有形性"]) == ["有形性"]
