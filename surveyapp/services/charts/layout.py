@@ -134,6 +134,30 @@ class Box:
     def inside(self, other: "Box") -> bool:
         return self.x0 >= other.x0 and self.x1 <= other.x1 and self.y0 >= other.y0 and self.y1 <= other.y1
 
+    def crosses(self, start: tuple[float, float], end: tuple[float, float]) -> bool:
+        """True when the segment from ``start`` to ``end`` passes through the box's interior
+        (Liang-Barsky clipping: the segment's parameter interval inside all four sides is not empty).
+
+        Examples
+        --------
+        >>> Box(0, 0, 2, 2).crosses((-1, 1), (3, 1)), Box(0, 0, 2, 2).crosses((-1, 3), (3, 3))
+        (True, False)
+        """
+        (x0, y0), (x1, y1) = start, end
+        dx, dy = x1 - x0, y1 - y0
+        low, high = 0.0, 1.0
+        for p, q in ((-dx, x0 - self.x0), (dx, self.x1 - x0), (-dy, y0 - self.y0), (dy, self.y1 - y0)):
+            if p == 0:
+                if q <= 0:
+                    return False  # parallel to this side and outside (or on) it
+                continue
+            t = q / p
+            if p < 0:
+                low = max(low, t)
+            else:
+                high = min(high, t)
+        return low < high
+
     def overlap_area(self, other: "Box") -> float:
         width = min(self.x1, other.x1) - max(self.x0, other.x0)
         height = min(self.y1, other.y1) - max(self.y0, other.y0)

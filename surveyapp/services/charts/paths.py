@@ -65,24 +65,29 @@ def coefficient_places(arrows: Sequence[tuple[tuple[float, float], tuple[float, 
                        obstacles: Sequence[Box]) -> list[tuple[float, float]]:
     """Centres (data units) of the arrows' labels (``sizes`` in pixels): beside each arrow, left of
     its direction, at the first share of :data:`LABEL_SHARES` (then the right side) where the label
-    covers no earlier label and no obstacle (boxes, in pixels at ``scale``)."""
+    covers no earlier label, no obstacle (boxes, in pixels at ``scale``) and no other arrow, so
+    that it is read as its own arrow's. Covering nothing comes first; when every place crosses an
+    arrow, the place crossing fewest is taken."""
     kx, ky = scale
+    lines = [((x0 * kx, y0 * ky), (x1 * kx, y1 * ky)) for (x0, y0), (x1, y1) in arrows]
     placed: list[Box] = []
     centres: list[tuple[float, float]] = []
-    for (start, end), (width, height) in zip(arrows, sizes):
+    for index, ((start, end), (width, height)) in enumerate(zip(arrows, sizes)):
         # Far enough from the line that the label's box clears it whatever the arrow's angle.
         offset = math.hypot(width, height) / 2 + 1
-        best, best_overlap = None, math.inf
+        others = [line for other, line in enumerate(lines) if other != index]
+        best, best_cost = None, (math.inf, math.inf)
         for share in LABEL_SHARES:
             for side in (1, -1):
                 x, y = label_along(start, end, share, side * offset, scale)
                 box = Box.around(x * kx, y * ky, width, height)
-                overlap = sum(box.overlap_area(other) for other in (*placed, *obstacles))
-                if overlap < best_overlap:
-                    best, best_overlap = ((x, y), box), overlap
-                if overlap == 0:
+                cost = (sum(box.overlap_area(other) for other in (*placed, *obstacles)),
+                        sum(box.crosses(*line) for line in others))
+                if cost < best_cost:
+                    best, best_cost = ((x, y), box), cost
+                if cost == (0, 0):
                     break
-            if best_overlap == 0:
+            if best_cost == (0, 0):
                 break
         centres.append(best[0])
         placed.append(best[1])

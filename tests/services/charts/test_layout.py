@@ -184,3 +184,15 @@ def test_category_ticks_share_a_phone_width_and_keep_every_word():
     width = CATEGORY_AXIS_COLUMNS // len(names)
     assert all(len(line) <= width for t in ticks for line in t.split(LINE_BREAK))
     assert category_ticks(["有形性"]) == ["有形性"]
+
+
+def test_a_coefficient_keeps_off_other_arrows_when_it_can():
+    scale = (660.0, 417.0)
+    # A vertical arrow with another arrow running close beside it on its left.
+    arrows = [((0.5, 0.1), (0.5, 0.9)), ((0.45, 0.1), (0.45, 0.9))]
+    sizes = [(50.0, 18.0)] * 2
+    centres = coefficient_places(arrows, sizes, scale, [])
+    boxes = _boxes(centres, sizes, scale)
+    lines = [((x0 * scale[0], y0 * scale[1]), (x1 * scale[0], y1 * scale[1])) for (x0, y0), (x1, y1) in arrows]
+    assert not boxes[0].crosses(*lines[1]) and not boxes[1].crosses(*lines[0])
+    assert Box(0, 0, 2, 2).crosses((1, -1), (1, 3)) and not Box(0, 0, 2, 2).crosses((2, -1), (2, 3))
