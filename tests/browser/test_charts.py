@@ -68,7 +68,8 @@ def _few_responses_filter(live_app) -> dict[str, str]:
 
 
 def _open(page, url: str) -> None:
-    page.goto(url)
+    # The first look at a filter computes its analysis (on a loaded machine, longer than 30 s).
+    page.goto(url, timeout=COMPUTE_TIMEOUT_MS)
     page.wait_for_selector("#dashboard[data-charts-drawn]", timeout=COMPUTE_TIMEOUT_MS)
 
 
@@ -177,7 +178,7 @@ def test_filter_summary_clear_and_few_responses(make_page, live_server, live_app
     for name, value in few.items():
         page.check(f"input[name='{name}'][value='{value}']")
     page.fill("#f-from", "2020-01-01")
-    with page.expect_navigation():
+    with page.expect_navigation(timeout=COMPUTE_TIMEOUT_MS):
         page.click(".filter-form button[type=submit]")
     page.wait_for_selector("#dashboard[data-charts-drawn]", timeout=COMPUTE_TIMEOUT_MS)
     for key, value in few.items():
@@ -206,7 +207,7 @@ def test_filter_summary_clear_and_few_responses(make_page, live_server, live_app
     assert _axe(page) == []
 
     # "Clear" removes every filter and the summary with it; the language stays.
-    with page.expect_navigation():
+    with page.expect_navigation(timeout=COMPUTE_TIMEOUT_MS):
         page.click("[data-clear-filters]")
     page.wait_for_selector("#dashboard[data-charts-drawn]", timeout=COMPUTE_TIMEOUT_MS)
     assert "segment." not in page.url and "from=" not in page.url and f"lang={lang}" in page.url
