@@ -316,14 +316,15 @@ def point_labels(xs: Sequence[float], ys: Sequence[float], texts: Sequence[str],
             for (lx, ly), x, y, text, size, colour in zip(places, xs, ys, texts, marker_sizes, colours)]
 
 
-def corner_notes(figure: go.Figure, notes: Iterable[tuple[float, float, str, str]], ref: str,
-                 size: int) -> None:
+def corner_notes(notes: Iterable[tuple[float, float, str, str]], ref: str, size: int) -> list[dict[str, Any]]:
     """Quadrant names ``(x, y, text, colour)`` written into the corners of a grid: anchored at their
     left side when ``x < 0.5``, else their right; at their top when ``y > 0.5``, else their bottom."""
-    for x, y, text, colour in notes:
-        figure.add_annotation(x=x, y=y, xref=ref, yref=ref if ref == "paper" else "y", text=text,
-                              showarrow=False, xanchor="left" if x < 0.5 else "right",
-                              yanchor="top" if y > 0.5 else "bottom", font={"color": colour, "size": size})
+    # Annotations as dicts, set with the figure's layout in one go (plotly re-validates every
+    # annotation on each add_annotation).
+    return [dict(x=x, y=y, xref=ref, yref=ref if ref == "paper" else "y", text=text, showarrow=False,
+                 xanchor="left" if x < 0.5 else "right", yanchor="top" if y > 0.5 else "bottom",
+                 font={"color": colour, "size": size})
+            for x, y, text, colour in notes]
 
 
 def stars(p: float) -> str:

@@ -52,18 +52,17 @@ def ipa_grid(analysis: SurveyAnalysis, labels: Labels, kind: str) -> Chart:
                             + " %{y:.3f}<br>%{customdata}")))
     guide(figure, x=result.performance_split, y=result.importance_split, colour=GUIDE, dash="dot")
     corners = [(x, y, quadrant_names[quadrant]) for quadrant, (x, y) in QUADRANT_CORNERS.items()]
-    corner_notes(figure, [(x, y, text, QUADRANT_COLOURS[quadrant])
-                          for (x, y, text), quadrant in zip(corners, QUADRANT_CORNERS)], ref="paper", size=12)
+    annotations = corner_notes([(x, y, text, QUADRANT_COLOURS[quadrant])
+                                for (x, y, text), quadrant in zip(corners, QUADRANT_CORNERS)], "paper", 12)
     x_range = _range(table["performance"], 0.25, 0.1)
     y_range = _range(table["importance"], 0.25, 1e-3)
     # Dimension names beside their points, never on top of each other (wrapped: Chinese names are short).
-    figure.update_layout(annotations=[*figure.layout.annotations, *point_labels(
-        table["performance"], table["importance"], [wrap_label(n, 16) for n in names],
-        [MARKER_SIZE] * len(names), colours, x_range, y_range, IPA_MIN_PLOT, corners, 12)])
+    annotations += point_labels(table["performance"], table["importance"], [wrap_label(n, 16) for n in names],
+                                [MARKER_SIZE] * len(names), colours, x_range, y_range, IPA_MIN_PLOT, corners, 12)
     importance_titles = {"stated": _("Importance (mean points of 100)"),
                          "regression": _("Importance (standardized regression weight)"),
                          "correlation": _("Importance (correlation with overall satisfaction)")}
     return chart.rests_on(result).draw(figure, table.assign(label=names),
-                      height=400, xaxis_title=_("Performance (mean perception)"),
+                      height=400, xaxis_title=_("Performance (mean perception)"), annotations=annotations,
                       yaxis_title=wrap_label(importance_titles.get(result.importance_type, _("Importance")), 36),
                       xaxis={"range": x_range, "fixedrange": True}, yaxis={"range": y_range, "fixedrange": True})

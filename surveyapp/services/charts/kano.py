@@ -73,17 +73,16 @@ def kano_map(analysis: SurveyAnalysis, labels: Labels) -> Chart:
     # Corner names (fractions of the plot area) in the margin beyond 0 and 1, clear of the points.
     corners = [(0.09, 0.996, _("Attractive")), (0.91, 0.996, _("One-dimensional")),
                (0.91, 0.004, _("Must-be")), (0.09, 0.004, _("Indifferent"))]
-    corner_notes(figure, [(x, y, text, CORNER_TEXT) for x, y, text in corners], ref="paper", size=CORNER_FONT)
-    figure.update_layout(annotations=[*figure.layout.annotations, *point_labels(
-        table["worse_abs"], table["better"], [str(n) for n in table["number"]], table["size"],
-        [KANO_COLOURS.get(c, NEUTRAL) for c in table["category"]], KANO_RANGE, KANO_RANGE, KANO_MIN_PLOT,
-        corners, CORNER_FONT)])
+    annotations = [*corner_notes([(x, y, text, CORNER_TEXT) for x, y, text in corners], "paper", CORNER_FONT),
+                   *point_labels(table["worse_abs"], table["better"], [str(n) for n in table["number"]],
+                                 table["size"], [KANO_COLOURS.get(c, NEUTRAL) for c in table["category"]],
+                                 KANO_RANGE, KANO_RANGE, KANO_MIN_PLOT, corners, CORNER_FONT)]
     columns = ["feature", "number", "n", "category", "category_name", "fong_significant", "better", "worse",
                "share_A", "share_O", "share_M", "share_I", "share_R", "share_Q"]
     table = table[[c for c in columns if c in table] + (["importance"] if has_importance else [])].assign(
         label=texts)
     return chart.rests_on(analysis.kano).draw(
-        figure, table, height=KANO_HEIGHT, showlegend=True,
+        figure, table, height=KANO_HEIGHT, showlegend=True, annotations=annotations,
         xaxis_title=_("|Worse|: dissatisfaction if absent"), yaxis_title=_("Better: satisfaction if present"),
         xaxis={"range": list(KANO_RANGE), "fixedrange": True}, yaxis={"range": list(KANO_RANGE), "fixedrange": True})
 
