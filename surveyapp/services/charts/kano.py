@@ -49,6 +49,9 @@ def kano_map(analysis: SurveyAnalysis, labels: Labels) -> Chart:
     has_importance = analysis.kano_continuous is not None and "importance_mean" in analysis.kano_continuous
     if has_importance:
         table["importance"] = analysis.kano_continuous["importance_mean"].reindex(table["feature"]).to_numpy()
+        # No feature with a stated importance: every point gets the same size.
+        has_importance = bool(table["importance"].notna().any())
+    if has_importance:
         # Point size grows with stated importance; a feature without one gets the mean size.
         table["size"] = 8 + 3 * table["importance"].fillna(table["importance"].mean())
     else:
