@@ -455,8 +455,9 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
                       if c not in ("response_id", "flagged", "reasons", KANO_QUESTIONABLE_RULE)]
             # Only the KANO columns: a second copy of the whole frame would double
             # the memory of a million-response analysis.
+            # (F and D answers, and the self-stated importance kano_continuous reports.)
             kano_answers = {f"{feature}_{facet}" for feature in kano_feature_codes(codebook)
-                            for facet in "FD"}
+                            for facet in ("F", "D", "IMP")}
             kano_columns = [c for c in frame.columns if c == "response_id" or c in kano_answers]
             kano_data = screening.exclude(frame[kano_columns], result.flags, rules=others)[0]
     result.n_used = len(data)
