@@ -118,10 +118,25 @@ def keep_upload(data: bytes) -> Path:
     return path
 
 
+#: What a job's starter must still be allowed to do with its survey to see the job and its
+#: file (surveyapp.access needs): a share taken away or downgraded after the start closes it.
+JOB_NEEDS = {"export": "analyse", "analysis": "analyse", "import": "edit", "invitation-mail": "edit"}
+
+
 def job_for(job_id: str, user: User) -> Job | None:
-    """The job if ``user`` started it (admins see every job); None otherwise."""
+    """The job if ``user`` started it and may still do its kind of work with its survey
+    (admins see every job); None otherwise."""
+    from ..access import may
+
     job = db.session.get(Job, job_id)
-    if job is None or (job.user_id != user.id and not user.has_role(Role.ADMIN)):
+    if job is None:
+        return None
+    if user.has_role(Role.ADMIN):
+        return job
+    if job.user_id != user.id:
+        return None
+    survey = db.session.get(Survey, job.survey_id) if job.survey_id else None
+    if survey is not None and not may(user, survey, JOB_NEEDS.get(job.kind, "view")):
         return None
     return job
 

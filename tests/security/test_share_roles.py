@@ -300,3 +300,24 @@ def test_follow_up_list_shows_contact_details_by_the_same_rule(client, db, surve
     text = csv.get_data(as_text=True)
     assert text.count("\n") > 1, "the demo survey has customers to follow up"
     assert any(email in text for email in emails) is sees
+
+
+def test_a_started_job_closes_when_the_share_is_downgraded_or_removed(client, db, survey, make_user):
+    """An analyst starts the API analysis; downgraded to viewer, or unshared, its job and file
+    are 404 to them (the work is no longer theirs to read)."""
+    analyst = make_user("analyst-then-viewer", Role.RESEARCHER)
+    _share(db, survey, analyst, "analyst")
+    token = analyst.new_api_token()
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    started = client.get(f"/api/v1/surveys/{survey.slug}/analysis", headers=headers)
+    assert started.status_code == 202
+    job_url = started.headers["Location"]
+    assert client.get(job_url, headers=headers).status_code == 200
+    db.session.execute(sa.update(SurveyShare).where(SurveyShare.user_id == analyst.id).values(role="viewer"))
+    db.session.commit()
+    assert client.get(job_url, headers=headers).status_code == 404
+    assert client.get(f"{job_url}/result", headers=headers).status_code == 404
+    db.session.execute(sa.delete(SurveyShare).where(SurveyShare.user_id == analyst.id))
+    db.session.commit()
+    assert client.get(job_url, headers=headers).status_code == 404
