@@ -198,10 +198,21 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table:
     """A raw-data frame as Arrow columns for the CSV writer.
 
     Text safe for spreadsheets, timestamps as ISO 8601 UTC text, the consent
-    flag as 1/0, NaN as null (an empty cell), numbers by :func:`_csv_numbers`.
+    flag as 1/0, NaN as null (an empty cell), numbers by :func:`_csv_number_columns`
+    (all float columns of the chunk in one pass over one matrix).
     """
+    names = list(frame.columns)
+    special = {"status", "started_at", "submitted_at", "contact_ok", *TEXT_COLUMNS}
+    float_names = [name for name in names
+                   if name not in special and frame.dtypes[name] == np.float64]
+    numbers = dict(zip(float_names, _csv_number_columns(
+        frame[float_names].to_numpy(dtype=np.float64) if float_names
+        else np.empty((len(frame), 0)))))
     arrays = []
-    for name in frame.columns:
+    for name in names:
+        if name in numbers:
+            arrays.append(numbers[name])
+            continue
         series = frame[name]
         if name in ("status", *TEXT_COLUMNS):
             arrays.append(pa.array(each_distinct(series.tolist(), neutralise_cell),
@@ -210,11 +221,9 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table:
             arrays.append(pa.array(_iso_utc(series), type=pa.string()))
         elif name == "contact_ok":
             arrays.append(pa.array(series.to_numpy().astype(np.int8)))
-        elif series.dtype == np.float64:
-            arrays.append(_csv_numbers(series.to_numpy()))
         else:
             arrays.append(pa.array(series.to_numpy(), from_pandas=True))
-    return pa.Table.from_arrays(arrays, names=[str(name) for name in frame.columns])
+    return pa.Table.from_arrays(arrays, names=[str(name) for name in names])
 
 
 # Arrow writes a whole float below this as the integer ("7", "-3", "9999999999"); from
@@ -223,20 +232,34 @@ _WRITTEN_AS_INTEGER = 1e10
 
 
 def _csv_numbers(values: np.ndarray) -> pa.Array:
-    """A float column for the CSV writer: as integers when every value is a whole number.
+    """One float column for the CSV writer (see :func:`_csv_number_columns`)."""
+    return _csv_number_columns(np.asarray(values, dtype=np.float64).reshape(-1, 1))[0]
+
+
+def _csv_number_columns(block: np.ndarray) -> list[pa.Array]:
+    """The columns of a float matrix for the CSV writer: as integers where every value is whole.
 
     Answers on rating and choice scales are whole numbers stored as floats;
     Arrow formats integers several times faster than floats and writes the
     same text for them (see :data:`_WRITTEN_AS_INTEGER`), so such a column
     is handed over as int64 with NaN as null. Any other column stays float.
+    The tests are made on the whole matrix at once (a per-column pass cost
+    a quarter of a large export's time).
     """
-    missing = np.isnan(values)
+    missing = np.isnan(block)
     with np.errstate(invalid="ignore"):
-        whole = ((values == np.trunc(values)) & (np.abs(values) < _WRITTEN_AS_INTEGER)
-                 & ~((values == 0) & np.signbit(values)))
-    if not np.all(whole | missing):
-        return pa.array(values, from_pandas=True)
-    return pa.array(np.where(missing, 0, values).astype(np.int64), mask=missing)
+        whole = ((block == np.trunc(block)) & (np.abs(block) < _WRITTEN_AS_INTEGER)
+                 & ~((block == 0) & np.signbit(block)))
+    integer_column = np.all(whole | missing, axis=0)
+    # Column-major copies, so each column below is one contiguous slice (no copy per column).
+    missing = np.asfortranarray(missing)
+    floats = np.asfortranarray(block)
+    integers = np.zeros(block.shape, dtype=np.int64, order="F")
+    chosen = np.flatnonzero(integer_column)
+    if len(chosen):
+        integers[:, chosen] = np.where(missing[:, chosen], 0, floats[:, chosen])
+    return [pa.array(integers[:, j], mask=missing[:, j]) if integer_column[j]
+            else pa.array(floats[:, j], from_pandas=True) for j in range(block.shape[1])]
 
 
 def each_distinct(values: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
