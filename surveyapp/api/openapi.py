@@ -8,6 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 MAX_PER_PAGE = 500
+# Pages beyond this are refused (400): the database's OFFSET is a 64-bit integer, and no
+# survey has a billion pages of anything.
+MAX_PAGE = 1_000_000
 
 _TEXT = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
          "required": ["zh", "en"]}
@@ -230,7 +233,8 @@ PARAMETERS: dict[str, Any] = {
     "partial": {"name": "partial", "in": "query",
                 "description": "Also unfinished responses (default: complete only).",
                 "schema": {"type": "boolean"}},
-    "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    "page": {"name": "page", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
     "per_page": {"name": "per_page", "in": "query",
                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50}},
 }

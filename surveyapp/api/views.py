@@ -19,7 +19,7 @@ from ..services.filters import FilterError, UnknownVersionError, describe_filter
 from ..services.jobs import job_for, job_payload, result_file, start_job
 from ..services.responses import codebook_of
 from . import bp
-from .openapi import MAX_PER_PAGE, openapi_document as build_openapi_document
+from .openapi import MAX_PAGE, MAX_PER_PAGE, openapi_document as build_openapi_document
 
 DEFAULT_PER_PAGE = 50
 
@@ -126,7 +126,7 @@ def list_responses(slug: str):
     response frames: memory stays at one chunk, time grows with the survey.
     """
     survey = _survey(slug, "analyse")
-    page = _positive_int("page", 1)
+    page = _positive_int("page", 1, MAX_PAGE)
     per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     filters = _filters(survey)
     asked = {version.number: codebook_of(version).names for version in survey.versions}
@@ -231,7 +231,7 @@ def _case_document(case, survey: Survey, *, history: bool) -> dict[str, Any]:
 @bp.get("/surveys/<slug>/cases")
 def list_cases(slug: str):
     survey = _survey(slug)
-    page = _positive_int("page", 1)
+    page = _positive_int("page", 1, MAX_PAGE)
     per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     status = (request.args.get("status") or "").strip() or None
     try:
