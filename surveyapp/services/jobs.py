@@ -103,8 +103,10 @@ def start_job(kind: str, *, user: User | None, survey: Survey | None = None,
               survey_id=survey.id if survey is not None else None, params=params,
               status=JobStatus.QUEUED.value, heartbeat_at=utcnow())
     db.session.add(job)
+    db.session.flush()
+    job_id = job.id  # read before the commit expires it (no reload racing the worker)
     db.session.commit()
-    run_job(job.id)
+    run_job(job_id)
     db.session.refresh(job)
     return job
 
