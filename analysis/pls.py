@@ -179,6 +179,9 @@ class PLSResult:
         the data.
     score_correlations : correlation matrix of the construct scores.
     item_means, item_sds : of the items as given (sd with n - 1).
+    item_covariance : covariance matrix of the items as given (n - 1), the
+        matrix every estimate is computed from; block correlations (R
+        plspm's block quality) follow from it without another pass over the rows.
     iterations : iterations until the outer weights changed by less than
         the tolerance.
     n : cases used.
@@ -198,6 +201,7 @@ class PLSResult:
     model: PLSModel
     scheme: str
     standardize: bool
+    item_covariance: pd.DataFrame | None = None
 
 
 @dataclass
@@ -558,10 +562,11 @@ def fit_pls(data: pd.DataFrame, model: PLSModel, *, scheme: str = "path", standa
                                   f"(tolerance {tol:g}); raise max_iter or check the model")
     est = _estimates(cov, weights, structure)
     return _result(data.index, analysed, weights[0], est, model, scheme, standardize, means, sds,
-                   int(iterations[0]), n)
+                   int(iterations[0]), n, cross)
 
 
-def _result(index, analysed, weights, est, model, scheme, standardize, means, sds, iterations, n):
+def _result(index, analysed, weights, est, model, scheme, standardize, means, sds, iterations, n,
+            item_covariance=None):
     names, items = model.names, model.items
     order = _path_order(model)
     paths = pd.DataFrame({"source": [s for s, _ in order], "target": [t for _, t in order],
@@ -590,7 +595,9 @@ def _result(index, analysed, weights, est, model, scheme, standardize, means, sd
     return PLSResult(paths=paths, outer=outer, r2=r2, effects=total_effects(paths, names), scores=scores,
                      score_correlations=score_cor, item_means=pd.Series(means, index=items),
                      item_sds=pd.Series(sds, index=items), iterations=iterations, n=n, model=model,
-                     scheme=scheme, standardize=standardize)
+                     scheme=scheme, standardize=standardize,
+                     item_covariance=None if item_covariance is None else
+                     pd.DataFrame(item_covariance, index=items, columns=items))
 
 
 def total_effects(paths: pd.DataFrame, constructs: Sequence[str]) -> pd.DataFrame:

@@ -1,0 +1,162 @@
+"""The faster computations of the full analysis equal the library computations they replace.
+
+Each test runs the new path and the one it replaced (scipy, statsmodels,
+numpy, a whole-frame copy) on real data (tests/data: the Korean kiosk study,
+the plspm satisfaction and mobile-phone ECSI data) and on a synthetic survey,
+and compares to 1e-9 or exactly where the new path is exact.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from analysis.csi import ECSI_PATHS, _block_correlations, _fit, _structural_model, csi_model
+from analysis.instruments import compose_codebook, load_instruments
+from analysis.report import AnalysedRows, ReportOptions, analyse_survey, screening_rules
+from analysis import screening
+from analysis.segments import compare_groups, kruskal_wallis, period_summary
+from analysis.servqual import holm, servqual
+from analysis.synthetic import synthetic_frame
+from tests.analysis.kiosk import KIOSK_DIMENSIONS, KIOSK_PAIRS, read_kiosk_servqual
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+KIOSK = DATA / "kiosk_servqual_kano_ko.utf8.csv"
+
+
+@pytest.fixture(scope="module")
+def kiosk():
+    return read_kiosk_servqual(KIOSK)
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    library = load_instruments()
+    return compose_codebook([(library[key], None) for key in
+                             ("profile", "servqual", "kano", "relationship", "emotions", "overall")])
+
+
+@pytest.fixture(scope="module")
+def survey(codebook):
+    frame = synthetic_frame(codebook, 3000, seed=11, end=pd.Timestamp("2026-01-01", tz="UTC"))
+    return frame[frame["status"] == "complete"].reset_index(drop=True)
+
+
+def test_kruskal_wallis_equals_scipy_on_the_kiosk_study(kiosk):
+    """Tie-heavy Likert answers and continuous respondent gaps, every profile grouping."""
+    gaps = servqual(kiosk, KIOSK_PAIRS, KIOSK_DIMENSIONS).respondents.merge(kiosk, on="response_id")
+    for group in ("use_frequency", "age_group", "gender"):
+        for score in ("unweighted", "KS01_P", "KSOV1"):
+            data = gaps[[group, score]].dropna()
+            samples = [g[score].to_numpy(dtype=float) for _, g in data.groupby(group)]
+            mine, ref = kruskal_wallis(samples), stats.kruskal(*samples)
+            assert mine.statistic == pytest.approx(ref.statistic, rel=1e-9, abs=1e-12)
+            assert mine.pvalue == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-15)
+
+
+def test_kruskal_wallis_equals_scipy_on_a_large_tied_sample():
+    rng = np.random.default_rng(5)
+    samples = [np.rint(rng.normal(4 + 0.05 * g, 1.3, 20_000)).clip(1, 7) / rng.integers(1, 4)
+               for g in range(5)]
+    mine, ref = kruskal_wallis(samples), stats.kruskal(*samples)
+    assert mine.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert mine.pvalue == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)
+
+
+def test_kruskal_wallis_rejects_bad_input():
+    with pytest.raises(ValueError, match="two groups"):
+        kruskal_wallis([np.array([1.0, 2.0])])
+    with pytest.raises(ValueError, match="missing"):
+        kruskal_wallis([np.array([1.0, np.nan]), np.array([2.0, 3.0])])
+
+
+def test_holm_equals_statsmodels_on_the_kiosk_item_tests(kiosk):
+    items = servqual(kiosk, KIOSK_PAIRS, KIOSK_DIMENSIONS).items
+    for column in ("p_t", "p_wilcoxon"):
+        p = items[column].dropna().to_numpy()
+        assert np.array_equal(holm(p), multipletests(p, method="holm")[1])
+    rng = np.random.default_rng(2)
+    for m in (1, 2, 7, 40):
+        p = rng.random(m) ** 4
+        p[: m // 3] = p[-1]  # ties
+        assert np.array_equal(holm(p), multipletests(p, method="holm")[1])
+
+
+def test_period_summary_equals_the_whole_frame_grouping(survey):
+    """Grouping the score column alone gives the numbers of grouping the frame."""
+    frame = survey.assign(score=survey["SQ01_P"] - survey["SQ01_E"])
+    table = period_summary(frame, "score", "W")
+    periods = frame["submitted_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("W")
+    by_hand = frame.groupby(periods)["score"].agg(["count", "mean", "std"])
+    assert table["n"].tolist() == by_hand["count"].tolist()
+    np.testing.assert_allclose(table["mean"], by_hand["mean"], rtol=1e-12)
+    np.testing.assert_allclose(table["sd"], by_hand["std"], rtol=1e-12)
+
+
+def test_compare_groups_kruskal_row_equals_scipy(survey):
+    scores = survey.assign(gap=survey["SQ05_P"] - survey["SQ05_E"])
+    for segment in ("PR_CHANNEL", "PR_BRANCH", "PR_FREQ"):
+        res = compare_groups(scores, "gap", segment)
+        data = scores[[segment, "gap"]].dropna()
+        samples = [g["gap"].to_numpy() for _, g in data.groupby(segment)]
+        row = res.tests.set_index("test").loc["Kruskal-Wallis"]
+        ref = stats.kruskal(*samples)
+        assert row["statistic"] == pytest.approx(ref.statistic, rel=1e-9)
+        assert row["p"] == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("name, blocks, scale", [
+    ("satisfaction_plspm.csv", {
+        "image": [f"imag{i}" for i in range(1, 6)], "expectation": [f"expe{i}" for i in range(1, 6)],
+        "quality": [f"qual{i}" for i in range(1, 6)], "value": [f"val{i}" for i in range(1, 5)],
+        "satisfaction": [f"sat{i}" for i in range(1, 5)], "loyalty": [f"loy{i}" for i in range(1, 5)]},
+     (0, 10)),
+    ("mobi_ecsi.csv", {
+        "image": [f"IMAG{i}" for i in range(1, 6)], "expectation": [f"CUEX{i}" for i in range(1, 4)],
+        "quality": [f"PERQ{i}" for i in range(1, 8)], "value": ["PERV1", "PERV2"],
+        "satisfaction": ["CUSA1", "CUSA2", "CUSA3"], "complaints": ["CUSCO"],
+        "loyalty": ["CUSL1", "CUSL2", "CUSL3"]}, (1, 10)),
+])
+def test_block_correlations_from_the_fit_equal_numpy(name, blocks, scale):
+    data = pd.read_csv(DATA / name, index_col=0)
+    complete = data[[c for cols in blocks.values() for c in cols]].dropna()
+    model, _ = _structural_model(complete, blocks, ECSI_PATHS)
+    fit = _fit(complete, model, "centroid")
+    for items in blocks.values():
+        expected = np.corrcoef(complete[items].to_numpy(), rowvar=False).reshape(len(items), len(items))
+        np.testing.assert_allclose(_block_correlations(complete, fit, items), expected, rtol=0, atol=1e-12)
+    # and the block-quality table built from them still runs end to end
+    assert csi_model(data, blocks, scale=scale, n_boot=0).constructs["n_items"].sum() == len(complete.columns)
+
+
+def test_analysed_rows_equal_the_screened_frame(survey, codebook):
+    """Each section's copy holds exactly the rows and values of the whole-frame filter."""
+    options = ReportOptions()
+    flags = screening.flag_responses(survey, screening_rules(survey, codebook, options))
+    kept, _ = screening.exclude(survey, flags)
+    assert len(kept) < len(survey)  # the synthetic speeders are screened out
+    rows = AnalysedRows(survey, codebook, survey["response_id"].isin(kept["response_id"]).to_numpy())
+    columns = ["SQ01_E", "SQ01_P", "OV01_P"]
+    part = rows.of(columns)
+    pd.testing.assert_frame_equal(part, kept[rows.meta + columns])
+    assert len(rows) == len(kept)
+
+
+def test_full_report_on_the_synthetic_survey_is_unchanged_by_section_copies(survey, codebook):
+    """analyse_survey on the frame equals analyse_survey on the frame already screened
+    (with screening off): the section copies hold the same rows as the old whole-frame copy."""
+    options = ReportOptions(n_boot=200, csi_boot=0)
+    full = analyse_survey(survey, codebook, options)
+    flags = screening.flag_responses(survey, screening_rules(survey, codebook, options))
+    kept, _ = screening.exclude(survey, flags)
+    again = analyse_survey(kept, codebook, ReportOptions(n_boot=200, csi_boot=0, exclude_flagged=False))
+    for name in ("servqual_items", "servqual_dimensions", "ratio_servqual_items", "regressions",
+                 "correlations", "reliability_constructs", "csi_paths", "csi_index", "segment_tests"):
+        left, right = full.tables()[name], again.tables()[name]
+        numeric = left.select_dtypes("number").columns
+        np.testing.assert_allclose(left[numeric].to_numpy(float), right[numeric].to_numpy(float),
+                                   rtol=1e-9, atol=1e-12, err_msg=name)
