@@ -294,8 +294,11 @@ def _complete_cases(frame: pd.DataFrame, model: PLSModel, scale, min_n: int) -> 
     # comparison per column each copy the block again (half a GB at a million rows).
     values = block.to_numpy()
     complete = ~np.isnan(values).any(axis=1)
-    values = values[complete]
-    data = pd.DataFrame(values, index=block.index[complete], columns=items, copy=False)
+    if complete.all():
+        data = block  # every row complete: no second copy
+    else:
+        values = values[complete]
+        data = pd.DataFrame(values, index=block.index[complete], columns=items, copy=False)
     del block
     indegree = max(len(model.predecessors(c)) for c in model.endogenous)
     require_n("PLS path model", len(data), max(min_n, 10 * indegree))

@@ -414,7 +414,9 @@ def _item_matrix(data: pd.DataFrame, model: PLSModel) -> np.ndarray:
     missing = [i for i in model.items if i not in data.columns]
     if missing:
         raise ValueError(f"item column(s) not in the data: {', '.join(missing)}")
-    items = data[model.items]
+    # The data as they are when they hold exactly the items in order (csi_model's
+    # complete cases): selecting the columns would copy the whole item matrix.
+    items = data if list(data.columns) == list(model.items) else data[model.items]
     not_numeric = [c for c in items.columns if not pd.api.types.is_numeric_dtype(items[c])]
     if not_numeric:
         raise ValueError(f"item column(s) not numeric: {', '.join(not_numeric)}")

@@ -269,6 +269,27 @@ def construct_reliability(frame: pd.DataFrame, constructs: Mapping[str, Sequence
     return out
 
 
+def _complete_column_correlations(values: np.ndarray, present: np.ndarray) -> dict[tuple[int, int], float]:
+    """Pearson r of every pair of columns answered on every row, from one centred
+    cross-product of those columns: the centring and the normalisation of
+    ``numpy.corrcoef`` (a pair of columns with no missing value has all rows in
+    common), without a pass over the rows per pair. Constant columns and fewer
+    than three rows leave their pairs out (the caller gives them NaN)."""
+    n = len(values)
+    full = [j for j in range(values.shape[1]) if present[:, j].all()]
+    if n < 3 or len(full) < 2:
+        return {}
+    block = values[:, full]
+    varying = [k for k, j in enumerate(full) if np.ptp(block[:, k]) > 0]
+    block = block[:, varying]
+    full = [full[k] for k in varying]
+    centred = block - block.mean(axis=0)
+    cov = centred.T @ centred / (n - 1)
+    sd = np.sqrt(np.diag(cov))
+    r = np.clip(cov / sd[:, None] / sd[None, :], -1.0, 1.0)
+    return {(full[a], full[b]): float(r[a, b]) for a in range(len(full)) for b in range(a + 1, len(full))}
+
+
 def construct_correlations(scores: pd.DataFrame, method: str = "pearson") -> pd.DataFrame:
     """Pairwise correlations between construct scores with two-sided p-values.
 
@@ -300,19 +321,26 @@ def construct_correlations(scores: pd.DataFrame, method: str = "pearson") -> pd.
     values = scores.apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
     present = ~np.isnan(values)
     position = {name: i for i, name in enumerate(scores.columns)}
+    whole = _complete_column_correlations(values, present) if method == "pearson" else {}
     rows = []
     for x, y in itertools.combinations(scores.columns, 2):
-        keep = present[:, position[x]] & present[:, position[y]]
-        a, b = values[keep, position[x]], values[keep, position[y]]
-        n = len(a)
-        r = p = np.nan
-        # A constant column has no correlation (scipy would warn and return NaN).
-        if n >= 3 and np.ptp(a) > 0 and np.ptp(b) > 0:
-            if method == "spearman":
-                a, b = stats.rankdata(a), stats.rankdata(b)
+        i, j = position[x], position[y]
+        if (i, j) in whole:
+            n, r = len(values), whole[i, j]
+        else:
+            keep = present[:, i] & present[:, j]
+            a, b = values[keep, i], values[keep, j]
+            n = len(a)
+            r = np.nan
+            # A constant column has no correlation (scipy would warn and return NaN).
+            if n >= 3 and np.ptp(a) > 0 and np.ptp(b) > 0:
+                if method == "spearman":
+                    a, b = stats.rankdata(a), stats.rankdata(b)
+                r = float(np.clip(np.corrcoef(a, b)[0, 1], -1.0, 1.0))
+        p = np.nan
+        if np.isfinite(r):
             # Pearson's r and its exact two-sided p, t = r sqrt((n-2)/(1-r^2)) on n-2 df
             # (what scipy.stats.pearsonr returns, without its per-call overhead).
-            r = float(np.clip(np.corrcoef(a, b)[0, 1], -1.0, 1.0))
             t = r * np.sqrt((n - 2) / max(1.0 - r * r, np.finfo(float).tiny))
             p = float(2 * stats.t.sf(abs(t), n - 2))
         rows.append({"x": x, "y": y, "n": n, "r": r, "p": p})

@@ -515,11 +515,15 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     # The ratio is computed per instrument: averaging P/E across instruments
     # would mix scales (SERVQUAL's 1-7 with the overall pair's 1-10).
     sq_pairs = ep_pairs(codebook, SERVQUAL) if codebook.select(instrument=SERVQUAL) else {}
-    for instrument in sorted({v.instrument for v in codebook.select(kind="expectation_perception")}):
+    # One copy of the expectation/perception answers (and SERVQUAL's importance
+    # points) serves the ratios, the gaps and their reliability.
+    ep_instruments = sorted({v.instrument for v in codebook.select(kind="expectation_perception")})
+    data = rows.of([c for instrument in ep_instruments for pair in ep_pairs(codebook, instrument).values()
+                    for c in pair] + list(servqual_weights(codebook).values()))
+    for instrument in ep_instruments:
         pairs = ep_pairs(codebook, instrument)
         if not pairs:
             continue
-        data = rows.of([c for pair in pairs.values() for c in pair])
         ratio = run(f"satisfaction_{instrument}", lambda: satisfaction.satisfaction_ratio(
             data, pairs, pair_dimensions(codebook, pairs), tolerance=options.ratio_tolerance))
         if ratio is not None:
@@ -527,7 +531,6 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     if sq_pairs:
         dims = pair_dimensions(codebook, sq_pairs)
         weights = servqual_weights(codebook)
-        data = rows.of([c for pair in sq_pairs.values() for c in pair] + list(weights.values()))
         # Importance weights only when the allocation columns are in the data;
         # a survey or file without them still gets every gap and test.
         weights = weights if weights and all(c in data for c in weights.values()) else None
@@ -551,6 +554,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
                     "their Q answers are counted per feature")
 
     # Each section below takes the columns it reads (AnalysedRows.of).
+    del data
     if codebook.select(instrument=RELATIONSHIP):
         _relationship_sections(result, run, rows.of(_instrument_columns(codebook, RELATIONSHIP)),
                                codebook, options)

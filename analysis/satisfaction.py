@@ -315,13 +315,14 @@ def _aggregate(level: pd.DataFrame, tolerance: float) -> dict:
 def _item_table(blocks: _RatioBlocks, pairs, dim_of, tolerance, min_n, notes) -> pd.DataFrame:
     rows, sparse = [], []
     for item in pairs:
-        ok = blocks.complete[item]
+        ok = blocks.complete[item].to_numpy()
         if ok.sum() < min_n:
             sparse.append(f"{item} (n={int(ok.sum())})")
             continue
-        rows.append({"item": item, "dimension": dim_of.get(item),
-                     **_summary(blocks.E.loc[ok, item], blocks.P.loc[ok, item],
-                                blocks.R.loc[ok, item], blocks.D.loc[ok, item], tolerance)})
+        # The item's column, then its answered rows (DataFrame.loc[rows, item]
+        # would filter the rows of every item's column first).
+        answered = [pd.Series(matrix[item].to_numpy()[ok]) for matrix in (blocks.E, blocks.P, blocks.R, blocks.D)]
+        rows.append({"item": item, "dimension": dim_of.get(item), **_summary(*answered, tolerance)})
     if sparse:
         notes.append(f"items with fewer than {min_n} answered pairs left out: {', '.join(sparse)}")
     if not rows:

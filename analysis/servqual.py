@@ -499,11 +499,18 @@ def _dimension_means(E: pd.DataFrame, P: pd.DataFrame, complete: pd.DataFrame,
     """Each respondent's mean E and mean P per dimension, when they answered
     ``min_item_share`` of the dimension's items (NaN otherwise)."""
     dim_E, dim_P = {}, {}
+    # Row means on the float matrices (sum of the answered items / their count, as
+    # DataFrame.mean(axis=1) computes them) without a frame per dimension and facet.
+    e_all, p_all, answered_all = E.to_numpy(), P.to_numpy(), complete.to_numpy()
     for dim, its in dimensions.items():
-        its = list(its)
-        enough = complete[its].sum(axis=1) / len(its) >= min_item_share - 1e-12
-        dim_E[dim] = E[its].mean(axis=1).where(enough)
-        dim_P[dim] = P[its].mean(axis=1).where(enough)
+        cols = E.columns.get_indexer(list(its))
+        answered = answered_all[:, cols].sum(axis=1)
+        enough = (answered / len(cols) >= min_item_share - 1e-12) & (answered > 0)
+        for out, matrix in ((dim_E, e_all), (dim_P, p_all)):
+            block = matrix[:, cols]
+            total = np.where(np.isnan(block), 0.0, block).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[dim] = np.where(enough, total / answered, np.nan)
     return pd.DataFrame(dim_E, index=E.index), pd.DataFrame(dim_P, index=E.index)
 
 

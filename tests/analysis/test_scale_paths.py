@@ -160,3 +160,39 @@ def test_full_report_on_the_synthetic_survey_is_unchanged_by_section_copies(surv
         numeric = left.select_dtypes("number").columns
         np.testing.assert_allclose(left[numeric].to_numpy(float), right[numeric].to_numpy(float),
                                    rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_correlations_of_complete_columns_equal_numpy_per_pair(kiosk):
+    """One cross-product for the columns without missing values; pairs with a gap
+    keep the per-pair path. Both equal numpy.corrcoef on the pair's rows."""
+    from analysis.relationship import construct_correlations
+
+    scores = kiosk[["KS01_P", "KS02_P", "KS03_P", "KSOV1", "KSOV2"]].astype(float).copy()
+    scores.loc[scores.index[:7], "KSOV2"] = np.nan  # one column with gaps
+    scores["constant"] = 4.0                          # no correlation defined
+    table = construct_correlations(scores).set_index(["x", "y"])
+    for (x, y), row in table.iterrows():
+        pair = scores[[x, y]].dropna()
+        assert row["n"] == len(pair)
+        if pair[x].nunique() < 2 or pair[y].nunique() < 2:
+            assert np.isnan(row["r"]) and np.isnan(row["p"])
+            continue
+        ref = stats.pearsonr(pair[x], pair[y])
+        assert row["r"] == pytest.approx(ref.statistic, rel=1e-12, abs=1e-14)
+        assert row["p"] == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)
+
+
+def test_servqual_dimension_means_equal_pandas_row_means(kiosk):
+    """Respondents' dimension means (on the matrices) equal DataFrame.mean(axis=1)."""
+    from analysis.common import paired_blocks
+    from analysis.servqual import _dimension_means
+
+    frame = kiosk.copy()
+    frame.loc[frame.index[::9], "KS02_P"] = np.nan  # incomplete dimensions
+    E, P, complete = paired_blocks(frame, KIOSK_PAIRS)
+    for share in (1.0, 0.5):
+        dim_E, dim_P = _dimension_means(E, P, complete, KIOSK_DIMENSIONS, share)
+        for dim, its in KIOSK_DIMENSIONS.items():
+            enough = complete[its].sum(axis=1) / len(its) >= share - 1e-12
+            pd.testing.assert_series_equal(dim_E[dim], E[its].mean(axis=1).where(enough), check_names=False)
+            pd.testing.assert_series_equal(dim_P[dim], P[its].mean(axis=1).where(enough), check_names=False)
