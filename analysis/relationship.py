@@ -229,10 +229,12 @@ def construct_reliability(frame: pd.DataFrame, constructs: Mapping[str, Sequence
     """
     data = _recoded_items(frame, constructs, reverse, scale)
     rows = {}
+    answered = data.notna().to_numpy()
     for name, cols in constructs.items():
         cols = list(cols)
-        block = data[cols]
-        n = int(block.notna().all(axis=1).sum())
+        # the recoded items themselves: data[cols] would copy the construct's columns
+        block = data
+        n = int(answered[:, data.columns.get_indexer(cols)].all(axis=1).sum())
         require_n(f"reliability of {name}", n, min_n)
         row = {"n_items": len(cols), "n": n, "alpha": np.nan, "alpha_ci_low": np.nan,
                "alpha_ci_high": np.nan, "omega": np.nan, "composite_reliability": np.nan,
