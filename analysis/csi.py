@@ -289,7 +289,10 @@ def _structural_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
 def _complete_cases(frame: pd.DataFrame, model: PLSModel, scale, min_n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Complete cases on the model's items (numbers), checked against the scale; and the scale table."""
     items = model.items
-    block = float_columns(frame, items)
+    if list(frame.columns) == list(items) and all(dtype == np.float64 for dtype in frame.dtypes):
+        block = frame  # exactly the items already (analyse_survey's copy): not another copy
+    else:
+        block = float_columns(frame, items)
     # Complete rows and the scale check on the float matrix: DataFrame.dropna and a
     # comparison per column each copy the block again (half a GB at a million rows).
     values = block.to_numpy()

@@ -435,9 +435,11 @@ class AnalysedRows:
     def __len__(self) -> int:
         return len(self.frame) if self.keep is None else int(self.keep.sum())
 
-    def of(self, columns) -> pd.DataFrame:
-        """The kept rows of the metadata columns and of ``columns`` (those in the frame)."""
-        wanted = list(dict.fromkeys([*self.meta, *(c for c in columns if c in self.frame.columns)]))
+    def of(self, columns, meta: bool = True) -> pd.DataFrame:
+        """The kept rows of the metadata columns (unless ``meta=False``) and of ``columns``
+        (those in the frame), in that order."""
+        wanted = list(dict.fromkeys([*(self.meta if meta else ()),
+                                     *(c for c in columns if c in self.frame.columns)]))
         if self.keep is None:
             return self.frame[wanted]
         return self.frame.loc[self.keep, wanted]
@@ -579,12 +581,15 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         _ipa_sections(result, run, data, codebook, sq_pairs, scores)
     result.segment_comparisons = _segment_sections(result, run, scores, codebook)
     blocks = options.csi_blocks or default_csi_blocks(codebook)
-    if len(blocks) >= 2:
-        data = rows.of([c for cols in blocks.values() for c in cols])
-        result.csi = run("csi", lambda: csi.csi_model(
-            data, blocks, _rating_ranges(codebook, [c for cols in blocks.values() for c in cols]),
-            n_boot=options.csi_boot, seed=options.seed))
     del data
+    if len(blocks) >= 2:
+        items = list(dict.fromkeys(c for cols in blocks.values() for c in cols))
+        # Exactly the items, in model order: csi_model then fits on this copy itself.
+        items_data = rows.of(items, meta=False)
+        result.csi = run("csi", lambda: csi.csi_model(
+            items_data, blocks, _rating_ranges(codebook, items), n_boot=options.csi_boot,
+            seed=options.seed))
+        del items_data
     _state_minimum_n(result)
     return result
 
