@@ -437,12 +437,26 @@ class AnalysedRows:
 
     def of(self, columns, meta: bool = True) -> pd.DataFrame:
         """The kept rows of the metadata columns (unless ``meta=False``) and of ``columns``
-        (those in the frame), in that order."""
+        (those in the frame): the metadata and any answer column that is not float64
+        first, then the float64 answers in the order asked."""
         wanted = list(dict.fromkeys([*(self.meta if meta else ()),
                                      *(c for c in columns if c in self.frame.columns)]))
         if self.keep is None:
             return self.frame[wanted]
-        return self.frame.loc[self.keep, wanted]
+        # The float64 answer columns are compressed straight into one new matrix:
+        # DataFrame.loc[rows, columns] holds about three times the result while it
+        # copies (1.2 GB for 400 MB of answers at a million responses).
+        floats = [c for c in wanted if c not in self.meta and self.frame[c].dtype == np.float64]
+        others = [c for c in wanted if c not in floats]
+        index = self.frame.index[self.keep]
+        matrix = np.empty((len(floats), len(index)))
+        for row, column in zip(matrix, floats):
+            np.compress(self.keep, self.frame[column].to_numpy(), out=row)
+        # matrix.T is the column-major (rows x columns) block pandas stores: no copy.
+        answers = pd.DataFrame(matrix.T, index=index, columns=floats, copy=False)
+        if not others:
+            return answers
+        return pd.concat([self.frame.loc[self.keep, others], answers], axis=1, copy=False)
 
 
 def _instrument_columns(codebook: Codebook, instrument: str) -> list[str]:

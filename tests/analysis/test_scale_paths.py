@@ -196,3 +196,22 @@ def test_servqual_dimension_means_equal_pandas_row_means(kiosk):
             enough = complete[its].sum(axis=1) / len(its) >= share - 1e-12
             pd.testing.assert_series_equal(dim_E[dim], E[its].mean(axis=1).where(enough), check_names=False)
             pd.testing.assert_series_equal(dim_P[dim], P[its].mean(axis=1).where(enough), check_names=False)
+
+
+def test_not_applicable_codes_become_missing_without_touching_the_callers_frame(codebook, survey):
+    """Column by column: the same frame as masking every coded column at once."""
+    from analysis.instruments import NOT_APPLICABLE_CODE
+
+    frame = survey.head(200).copy()
+    coded = [v.name for v in codebook.variables if v.scale.get("not_applicable") and v.name in frame]
+    assert coded, "the shipped instruments offer 'not applicable' somewhere"
+    frame.loc[frame.index[:5], coded[0]] = NOT_APPLICABLE_CODE
+    before = frame.copy()
+    cleaned = codebook.without_not_applicable(frame)
+    expected = frame.copy()
+    expected[coded] = expected[coded].mask(expected[coded].eq(NOT_APPLICABLE_CODE))
+    pd.testing.assert_frame_equal(cleaned, expected)
+    pd.testing.assert_frame_equal(frame, before)
+    assert codebook.without_not_applicable(before.drop(columns=coded[0])) is not None
+    untouched = survey.head(50)
+    assert codebook.without_not_applicable(untouched) is untouched
