@@ -89,8 +89,13 @@ def classify_ratio(ratio, tolerance: float = 0.0) -> pd.Series:
         raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
     r = pd.Series(ratio, dtype="float64") if not isinstance(ratio, pd.Series) else ratio.astype("float64")
     bands = _ratio_bands(r.to_numpy(), tolerance)
-    labels = np.select([r.isna().to_numpy(), bands[MET], bands[DELIGHTED]],
-                       [UNDEFINED, MET, DELIGHTED], default=DISAPPOINTED)
+    # One shared string object per class (what pandas stores for np.select's text
+    # array, which would first be built as fixed-width text and then a new string
+    # object per respondent). Later assignments win, as np.select's first match.
+    labels = np.full(len(r), DISAPPOINTED, dtype=object)
+    labels[bands[DELIGHTED]] = DELIGHTED
+    labels[bands[MET]] = MET
+    labels[r.isna().to_numpy()] = UNDEFINED
     return pd.Series(labels, index=r.index, name="class")
 
 
@@ -353,7 +358,9 @@ def _respondent_table(everyone: pd.DataFrame, ids: pd.Series, tolerance: float) 
     resp = everyone[everyone["n_pairs"] > 0].copy()
     resp.insert(0, "response_id", ids[resp.index].to_numpy())
     resp["class"] = classify_ratio(resp["ratio"], tolerance).to_numpy()
-    resp["reason"] = np.where(resp["ratio"].isna(), "sum of expectations is 0: ratio undefined", "")
+    reason = np.full(len(resp), "", dtype=object)
+    reason[resp["ratio"].isna().to_numpy()] = "sum of expectations is 0: ratio undefined"
+    resp["reason"] = reason
     resp["n_pairs"] = resp["n_pairs"].astype(int)
     resp["n_undefined"] = resp["n_undefined"].astype(int)
     return resp[["response_id", "n_pairs", "n_undefined", "mean_E", "mean_P", "ratio", "mean_ratio",

@@ -238,10 +238,15 @@ def flag_responses(frame: pd.DataFrame, rules: Sequence[Rule], *,
             raise ValueError(f"screening rule {rule!r} returned {type(res).__name__}, not RuleResult")
         if res.name in out.columns or res.name in ("flagged", "reasons"):
             raise ValueError(f"two screening rules are named {res.name!r}; give them distinct names")
-        out[res.name] = res.flagged.reindex(frame.index).fillna(False).astype(bool).to_numpy()
-        reasons.append(pd.Series(np.where(out[res.name], res.name + ": " +
-                                          res.reason.reindex(frame.index).fillna("").astype(str).to_numpy(),
-                                          ""), index=out.index))
+        hit = res.flagged.reindex(frame.index).fillna(False).astype(bool).to_numpy()
+        out[res.name] = hit
+        # Text only for the flagged rows: "name: reason" for every response would
+        # build a million strings to keep a few thousand.
+        text = np.full(len(out), "", dtype=object)
+        if hit.any():
+            why = res.reason.reindex(frame.index).fillna("").astype(str).to_numpy()
+            text[hit] = res.name + ": " + why[hit].astype(object)
+        reasons.append(pd.Series(text, index=out.index))
         descriptions[res.name] = res.description
     names = list(descriptions)
     out["flagged"] = out[names].any(axis=1)
