@@ -454,9 +454,11 @@ class AnalysedRows:
             np.compress(self.keep, self.frame[column].to_numpy(), out=row)
         # matrix.T is the column-major (rows x columns) block pandas stores: no copy.
         answers = pd.DataFrame(matrix.T, index=index, columns=floats, copy=False)
-        if not others:
-            return answers
-        return pd.concat([self.frame.loc[self.keep, others], answers], axis=1, copy=False)
+        # The other columns go in front one by one: pd.concat copies the answer
+        # matrix, and .loc[rows, columns] filters every column of the frame first.
+        for position, column in enumerate(others):
+            answers.insert(position, column, self.frame[column][self.keep])  # same index: no reindex
+        return answers
 
 
 def _instrument_columns(codebook: Codebook, instrument: str) -> list[str]:
