@@ -215,3 +215,16 @@ def test_not_applicable_codes_become_missing_without_touching_the_callers_frame(
     assert codebook.without_not_applicable(before.drop(columns=coded[0])) is not None
     untouched = survey.head(50)
     assert codebook.without_not_applicable(untouched) is untouched
+
+
+def test_screening_reasons_are_written_for_the_flagged_rows_only(survey, codebook):
+    """Each flagged response's reasons are its tripped rules' "name: reason" texts,
+    joined in rule order; every other response has none."""
+    rules = screening_rules(survey, codebook, ReportOptions())
+    flags = screening.flag_responses(survey, rules)
+    results = [rule(survey) for rule in rules]
+    assert flags["flagged"].any() and not flags["flagged"].all()
+    for position in range(len(survey)):
+        hit = [f"{res.name}: {res.reason.iloc[position]}" for res in results if res.flagged.iloc[position]]
+        assert flags["flagged"].iloc[position] == bool(hit)
+        assert flags["reasons"].iloc[position] == "; ".join(hit)
