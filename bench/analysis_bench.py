@@ -26,9 +26,11 @@ import argparse
 import gc
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -135,15 +137,13 @@ def _reset_peak_rss() -> bool:
 
 
 def _current_rss_mb() -> float | None:
-    """Resident memory now (VmRSS), MB; None where /proc is not there."""
+    """Resident memory now (``VmRSS``), MB; None where /proc is not there."""
     try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
+        status = Path("/proc/self/status").read_text()
     except OSError:
-        pass
-    return None
+        return None
+    found = re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE)
+    return int(found.group(1)) / 1024 if found else None
 
 
 def _best_of(times: int, function, *args) -> tuple[float, float]:
