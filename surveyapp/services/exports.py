@@ -89,7 +89,8 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from ..extensions import db
 from ..models import Survey
 from .responses import (ANSWER_DTYPE, META_COLUMNS, NOT_APPLICABLE_BITS, NOT_ASKED_BITS,
-                        ResponseFilter, count_responses, iter_response_frames, response_columns)
+                        ResponseFilter, count_responses, iter_response_frames, response_columns,
+                        response_page)
 from .analysis import report_options, survey_analysis
 from .codebooks import (CODEBOOK_COLUMNS, META_DESCRIPTIONS, NOT_APPLICABLE_LABEL, NOT_ASKED_LABEL,
                         codebook_rows, survey_codebook, value_label_rows, value_labels,
@@ -141,10 +142,21 @@ def iter_raw_frames(survey: Survey, filters: ResponseFilter, chunk_size: int | N
     """
     for frame in iter_response_frames(survey, filters, chunk_size or EXPORT_CHUNK_SIZE,
                                       text_columns=TEXT_COLUMNS):
-        # Moved beside the metadata without copying the answer columns.
-        for offset, name in enumerate(TEXT_COLUMNS):
-            frame.insert(len(META_COLUMNS) + offset, name, frame.pop(name))
-        yield _with_missing_codes(frame) if missing_codes else frame
+        yield _raw_frame(frame, missing_codes)
+
+
+def raw_page(survey: Survey, filters: ResponseFilter, offset: int, limit: int,
+             missing_codes: bool = True) -> pd.DataFrame:
+    """One page of :func:`iter_raw_frames`' rows (no segment filter), reading only that page."""
+    return _raw_frame(response_page(survey, filters, offset, limit, text_columns=TEXT_COLUMNS),
+                      missing_codes)
+
+
+def _raw_frame(frame: pd.DataFrame, missing_codes: bool) -> pd.DataFrame:
+    # Text columns moved beside the metadata without copying the answer columns.
+    for offset, name in enumerate(TEXT_COLUMNS):
+        frame.insert(len(META_COLUMNS) + offset, name, frame.pop(name))
+    return _with_missing_codes(frame) if missing_codes else frame
 
 
 def read_ahead_raw_frames(survey: Survey, filters: ResponseFilter,
