@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
-from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from .common import Methods, float_columns, require_n, item_ranges
 from .reliability import composite_reliability, cronbach_alpha
@@ -369,6 +368,46 @@ def _numeric(frame: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     return float_columns(frame, cols)
 
 
+def _ols_hc3(X: np.ndarray, y: np.ndarray, alpha: float = 0.05) -> dict[str, np.ndarray | float]:
+    """OLS with HC3 standard errors and t tests: what ``statsmodels`` ``OLS(y, X).fit(cov_type="HC3",
+    use_t=True)`` reports (params, bse, tvalues, pvalues, conf_int, rsquared, rsquared_adj),
+    from the normal equations instead of a pseudo-inverse (an SVD of the n x p design).
+
+    With ``A = (X'X)^{-1}``, leverages ``h_i = x_i A x_i'`` and residuals ``e``,
+    ``cov = A X' diag(e_i^2 / (1 - h_i)^2) X A`` (MacKinnon & White 1985; Long & Ervin
+    2000); t on ``n - p`` df. ``X`` holds the constant column.
+    """
+    n, p = X.shape
+    inverse = np.linalg.inv(X.T @ X)
+    params = inverse @ (X.T @ y)
+    resid = y - X @ params
+    leverage = ((X @ inverse) * X).sum(axis=1)
+    weighted = X * (resid / (1.0 - leverage))[:, None]
+    cov = inverse @ (weighted.T @ weighted) @ inverse
+    bse = np.sqrt(np.diag(cov))
+    df = n - p
+    t = params / bse
+    half = stats.t.ppf(1 - alpha / 2, df) * bse
+    centred = y - y.mean()
+    r2 = 1 - (resid @ resid) / (centred @ centred)
+    return {"params": params, "bse": bse, "t": t, "p": 2 * stats.t.sf(np.abs(t), df),
+            "ci_low": params - half, "ci_high": params + half, "r2": float(r2),
+            "adj_r2": float(1 - (n - 1) / df * (1 - r2))}
+
+
+def _vif(X: np.ndarray, j: int) -> float:
+    """Variance inflation factor of column ``j`` of a design with a constant:
+    ``1 / (1 - R²_j)``, R²_j of the OLS of column j on the others (as
+    ``statsmodels.stats.outliers_influence.variance_inflation_factor``)."""
+    others = np.delete(X, j, axis=1)
+    target = X[:, j]
+    coef = np.linalg.solve(others.T @ others, others.T @ target)
+    resid = target - others @ coef
+    centred = target - target.mean()
+    r2 = 1 - (resid @ resid) / (centred @ centred)
+    return float(1.0 / (1.0 - r2))
+
+
 def ols_path(frame: pd.DataFrame, outcome: str, predictors: Sequence[str] | str,
              standardize: bool = True, min_n: int = 10) -> pd.DataFrame:
     """OLS regression of one outcome on its predictors, with standardized
@@ -437,22 +476,20 @@ def ols_path(frame: pd.DataFrame, outcome: str, predictors: Sequence[str] | str,
         raise ValueError(f"no variance in {', '.join(constant)} among the {n} complete cases")
     if standardize:
         data = (data - data.mean()) / data.std(ddof=1)
-    X = sm.add_constant(data[predictors], has_constant="add")
-    fit = sm.OLS(data[outcome], X).fit(cov_type="HC3", use_t=True)
-    ci = fit.conf_int(alpha=0.05)
-    vif = ([1.0] if k == 1 else
-           [float(variance_inflation_factor(X.to_numpy(), i)) for i in range(1, k + 1)])
+    X = np.column_stack([np.ones(n), data[predictors].to_numpy(dtype="float64")])
+    fit = _ols_hc3(X, data[outcome].to_numpy(dtype="float64"))
+    vif = [1.0] if k == 1 else [_vif(X, j) for j in range(1, k + 1)]
     out = pd.DataFrame({
         "outcome": outcome,
         "predictor": predictors,
-        "beta": fit.params[predictors].to_numpy(),
-        "se_hc3": fit.bse[predictors].to_numpy(),
-        "t": fit.tvalues[predictors].to_numpy(),
-        "p": fit.pvalues[predictors].to_numpy(),
-        "ci_low": ci.loc[predictors, 0].to_numpy(),
-        "ci_high": ci.loc[predictors, 1].to_numpy(),
-        "r2": fit.rsquared,
-        "adj_r2": fit.rsquared_adj,
+        "beta": fit["params"][1:],
+        "se_hc3": fit["bse"][1:],
+        "t": fit["t"][1:],
+        "p": fit["p"][1:],
+        "ci_low": fit["ci_low"][1:],
+        "ci_high": fit["ci_high"][1:],
+        "r2": fit["r2"],
+        "adj_r2": fit["adj_r2"],
         "n": n,
         "vif": vif,
     })

@@ -228,3 +228,50 @@ def test_screening_reasons_are_written_for_the_flagged_rows_only(survey, codeboo
         hit = [f"{res.name}: {res.reason.iloc[position]}" for res in results if res.flagged.iloc[position]]
         assert flags["flagged"].iloc[position] == bool(hit)
         assert flags["reasons"].iloc[position] == "; ".join(hit)
+
+
+def _statsmodels_path(data: pd.DataFrame, outcome: str, predictors: list[str]) -> pd.DataFrame:
+    """The regression table as ols_path built it with statsmodels (the replaced path)."""
+    import statsmodels.api as sm
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    data = data[[outcome, *predictors]].astype(float).dropna()
+    data = (data - data.mean()) / data.std(ddof=1)
+    X = sm.add_constant(data[predictors], has_constant="add")
+    fit = sm.OLS(data[outcome], X).fit(cov_type="HC3", use_t=True)
+    ci = fit.conf_int(alpha=0.05)
+    vif = [1.0] if len(predictors) == 1 else [variance_inflation_factor(X.to_numpy(), i)
+                                             for i in range(1, len(predictors) + 1)]
+    return pd.DataFrame({"beta": fit.params[predictors].to_numpy(), "se_hc3": fit.bse[predictors].to_numpy(),
+                         "t": fit.tvalues[predictors].to_numpy(), "p": fit.pvalues[predictors].to_numpy(),
+                         "ci_low": ci.loc[predictors, 0].to_numpy(), "ci_high": ci.loc[predictors, 1].to_numpy(),
+                         "r2": fit.rsquared, "adj_r2": fit.rsquared_adj, "vif": vif})
+
+
+@pytest.mark.parametrize("outcome, predictors", [
+    ("KSOV1", ["KS01_P"]),
+    ("KSOV1", ["KS01_P", "KS05_P", "KS16_P", "KS22_P"]),
+    ("KSOV4", ["KSOV1", "KSOV2", "KSOV3"]),
+])
+def test_hc3_paths_equal_statsmodels_on_the_kiosk_study(kiosk, outcome, predictors):
+    from analysis.relationship import ols_path
+
+    mine = ols_path(kiosk, outcome, predictors)
+    ref = _statsmodels_path(kiosk, outcome, predictors)
+    for column in ref.columns:
+        np.testing.assert_allclose(mine[column].to_numpy(float), ref[column].to_numpy(float),
+                                   rtol=1e-9, atol=1e-14, err_msg=column)
+
+
+def test_hc3_seed_paths_equal_statsmodels_on_the_synthetic_survey(survey, codebook):
+    from analysis.relationship import SEED_PATHS, construct_scores, seed_paths
+    from analysis.report import construct_columns
+
+    scores = construct_scores(survey, construct_columns(codebook, "relationship"), min_items=1)
+    table = seed_paths(scores)
+    for path in SEED_PATHS:
+        ref = _statsmodels_path(scores, path.outcome, list(path.predictors))
+        mine = table[table["outcome"] == path.outcome].set_index("predictor").loc[list(path.predictors)]
+        for column in ref.columns:
+            np.testing.assert_allclose(mine[column].to_numpy(float), ref[column].to_numpy(float),
+                                       rtol=1e-9, atol=1e-14, err_msg=f"{path.outcome} {column}")
