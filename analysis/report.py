@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .common import MIN_N, InsufficientData, Methods
+from .common import MIN_N, InsufficientData, Methods, row_means
 from .instruments import Codebook
 from . import csi, ipa, kano, relationship, reliability, satisfaction, screening, segments, servqual
 from .followup import FollowUpThresholds, follow_up_list
@@ -706,7 +706,7 @@ def _ipa_sections(result: SurveyAnalysis, run, data: pd.DataFrame, codebook: Cod
     performance = {}
     for dimension, items in dims.items():
         column = f"P_{dimension}"
-        frame[column] = data[[sq_pairs[i][1] for i in items]].mean(axis=1)
+        frame[column] = row_means(data[[sq_pairs[i][1] for i in items]].to_numpy(dtype="float64"))
         performance[dimension] = column
     weights = servqual_weights(codebook)
     if set(weights) >= set(dims):

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from .common import InsufficientData, Methods, require_n, paired_blocks
+from .common import InsufficientData, Methods, paired_blocks, require_n, row_means
 from .io import check_columns
 
 __all__ = ["ServqualResult", "servqual", "gap_scores", "paired_gap_test", "signed_rank_test",
@@ -507,10 +507,8 @@ def _dimension_means(E: pd.DataFrame, P: pd.DataFrame, complete: pd.DataFrame,
         answered = answered_all[:, cols].sum(axis=1)
         enough = (answered / len(cols) >= min_item_share - 1e-12) & (answered > 0)
         for out, matrix in ((dim_E, e_all), (dim_P, p_all)):
-            block = matrix[:, cols]
-            total = np.where(np.isnan(block), 0.0, block).sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[dim] = np.where(enough, total / answered, np.nan)
+            # E and P are missing together, so a row's answered cells are its answered pairs
+            out[dim] = np.where(enough, row_means(matrix[:, cols]), np.nan)
     return pd.DataFrame(dim_E, index=E.index), pd.DataFrame(dim_P, index=E.index)
 
 
