@@ -275,3 +275,14 @@ def test_hc3_seed_paths_equal_statsmodels_on_the_synthetic_survey(survey, codebo
         for column in ref.columns:
             np.testing.assert_allclose(mine[column].to_numpy(float), ref[column].to_numpy(float),
                                        rtol=1e-9, atol=1e-14, err_msg=f"{path.outcome} {column}")
+
+
+def test_row_means_equal_pandas_row_means(kiosk):
+    from analysis.common import row_means
+
+    block = kiosk[[f"KS{i:02d}_P" for i in range(1, 25)]].astype(float).copy()
+    rng = np.random.default_rng(4)
+    block = block.mask(rng.random(block.shape) < 0.2)
+    block.iloc[0] = np.nan  # a row with no answer
+    expected = block.mean(axis=1).to_numpy()
+    np.testing.assert_array_equal(row_means(block.to_numpy()), expected)
