@@ -17,7 +17,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 from .common import Methods, float_columns, require_n, item_ranges
@@ -368,24 +367,30 @@ def _numeric(frame: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     return float_columns(frame, cols)
 
 
-def _ols_hc3(X: np.ndarray, y: np.ndarray, alpha: float = 0.05) -> dict[str, np.ndarray | float]:
-    """OLS with HC3 standard errors and t tests: what ``statsmodels`` ``OLS(y, X).fit(cov_type="HC3",
-    use_t=True)`` reports (params, bse, tvalues, pvalues, conf_int, rsquared, rsquared_adj),
-    from the normal equations instead of a pseudo-inverse (an SVD of the n x p design).
+def _ols(X: np.ndarray, y: np.ndarray, alpha: float = 0.05, hc3: bool = True) -> dict[str, np.ndarray | float]:
+    """OLS with t tests: what ``statsmodels`` ``OLS(y, X).fit(cov_type="HC3", use_t=True)``
+    (``hc3=True``) or ``OLS(y, X).fit()`` (classical errors) reports - params, bse,
+    tvalues, pvalues, conf_int, rsquared, rsquared_adj - from the normal equations
+    instead of a pseudo-inverse (an SVD of the n x p design, most of the time at a
+    million rows).
 
-    With ``A = (X'X)^{-1}``, leverages ``h_i = x_i A x_i'`` and residuals ``e``,
-    ``cov = A X' diag(e_i^2 / (1 - h_i)^2) X A`` (MacKinnon & White 1985; Long & Ervin
-    2000); t on ``n - p`` df. ``X`` holds the constant column.
+    With ``A = (X'X)^{-1}``, residuals ``e`` and leverages ``h_i = x_i A x_i'``:
+    classical ``cov = A e'e / (n - p)``; HC3 ``cov = A X' diag(e_i^2 / (1 - h_i)^2) X A``
+    (MacKinnon & White 1985; Long & Ervin 2000); t on ``n - p`` df. ``X`` holds the
+    constant column.
     """
     n, p = X.shape
     inverse = np.linalg.inv(X.T @ X)
     params = inverse @ (X.T @ y)
     resid = y - X @ params
-    leverage = ((X @ inverse) * X).sum(axis=1)
-    weighted = X * (resid / (1.0 - leverage))[:, None]
-    cov = inverse @ (weighted.T @ weighted) @ inverse
-    bse = np.sqrt(np.diag(cov))
     df = n - p
+    if hc3:
+        leverage = ((X @ inverse) * X).sum(axis=1)
+        weighted = X * (resid / (1.0 - leverage))[:, None]
+        cov = inverse @ (weighted.T @ weighted) @ inverse
+    else:
+        cov = inverse * ((resid @ resid) / df)
+    bse = np.sqrt(np.diag(cov))
     t = params / bse
     half = stats.t.ppf(1 - alpha / 2, df) * bse
     centred = y - y.mean()
@@ -477,7 +482,7 @@ def ols_path(frame: pd.DataFrame, outcome: str, predictors: Sequence[str] | str,
     if standardize:
         data = (data - data.mean()) / data.std(ddof=1)
     X = np.column_stack([np.ones(n), data[predictors].to_numpy(dtype="float64")])
-    fit = _ols_hc3(X, data[outcome].to_numpy(dtype="float64"))
+    fit = _ols(X, data[outcome].to_numpy(dtype="float64"))
     vif = [1.0] if k == 1 else [_vif(X, j) for j in range(1, k + 1)]
     out = pd.DataFrame({
         "outcome": outcome,
@@ -775,23 +780,23 @@ def mediation(frame: pd.DataFrame, x: str, m: str, y: str, covariates: Sequence[
     design_x = np.column_stack([ones, xv, cov])
     design_xm = np.column_stack([ones, xv, mv, cov])
 
-    fit_m = sm.OLS(mv, design_x).fit()
-    fit_y = sm.OLS(yv, design_xm).fit()
-    fit_total = sm.OLS(yv, design_x).fit()
-    a, b = fit_m.params[1], fit_y.params[2]
-    direct, total = fit_y.params[1], fit_total.params[1]
+    alpha = 1 - ci
+    fit_m = _ols(design_x, mv, alpha, hc3=False)
+    fit_y = _ols(design_xm, yv, alpha, hc3=False)
+    fit_total = _ols(design_x, yv, alpha, hc3=False)
+    a, b = fit_m["params"][1], fit_y["params"][2]
+    direct, total = fit_y["params"][1], fit_total["params"][1]
     indirect = a * b
 
     boot = _bootstrap_indirect(xv, mv, yv, cov, n_boot, np.random.default_rng(seed))
     lo, hi = np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2])
 
-    alpha = 1 - ci
     rows = []
     for label, fit, j in (("a (X -> M)", fit_m, 1), ("b (M -> Y | X)", fit_y, 2),
                           ("c (total X -> Y)", fit_total, 1), ("c' (direct X -> Y | M)", fit_y, 1)):
-        cint = fit.conf_int(alpha=alpha)[j]
-        rows.append({"path": label, "estimate": fit.params[j], "se": fit.bse[j], "t": fit.tvalues[j],
-                     "p": fit.pvalues[j], "ci_low": cint[0], "ci_high": cint[1], "method": "OLS"})
+        rows.append({"path": label, "estimate": fit["params"][j], "se": fit["bse"][j], "t": fit["t"][j],
+                     "p": fit["p"][j], "ci_low": fit["ci_low"][j], "ci_high": fit["ci_high"][j],
+                     "method": "OLS"})
     rows.append({"path": "a*b (indirect)", "estimate": indirect, "se": boot.std(ddof=1), "t": np.nan,
                  "p": np.nan, "ci_low": lo, "ci_high": hi, "method": f"percentile bootstrap ({n_boot})"})
     table = pd.DataFrame(rows)

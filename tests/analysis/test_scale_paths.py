@@ -286,3 +286,30 @@ def test_row_means_equal_pandas_row_means(kiosk):
     block.iloc[0] = np.nan  # a row with no answer
     expected = block.mean(axis=1).to_numpy()
     np.testing.assert_array_equal(row_means(block.to_numpy()), expected)
+
+
+@pytest.mark.parametrize("covariates", [[], ["KS05_P"]])
+def test_mediation_paths_equal_statsmodels_on_the_kiosk_study(kiosk, covariates):
+    """The a, b, c and c' rows (classical OLS errors, t tests) as statsmodels reports them."""
+    import statsmodels.api as sm
+
+    from analysis.relationship import mediation
+
+    x, m, y = "KS01_P", "KSOV1", "KSOV4"
+    res = mediation(kiosk, x, m, y, covariates=covariates, n_boot=200, seed=1)
+    data = kiosk[[x, m, y, *covariates]].astype(float).dropna()
+    ones = np.ones((len(data), 1))
+    cov = data[covariates].to_numpy()
+    design_x = np.column_stack([ones, data[x], cov])
+    design_xm = np.column_stack([ones, data[x], data[m], cov])
+    fits = {"a (X -> M)": (sm.OLS(data[m].to_numpy(), design_x).fit(), 1),
+            "b (M -> Y | X)": (sm.OLS(data[y].to_numpy(), design_xm).fit(), 2),
+            "c (total X -> Y)": (sm.OLS(data[y].to_numpy(), design_x).fit(), 1),
+            "c' (direct X -> Y | M)": (sm.OLS(data[y].to_numpy(), design_xm).fit(), 1)}
+    table = res.paths.set_index("path")
+    for label, (fit, j) in fits.items():
+        row = table.loc[label]
+        ci = fit.conf_int(alpha=0.05)[j]
+        expected = [fit.params[j], fit.bse[j], fit.tvalues[j], fit.pvalues[j], ci[0], ci[1]]
+        np.testing.assert_allclose(row[["estimate", "se", "t", "p", "ci_low", "ci_high"]].to_numpy(float),
+                                   expected, rtol=1e-9, atol=1e-14, err_msg=label)
