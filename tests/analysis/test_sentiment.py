@@ -270,6 +270,22 @@ def test_training_is_deterministic(tmp_path):
     assert np.mean((probability > 0.5) == labels[others]) > 0.65
 
 
+def test_nb_log_count_ratio_matches_multinomial_naive_bayes():
+    # Independent reference: scikit-learn's MultinomialNB on the binarised features has
+    # feature_log_prob_[c] = log((count_c + alpha) / sum(count_c + alpha)), so the
+    # difference of its two rows is Wang & Manning's r.
+    from sklearn.naive_bayes import MultinomialNB
+    texts, labels = train.read_corpus("zh")
+    rows = np.r_[np.flatnonzero(labels == 0)[:300], np.flatnonzero(labels == 1)[:500]]
+    matrix = engine_module.features([texts[i] for i in rows], "zh")
+    n_lexicon = matrix.shape[1] - engine_module.N_HASH
+    ratio = train.nb_log_count_ratio(matrix, labels[rows], n_lexicon)
+    present = (matrix[:, :engine_module.N_HASH] > 0).astype(np.float64)
+    reference = MultinomialNB(alpha=train.NB_ALPHA).fit(present, labels[rows]).feature_log_prob_
+    np.testing.assert_allclose(ratio[:engine_module.N_HASH], reference[1] - reference[0], rtol=1e-10, atol=1e-12)
+    assert np.all(ratio[engine_module.N_HASH:] == 1.0) and n_lexicon == 2
+
+
 def test_shipped_models_record_their_training():
     for lang in ("zh", "en"):
         meta = default_engine().model(lang).meta
@@ -278,7 +294,7 @@ def test_shipped_models_record_their_training():
         assert not math.isnan(meta["cv_accuracy"])
 
 
-@pytest.mark.parametrize("module", [engine_module, emotions_module, lexicon_module])
+@pytest.mark.parametrize("module", [engine_module, emotions_module, lexicon_module, train])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
