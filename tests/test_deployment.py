@@ -162,8 +162,10 @@ def deployment(request, tmp_path):
                JOB_STALL_SECONDS="3", JOB_HEARTBEAT_SECONDS="0.5", DASHBOARD_DEBOUNCE_SECONDS="0.5",
                DASHBOARD_WAIT_SECONDS="0.5",
                # A deliberately slow statistics job (mediation bootstrap), so a worker can be
-               # killed while it runs.
-               REPORT_OPTIONS='{"n_boot": 60000, "csi_boot": 0}')
+               # killed while it runs: ten million resamples, about 18 s on an idle core (the
+               # bootstrap is chunked, so memory stays flat; 60,000 became too quick to catch once
+               # it drew multinomial counts over the distinct rows).
+               REPORT_OPTIONS='{"n_boot": 10000000, "csi_boot": 0}')
     if request.param == "embedded":
         env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'app.sqlite'}",
                    QUEUE_URL=f"sqlite:///{tmp_path / 'queue.sqlite'}")
