@@ -1,0 +1,367 @@
+"""The dashboard's sufficient statistics of a survey: what is kept per cell, and what follows from it.
+
+A *cell* is a set of responses whose sums are kept together (the whole
+survey, one segment value, one day). :class:`MomentLayout` says, for one
+codebook, which columns are summed in which block (:class:`analysis.moments.Moments`)
+and packs all of a cell's blocks into one flat float64 vector, so that
+combining cells is adding vectors and storing one is writing its bytes.
+
+The columns are the respondent-level values the dashboard's statistics are
+means of:
+
+* ``items``: each SERVQUAL expectation and perception column (item gaps,
+  t tests, CIs, ratio of means);
+* ``units``: each respondent's mean E and mean P per dimension (over all the
+  dimension's items, as :func:`analysis.servqual.servqual` requires) and
+  overall (the mean of the dimension means when every dimension is there);
+* ``negative``: 0/1 "gap below 0" per item, dimension and overall (the
+  share of customers below expectation);
+* ``scores``: the respondent scores that segments and trends compare
+  (``ratio`` = Σ P / Σ E over answered pairs, ``gap`` = the unweighted
+  SERVQUAL gap), each respondent's mean E and mean P (the survey's ratio of
+  means), 0/1 delighted/met/disappointed, and the construct scores of the
+  relationship and emotion instruments;
+* ``alpha:<score>:<dimension>``: E, P and P - E item columns of each
+  SERVQUAL dimension over the respondents complete on them (Cronbach's
+  alpha needs listwise rows).
+
+Rows are the complete responses after the per-respondent screening rules
+(straight-lining, identical E/P, questionable KANO answers: each decided on
+the response alone). The speed rule of :func:`analysis.report.analyse_survey`
+(a third of the *sample's* median duration) is not applied here: its
+threshold moves with every response, so it cannot be kept incrementally;
+the full analysis (the dashboard's background job) still applies it.
+
+Everything here is a pure function of frames and vectors (no database).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from .common import InsufficientData
+from .instruments import Codebook
+from .moments import Moments, anova_oneway, correlations, cronbach_alpha, describe, paired_gaps
+from .report import (EMOTIONS, RELATIONSHIP, SERVQUAL, ReportOptions, construct_columns, ep_pairs,
+                     pair_dimensions, screening_rules, _rating_ranges)
+from . import relationship, screening
+
+__all__ = ["MomentLayout", "COUNTERS", "figures"]
+
+#: The counters at the head of every cell vector.
+COUNTERS = ("complete", "used", "partial")
+#: Respondent scores kept per cell, compared across segments and drawn as trends.
+SCORES = ("ratio", "gap")
+RATIO_CLASSES = ("delighted", "met", "disappointed")
+
+
+@dataclass(frozen=True)
+class MomentLayout:
+    """Which columns a codebook's cells sum, and where each block sits in a cell vector.
+
+    Examples
+    --------
+    >>> from analysis.instruments import compose_codebook, load_instruments
+    >>> layout = MomentLayout.of(compose_codebook([(load_instruments()["servqual"], None)]))
+    >>> layout.blocks[0][0], len(layout.pairs), len(layout.dimensions)
+    ('items', 22, 5)
+    """
+
+    blocks: tuple[tuple[str, tuple[str, ...], bool], ...]
+    pairs: Mapping[str, tuple[str, str]]
+    dimensions: Mapping[str, Sequence[str]]
+    segments: tuple[str, ...]
+    constructs: Mapping[str, Sequence[str]]
+
+    @classmethod
+    def of(cls, codebook: Codebook) -> "MomentLayout":
+        pairs = ep_pairs(codebook, SERVQUAL) if codebook.select(instrument=SERVQUAL) else {}
+        dimensions = pair_dimensions(codebook, pairs) if pairs else {}
+        constructs: dict[str, list[str]] = {}
+        for instrument in (RELATIONSHIP, EMOTIONS):
+            if codebook.select(instrument=instrument):
+                constructs.update(construct_columns(codebook, instrument))
+        blocks: list[tuple[str, tuple[str, ...], bool]] = []
+        if pairs:
+            blocks.append(("items", tuple(c for pair in pairs.values() for c in pair), False))
+            units = [*dimensions, "overall"]
+            blocks.append(("units", tuple(f"{side}|{unit}" for unit in units for side in "EP"), False))
+            blocks.append(("negative", tuple(f"neg|{unit}" for unit in [*pairs, *units]), False))
+        scores = ([*SCORES, "resp_E", "resp_P", *RATIO_CLASSES] if pairs else []) + \
+            [f"construct|{name}" for name in constructs]
+        if scores:
+            blocks.append(("scores", tuple(scores), False))
+        for dimension, items in dimensions.items():
+            if len(items) >= 2:
+                for score in ("E", "P", "gap"):
+                    blocks.append((f"alpha:{score}:{dimension}",
+                                   tuple(f"{score}|{item}" for item in items), True))
+        return cls(tuple(blocks), pairs, dimensions,
+                   tuple(v.name for v in codebook.select(segment=True)), constructs)
+
+    @cached_property
+    def offsets(self) -> dict[str, tuple[int, int]]:
+        """Block name -> (start, number of columns) in the cell vector."""
+        out, start = {}, len(COUNTERS)
+        for name, columns, _complete in self.blocks:
+            out[name] = (start, len(columns))
+            start += 4 * len(columns) ** 2
+        return out
+
+    @property
+    def size(self) -> int:
+        """Length of a cell vector."""
+        if not self.blocks:
+            return len(COUNTERS)
+        start, p = self.offsets[self.blocks[-1][0]]
+        return start + 4 * p * p
+
+    def block(self, vector: np.ndarray, name: str) -> Moments:
+        """The moments of block ``name`` in ``vector`` (views, no copy)."""
+        start, p = self.offsets[name]
+        columns = next(c for n, c, _ in self.blocks if n == name)
+        parts = vector[start:start + 4 * p * p].reshape(4, p, p)
+        return Moments(columns, parts[0], parts[1], parts[2], parts[3])
+
+    def vector(self, derived: pd.DataFrame, complete: int, partial: int = 0) -> np.ndarray:
+        """The cell vector of the rows of ``derived`` (from :func:`derive`), plus the counters."""
+        out = np.zeros(self.size)
+        out[:3] = (complete, len(derived), partial)
+        for name, columns, listwise in self.blocks:
+            start, p = self.offsets[name]
+            moments = Moments.from_frame(derived, columns, complete=listwise)
+            out[start:start + 4 * p * p] = np.concatenate(
+                [moments.n.ravel(), moments.sx.ravel(), moments.sxx.ravel(), moments.sxy.ravel()])
+        return out
+
+    def counters(self, vector: np.ndarray) -> dict[str, int]:
+        return {name: int(round(vector[i])) for i, name in enumerate(COUNTERS)}
+
+
+def derive(frame: pd.DataFrame, codebook: Codebook, layout: MomentLayout) -> pd.DataFrame:
+    """The columns of ``layout``'s blocks for the complete responses of ``frame`` that pass screening.
+
+    ``frame`` is a response frame (docs/data-model.md §3) of *complete*
+    responses; the result keeps the rows that the per-respondent screening
+    rules do not flag, one column per layout column.
+    """
+    frame = codebook.without_not_applicable(frame).reset_index(drop=True)
+    kept = _screened(frame, codebook)
+    data = frame[kept].reset_index(drop=True)
+    out: dict[str, pd.Series | np.ndarray] = {}
+    if layout.pairs:
+        E = pd.DataFrame({item: data[e] for item, (e, _p) in layout.pairs.items()})
+        P = pd.DataFrame({item: data[p] for item, (_e, p) in layout.pairs.items()})
+        both = E.notna() & P.notna()
+        E, P = E.where(both), P.where(both)
+        for item, (e, p) in layout.pairs.items():
+            out[e], out[p] = E[item], P[item]
+        dim_E, dim_P = {}, {}
+        for dimension, items in layout.dimensions.items():
+            full = both[list(items)].all(axis=1)
+            dim_E[dimension] = E[list(items)].mean(axis=1).where(full)
+            dim_P[dimension] = P[list(items)].mean(axis=1).where(full)
+        dim_E, dim_P = pd.DataFrame(dim_E), pd.DataFrame(dim_P)
+        everywhere = dim_E.notna().all(axis=1)
+        dim_E["overall"] = dim_E.mean(axis=1).where(everywhere)
+        dim_P["overall"] = dim_P.mean(axis=1).where(everywhere)
+        for unit in dim_E.columns:
+            out[f"E|{unit}"], out[f"P|{unit}"] = dim_E[unit], dim_P[unit]
+        gaps = pd.concat([P - E, dim_P - dim_E], axis=1)
+        for unit in gaps.columns:
+            out[f"neg|{unit}"] = (gaps[unit] < 0).astype(float).where(gaps[unit].notna())
+        answered = both.any(axis=1)
+        sum_e = E.sum(axis=1, min_count=1)
+        ratio = (P.sum(axis=1, min_count=1) / sum_e).where(answered & (sum_e > 0))
+        out["ratio"], out["gap"] = ratio, (dim_P["overall"] - dim_E["overall"])
+        out["resp_E"], out["resp_P"] = E.mean(axis=1), P.mean(axis=1)
+        for label, band in (("delighted", ratio > 1), ("met", ratio == 1), ("disappointed", ratio < 1)):
+            out[label] = band.astype(float).where(ratio.notna())
+        for dimension, items in layout.dimensions.items():
+            for item in items:
+                out[f"E|{item}"], out[f"P|{item}"] = E[item], P[item]
+                out[f"gap|{item}"] = P[item] - E[item]
+    if layout.constructs:
+        reverse = [v.name for v in codebook.variables if v.reverse and v.name in data]
+        scale = _rating_ranges(codebook, [c for cols in layout.constructs.values() for c in cols])
+        scores = relationship.construct_scores(data, layout.constructs, reverse=reverse, scale=scale,
+                                               min_items=1)
+        for name in layout.constructs:
+            out[f"construct|{name}"] = scores[name]
+    return pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in out.items()},
+                        index=pd.RangeIndex(len(data)))
+
+
+def _screened(frame: pd.DataFrame, codebook: Codebook) -> np.ndarray:
+    """True for the rows the per-respondent screening rules keep (see the module docstring)."""
+    if not len(frame):
+        return np.zeros(0, dtype=bool)
+    rules = screening_rules(frame.drop(columns=["duration_seconds"], errors="ignore"), codebook,
+                            ReportOptions())
+    if not rules:
+        return np.ones(len(frame), dtype=bool)
+    ids = frame["response_id"] if "response_id" in frame else pd.Series(frame.index)
+    flags = screening.flag_responses(frame.assign(response_id=ids.to_numpy()), rules)
+    return ~flags["flagged"].to_numpy(dtype=bool)
+
+
+# --------------------------------------------------------------------------
+# Statistics of a cell vector
+# --------------------------------------------------------------------------
+
+@dataclass
+class MomentFigures:
+    """The dashboard's moment-based figures of one set of responses.
+
+    Attributes
+    ----------
+    counts : ``complete, used, partial``.
+    items, dimensions, overall : SERVQUAL paired gap tests (the t-test columns of
+        :func:`analysis.servqual.paired_gap_test`, ``share_negative``, Holm and
+        Benjamini-Hochberg adjusted ``p_t`` across items and across dimensions).
+    score : the unweighted SERVQUAL score (mean of the dimension mean gaps) and its n.
+    ratio : the survey's ratio of means P / E over respondents' own means, with
+        the shares of delighted/met/disappointed respondents.
+    alpha : Cronbach's alpha per dimension and score (E, P, gap).
+    scores : ``describe`` of the respondent scores and construct scores.
+    construct_correlations : pairwise Pearson r of the construct scores, and n.
+    """
+
+    counts: dict[str, int]
+    items: pd.DataFrame | None = None
+    dimensions: pd.DataFrame | None = None
+    overall: pd.DataFrame | None = None
+    score: dict | None = None
+    ratio: dict | None = None
+    alpha: pd.DataFrame | None = None
+    scores: pd.DataFrame | None = None
+    construct_correlations: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def _gap_table(layout: MomentLayout, vector: np.ndarray, block: str,
+               units: Mapping[str, tuple[str, str]], confidence: float, min_n: int) -> pd.DataFrame:
+    table = paired_gaps(layout.block(vector, block), units, confidence)
+    negative = describe(layout.block(vector, "negative")).set_index("variable")["mean"]
+    table["share_negative"] = [negative.get(f"neg|{unit}", np.nan) for unit in units]
+    return table[table["n"] >= min_n].reset_index(drop=True)
+
+
+def _adjust(table: pd.DataFrame) -> pd.DataFrame:
+    """Holm and Benjamini-Hochberg adjusted ``p_t``, as :func:`analysis.servqual.servqual` reports."""
+    holm, bh = np.full(len(table), np.nan), np.full(len(table), np.nan)
+    ok = table["p_t"].notna().to_numpy()
+    if ok.any():
+        holm[ok] = multipletests(table.loc[ok, "p_t"], method="holm")[1]
+        bh[ok] = multipletests(table.loc[ok, "p_t"], method="fdr_bh")[1]
+    return table.assign(p_t_holm=holm, p_t_bh=bh)
+
+
+def figures(layout: MomentLayout, vector: np.ndarray, confidence: float = 0.95,
+            min_n: int = 3) -> MomentFigures:
+    """Every moment-based figure of the responses summed in ``vector``.
+
+    Each statistic is the one of :mod:`analysis.moments` on the block that
+    holds its columns; ``min_n`` is the fewest pairs a SERVQUAL item or
+    dimension needs to be tested (as in :func:`analysis.servqual.servqual`).
+    """
+    result = MomentFigures(layout.counters(vector))
+    if layout.pairs:
+        items = _gap_table(layout, vector, "items", layout.pairs, confidence, min_n)
+        dimension_of = {item: d for d, its in layout.dimensions.items() for item in its}
+        items.insert(1, "dimension", items["item"].map(dimension_of))
+        result.items = _adjust(items)
+        units = {unit: (f"E|{unit}", f"P|{unit}") for unit in [*layout.dimensions, "overall"]}
+        table = _gap_table(layout, vector, "units", units, confidence, min_n)
+        dims = table[table["item"] != "overall"].rename(columns={"item": "dimension"})
+        result.dimensions = _adjust(dims.reset_index(drop=True))
+        result.overall = table[table["item"] == "overall"].rename(columns={"item": "level"})
+        if len(result.overall) and len(result.dimensions) == len(layout.dimensions):
+            result.score = {"score": "unweighted", "value": float(result.dimensions["mean_gap"].mean()),
+                            "n": int(result.overall["n"].iloc[0])}
+        result.ratio = _ratio(layout, vector)
+        result.alpha = _alpha_table(layout, vector)
+    if any(name == "scores" for name, _c, _l in layout.blocks):
+        moments = layout.block(vector, "scores")
+        result.scores = describe(moments)
+        names = [c for c in moments.columns if c.startswith("construct|")]
+        if len(names) >= 2:
+            r, n = correlations(_subset(moments, names))
+            rename = {c: c.split("|", 1)[1] for c in names}
+            result.construct_correlations = (r.rename(index=rename, columns=rename),
+                                             n.rename(index=rename, columns=rename))
+    return result
+
+
+def _subset(moments: Moments, columns: Sequence[str]) -> Moments:
+    index = [moments.index(c) for c in columns]
+    pick = np.ix_(index, index)
+    return Moments(tuple(columns), moments.n[pick], moments.sx[pick], moments.sxx[pick], moments.sxy[pick])
+
+
+def _ratio(layout: MomentLayout, vector: np.ndarray) -> dict | None:
+    table = describe(layout.block(vector, "scores")).set_index("variable")
+    n = int(table.loc["resp_E", "n"])
+    if n == 0:
+        return None
+    ratio_of_means = table.loc["resp_P", "sum"] / table.loc["resp_E", "sum"]
+    out = {"level": "survey", "n": n, "mean_E": table.loc["resp_E", "mean"],
+           "mean_P": table.loc["resp_P", "mean"], "ratio_of_means": ratio_of_means,
+           "mean_ratio": table.loc["ratio", "mean"],
+           "class": "delighted" if ratio_of_means > 1 else "met" if ratio_of_means == 1 else "disappointed"}
+    out.update({f"share_{label}": table.loc[label, "mean"] for label in RATIO_CLASSES})
+    return out
+
+
+def _alpha_table(layout: MomentLayout, vector: np.ndarray) -> pd.DataFrame:
+    rows = []
+    for name, columns, _listwise in layout.blocks:
+        if not name.startswith("alpha:"):
+            continue
+        _, score, dimension = name.split(":", 2)
+        row = {"dimension": dimension, "score": score, "k": len(columns), "n": 0, "alpha": np.nan}
+        try:
+            row.update(cronbach_alpha(layout.block(vector, name)))
+        except InsufficientData as error:
+            row["note"] = str(error)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def segment_anova(layout: MomentLayout, cells: Mapping[float, np.ndarray], score: str) -> dict:
+    """Per-group n, mean, SD of ``score`` and the classic and Welch one-way ANOVA across groups.
+
+    ``cells``: segment value -> that value's cell vector.
+    """
+    groups = []
+    for value, vector in sorted(cells.items()):
+        row = describe(layout.block(vector, "scores")).set_index("variable").loc[score]
+        moments = layout.block(vector, "scores")
+        i = moments.index(score)
+        groups.append({"group": value, "n": int(row["n"]), "mean": row["mean"], "sd": row["sd"],
+                       "sum": moments.sx[i, i], "sumsq": moments.sxx[i, i]})
+    table = pd.DataFrame(groups)
+    return {"groups": table, **anova_oneway(table)}
+
+
+def period_means(layout: MomentLayout, days: Mapping[str, np.ndarray], score: str, period: str = "W",
+                 confidence: float = 0.95) -> pd.DataFrame:
+    """Mean and t CI of ``score`` per period, from the day cells (``YYYY-MM-DD`` -> vector)."""
+    by_period: dict[pd.Period, np.ndarray] = {}
+    for day, vector in days.items():
+        key = pd.Period(day, freq=period)
+        by_period[key] = by_period[key] + vector if key in by_period else vector.copy()
+    rows = []
+    for key in sorted(by_period):
+        row = describe(layout.block(by_period[key], "scores")).set_index("variable").loc[score]
+        n = int(row["n"])
+        half = stats.t.ppf(0.5 + confidence / 2, n - 1) * row["sd"] / np.sqrt(n) if n > 1 else np.nan
+        rows.append({"period": key.start_time, "n": n, "mean": row["mean"],
+                     "ci_low": row["mean"] - half, "ci_high": row["mean"] + half})
+    return pd.DataFrame(rows)
