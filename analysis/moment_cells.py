@@ -36,6 +36,7 @@ Everything here is a pure function of frames and vectors (no database).
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -78,15 +79,14 @@ class MomentLayout:
     dimensions: Mapping[str, Sequence[str]]
     segments: tuple[str, ...]
     constructs: Mapping[str, Sequence[str]]
+    emotions: Mapping[str, Sequence[str]]
 
     @classmethod
     def of(cls, codebook: Codebook) -> "MomentLayout":
         pairs = ep_pairs(codebook, SERVQUAL) if codebook.select(instrument=SERVQUAL) else {}
         dimensions = pair_dimensions(codebook, pairs) if pairs else {}
-        constructs: dict[str, list[str]] = {}
-        for instrument in (RELATIONSHIP, EMOTIONS):
-            if codebook.select(instrument=instrument):
-                constructs.update(construct_columns(codebook, instrument))
+        constructs = construct_columns(codebook, RELATIONSHIP) if codebook.select(instrument=RELATIONSHIP) else {}
+        emotions = construct_columns(codebook, EMOTIONS) if codebook.select(instrument=EMOTIONS) else {}
         blocks: list[tuple[str, tuple[str, ...], bool]] = []
         if pairs:
             blocks.append(("items", tuple(c for pair in pairs.values() for c in pair), False))
@@ -94,7 +94,7 @@ class MomentLayout:
             blocks.append(("units", tuple(f"{side}|{unit}" for unit in units for side in "EP"), False))
             blocks.append(("negative", tuple(f"neg|{unit}" for unit in [*pairs, *units]), False))
         scores = ([*SCORES, "resp_E", "resp_P", *RATIO_CLASSES] if pairs else []) + \
-            [f"construct|{name}" for name in constructs]
+            [f"construct|{name}" for name in constructs] + [f"emotion|{name}" for name in emotions]
         if scores:
             blocks.append(("scores", tuple(scores), False))
         for dimension, items in dimensions.items():
@@ -103,7 +103,7 @@ class MomentLayout:
                     blocks.append((f"alpha:{score}:{dimension}",
                                    tuple(f"{score}|{item}" for item in items), True))
         return cls(tuple(blocks), pairs, dimensions,
-                   tuple(v.name for v in codebook.select(segment=True)), constructs)
+                   tuple(v.name for v in codebook.select(segment=True)), constructs, emotions)
 
     @cached_property
     def offsets(self) -> dict[str, tuple[int, int]]:
@@ -149,11 +149,12 @@ def derive(frame: pd.DataFrame, codebook: Codebook, layout: MomentLayout) -> pd.
 
     ``frame`` is a response frame (docs/data-model.md §3) of *complete*
     responses; the result keeps the rows that the per-respondent screening
-    rules do not flag, one column per layout column.
+    rules do not flag (indexed by their position in ``frame``), one column
+    per layout column.
     """
-    frame = codebook.without_not_applicable(frame).reset_index(drop=True)
-    kept = _screened(frame, codebook)
-    data = frame[kept].reset_index(drop=True)
+    frame = codebook.without_not_applicable(frame.reset_index(drop=True))
+    # The kept rows keep their position in ``frame``: callers group them by cell.
+    data = frame[_screened(frame, codebook)]
     out: dict[str, pd.Series | np.ndarray] = {}
     if layout.pairs:
         E = pd.DataFrame({item: data[e] for item, (e, _p) in layout.pairs.items()})
@@ -187,15 +188,19 @@ def derive(frame: pd.DataFrame, codebook: Codebook, layout: MomentLayout) -> pd.
             for item in items:
                 out[f"E|{item}"], out[f"P|{item}"] = E[item], P[item]
                 out[f"gap|{item}"] = P[item] - E[item]
+    # As analyse_survey scores them: relationship constructs with the default
+    # item minimum and reverse items recoded, emotions as the mean of answered items.
     if layout.constructs:
-        reverse = [v.name for v in codebook.variables if v.reverse and v.name in data]
+        reverse = [v.name for v in codebook.select(instrument=RELATIONSHIP) if v.reverse]
         scale = _rating_ranges(codebook, [c for cols in layout.constructs.values() for c in cols])
-        scores = relationship.construct_scores(data, layout.constructs, reverse=reverse, scale=scale,
-                                               min_items=1)
+        scores = relationship.construct_scores(data, layout.constructs, reverse=reverse, scale=scale)
         for name in layout.constructs:
             out[f"construct|{name}"] = scores[name]
-    return pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in out.items()},
-                        index=pd.RangeIndex(len(data)))
+    if layout.emotions:
+        scores = relationship.construct_scores(data, layout.emotions, min_items=1)
+        for name in layout.emotions:
+            out[f"emotion|{name}"] = scores[name]
+    return pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in out.items()}, index=data.index)
 
 
 def _screened(frame: pd.DataFrame, codebook: Codebook) -> np.ndarray:
@@ -230,7 +235,7 @@ class MomentFigures:
         the shares of delighted/met/disappointed respondents.
     alpha : Cronbach's alpha per dimension and score (E, P, gap).
     scores : ``describe`` of the respondent scores and construct scores.
-    construct_correlations : pairwise Pearson r of the construct scores, and n.
+    construct_correlations : ``x, y, n, r, p``: Pearson r of the construct scores, pairwise.
     """
 
     counts: dict[str, int]
@@ -241,7 +246,7 @@ class MomentFigures:
     ratio: dict | None = None
     alpha: pd.DataFrame | None = None
     scores: pd.DataFrame | None = None
-    construct_correlations: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    construct_correlations: pd.DataFrame | None = None
     skipped: dict[str, str] = field(default_factory=dict)
 
 
@@ -292,11 +297,27 @@ def figures(layout: MomentLayout, vector: np.ndarray, confidence: float = 0.95,
         result.scores = describe(moments)
         names = [c for c in moments.columns if c.startswith("construct|")]
         if len(names) >= 2:
-            r, n = correlations(_subset(moments, names))
-            rename = {c: c.split("|", 1)[1] for c in names}
-            result.construct_correlations = (r.rename(index=rename, columns=rename),
-                                             n.rename(index=rename, columns=rename))
+            result.construct_correlations = _correlation_table(_subset(moments, names))
     return result
+
+
+def _correlation_table(moments: Moments) -> pd.DataFrame:
+    """``x, y, n, r, p`` per pair, as :func:`analysis.relationship.construct_correlations` reports
+    (pairwise rows; r and p need three cases and variance in both)."""
+    r, n = correlations(moments)
+    names = list(moments.columns)
+    rows = []
+    for i, j in itertools.combinations(range(len(names)), 2):
+        count, value = int(n.iat[i, j]), float(r.iat[i, j])
+        p = np.nan
+        if count >= 3 and np.isfinite(value):
+            t = value * np.sqrt((count - 2) / max(1.0 - value * value, np.finfo(float).tiny))
+            p = float(2 * stats.t.sf(abs(t), count - 2))
+        else:
+            value = np.nan
+        rows.append({"x": names[i].split("|", 1)[1], "y": names[j].split("|", 1)[1], "n": count,
+                     "r": value, "p": p})
+    return pd.DataFrame(rows)
 
 
 def _subset(moments: Moments, columns: Sequence[str]) -> Moments:
@@ -325,9 +346,14 @@ def _alpha_table(layout: MomentLayout, vector: np.ndarray) -> pd.DataFrame:
         if not name.startswith("alpha:"):
             continue
         _, score, dimension = name.split(":", 2)
-        row = {"dimension": dimension, "score": score, "k": len(columns), "n": 0, "alpha": np.nan}
+        moments = layout.block(vector, name)
+        row = {"dimension": dimension, "score": score, "k": len(columns), "n": int(moments.n[0, 0]),
+               "alpha": np.nan, "note": ""}
         try:
-            row.update(cronbach_alpha(layout.block(vector, name)))
+            # At least three respondents, as analysis.reliability.servqual_reliability asks.
+            if row["n"] < 3:
+                raise InsufficientData(f"Cronbach's alpha of {dimension} ({score})", row["n"], 3)
+            row.update(cronbach_alpha(moments))
         except InsufficientData as error:
             row["note"] = str(error)
         rows.append(row)
@@ -352,7 +378,8 @@ def segment_anova(layout: MomentLayout, cells: Mapping[float, np.ndarray], score
 
 def period_means(layout: MomentLayout, days: Mapping[str, np.ndarray], score: str, period: str = "W",
                  confidence: float = 0.95) -> pd.DataFrame:
-    """Mean and t CI of ``score`` per period, from the day cells (``YYYY-MM-DD`` -> vector)."""
+    """Mean, SD and t CI of ``score`` per period from the day cells (``YYYY-MM-DD`` -> vector):
+    the table of :func:`analysis.segments.period_summary` (periods without the score left out)."""
     by_period: dict[pd.Period, np.ndarray] = {}
     for day, vector in days.items():
         key = pd.Period(day, freq=period)
@@ -361,7 +388,12 @@ def period_means(layout: MomentLayout, days: Mapping[str, np.ndarray], score: st
     for key in sorted(by_period):
         row = describe(layout.block(by_period[key], "scores")).set_index("variable").loc[score]
         n = int(row["n"])
-        half = stats.t.ppf(0.5 + confidence / 2, n - 1) * row["sd"] / np.sqrt(n) if n > 1 else np.nan
-        rows.append({"period": key.start_time, "n": n, "mean": row["mean"],
-                     "ci_low": row["mean"] - half, "ci_high": row["mean"] + half})
+        if n == 0:
+            continue
+        out = {"period": key, "n": n, "mean": row["mean"], "sd": np.nan, "ci_low": np.nan,
+               "ci_high": np.nan, "note": "one response: no interval"}
+        if n >= 2:
+            half = stats.t.ppf(0.5 + confidence / 2, n - 1) * row["sd"] / np.sqrt(n)
+            out.update(sd=row["sd"], ci_low=row["mean"] - half, ci_high=row["mean"] + half, note="")
+        rows.append(out)
     return pd.DataFrame(rows)

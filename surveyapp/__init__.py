@@ -64,7 +64,7 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import database, queue, tasks  # noqa: F401  (tasks: registers the job runners)
-    from .services import alerts, dashboard_cache
+    from .services import alerts, dashboard_cache, moment_store
 
     db.init_app(app)
     database.init_app(app)
@@ -77,6 +77,7 @@ def register_extensions(app: Flask) -> None:
     from . import security
     security.init_app(app)
     dashboard_cache.init_app(app)
+    moment_store.init_app(app)
     queue.init_app(app)
     alerts.init_app(app)
 

@@ -512,3 +512,27 @@ class WebhookDelivery(db.Model):
     delivered_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
 
     endpoint: Mapped[WebhookEndpoint] = relationship()
+
+
+class SurveyMoments(db.Model):
+    """The dashboard's sufficient statistics of one cell of a survey version's complete responses.
+
+    A cell is ``all`` (every response), ``day:YYYY-MM-DD`` (submitted that
+    UTC day) or ``seg:<variable>=<value>`` (one answer to a segment
+    variable). ``data`` is the cell vector of
+    :class:`analysis.moment_cells.MomentLayout` (float64, little-endian),
+    kept exact as responses are completed, edited or deleted
+    (services/moment_store.py).
+    """
+
+    __tablename__ = "survey_moments"
+    __table_args__ = (UniqueConstraint("survey_id", "version_id", "cell", name="uq_survey_moments_cell"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id", ondelete="CASCADE"), index=True)
+    cell: Mapped[str] = mapped_column(String(128))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Bumped by every update: the dashboard's stamp of the cells it read.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

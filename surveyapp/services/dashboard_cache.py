@@ -60,7 +60,7 @@ from analysis.report import ReportOptions, analyse_survey
 from ..extensions import db
 from ..models import Response, ResponseStatus, Survey, SurveyVersion
 from ..queue import app_context, huey
-from . import charts
+from . import charts, dashboard_moments
 from .codebooks import survey_codebook
 from .responses import ResponseFilter, responses_frame
 from .surveys import instrument_documents, instrument_library
@@ -189,14 +189,10 @@ def compute_dashboard(survey: Survey, request: DashboardRequest, stamp: str) -> 
     started_total = counts["complete"] + counts["partial"]
     completion = (None if request.has_date_filter or not started_total
                   else counts["complete"] / started_total)
-    documents = {key: document for (key, _version), document in instrument_documents(codebook).items()}
-    features = _kano_features(survey)
-    languages: dict[str, Any] = {}
-    for lang in current_app.config["LANGUAGES"]:
-        with force_locale(lang):
-            labels = charts.labels_for(codebook, documents, features, lang)
-            languages[lang] = charts.dashboard_page(analysis, labels, completion)
+    languages = draw_pages(survey, codebook, analysis, completion)
     timings["charts"] = time.perf_counter() - started
+    # The analysis itself too: the moment-based page takes its raw-row sections from it.
+    cache.set(f"{request.key}:analysis", analysis)
     return {
         "stamp": stamp,
         "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -207,6 +203,43 @@ def compute_dashboard(survey: Survey, request: DashboardRequest, stamp: str) -> 
     }
 
 
+def draw_pages(survey: Survey, codebook, analysis, completion: float | None) -> dict[str, Any]:
+    """The dashboard page of ``analysis`` in every configured language."""
+    documents = {key: document for (key, _version), document in instrument_documents(codebook).items()}
+    features = _kano_features(survey)
+    languages: dict[str, Any] = {}
+    for lang in current_app.config["LANGUAGES"]:
+        with force_locale(lang):
+            labels = charts.labels_for(codebook, documents, features, lang)
+            languages[lang] = charts.dashboard_page(analysis, labels, completion)
+    return languages
+
+
+def compute_moment_dashboard(survey: Survey, request: DashboardRequest, stamp: str,
+                             data: "dashboard_moments.CellData", job: dict[str, Any] | None) -> dict[str, Any]:
+    """The entry of ``request`` drawn from the stored moments (``data``) and the last full
+    analysis of the same filter (``job``'s, for the raw-row sections; None before the first)."""
+    started = time.perf_counter()
+    base = cache.get(f"{request.key}:analysis") if job is not None else None
+    analysis = dashboard_moments.moment_analysis(data, dashboard_options(request.period), base)
+    counts = data.layout.counters(data.total)
+    started_total = counts["complete"] + counts["partial"]
+    completion = (None if request.has_date_filter or not started_total
+                  else counts["complete"] / started_total)
+    computed = time.perf_counter() - started
+    started = time.perf_counter()
+    languages = draw_pages(survey, survey_codebook(survey), analysis, completion)
+    return {
+        "stamp": stamp, "source": "moments",
+        "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "job_computed_at": job["computed_at"] if job is not None else None,
+        "job_current": job is not None and job["stamp"] == stamp,
+        "n_total": analysis.n_total, "n_used": analysis.n_used,
+        "counts": {"complete": counts["complete"], "partial": counts["partial"]},
+        "mediation_boot": analysis.options.n_boot, "csi_boot": analysis.options.csi_boot,
+        "timings": {"moments": computed, "charts": time.perf_counter() - started},
+        "languages": languages,
+    }
 
 
 def _kano_features(survey: Survey) -> list[dict]:
@@ -244,6 +277,11 @@ def lookup(survey: Survey, request: DashboardRequest, wait: float | None = None)
     """
     remember_view(request)
     stamp = data_stamp(survey.id)
+    cell_plan = dashboard_moments.plan(survey, request.filters)
+    if cell_plan is not None:
+        found = _moment_lookup(survey, request, cell_plan, stamp)
+        if found is not None:
+            return found
     entry = cache.get(request.key)
     if entry is not None and entry["stamp"] == stamp:
         return Lookup(entry, True, stamp)
@@ -257,6 +295,30 @@ def lookup(survey: Survey, request: DashboardRequest, wait: float | None = None)
         if time.monotonic() >= deadline:
             return Lookup(latest or entry, False, stamp)
         time.sleep(0.05)
+
+
+def _moment_lookup(survey: Survey, request: DashboardRequest, cell_plan, stamp: str) -> Lookup | None:
+    """The page of a filter that is a union of stored cells: always current (None if no cells yet).
+
+    Its moment-based figures are read from the cells; its raw-row sections
+    come from the last full analysis, which is sent to the queue when it is
+    older than the data (the page says when it was computed).
+    """
+    job = cache.get(request.key)
+    if job is None or job["stamp"] != stamp:
+        request_recomputation(request)
+        job = cache.get(request.key)  # immediate mode (tests) has computed it by now
+    key = f"{request.key}:moments"
+    entry = cache.get(key)
+    job_at = job["computed_at"] if job is not None else None
+    if entry is not None and entry["stamp"] == stamp and entry["job_computed_at"] == job_at:
+        return Lookup(entry, True, stamp)
+    data = dashboard_moments.load(survey, cell_plan)
+    if data is None:
+        return None
+    entry = compute_moment_dashboard(survey, request, stamp, data, job)
+    cache.set(key, entry)
+    return Lookup(entry, True, stamp)
 
 
 # --------------------------------------------------------------------------

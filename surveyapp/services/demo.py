@@ -22,7 +22,7 @@ from analysis.synthetic_comments import synthetic_comments
 
 from ..extensions import db
 from ..models import Case, CaseEvent, Contact, Response, ResponseStatus, Role, Survey, SurveyShare, User
-from . import cases
+from . import cases, moment_store
 from .responses import ANSWER_DTYPE, mark_not_asked
 from .surveys import create_survey, default_design, open_survey, sync_instruments
 
@@ -83,7 +83,8 @@ def insert_synthetic_responses(survey: Survey, version, n: int, seed: int,
     languages = np.where(np.random.default_rng(seed + 1).random(n) < 0.6, "zh", "en")
     overall = frame["OVS1"] if "OVS1" in frame else pd.Series(np.nan, index=frame.index)
     comments = synthetic_comments(overall, pd.Series(languages, index=frame.index), seed + 2)
-    rows = []
+    rows: list[dict] = []
+    counter = moment_store.RowCounter()
     for i, meta in enumerate(frame[["status", "started_at", "submitted_at",
                                     "duration_seconds"]].itertuples(index=False)):
         complete = meta.status == ResponseStatus.COMPLETE.value
@@ -99,9 +100,12 @@ def insert_synthetic_responses(survey: Survey, version, n: int, seed: int,
         })
         if len(rows) >= batch_size:
             db.session.execute(insert(Response), rows)
+            counter.add(rows)
             rows = []
     if rows:
         db.session.execute(insert(Response), rows)
+        counter.add(rows)
+    counter.apply()
     db.session.commit()
     _add_demo_contacts(survey, frame, seed)
     return n

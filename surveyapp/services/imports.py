@@ -50,6 +50,7 @@ from analysis.io import parse_number as _parse_number
 
 from ..extensions import db
 from ..models import Response, ResponseStatus, Survey, SurveyVersion, utcnow
+from . import moment_store
 from .responses import AnswerError, codebook_of, encode_answers
 from .text_safety import clean_text
 
@@ -474,6 +475,9 @@ def _store(survey: Survey, rows: list[_Row]) -> ImportResult:
     try:
         for start in range(0, len(records), INSERT_BATCH):
             db.session.execute(insert(Response), records[start:start + INSERT_BATCH])
+        counter = moment_store.RowCounter()
+        counter.add(records)
+        counter.apply()
         db.session.commit()
     except BaseException:
         db.session.rollback()
