@@ -157,37 +157,48 @@ def derive(frame: pd.DataFrame, codebook: Codebook, layout: MomentLayout) -> pd.
     data = frame[_screened(frame, codebook)]
     out: dict[str, pd.Series | np.ndarray] = {}
     if layout.pairs:
-        E = pd.DataFrame({item: data[e] for item, (e, _p) in layout.pairs.items()})
-        P = pd.DataFrame({item: data[p] for item, (_e, p) in layout.pairs.items()})
-        both = E.notna() & P.notna()
-        E, P = E.where(both), P.where(both)
-        for item, (e, p) in layout.pairs.items():
-            out[e], out[p] = E[item], P[item]
-        dim_E, dim_P = {}, {}
-        for dimension, items in layout.dimensions.items():
-            full = both[list(items)].all(axis=1)
-            dim_E[dimension] = E[list(items)].mean(axis=1).where(full)
-            dim_P[dimension] = P[list(items)].mean(axis=1).where(full)
-        dim_E, dim_P = pd.DataFrame(dim_E), pd.DataFrame(dim_P)
-        everywhere = dim_E.notna().all(axis=1)
-        dim_E["overall"] = dim_E.mean(axis=1).where(everywhere)
-        dim_P["overall"] = dim_P.mean(axis=1).where(everywhere)
-        for unit in dim_E.columns:
-            out[f"E|{unit}"], out[f"P|{unit}"] = dim_E[unit], dim_P[unit]
-        gaps = pd.concat([P - E, dim_P - dim_E], axis=1)
-        for unit in gaps.columns:
-            out[f"neg|{unit}"] = (gaps[unit] < 0).astype(float).where(gaps[unit].notna())
-        answered = both.any(axis=1)
-        sum_e = E.sum(axis=1, min_count=1)
-        ratio = (P.sum(axis=1, min_count=1) / sum_e).where(answered & (sum_e > 0))
-        out["ratio"], out["gap"] = ratio, (dim_P["overall"] - dim_E["overall"])
-        out["resp_E"], out["resp_P"] = E.mean(axis=1), P.mean(axis=1)
-        for label, band in (("delighted", ratio > 1), ("met", ratio == 1), ("disappointed", ratio < 1)):
-            out[label] = band.astype(float).where(ratio.notna())
-        for dimension, items in layout.dimensions.items():
-            for item in items:
-                out[f"E|{item}"], out[f"P|{item}"] = E[item], P[item]
-                out[f"gap|{item}"] = P[item] - E[item]
+        # numpy, not pandas: this runs once per completed response (services/moment_store.py),
+        # where pandas' per-call overhead would cost more than the arithmetic.
+        items = list(layout.pairs)
+        raw_E = data[[e for e, _p in layout.pairs.values()]].to_numpy(dtype=float)
+        raw_P = data[[p for _e, p in layout.pairs.values()]].to_numpy(dtype=float)
+        both = ~np.isnan(raw_E) & ~np.isnan(raw_P)
+        E, P = np.where(both, raw_E, np.nan), np.where(both, raw_P, np.nan)
+        for i, (e, p) in enumerate(layout.pairs.values()):
+            out[e], out[p] = E[:, i], P[:, i]
+        position = {item: i for i, item in enumerate(items)}
+        units = [*layout.dimensions, "overall"]
+        dim_E = np.full((len(data), len(units)), np.nan)
+        dim_P = np.full((len(data), len(units)), np.nan)
+        with np.errstate(invalid="ignore"):
+            for j, members in enumerate(layout.dimensions.values()):
+                index = [position[item] for item in members]
+                full = both[:, index].all(axis=1)
+                dim_E[full, j] = E[full][:, index].mean(axis=1)
+                dim_P[full, j] = P[full][:, index].mean(axis=1)
+            everywhere = ~np.isnan(dim_E[:, :-1]).any(axis=1)
+            dim_E[everywhere, -1] = dim_E[everywhere, :-1].mean(axis=1)
+            dim_P[everywhere, -1] = dim_P[everywhere, :-1].mean(axis=1)
+            for j, unit in enumerate(units):
+                out[f"E|{unit}"], out[f"P|{unit}"] = dim_E[:, j], dim_P[:, j]
+            gaps = np.concatenate([P - E, dim_P - dim_E], axis=1)
+            negative = np.where(np.isnan(gaps), np.nan, (gaps < 0).astype(float))
+            for j, unit in enumerate([*items, *units]):
+                out[f"neg|{unit}"] = negative[:, j]
+            answered = both.any(axis=1)
+            count = both.sum(axis=1)
+            sum_e, sum_p = np.nansum(E, axis=1), np.nansum(P, axis=1)
+            ratio = np.where(answered & (sum_e > 0), sum_p / np.where(sum_e > 0, sum_e, 1), np.nan)
+            out["ratio"], out["gap"] = ratio, dim_P[:, -1] - dim_E[:, -1]
+            out["resp_E"] = np.where(answered, sum_e / np.maximum(count, 1), np.nan)
+            out["resp_P"] = np.where(answered, sum_p / np.maximum(count, 1), np.nan)
+            for label, band in (("delighted", ratio > 1), ("met", ratio == 1), ("disappointed", ratio < 1)):
+                out[label] = np.where(np.isnan(ratio), np.nan, band.astype(float))
+        # Alpha of E (of P) takes the respondents complete on the dimension's E (P) items,
+        # whatever their other answers (analysis.reliability.servqual_reliability).
+        for i, item in enumerate(items):
+            out[f"E|{item}"], out[f"P|{item}"] = raw_E[:, i], raw_P[:, i]
+            out[f"gap|{item}"] = raw_P[:, i] - raw_E[:, i]
     # As analyse_survey scores them: relationship constructs with the default
     # item minimum and reverse items recoded, emotions as the mean of answered items.
     if layout.constructs:
