@@ -44,7 +44,6 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from .common import InsufficientData
 from .instruments import Codebook
@@ -269,14 +268,35 @@ def _gap_table(layout: MomentLayout, vector: np.ndarray, block: str,
     return table[table["n"] >= min_n].reset_index(drop=True)
 
 
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values: sorted ascending, ``p_(i) (m - i + 1)``
+    made non-decreasing, capped at 1 (the values of ``multipletests(method="holm")``).
+
+    Written out because statsmodels' Holm branch calls ``gc.collect()`` on every
+    call, which costs half a second in a web process holding many objects.
+
+    Examples
+    --------
+    >>> holm(np.array([0.01, 0.04, 0.03])).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p_values = np.asarray(p_values, dtype=float)
+    order = np.argsort(p_values, kind="stable")
+    m = len(p_values)
+    adjusted = np.minimum(np.maximum.accumulate(p_values[order] * np.arange(m, 0, -1)), 1.0)
+    out = np.empty(m)
+    out[order] = adjusted
+    return out
+
+
 def _adjust(table: pd.DataFrame) -> pd.DataFrame:
     """Holm and Benjamini-Hochberg adjusted ``p_t``, as :func:`analysis.servqual.servqual` reports."""
-    holm, bh = np.full(len(table), np.nan), np.full(len(table), np.nan)
+    holm_p, bh = np.full(len(table), np.nan), np.full(len(table), np.nan)
     ok = table["p_t"].notna().to_numpy()
     if ok.any():
-        holm[ok] = multipletests(table.loc[ok, "p_t"], method="holm")[1]
-        bh[ok] = multipletests(table.loc[ok, "p_t"], method="fdr_bh")[1]
-    return table.assign(p_t_holm=holm, p_t_bh=bh)
+        holm_p[ok] = holm(table.loc[ok, "p_t"].to_numpy())
+        bh[ok] = stats.false_discovery_control(table.loc[ok, "p_t"].to_numpy(), method="bh")
+    return table.assign(p_t_holm=holm_p, p_t_bh=bh)
 
 
 def figures(layout: MomentLayout, vector: np.ndarray, confidence: float = 0.95,

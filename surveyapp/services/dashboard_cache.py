@@ -203,20 +203,22 @@ def compute_dashboard(survey: Survey, request: DashboardRequest, stamp: str) -> 
     }
 
 
-def draw_pages(survey: Survey, codebook, analysis, completion: float | None) -> dict[str, Any]:
-    """The dashboard page of ``analysis`` in every configured language."""
+def draw_pages(survey: Survey, codebook, analysis, completion: float | None,
+               languages: list[str] | None = None) -> dict[str, Any]:
+    """The dashboard page of ``analysis`` in ``languages`` (default: every configured language)."""
     documents = {key: document for (key, _version), document in instrument_documents(codebook).items()}
     features = _kano_features(survey)
-    languages: dict[str, Any] = {}
-    for lang in current_app.config["LANGUAGES"]:
+    pages: dict[str, Any] = {}
+    for lang in languages or current_app.config["LANGUAGES"]:
         with force_locale(lang):
             labels = charts.labels_for(codebook, documents, features, lang)
-            languages[lang] = charts.dashboard_page(analysis, labels, completion)
-    return languages
+            pages[lang] = charts.dashboard_page(analysis, labels, completion)
+    return pages
 
 
 def compute_moment_dashboard(survey: Survey, request: DashboardRequest, stamp: str,
-                             data: "dashboard_moments.CellData", job: dict[str, Any] | None) -> dict[str, Any]:
+                             data: "dashboard_moments.CellData", job: dict[str, Any] | None,
+                             lang: str | None = None) -> dict[str, Any]:
     """The entry of ``request`` drawn from the stored moments (``data``) and the last full
     analysis of the same filter (``job``'s, for the raw-row sections; None before the first)."""
     started = time.perf_counter()
@@ -228,7 +230,8 @@ def compute_moment_dashboard(survey: Survey, request: DashboardRequest, stamp: s
                   else counts["complete"] / started_total)
     computed = time.perf_counter() - started
     started = time.perf_counter()
-    languages = draw_pages(survey, survey_codebook(survey), analysis, completion)
+    languages = draw_pages(survey, survey_codebook(survey), analysis, completion,
+                           [lang] if lang else None)
     return {
         "stamp": stamp, "source": "moments",
         "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -269,17 +272,19 @@ class Lookup:
         return self.entry is None or not self.fresh
 
 
-def lookup(survey: Survey, request: DashboardRequest, wait: float | None = None) -> Lookup:
+def lookup(survey: Survey, request: DashboardRequest, wait: float | None = None,
+           lang: str | None = None) -> Lookup:
     """The cached dashboard of ``request``; sends a recomputation to the queue if it is missing or stale.
 
     ``wait``: seconds to wait for that recomputation (default ``DASHBOARD_WAIT_SECONDS``);
-    0 returns at once.
+    0 returns at once. ``lang``: the language the caller reads; a page drawn from the
+    stored moments is drawn in that language only (every language when None).
     """
     remember_view(request)
     stamp = data_stamp(survey.id)
     cell_plan = dashboard_moments.plan(survey, request.filters)
     if cell_plan is not None:
-        found = _moment_lookup(survey, request, cell_plan, stamp)
+        found = _moment_lookup(survey, request, cell_plan, stamp, lang)
         if found is not None:
             return found
     entry = cache.get(request.key)
@@ -297,7 +302,8 @@ def lookup(survey: Survey, request: DashboardRequest, wait: float | None = None)
         time.sleep(0.05)
 
 
-def _moment_lookup(survey: Survey, request: DashboardRequest, cell_plan, stamp: str) -> Lookup | None:
+def _moment_lookup(survey: Survey, request: DashboardRequest, cell_plan, stamp: str,
+                   lang: str | None) -> Lookup | None:
     """The page of a filter that is a union of stored cells: always current (None if no cells yet).
 
     Its moment-based figures are read from the cells; its raw-row sections
@@ -308,7 +314,8 @@ def _moment_lookup(survey: Survey, request: DashboardRequest, cell_plan, stamp: 
     if job is None or job["stamp"] != stamp:
         request_recomputation(request)
         job = cache.get(request.key)  # immediate mode (tests) has computed it by now
-    key = f"{request.key}:moments"
+    # One entry per language: drawing the charts is most of the work, and a reader needs one.
+    key = f"{request.key}:moments:{lang or 'all'}"
     entry = cache.get(key)
     job_at = job["computed_at"] if job is not None else None
     if entry is not None and entry["stamp"] == stamp and entry["job_computed_at"] == job_at:
@@ -316,7 +323,7 @@ def _moment_lookup(survey: Survey, request: DashboardRequest, cell_plan, stamp: 
     data = dashboard_moments.load(survey, cell_plan)
     if data is None:
         return None
-    entry = compute_moment_dashboard(survey, request, stamp, data, job)
+    entry = compute_moment_dashboard(survey, request, stamp, data, job, lang)
     cache.set(key, entry)
     return Lookup(entry, True, stamp)
 

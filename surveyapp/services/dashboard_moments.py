@@ -32,7 +32,7 @@ from analysis.common import Methods
 from analysis.moment_cells import MomentFigures, MomentLayout
 from analysis.reliability import DimensionReliability
 from analysis.report import COMPARED_SCORES, ReportOptions, SurveyAnalysis
-from analysis.satisfaction import SatisfactionResult
+from analysis.satisfaction import _DIMENSION_COLUMNS, SatisfactionResult
 from analysis.segments import GroupComparison
 from analysis.servqual import ServqualResult
 
@@ -41,7 +41,7 @@ from .moment_store import ALL, layout_of, read_cells, segment_cell
 
 #: Sections that need the rows: shown from the background job, "being computed" before it.
 RAW_SECTIONS = ("kano", "kano_continuous", "paths", "mediation", "emotions", "ipa_stated", "ipa_derived",
-                "csi", "follow_up")
+                "csi", "follow_up", "respondents")
 
 
 @dataclass(frozen=True)
@@ -219,9 +219,10 @@ def _satisfaction(figures: MomentFigures, raw: SatisfactionResult | None) -> Sat
         survey = _merge_raw(survey, raw.survey, "level")
     return SatisfactionResult(
         items=items, survey=survey,
-        dimensions=raw.dimensions if raw else pd.DataFrame(
-            columns=["dimension", "n", "mean_E", "mean_P", "ratio_of_means", "mean_ratio", "class"]),
-        respondents=raw.respondents if raw else pd.DataFrame(columns=["response_id", "ratio"]),
+        # Per-dimension ratios average respondents' own ratios over the items they answered, and
+        # the distribution is of respondents' ratios: both from the full analysis (None before it).
+        dimensions=raw.dimensions if raw else pd.DataFrame(columns=_DIMENSION_COLUMNS),
+        respondents=raw.respondents if raw else None,
         methods=raw.methods if raw else _methods("satisfaction ratio", figures.counts["used"]))
 
 
