@@ -52,7 +52,8 @@ from .report import (EMOTIONS, RELATIONSHIP, SERVQUAL, ReportOptions, construct_
                      pair_dimensions, screening_rules, _rating_ranges)
 from . import relationship, screening
 
-__all__ = ["MomentLayout", "COUNTERS", "figures"]
+__all__ = ["MomentLayout", "MomentFigures", "COUNTERS", "derive", "figures", "holm", "segment_anova",
+           "period_means"]
 
 #: The counters at the head of every cell vector.
 COUNTERS = ("complete", "used", "partial")
@@ -150,6 +151,17 @@ def derive(frame: pd.DataFrame, codebook: Codebook, layout: MomentLayout) -> pd.
     responses; the result keeps the rows that the per-respondent screening
     rules do not flag (indexed by their position in ``frame``), one column
     per layout column.
+
+    Examples
+    --------
+    >>> from analysis.instruments import compose_codebook, load_instruments
+    >>> from analysis.synthetic import synthetic_frame
+    >>> codebook = compose_codebook([(load_instruments()["servqual"], None)])
+    >>> layout = MomentLayout.of(codebook)
+    >>> rows = synthetic_frame(codebook, 40, seed=1).query("status == 'complete'")
+    >>> derived = derive(rows, codebook, layout)
+    >>> len(derived) <= len(rows), "ratio" in derived and "E|tangibles" in derived
+    (True, True)
     """
     frame = codebook.without_not_applicable(frame.reset_index(drop=True))
     # The kept rows keep their position in ``frame``: callers group them by cell.
@@ -306,6 +318,20 @@ def figures(layout: MomentLayout, vector: np.ndarray, confidence: float = 0.95,
     Each statistic is the one of :mod:`analysis.moments` on the block that
     holds its columns; ``min_n`` is the fewest pairs a SERVQUAL item or
     dimension needs to be tested (as in :func:`analysis.servqual.servqual`).
+
+    Examples
+    --------
+    >>> from analysis.instruments import compose_codebook, load_instruments
+    >>> from analysis.synthetic import synthetic_frame
+    >>> codebook = compose_codebook([(load_instruments()["servqual"], None)])
+    >>> layout = MomentLayout.of(codebook)
+    >>> rows = synthetic_frame(codebook, 40, seed=1).query("status == 'complete'")
+    >>> half = len(rows) // 2   # two cells, added: the same as one cell of every row
+    >>> vector = (layout.vector(derive(rows[:half], codebook, layout), half)
+    ...           + layout.vector(derive(rows[half:], codebook, layout), len(rows) - half))
+    >>> result = figures(layout, vector)
+    >>> result.counts["complete"] == len(rows), list(result.items.columns[:3])
+    (True, ['item', 'dimension', 'n'])
     """
     result = MomentFigures(layout.counters(vector))
     if layout.pairs:
@@ -395,6 +421,19 @@ def segment_anova(layout: MomentLayout, cells: Mapping[float, np.ndarray], score
     """Per-group n, mean, SD of ``score`` and the classic and Welch one-way ANOVA across groups.
 
     ``cells``: segment value -> that value's cell vector.
+
+    Examples
+    --------
+    >>> from analysis.instruments import compose_codebook, load_instruments
+    >>> from analysis.synthetic import synthetic_frame
+    >>> codebook = compose_codebook([(load_instruments()["servqual"], None)])
+    >>> layout = MomentLayout.of(codebook)
+    >>> rows = synthetic_frame(codebook, 60, seed=2).query("status == 'complete'")
+    >>> cells = {g: layout.vector(derive(part, codebook, layout), len(part))
+    ...          for g, part in ((1.0, rows[::2]), (2.0, rows[1::2]))}
+    >>> result = segment_anova(layout, cells, "gap")
+    >>> result["groups"]["group"].tolist(), result["df_between"]
+    ([1.0, 2.0], 1)
     """
     groups = []
     for value, vector in sorted(cells.items()):
@@ -410,7 +449,20 @@ def segment_anova(layout: MomentLayout, cells: Mapping[float, np.ndarray], score
 def period_means(layout: MomentLayout, days: Mapping[str, np.ndarray], score: str, period: str = "W",
                  confidence: float = 0.95) -> pd.DataFrame:
     """Mean, SD and t CI of ``score`` per period from the day cells (``YYYY-MM-DD`` -> vector):
-    the table of :func:`analysis.segments.period_summary` (periods without the score left out)."""
+    the table of :func:`analysis.segments.period_summary` (periods without the score left out).
+
+    Examples
+    --------
+    >>> from analysis.instruments import compose_codebook, load_instruments
+    >>> from analysis.synthetic import synthetic_frame
+    >>> codebook = compose_codebook([(load_instruments()["servqual"], None)])
+    >>> layout = MomentLayout.of(codebook)
+    >>> rows = synthetic_frame(codebook, 60, seed=2).query("status == 'complete'")
+    >>> days = {"2026-03-02": layout.vector(derive(rows[:30], codebook, layout), 30),
+    ...         "2026-03-10": layout.vector(derive(rows[30:], codebook, layout), len(rows) - 30)}
+    >>> [str(p) for p in period_means(layout, days, "ratio", "W")["period"]]
+    ['2026-03-02/2026-03-08', '2026-03-09/2026-03-15']
+    """
     by_period: dict[pd.Period, np.ndarray] = {}
     for day, vector in days.items():
         key = pd.Period(day, freq=period)

@@ -306,3 +306,25 @@ def test_concurrent_completions_lose_nothing(tmp_path):
             _db.session.remove()
             downgrade(revision="base")
             _db.engine.dispose()
+
+
+def test_dashboard_shows_a_new_response_at_the_next_view(seeded_survey, client, db):
+    """The page is drawn from the cells: the next view after a commit counts the new response,
+    and the page says when the raw-row sections were computed."""
+    import re
+
+    from surveyapp.services.demo import DEMO_USERS
+    username, password = DEMO_USERS[Role.MANAGER]
+    assert client.post("/auth/login", data={"username": username, "password": password}).status_code == 302
+    url = f"/dashboard/{seeded_survey.slug}?lang=en"
+
+    def count() -> tuple[int, str]:
+        html = client.get(url).get_data(as_text=True)
+        return int(re.search(r"([\d,]+) complete responses in this selection", html).group(1).replace(",", "")), html
+
+    before, html = count()
+    assert "Medians, Wilcoxon and Kruskal-Wallis tests, bootstrap, PLS, KANO and IPA: computed" in html
+    version = seeded_survey.current_version
+    submit_response(version, _answers(version, 1, seed=99)[0])
+    after, _html = count()
+    assert after == before + 1
