@@ -19,9 +19,8 @@ cells.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time as clock, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime, time as clock
 
 import numpy as np
 import pandas as pd

@@ -38,8 +38,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -79,11 +77,6 @@ def _noop_set(target, value, oldvalue, initiator):
 
 def layout_of(version: SurveyVersion) -> MomentLayout:
     return per_version("moment_layout", version, lambda: MomentLayout.of(codebook_of(version)))
-
-
-def day_cell(moment: datetime | pd.Timestamp) -> str:
-    return f"day:{pd.Timestamp(moment).tz_convert('UTC').date().isoformat()}" \
-        if pd.Timestamp(moment).tzinfo else f"day:{pd.Timestamp(moment).date().isoformat()}"
 
 
 def segment_cell(variable: str, value: float) -> str:
@@ -319,15 +312,6 @@ class RowCounter:
 # --------------------------------------------------------------------------
 # Reading cells
 # --------------------------------------------------------------------------
-
-@dataclass
-class CellSum:
-    """The sum of some cells of one layout, and the stamp of what was read."""
-
-    layout: MomentLayout
-    vector: np.ndarray
-    stamp: str
-
 
 def read_cells(survey_id: int, version_ids: Iterable[int], cells: Iterable[str] | None = None,
                prefix: str | None = None) -> dict[tuple[int, str], tuple[np.ndarray, int]]:

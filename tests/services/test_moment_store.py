@@ -43,28 +43,18 @@ TOLERANCE = 1e-9
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def moments_app(request, tmp_path):
-    """An app on a migrated database (so the migration's table is what is tested)."""
-    if request.param == "postgresql":
-        if not POSTGRES_URL:
-            pytest.skip("TEST_POSTGRES_URL not set (make test starts PostgreSQL and sets it)")
-        url = POSTGRES_URL
-    else:
-        url = f"sqlite:///{tmp_path / 'moments.sqlite'}"
-    # Completion hooks (recovery cases) are queued, not run: not what is tested here.
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "QUEUE_IMMEDIATE": False})
-    with app.app_context():
-        if request.param == "postgresql":
-            with _db.engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-        upgrade()
-        yield app
-        _db.session.remove()
-        if request.param == "postgresql":
-            downgrade(revision="base")
-        _db.engine.dispose()
+@pytest.fixture
+def moments_app(database_app):
+    """An app on a migrated SQLite file or PostgreSQL (so the migration's table is what is tested).
+
+    Completion hooks (recovery cases) are queued, not run: not what is tested here.
+    """
+    from surveyapp import queue
+    queue.huey.immediate = False
+    try:
+        yield database_app
+    finally:
+        queue.huey.immediate = True
 
 
 def _survey(slug: str = "moments"):
