@@ -101,8 +101,9 @@ def test_background_computation_shows_a_computing_page_then_the_charts(tmp_path,
     client = app.test_client()
     client.post("/auth/login", data={"username": "demo-manager", "password": "demo-manager-2026"})
     # A segment and a date range at once is no union of stored moment cells: the rows are analysed.
-    url = f"/dashboard/{slug}?lang=en&segment.PR_BRANCH=1&from=2020-01-01"
-    status = f"/dashboard/{slug}/status?segment.PR_BRANCH=1&from=2020-01-01"
+    selection = "&".join(f"segment.PR_CHANNEL={value}" for value in (1, 2, 3, 4)) + "&from=2020-01-01"
+    url = f"/dashboard/{slug}?lang=en&{selection}"
+    status = f"/dashboard/{slug}/status?{selection}"
     with running_queue_worker(app):
         page = client.get(url).get_data(as_text=True)
         assert 'data-state="computing"' in page
