@@ -318,3 +318,19 @@ def test_dashboard_shows_a_new_response_at_the_next_view(seeded_survey, client, 
     submit_response(version, _answers(version, 1, seed=99)[0])
     after, _html = count()
     assert after == before + 1
+
+
+def test_flask_moments_rebuild_backfills_a_database(app, seeded_survey):
+    """An existing database gets its cells from ``flask moments rebuild`` (equal to those kept so far)."""
+    kept = _stored(seeded_survey.id)
+    _db.session.execute(SurveyMoments.__table__.delete())
+    _db.session.commit()
+    assert _stored(seeded_survey.id) == {}
+    result = app.test_cli_runner().invoke(args=["moments", "rebuild", "--survey", seeded_survey.slug])
+    assert result.exit_code == 0, result.output
+    assert f"{seeded_survey.slug}: {len(kept)} cells" in result.output
+    rebuilt = _stored(seeded_survey.id)
+    assert rebuilt.keys() == kept.keys()
+    for key, vector in kept.items():
+        np.testing.assert_allclose(rebuilt[key], vector, rtol=TOLERANCE, atol=1e-7)
+    assert app.test_cli_runner().invoke(args=["moments", "rebuild", "--survey", "nope"]).exit_code != 0
