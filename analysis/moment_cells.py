@@ -49,8 +49,8 @@ from .common import InsufficientData
 from .instruments import Codebook
 from .moments import Moments, anova_oneway, correlations, cronbach_alpha, describe, paired_gaps
 from .report import (EMOTIONS, RELATIONSHIP, SERVQUAL, ReportOptions, construct_columns, ep_pairs,
-                     pair_dimensions, screening_rules, _rating_ranges)
-from . import relationship, screening
+                     pair_dimensions, screening_rules)
+from . import screening
 
 __all__ = ["MomentLayout", "MomentFigures", "COUNTERS", "derive", "figures", "holm", "segment_anova",
            "period_means"]
@@ -129,16 +129,32 @@ class MomentLayout:
         parts = vector[start:start + 4 * p * p].reshape(4, p, p)
         return Moments(columns, parts[0], parts[1], parts[2], parts[3])
 
-    def vector(self, derived: pd.DataFrame, complete: int, partial: int = 0) -> np.ndarray:
-        """The cell vector of the rows of ``derived`` (from :func:`derive`), plus the counters."""
+    def vector(self, derived: pd.DataFrame | np.ndarray, complete: int, partial: int = 0) -> np.ndarray:
+        """The cell vector of the rows of ``derived`` (from :func:`derive`, or its values as an
+        array in the order of :attr:`columns`), plus the counters."""
+        values = derived.loc[:, list(self.columns)].to_numpy(dtype=float) \
+            if isinstance(derived, pd.DataFrame) else derived
         out = np.zeros(self.size)
-        out[:3] = (complete, len(derived), partial)
+        out[:3] = (complete, len(values), partial)
+        position = self.positions
         for name, columns, listwise in self.blocks:
             start, p = self.offsets[name]
-            moments = Moments.from_frame(derived, columns, complete=listwise)
+            block = values[:, [position[c] for c in columns]]
+            if listwise:
+                block = block[~np.isnan(block).any(axis=1)]
+            moments = Moments.from_array(block, columns)
             out[start:start + 4 * p * p] = np.concatenate(
                 [moments.n.ravel(), moments.sx.ravel(), moments.sxx.ravel(), moments.sxy.ravel()])
         return out
+
+    @cached_property
+    def columns(self) -> tuple[str, ...]:
+        """Every column of the blocks, once each, in block order."""
+        return tuple(dict.fromkeys(c for _name, columns, _l in self.blocks for c in columns))
+
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        return {column: i for i, column in enumerate(self.columns)}
 
     def counters(self, vector: np.ndarray) -> dict[str, int]:
         return {name: int(round(vector[i])) for i, name in enumerate(COUNTERS)}
@@ -210,19 +226,30 @@ def derive(frame: pd.DataFrame, codebook: Codebook, layout: MomentLayout) -> pd.
         for i, item in enumerate(items):
             out[f"E|{item}"], out[f"P|{item}"] = raw_E[:, i], raw_P[:, i]
             out[f"gap|{item}"] = raw_P[:, i] - raw_E[:, i]
-    # As analyse_survey scores them: relationship constructs with the default
-    # item minimum and reverse items recoded, emotions as the mean of answered items.
+    # As analyse_survey scores them (analysis.relationship.construct_scores; the tests check
+    # equality): relationship constructs listwise with reverse items recoded, emotions as the
+    # mean of the answered items. In numpy because it runs once per completed response.
     if layout.constructs:
-        reverse = [v.name for v in codebook.select(instrument=RELATIONSHIP) if v.reverse]
-        scale = _rating_ranges(codebook, [c for cols in layout.constructs.values() for c in cols])
-        scores = relationship.construct_scores(data, layout.constructs, reverse=reverse, scale=scale)
-        for name in layout.constructs:
-            out[f"construct|{name}"] = scores[name]
-    if layout.emotions:
-        scores = relationship.construct_scores(data, layout.emotions, min_items=1)
-        for name in layout.emotions:
-            out[f"emotion|{name}"] = scores[name]
+        reverse = {v.name for v in codebook.select(instrument=RELATIONSHIP) if v.reverse}
+        for name, columns in layout.constructs.items():
+            out[f"construct|{name}"] = _item_means(data, codebook, columns, reverse, len(columns))
+    for name, columns in layout.emotions.items():
+        out[f"emotion|{name}"] = _item_means(data, codebook, columns, set(), 1)
     return pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in out.items()}, index=data.index)
+
+
+def _item_means(data: pd.DataFrame, codebook: Codebook, columns: Sequence[str], reverse: set[str],
+                need: int) -> np.ndarray:
+    """Mean of ``columns`` (reverse items recoded ``min + max - x``) where at least ``need`` are answered."""
+    values = data[list(columns)].to_numpy(dtype=float)
+    for j, column in enumerate(columns):
+        if column in reverse:
+            low, high = codebook[column].scale["min"], codebook[column].scale["max"]
+            values[:, j] = low + high - values[:, j]
+    answered = (~np.isnan(values)).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        means = np.nansum(values, axis=1) / np.maximum(answered, 1)
+    return np.where(answered >= need, means, np.nan)
 
 
 def _screened(frame: pd.DataFrame, codebook: Codebook) -> np.ndarray:

@@ -98,14 +98,15 @@ def cell_vectors(version: SurveyVersion, frame: pd.DataFrame) -> dict[str, np.nd
     partial = frame[frame["status"].to_numpy() != ResponseStatus.COMPLETE.value].reset_index(drop=True)
     derived = derive(complete, codebook, layout)  # indexed by row of ``complete``
     kept = derived.index.to_numpy()
+    values = derived.loc[:, list(layout.columns)].to_numpy(dtype=float)
     out: dict[str, np.ndarray] = {}
 
     def add(cell: str, rows: np.ndarray | None, partial_n: int) -> None:
         # rows: positions in ``complete`` (None = all of them)
         if rows is None:
-            part, n_complete = derived, len(complete)
+            part, n_complete = values, len(complete)
         else:
-            part, n_complete = derived.loc[kept[np.isin(kept, rows)]], len(rows)
+            part, n_complete = values[np.isin(kept, rows)], len(rows)
         if n_complete == 0 and partial_n == 0:
             return
         out[cell] = layout.vector(part, n_complete, partial_n)
