@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .common import Methods, item_ranges, require_n
+from .common import Methods, float_columns, item_ranges, require_n
 from .pls import PLSBootstrap, PLSModel, PLSResult, bootstrap_pls, fit_pls
 from .reliability import _alpha_std_from_corr
 
@@ -289,7 +289,7 @@ def _structural_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
 def _complete_cases(frame: pd.DataFrame, model: PLSModel, scale, min_n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Complete cases on the model's items (numbers), checked against the scale; and the scale table."""
     items = model.items
-    data = frame[items].apply(pd.to_numeric, errors="raise").astype(float).dropna()
+    data = float_columns(frame, items).dropna()
     indegree = max(len(model.predecessors(c)) for c in model.endogenous)
     require_n("PLS path model", len(data), max(min_n, 10 * indegree))
     item_scale = _item_scale(items, scale)

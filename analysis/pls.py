@@ -420,7 +420,8 @@ def _item_matrix(data: pd.DataFrame, model: PLSModel) -> np.ndarray:
         raise ValueError(f"missing values in {', '.join(holes)}: drop or impute them first")
     if len(values) < 3:
         raise ValueError(f"PLS needs at least 3 cases; got {len(values)}")
-    constant = [c for c, sd in zip(model.items, values.std(axis=0)) if sd == 0]
+    # every row equal to the first: one comparison pass instead of a standard deviation
+    constant = [c for c, same in zip(model.items, (values == values[:1]).all(axis=0)) if same]
     if constant:
         raise ValueError(f"item(s) without variance: {', '.join(constant)}")
     return values
@@ -532,9 +533,16 @@ def fit_pls(data: pd.DataFrame, model: PLSModel, *, scheme: str = "path", standa
     n = len(values)
     means = values.mean(axis=0)
     centred = values - means
-    sds = centred.std(axis=0, ddof=1)
-    analysed = centred / sds if standardize else centred
-    cov = (analysed.T @ analysed / (n - 1))[None]
+    # One cross-product (BLAS) gives the variances and the covariance matrix;
+    # the standard deviations are not a separate pass over the rows.
+    cross = centred.T @ centred / (n - 1)
+    sds = np.sqrt(np.diag(cross))
+    if standardize:
+        analysed = centred / sds
+        cov = (cross / np.outer(sds, sds))[None]
+    else:
+        analysed = centred
+        cov = cross[None]
     structure = _Structure.of(model)
     singular = [model.names[j] for (j, _), bad in zip(structure.mode_b, _singular_mode_b(cov, structure)[0]) if bad]
     if singular:

@@ -140,36 +140,44 @@ def cronbach_alpha(frame: pd.DataFrame, items: Sequence[str] | None = None, *,
     data = frame[items].astype("float64").dropna()
     n, k = len(data), len(items)
     require_n("Cronbach's alpha (respondents answering every item)", n, max(min_n, 2))
+    # Everything below follows from the item means and the covariance matrix
+    # (one pass over the rows): correlations, item SDs and the item-rest
+    # correlations (cov(X_j, T - X_j) and var(T - X_j) are sums of its cells).
     X = data.to_numpy()
+    means = X.mean(axis=0)
     cov = np.cov(X, rowvar=False, ddof=1)
     if cov.sum() <= 0:
         raise UndefinedStatistic("Cronbach's alpha", "the total score has no variance")
-    constant = [c for c, v in zip(items, np.diag(cov)) if v == 0]
+    variances = np.diag(cov)
+    constant = [c for c, v in zip(items, variances) if v == 0]
     alpha = _alpha_from_cov(cov)
+    corr = None
     if constant:
         alpha_std, rbar = np.nan, np.nan
     else:
-        alpha_std, rbar = _alpha_std_from_corr(np.corrcoef(X, rowvar=False))
+        corr = _correlations(cov)
+        alpha_std, rbar = _alpha_std_from_corr(corr)
     df1, df2 = n - 1, (n - 1) * (k - 1)
     g = 1 - confidence
     ci_low = 1 - (1 - alpha) * stats.f.isf(g / 2, df1, df2)
     ci_high = 1 - (1 - alpha) * stats.f.isf(1 - g / 2, df1, df2)
 
-    total = X.sum(axis=1)
     rows = []
     for j, name in enumerate(items):
-        rest = total - X[:, j]
-        r = np.corrcoef(X[:, j], rest)[0, 1] if X[:, j].std() > 0 and rest.std() > 0 else np.nan
         keep = [m for m in range(k) if m != j]
-        a_del = _alpha_from_cov(cov[np.ix_(keep, keep)]) if k > 2 else np.nan
-        rows.append({"item": name, "mean": X[:, j].mean(), "sd": X[:, j].std(ddof=1),
+        rest_cov = cov[np.ix_(keep, keep)]
+        rest_variance = rest_cov.sum()
+        r = (cov[j, keep].sum() / np.sqrt(variances[j] * rest_variance)
+             if variances[j] > 0 and rest_variance > 0 else np.nan)
+        a_del = _alpha_from_cov(rest_cov) if k > 2 else np.nan
+        rows.append({"item": name, "mean": means[j], "sd": np.sqrt(variances[j]),
                      "item_total_r": r, "alpha_if_deleted": a_del})
     notes = []
     omega = np.nan
     if constant:
         notes.append(f"constant item(s) {', '.join(constant)}: standardized alpha and omega undefined")
     elif k >= 3:
-        omega, heywood = _omega_from_corr(np.corrcoef(X, rowvar=False))
+        omega, heywood = _omega_from_corr(corr)
         if heywood:
             notes.append("omega: Heywood case in the one-factor model (a communality reached 1)")
     if k == 2:
@@ -273,7 +281,13 @@ def omega_total(frame: pd.DataFrame, items: Sequence[str] | None = None, *, min_
     require_n("omega total (respondents answering every item)", len(data), max(min_n, 2))
     if (data.std() == 0).any():
         raise UndefinedStatistic("omega total", "an item is constant")
-    return _omega_from_corr(np.corrcoef(data.to_numpy(), rowvar=False))[0]
+    return _omega_from_corr(_correlations(np.cov(data.to_numpy(), rowvar=False, ddof=1)))[0]
+
+
+def _correlations(cov: np.ndarray) -> np.ndarray:
+    """The correlation matrix of a covariance matrix (as ``numpy.corrcoef``, clipped to [-1, 1])."""
+    sd = np.sqrt(np.diag(cov))
+    return np.clip(cov / sd[:, None] / sd[None, :], -1, 1)
 
 
 @dataclass

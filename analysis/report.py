@@ -417,7 +417,12 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
             # every other feature's shares, so KANO ignores that one rule.
             others = [c for c in result.flags.columns
                       if c not in ("response_id", "flagged", "reasons", KANO_QUESTIONABLE_RULE)]
-            kano_data = screening.exclude(frame, result.flags, rules=others)[0]
+            # Only the KANO columns: a second copy of the whole frame would double
+            # the memory of a million-response analysis.
+            kano_answers = {f"{feature}_{facet}" for feature in kano_feature_codes(codebook)
+                            for facet in "FD"}
+            kano_columns = [c for c in frame.columns if c == "response_id" or c in kano_answers]
+            kano_data = screening.exclude(frame[kano_columns], result.flags, rules=others)[0]
     result.n_used = len(data)
 
     # The ratio is computed per instrument: averaging P/E across instruments
@@ -467,8 +472,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     if "contact_ok" in data.columns:
         result.follow_up = run("follow_up", lambda: follow_up_list(
             data, options.follow_up,
-            **{name: scores.set_index("response_id")[name] if name in scores else None
-               for name in ("ratio", "gap", "negative_emotion")}))
+            **{name: _by_response(scores, name) for name in ("ratio", "gap", "negative_emotion")}))
     if "submitted_at" in scores and scores["submitted_at"].notna().any():
         result.trends = run("trends", lambda: trend_table(scores, options.period,
                                                           options.confidence))
@@ -627,11 +631,12 @@ def default_csi_blocks(codebook: Codebook) -> dict[str, list[str]]:
 
 
 def _by_response(section: Any, column: str) -> pd.Series | None:
-    """A per-respondent column of a result's ``respondents`` table, indexed by response id."""
-    table = getattr(section, "respondents", None)
+    """A per-respondent column of a result's ``respondents`` table (or of a table), indexed by
+    response id. Only that column is indexed: ``set_index`` on the table would copy every column."""
+    table = section if isinstance(section, pd.DataFrame) else getattr(section, "respondents", None)
     if table is None or column not in table:
         return None
-    return table.set_index("response_id")[column]
+    return pd.Series(table[column].to_numpy(), index=table["response_id"].to_numpy(), name=column)
 
 
 def _relationship_sections(result: SurveyAnalysis, run, data: pd.DataFrame, codebook: Codebook,

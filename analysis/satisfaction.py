@@ -278,19 +278,32 @@ class _RatioBlocks:
         return cls(E, P, complete, item_ratios(frame, pairs), P - E)
 
     def respondent_level(self, items: Sequence[str]) -> pd.DataFrame:
-        """Each respondent's pairs, means, own ratio sum P / sum E and mean ratio over ``items``."""
-        items = list(items)
-        c = self.complete[items]
+        """Each respondent's pairs, means, own ratio sum P / sum E and mean ratio over ``items``.
+
+        Row sums on the float matrices (``numpy.nansum``): a pandas row
+        reduction copies the column subset and its mask once per statistic.
+        """
+        cols = self.E.columns.get_indexer(list(items))
+        if np.array_equal(cols, np.arange(self.E.shape[1])):
+            cols = slice(None)  # every item: the matrices themselves, not four copies
+        c = self.complete.to_numpy()[:, cols]
+        e, p = self.E.to_numpy()[:, cols], self.P.to_numpy()[:, cols]
+        r, d = self.R.to_numpy()[:, cols], self.D.to_numpy()[:, cols]
         k = c.sum(axis=1)
-        sum_e = self.E[items].sum(axis=1, min_count=1)
-        ratio = pd.Series(np.nan, index=self.E.index)
-        ok = (k > 0) & (sum_e > 0)
-        ratio[ok] = self.P[items].sum(axis=1)[ok] / sum_e[ok]
-        return pd.DataFrame({"n_pairs": k, "mean_E": self.E[items].mean(axis=1),
-                             "mean_P": self.P[items].mean(axis=1), "ratio": ratio,
-                             "mean_ratio": self.R[items].where(c).mean(axis=1),
-                             "n_undefined": (c & self.R[items].isna()).sum(axis=1),
-                             "mean_diff": self.D[items].mean(axis=1)})
+        r_defined = ~np.isnan(r)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sum_e = np.where(k > 0, np.nansum(e, axis=1), np.nan)
+            sum_p = np.nansum(p, axis=1)
+            ok = (k > 0) & (sum_e > 0)
+            ratio = np.full(len(k), np.nan)
+            np.divide(sum_p, sum_e, out=ratio, where=ok)
+            n_ratios = r_defined.sum(axis=1)
+            mean_ratio = np.where(n_ratios > 0, np.nansum(r, axis=1) / n_ratios, np.nan)
+            mean_e, mean_p = sum_e / k, np.where(k > 0, sum_p / k, np.nan)
+            mean_diff = np.where(k > 0, np.nansum(d, axis=1) / k, np.nan)
+        return pd.DataFrame({"n_pairs": k, "mean_E": mean_e, "mean_P": mean_p, "ratio": ratio,
+                             "mean_ratio": mean_ratio, "n_undefined": (c & ~r_defined).sum(axis=1),
+                             "mean_diff": mean_diff}, index=self.E.index)
 
 
 def _aggregate(level: pd.DataFrame, tolerance: float) -> dict:

@@ -71,6 +71,11 @@ def run_all(sizes: dict, sections: tuple[str, ...], output: Path) -> dict:
         rows = analysis_bench.run(sizes["analysis_sizes"])
         results["analysis"] = {f"n{n}": {"seconds": row["analysis_s"], "peak_rss_mb": row["peak_rss_mb"],
                                          "ratio_to_numpy": row["ratio_to_numpy"],
+                                         "report_ratio_to_numpy": row["report_ratio_to_numpy"],
+                                         "cpu_ratio_to_numpy": row["cpu_ratio_to_numpy"],
+                                         "cpu_seconds": row["analysis_cpu_s"],
+                                         "moment_tables_seconds": row["moment_tables_s"],
+                                         "load_average": row["load_average"],
                                          "numpy_seconds": row["numpy_s"], "pls_fit_seconds": row["csi_fit_s"]}
                                for n, row in rows.items()}
     if "dashboard" in sections:

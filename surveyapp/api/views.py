@@ -206,7 +206,6 @@ def get_job_result(job_id: str):
 # --------------------------------------------------------------------------
 
 def _case_document(case, survey: Survey, *, history: bool) -> dict[str, Any]:
-    from analysis.comment_emotion import ENGINE
     contact = cases_service.contact_of(case) if cases_service.may_see_contact(g.api_user, survey) else None
     document = {
         "id": case.id, "survey": survey.slug, "response_id": case.response_id,
@@ -216,7 +215,7 @@ def _case_document(case, survey: Survey, *, history: bool) -> dict[str, Any]:
         "screening_flags": list(case.screening_flags or []),
         "comment": {"text": case.response.comment, "label": case.comment_label,
                     "score": case.comment_score, "emotions": list(case.comment_emotions or []),
-                    "engine": ENGINE},
+                    "engine": cases_service.comment_engine().name},
         "churn": {"risk": case.churn_risk, "band": case.churn_band},
         "opened_at": _iso(case.opened_at), "due_at": _iso(case.due_at),
         "first_contact_at": _iso(case.first_contact_at), "closed_at": _iso(case.closed_at),

@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from analysis.followup import UnhappinessRule
 
-from ..services.cases import ROOT_CAUSES
+from ..services.cases import ROOT_CAUSES, SegmentRouting
+from ..services.codebooks import value_labels
 from ..widgets import UnhappinessRuleFields
 
 ROOT_CAUSE_LABELS = {
@@ -34,7 +35,60 @@ class RuleForm(UnhappinessRuleFields, FlaskForm):
     suppression_days = IntegerField(_l("Re-survey a customer at most once in (days)"), default=90,
                                     validators=[InputRequired(), NumberRange(min=0, max=3650)])
     enabled = BooleanField(_l("Open cases for new responses"), default=True)
+    route_by = SelectField(_l("Assign cases by segment"), choices=[], default="")
+    route_owners = TextAreaField(
+        _l("Owners per segment value"), validators=[Optional(), Length(max=5000)],
+        description=_l("One line per value: the value's code or label, a colon, then user names "
+                       "separated by commas (e.g. 1: wang, li). Other values go round the survey's managers."))
     submit = SubmitField(_l("Save the rule"))
+
+    def set_segments(self, variables, lang: str) -> None:
+        """Offer ``variables`` (the survey's segment variables) to route by."""
+        self.route_by.choices = [("", _l("no: round robin over all managers"))] + [
+            (v.name, f"{v.name} · {v.text.get(lang) or v.name}") for v in variables]
+
+    def fill_routing(self, routing: SegmentRouting, users_by_id: dict[int, str]) -> None:
+        self.route_by.data = routing.variable or ""
+        self.route_owners.data = "\n".join(
+            f"{code}: {', '.join(users_by_id[u] for u in users if u in users_by_id)}"
+            for code, users in sorted(routing.owners.items()))
+
+    def routing(self, variables, users_by_name: dict[str, int]) -> SegmentRouting | None:
+        """The routing the form describes, or None with the errors on ``route_owners``.
+
+        A value is its code or its zh/en label (case-insensitive); ``：`` and ``，`` count as
+        ``:`` and ``,``.
+        """
+        name = self.route_by.data or None
+        if name is None:
+            return SegmentRouting()
+        variable = next(v for v in variables if v.name == name)
+        codes = {**{label.casefold(): code for code, label in value_labels(variable, "zh").items()},
+                 **{label.casefold(): code for code, label in value_labels(variable, "en").items()}}
+        owners: dict[int, list[int]] = {}
+        errors = []
+        for number, line in enumerate((self.route_owners.data or "").splitlines(), 1):
+            line = line.replace("：", ":").replace("，", ",").strip()
+            if not line:
+                continue
+            value, colon, users = line.partition(":")
+            value = value.strip()
+            code = int(value) if value.lstrip("-").isdigit() else codes.get(value.casefold())
+            if not colon or code is None:
+                errors.append(_l("Line %(n)d: start with a value of %(variable)s and a colon.",
+                                 n=number, variable=name))
+                continue
+            for user in (u.strip() for u in users.split(",")):
+                if user and user not in users_by_name:
+                    errors.append(_l("Line %(n)d: %(user)s is not on this survey's team.", n=number, user=user))
+                elif user:
+                    owners.setdefault(code, []).append(users_by_name[user])
+        if not owners and not errors:
+            errors.append(_l("Name the owners of at least one value, or choose no segment."))
+        if errors:
+            self.route_owners.errors = list(self.route_owners.errors) + errors
+            return None
+        return SegmentRouting(name, owners)
 
     def fill(self, rule: UnhappinessRule, sla_hours: int, suppression_days: int, enabled: bool) -> None:
         for name in ("overall_at_most", "ratio_below", "gap_below", "negative_emotion_at_least",

@@ -17,13 +17,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from analysis.comment_emotion import ENGINE as EMOTION_ENGINE
-
 from ..access import accessible_survey_or_404, can_access_survey, role_required
 from ..extensions import db
 from ..i18n import select_locale
 from ..models import Case, CaseStatus, Role, Survey, User
 from ..services import cases as service
+from ..services.codebooks import value_labels
 from . import bp
 from .forms import (PRIORITY_LABELS, ROOT_CAUSE_LABELS, STATUS_LABELS, AssignForm, NoteForm,
                     PriorityForm, ResolveForm, ResurveyForm, RuleForm, StatusForm)
@@ -91,7 +90,7 @@ def _render_case(case: Case, survey: Survey, status_code: int = 200, **forms):
         contact=contact, contact_hidden=not service.may_see_contact(current_user, survey),
         has_contact=service.contact_of(case) is not None,
         status_labels=STATUS_LABELS, priority_labels=PRIORITY_LABELS,
-        root_cause_labels=ROOT_CAUSE_LABELS, emotion_engine=EMOTION_ENGINE,
+        root_cause_labels=ROOT_CAUSE_LABELS, emotion_engine=service.engine_label(),
         resurvey_url=service.resurvey_url(case), closed=case.status in service.CLOSED,
         **all_forms), status_code
 
@@ -155,20 +154,32 @@ def rule(slug: str):
     survey = accessible_survey_or_404(slug)
     may_edit = current_user.has_role(Role.ADMIN) or survey.owner_id == current_user.id
     settings = service.case_settings(survey)
+    segments = service.segment_variables(survey)
+    team = service.case_team(survey)
     form = RuleForm()
+    form.set_segments(segments, select_locale())
     if request.method == "GET":
         form.fill(service.survey_rule(survey), settings.sla_hours, settings.suppression_days,
                   settings.enabled)
+        form.fill_routing(service.survey_routing(survey), {u.id: u.username for u in team})
     elif not may_edit:
         abort(403)
     elif form.validate_on_submit():
-        service.save_settings(survey, form.rule(), sla_hours=form.sla_hours.data,
-                              suppression_days=form.suppression_days.data, enabled=form.enabled.data)
-        flash(_("The rule is saved. New responses are checked against it; the follow-up list uses it."),
-              "success")
-        return redirect(url_for("cases.rule", slug=slug))
+        routing = form.routing(segments, {u.username: u.id for u in team})
+        if routing is not None:
+            try:
+                service.save_settings(survey, form.rule(), sla_hours=form.sla_hours.data,
+                                      suppression_days=form.suppression_days.data,
+                                      enabled=form.enabled.data, routing=routing)
+            except service.CaseError as error:
+                form.route_owners.errors = [*form.route_owners.errors, str(error)]
+            else:
+                flash(_("The rule is saved. New responses are checked against it; the follow-up list uses it."),
+                      "success")
+                return redirect(url_for("cases.rule", slug=slug))
     return render_template("cases/rule.html", survey=survey, form=form, may_edit=may_edit,
-                           emotion_engine=EMOTION_ENGINE), (400 if form.errors else 200)
+                           segments=segments, team=team, lang=select_locale(), segment_values=value_labels,
+                           emotion_engine=service.engine_label()), (400 if form.errors else 200)
 
 
 @bp.route("/<slug>/recovery")

@@ -13,7 +13,6 @@ from ..access import accessible_survey_or_404, role_required, visible_surveys
 from ..i18n import select_locale
 from ..extensions import db
 from ..models import Contact, Role
-from analysis.comment_emotion import ENGINE as EMOTION_ENGINE
 
 from ..services import cases, dashboard_cache
 from ..services.codebooks import survey_codebook
@@ -123,7 +122,7 @@ def follow_up(slug: str):
         total = len(table)
         rows = _with_contacts(table.head(FOLLOW_UP_PAGE_ROWS))
     return render_template("dashboard/follow_up.html", survey=survey, form=form, filters_form=filters_form,
-                           valid=valid, rows=rows, total=total, shown=len(rows), emotion_engine=EMOTION_ENGINE,
+                           valid=valid, rows=rows, total=total, shown=len(rows), emotion_engine=cases.engine_label(),
                            query=request.query_string.decode()), (200 if valid else 400)
 
 

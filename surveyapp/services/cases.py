@@ -10,7 +10,11 @@
   puts :func:`open_case_task` on the job queue. Opening is idempotent: the
   ``uq_case_response`` constraint lets one insert win however many times the
   task runs (retries, resumed responses, two workers); the loser reads the
-  winner's case.
+  winner's case. Its owner is chosen by :func:`case_owner`: round robin over the owners of
+  the customer's segment when the survey routes by a segment variable
+  (:class:`SegmentRouting`), else over the survey's managers.
+* **Comment emotion**: :func:`comment_emotions`, from the text engine of
+  :mod:`analysis.sentiment` (one per process, :func:`comment_engine`).
 * **Working**: assign, status (open → in_progress → contacted → resolved /
   closed_unreachable), priority, notes; resolving needs a root cause and the
   action taken. Every change is a :class:`CaseEvent` (who, what, when).
@@ -42,14 +46,15 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 from flask import current_app, has_request_context, url_for
+from flask_babel import lazy_gettext as _l
 from huey import crontab
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from analysis.casework import (RecoverySummary, churn_risk, construct_ranges, customer_scores,
                                recovery_summary)
-from analysis.comment_emotion import comment_emotion
 from analysis.followup import UnhappinessRule, follow_up_list, unhappy_customers
+from analysis.sentiment import LANGUAGES as SENTIMENT_LANGUAGES, SentimentEngine, default_engine
 from analysis.report import ReportOptions, screening_rules
 from analysis import screening
 from analysis.common import InsufficientData
@@ -59,7 +64,7 @@ from ..extensions import db
 from ..models import (Case, CaseEvent, CaseSettings, CaseStatus, Contact, Response, ResponseStatus,
                       Role, Survey, SurveyShare, User, utcnow)
 from ..queue import app_context, huey
-from .codebooks import survey_codebook
+from .codebooks import survey_codebook, value_labels
 from .responses import ANSWER_DTYPE, COMPLETION_HOOKS, ResponseFilter, codebook_of, decode_answers, responses_frame
 
 logger = logging.getLogger(__name__)
@@ -98,7 +103,8 @@ def case_settings(survey: Survey) -> CaseSettings:
     """The survey's settings row (an unsaved one with the defaults if none is stored)."""
     settings = db.session.get(CaseSettings, survey.id)
     return settings or CaseSettings(survey_id=survey.id, rule={}, sla_hours=DEFAULT_SLA_HOURS,
-                                    suppression_days=DEFAULT_SUPPRESSION_DAYS, enabled=True)
+                                    suppression_days=DEFAULT_SUPPRESSION_DAYS, enabled=True,
+                                    routing={})
 
 
 def survey_rule(survey: Survey) -> UnhappinessRule:
@@ -106,22 +112,106 @@ def survey_rule(survey: Survey) -> UnhappinessRule:
 
 
 def save_settings(survey: Survey, rule: UnhappinessRule, *, sla_hours: int,
-                  suppression_days: int, enabled: bool = True) -> CaseSettings:
+                  suppression_days: int, enabled: bool = True,
+                  routing: SegmentRouting | None = None) -> CaseSettings:
+    """Store the rule, SLA, suppression window and (``routing``) the owners per segment value;
+    ``routing`` None keeps the stored routing, an empty one routes everything to the pool."""
     if sla_hours < 1 or suppression_days < 0:
         raise CaseError("the SLA must be at least one hour and the suppression window not negative")
-    settings = db.session.get(CaseSettings, survey.id) or CaseSettings(survey_id=survey.id)
+    settings = db.session.get(CaseSettings, survey.id) or CaseSettings(survey_id=survey.id, routing={})
     settings.rule = rule.to_json()
     settings.sla_hours = sla_hours
     settings.suppression_days = suppression_days
     settings.enabled = enabled
+    if routing is not None:
+        settings.routing = check_routing(survey, routing).to_json()
     db.session.add(settings)
     db.session.commit()
     return settings
 
 
+@dataclass(frozen=True)
+class SegmentRouting:
+    """Round robin per segment: the cases of customers whose answer to the segment variable
+    ``variable`` is ``code`` go round ``owners[code]`` (user ids); a customer with another code,
+    no answer, or whose listed owners have all left the survey's team goes to the survey's pool
+    (its managers). ``variable`` None: everything goes to the pool."""
+
+    variable: str | None = None
+    owners: dict[int, tuple[int, ...]] = None  # type: ignore[assignment]
+
+    def __post_init__(self):
+        object.__setattr__(self, "owners", {int(code): tuple(int(u) for u in users)
+                                            for code, users in (self.owners or {}).items() if users})
+
+    def to_json(self) -> dict[str, Any]:
+        if not self.variable:
+            return {}
+        return {"variable": self.variable,
+                "owners": {str(code): list(users) for code, users in sorted(self.owners.items())}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> "SegmentRouting":
+        data = data or {}
+        return cls(data.get("variable") or None, {int(k): v for k, v in (data.get("owners") or {}).items()})
+
+
+def segment_variables(survey: Survey) -> list:
+    """The survey's segment variables (codebook ``segment: true``) a case can be routed by."""
+    return [variable for variable in survey_codebook(survey) if variable.segment]
+
+
+def check_routing(survey: Survey, routing: SegmentRouting) -> SegmentRouting:
+    """``routing`` if its variable is a segment variable of the survey and its owners are on the
+    case team (:func:`case_team`); else :class:`CaseError` saying what is wrong."""
+    if not routing.variable:
+        return SegmentRouting()
+    variable = next((v for v in segment_variables(survey) if v.name == routing.variable), None)
+    if variable is None:
+        raise CaseError(f"{routing.variable} is not a segment variable of this survey")
+    codes = set(value_labels(variable, "en"))
+    unknown = sorted(code for code in routing.owners if codes and code not in codes)
+    if unknown:
+        raise CaseError(f"{variable.name} has no value {', '.join(map(str, unknown))}")
+    team = {user.id for user in case_team(survey)}
+    strangers = sorted({u for users in routing.owners.values() for u in users} - team)
+    if strangers:
+        raise CaseError("owners must be the survey's owner or people it is shared with")
+    return routing
+
+
+def survey_routing(survey: Survey) -> SegmentRouting:
+    return SegmentRouting.from_json(case_settings(survey).routing)
+
+
 # --------------------------------------------------------------------------
 # Scoring: one response, or a whole survey (the follow-up list)
 # --------------------------------------------------------------------------
+
+def comment_engine() -> SentimentEngine:
+    """The text emotion engine of this process (:func:`analysis.sentiment.default_engine`: one
+    instance per process, its models read from disk on first use). The one place to swap it."""
+    return default_engine()
+
+
+def engine_label() -> str:
+    """What produced the comment polarity, as the pages name it."""
+    return _l("trained sentiment model")
+
+
+def comment_emotions(texts: Iterable[Any], languages: Iterable[Any]) -> pd.DataFrame:
+    """Polarity score, label and emotions (a list) of each comment, by :func:`comment_engine`.
+
+    A missing or blank comment gets score NaN, label None and no emotions; a language other
+    than zh/en (or none) is detected from the text.
+    """
+    texts = [t if isinstance(t, str) else "" for t in texts]
+    langs = [lang if lang in SENTIMENT_LANGUAGES else None for lang in languages]
+    result = comment_engine().analyse(texts, langs)
+    return pd.DataFrame({"score": result["score"].to_numpy(dtype=float),
+                         "label": result["label"].to_numpy(dtype=object),
+                         "emotions": [e.split(";") if e else [] for e in result["emotions"]]})
+
 
 def score_frame(frame: pd.DataFrame, codebook, comments: pd.Series | None = None,
                 languages: pd.Series | None = None, *, churn: bool = True) -> pd.DataFrame:
@@ -130,14 +220,12 @@ def score_frame(frame: pd.DataFrame, codebook, comments: pd.Series | None = None
     texts = comments.reindex(scores["response_id"]).to_numpy() if comments is not None \
         else np.full(len(scores), None)
     langs = languages.reindex(scores["response_id"]).to_numpy() if languages is not None \
-        else np.full(len(scores), "zh")
-    emotions = [comment_emotion(text if isinstance(text, str) else None,
-                                lang if lang in ("zh", "en") else "zh")
-                for text, lang in zip(texts, langs)]
-    scores["comment"] = [t if isinstance(t, str) else None for t in texts]
-    scores["polarity"] = [e[0] if t else np.nan for e, t in zip(emotions, scores["comment"])]
-    scores["comment_label"] = [e[1] for e in emotions]
-    scores["comment_emotions"] = [e[2] for e in emotions]
+        else np.full(len(scores), None)
+    emotions = comment_emotions(texts, langs)
+    scores["comment"] = [t if isinstance(t, str) and t.strip() else None for t in texts]
+    scores["polarity"] = emotions["score"].to_numpy()
+    scores["comment_label"] = emotions["label"].to_numpy()
+    scores["comment_emotions"] = emotions["emotions"].to_list()
     if churn:
         risk = churn_risk(scores, construct_ranges(codebook))
         scores["churn_risk"] = risk["churn_risk"].to_numpy()
@@ -254,7 +342,8 @@ def open_case_for_response(response_id: int, now: datetime | None = None) -> Cas
         return None
     scores = score_frame(frame, codebook, comments, languages)
     case = _new_case(survey, settings, response, scores.iloc[0], verdict,
-                     screening_flags(response, codebook, frame), now or utcnow())
+                     screening_flags(response, codebook, frame), now or utcnow(),
+                     segment_value(frame.iloc[0], settings))
     db.session.add(case)
     try:
         db.session.commit()
@@ -267,7 +356,7 @@ def open_case_for_response(response_id: int, now: datetime | None = None) -> Cas
 
 
 def _new_case(survey: Survey, settings: CaseSettings, response: Response, row: pd.Series,
-              verdict: pd.Series, flags: list[str], now: datetime) -> Case:
+              verdict: pd.Series, flags: list[str], now: datetime, segment: int | None = None) -> Case:
     """The case of an unhappy response (``row``: its :func:`score_frame` row; ``verdict``: its
     :func:`analysis.followup.unhappy_customers` row). High priority for a high churn risk or
     three reasons and more."""
@@ -275,12 +364,12 @@ def _new_case(survey: Survey, settings: CaseSettings, response: Response, row: p
     case = Case(
         survey_id=survey.id, response_id=response.id, status=CaseStatus.OPEN.value,
         priority=1 if (row["churn_band"] == "high" or verdict["n_reasons"] >= 3) else 2,
-        owner_id=_round_robin_owner(survey), reasons=verdict["reasons"],
+        owner_id=case_owner(survey, settings, segment), reasons=verdict["reasons"],
         scores={name: (None if pd.isna(verdict[name]) else float(verdict[name]))
                 for name in ("overall", "ratio", "gap", "negative_emotion", "polarity")},
         screening_flags=flags,
         comment_score=None if pd.isna(row["polarity"]) else float(row["polarity"]),
-        comment_label=row["comment_label"] if response.comment else None,
+        comment_label=row["comment_label"],
         comment_emotions=list(row["comment_emotions"]),
         churn_risk=churn, churn_band=row["churn_band"],
         opened_at=now, due_at=now + timedelta(hours=settings.sla_hours))
@@ -300,6 +389,7 @@ def open_cases_for_survey(survey: Survey, opened_at: pd.Series | None = None) ->
     verdicts = unhappy_customers(scores, UnhappinessRule.from_json(settings.rule))
     have = set(db.session.execute(select(Case.response_id).where(Case.survey_id == survey.id)).scalars())
     flags = screening_flags_by_response(frame, survey_codebook(survey))
+    answers = frame.set_index("response_id")
     opened = 0
     for position in np.flatnonzero(verdicts["unhappy"].to_numpy()):
         rid = int(verdicts.iloc[position]["response_id"])
@@ -308,7 +398,8 @@ def open_cases_for_survey(survey: Survey, opened_at: pd.Series | None = None) ->
         response = db.session.get(Response, rid)
         moment = opened_at[rid] if opened_at is not None and rid in opened_at else utcnow()
         db.session.add(_new_case(survey, settings, response, scores.iloc[position],
-                                 verdicts.iloc[position], flags.get(rid, []), moment))
+                                 verdicts.iloc[position], flags.get(rid, []), moment,
+                                 segment_value(answers.loc[rid], settings)))
         db.session.flush()  # the round robin counts the cases opened so far
         opened += 1
     db.session.commit()
@@ -327,20 +418,37 @@ def case_team(survey: Survey) -> list[User]:
     return [survey.owner, *[user for user in shared if user.id != survey.owner_id]]
 
 
-def _round_robin_owner(survey: Survey) -> int | None:
-    """Round-robin over the managers the survey is shared with (None: left for someone to take).
+def segment_value(answers: pd.Series, settings: CaseSettings) -> int | None:
+    """The customer's code on the routing variable (None: not routed, not asked or not answered)."""
+    variable = SegmentRouting.from_json(settings.routing).variable
+    if not variable or variable not in answers.index or pd.isna(answers[variable]):
+        return None
+    return int(answers[variable])
 
-    The next owner is the manager with the fewest cases of this survey
-    opened so far (ties: lowest id), so owners alternate as cases arrive.
+
+def case_owner(survey: Survey, settings: CaseSettings, segment: int | None = None) -> int | None:
+    """Who gets a new case: round robin over the owners of the customer's segment
+    (:class:`SegmentRouting`), else over the managers the survey is shared with (None: nobody,
+    left for someone to take).
+
+    The next owner is the one of the pool with the fewest cases of this survey opened so far
+    (ties: the order listed, managers by id), so owners alternate as cases arrive and someone
+    in two pools is not given twice the share.
     """
-    managers = [u for u in case_team(survey) if u.role == Role.MANAGER.value]
-    if not managers:
+    team = case_team(survey)
+    routing = SegmentRouting.from_json(settings.routing)
+    by_id = {user.id: user for user in team}
+    pool = [by_id[uid] for uid in routing.owners.get(segment, ()) if uid in by_id] \
+        if routing.variable and segment is not None else []
+    if not pool:
+        pool = [u for u in team if u.role == Role.MANAGER.value]
+    if not pool:
         return None
     counts = dict(db.session.execute(
         select(Case.owner_id, func.count()).where(Case.survey_id == survey.id,
-                                                  Case.owner_id.in_([m.id for m in managers]))
+                                                  Case.owner_id.in_([m.id for m in pool]))
         .group_by(Case.owner_id)).all())
-    return min(managers, key=lambda m: (counts.get(m.id, 0), m.id)).id
+    return min(enumerate(pool), key=lambda item: (counts.get(item[1].id, 0), item[0]))[1].id
 
 
 # --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The unhappiness rule on its boundaries, the churn index's check on real data, comment_emotion."""
+"""The unhappiness rule on its boundaries, the churn index's check on real data."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +8,6 @@ import pytest
 from scipy.stats import mannwhitneyu
 
 from analysis.casework import churn_check
-from analysis.comment_emotion import comment_emotion
 from analysis.followup import UnhappinessRule, unhappy_customers
 
 OFF = dict(overall_at_most=None, ratio_below=None, gap_below=None, negative_emotion_at_least=None,
@@ -59,10 +58,3 @@ def test_churn_index_ranks_low_repurchase_intention_on_real_data():
     # Equal weights lose little against a cross-validated logistic regression.
     assert check.auc_logistic_cv - check.auc_index < 0.05
 
-
-def test_comment_emotion_keyword_rule():
-    assert comment_emotion("柜员态度差，很失望", "zh")[1] == "negative"
-    assert comment_emotion("Very friendly and quick, thank you", "en")[1] == "positive"
-    assert comment_emotion("", "en") == (0.0, "neutral", [])
-    with pytest.raises(ValueError):
-        comment_emotion("x", "fr")

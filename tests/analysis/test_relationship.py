@@ -250,9 +250,9 @@ def test_seed_paths_skips_missing_constructs(scores):
 def test_mediation_matches_pingouin(scores):
     data = scores[["satisfaction_cumulative", "commitment_affective", "commitment_continuance"]].dropna()
     ours = mediation(data, "satisfaction_cumulative", "commitment_affective", "commitment_continuance",
-                     n_boot=1000, seed=42)
+                     n_boot=5000, seed=42)
     ref = pg.mediation_analysis(data=data, x="satisfaction_cumulative", m="commitment_affective",
-                                y="commitment_continuance", n_boot=1000, seed=42).set_index("path")
+                                y="commitment_continuance", n_boot=5000, seed=42).set_index("path")
     assert ours.a == pytest.approx(ref.loc["commitment_affective ~ X", "coef"], abs=1e-10)
     full = smf.ols("commitment_continuance ~ satisfaction_cumulative + commitment_affective", data=data).fit()
     assert ours.b == pytest.approx(full.params["commitment_affective"], abs=1e-10)
@@ -325,3 +325,26 @@ def test_seed_mediation_on_simulated_relationship_data(scores):
     assert res.indirect_exceeds_direct  # simulated: indirect ~0.3 vs direct 0.1
     with pytest.raises(ValueError, match="lacks"):
         seed_mediation(scores[["friendship"]])
+
+
+@pytest.mark.parametrize("min_items", [None, 1, 2])
+def test_construct_scores_equal_pandas_row_means_on_mobi_with_blanks(min_items):
+    """Row means on the matrix equal pandas' ``mean(axis=1)`` (the formulation they replaced)
+    on the mobile-phone ECSI data (tests/data/mobi_ecsi.csv) with a fifth of the answers blanked."""
+    from pathlib import Path
+
+    mobi = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "mobi_ecsi.csv", index_col=0)
+    values = mobi.to_numpy(dtype=float)
+    values[np.random.default_rng(9).random(values.shape) < 0.2] = np.nan
+    mobi = pd.DataFrame(values, columns=mobi.columns, index=mobi.index)
+    constructs = {"image": ["IMAG1", "IMAG2", "IMAG3", "IMAG4", "IMAG5"],
+                  "quality": ["PERQ1", "PERQ2", "PERQ3", "PERQ4", "PERQ5", "PERQ6", "PERQ7"],
+                  "loyalty": ["CUSL1", "CUSL2", "CUSL3"]}
+    got = construct_scores(mobi, constructs, reverse=["CUSL2"], scale=(1, 10), min_items=min_items)
+    recoded = mobi.copy()
+    recoded["CUSL2"] = 11 - recoded["CUSL2"]
+    for name, cols in constructs.items():
+        need = len(cols) if min_items is None else min(min_items, len(cols))
+        block = recoded[cols]
+        expected = block.mean(axis=1).where(block.notna().sum(axis=1) >= need)
+        pd.testing.assert_series_equal(got[name], expected, check_names=False, rtol=1e-12, atol=1e-12)

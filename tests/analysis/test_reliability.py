@@ -188,3 +188,22 @@ def test_omega_needs_three_items(kiosk):
     with pytest.raises(InsufficientData, match="needs 3"):
         omega_total(kiosk, ["KS01_P", "KS02_P"])
     assert np.isnan(cronbach_alpha(kiosk, ["KS01_P", "KS02_P"]).omega)
+
+
+@pytest.mark.parametrize("facet", [0, 1])
+def test_item_rows_from_the_covariance_equal_the_row_computation(kiosk, facet):
+    """Item-rest correlations, SDs, means and standardized alpha taken from the covariance
+    matrix equal the per-item computation on the rows they replaced (kiosk study, 1e-12)."""
+    cols = [KIOSK_PAIRS[i][facet] for items in KIOSK_DIMENSIONS.values() for i in items]
+    res = cronbach_alpha(kiosk, cols)
+    X = kiosk[cols].dropna().to_numpy()
+    total = X.sum(axis=1)
+    items = res.items.set_index("item")
+    for j, col in enumerate(cols):
+        assert items.loc[col, "item_total_r"] == pytest.approx(
+            np.corrcoef(X[:, j], total - X[:, j])[0, 1], abs=1e-12)
+        assert items.loc[col, "sd"] == pytest.approx(X[:, j].std(ddof=1), abs=1e-12)
+        assert items.loc[col, "mean"] == pytest.approx(X[:, j].mean(), abs=1e-12)
+    corr = np.corrcoef(X, rowvar=False)
+    rbar = corr[np.triu_indices(len(cols), 1)].mean()
+    assert res.alpha_std == pytest.approx(len(cols) * rbar / (1 + (len(cols) - 1) * rbar), abs=1e-12)

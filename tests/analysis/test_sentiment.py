@@ -32,7 +32,7 @@ EN_HELD_OUT = DATA / "sentiment_en_icwsm2014_sample.csv"
 # Targets of issue 12, and the floor this engine reached when it was built
 # (a drop below the floor is a regression even while the target is not met).
 ZH_TARGET, EN_TARGET = 0.88, 0.80
-ZH_FLOOR, EN_FLOOR = 0.78, 0.78
+ZH_FLOOR, EN_FLOOR = 0.79, 0.78
 
 
 def held_out_zh() -> tuple[list[str], np.ndarray]:

@@ -160,3 +160,28 @@ def test_too_few_cases_and_bad_mappings():
         servqual(g, pairs, {"d": ["A"], "e": ["B"]}, weights={"d": "A_E"})
     with pytest.raises(ValueError, match="zero_method"):
         servqual(g, pairs, {"d": ["A", "B"]}, zero_method="zsplit")
+
+
+@pytest.mark.parametrize("zero_method", ["pratt", "wilcox"])
+def test_signed_rank_counts_equal_scipy_on_every_kiosk_gap(kiosk, zero_method):
+    """The count-based signed-rank test (no sort) equals scipy's ranking one to 1e-9 on the
+    kiosk study: item gaps (integers, many zeros and ties) and dimension mean gaps (fractions),
+    and on continuous differences without ties."""
+    from analysis.servqual import signed_rank_test
+
+    gaps = [(kiosk[p] - kiosk[e]).dropna().to_numpy() for e, p in KIOSK_PAIRS.values()]
+    for items in KIOSK_DIMENSIONS.values():
+        e = kiosk[[KIOSK_PAIRS[i][0] for i in items]].mean(axis=1)
+        p = kiosk[[KIOSK_PAIRS[i][1] for i in items]].mean(axis=1)
+        gaps.append((p - e).dropna().to_numpy())
+    gaps.append(np.random.default_rng(2).normal(0.1, 1, size=300))
+    for d in gaps:
+        mine = signed_rank_test(d, zero_method)
+        ref = stats.wilcoxon(d, zero_method=zero_method, correction=False, method="approx")
+        assert mine["W"] == pytest.approx(float(ref.statistic), rel=1e-9, abs=1e-9)
+        assert mine["p"] == pytest.approx(float(ref.pvalue), rel=1e-9, abs=1e-12)
+        nonzero = d[d != 0]
+        ranks = stats.rankdata(np.abs(nonzero))
+        r_plus, r_minus = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
+        assert mine["r_rb"] == pytest.approx((r_plus - r_minus) / (r_plus + r_minus), abs=1e-12)
+        assert mine["has_ties"] == (np.unique(np.abs(nonzero)).size < nonzero.size)

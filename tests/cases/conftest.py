@@ -17,16 +17,25 @@ def people(make_user):
 
 
 @pytest.fixture
-def survey(db, people):
-    design = {"firm": {"zh": "测试银行", "en": "Test Bank"}, "languages": ["zh", "en"],
-              "instruments": [{"id": "servqual", "items": ["SQ01", "SQ02"]},
-                              {"id": "overall", "items": None}]}
-    survey = create_survey(people["owner"], "recovery", "服务补救", "Recovery", design)
-    for name in ("manager", "manager2", "analyst"):
-        db.session.add(SurveyShare(survey_id=survey.id, user_id=people[name].id))
-    db.session.commit()
-    open_survey(survey)
-    return survey
+def make_case_survey(db, people):
+    """``make_case_survey(slug, instruments)``: an open survey of the owner, shared with both
+    managers and the analyst."""
+    def make(slug: str, instruments: list[dict], title_zh: str = "服务补救", title_en: str = "Recovery"):
+        design = {"firm": {"zh": "测试银行", "en": "Test Bank"}, "languages": ["zh", "en"],
+                  "instruments": instruments}
+        survey = create_survey(people["owner"], slug, title_zh, title_en, design)
+        for name in ("manager", "manager2", "analyst"):
+            db.session.add(SurveyShare(survey_id=survey.id, user_id=people[name].id))
+        db.session.commit()
+        open_survey(survey)
+        return survey
+    return make
+
+
+@pytest.fixture
+def survey(make_case_survey):
+    return make_case_survey("recovery", [{"id": "servqual", "items": ["SQ01", "SQ02"]},
+                                         {"id": "overall", "items": None}])
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def test_list_get_patch_and_permissions(client, db, people, submit):
     assert client.get("/api/v1/surveys/recovery/cases?status=nope", headers=manager).status_code == 400
     detail = client.get(f"/api/v1/cases/{case.id}", headers=manager).get_json()
     assert detail["contact"]["email"] == "cu@example.com"
-    assert detail["comment"]["label"] == "negative" and detail["comment"]["engine"] == "keyword rule"
+    assert detail["comment"]["label"] == "negative" and detail["comment"]["engine"] == "linear-hashed-ngrams"
     # A researcher the survey is shared with sees the case, not the contact details.
     assert client.get(f"/api/v1/cases/{case.id}", headers=analyst).get_json()["contact"] is None
     assert client.get(f"/api/v1/cases/{case.id}", headers=stranger).status_code == 403

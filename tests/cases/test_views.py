@@ -23,7 +23,7 @@ def test_contact_details_only_for_owner_and_shared_managers(client, db, submit, 
         html = client.get(f"/cases/case/{case.id}?lang=en").get_data(as_text=True)
         assert ("cu@example.com" in html) is sees, user
         assert ('id="case-contact-hidden"' in html) is (not sees)
-        assert "keyword rule" in html and 'id="case-emotion"' in html
+        assert "trained sentiment model" in html and 'id="case-emotion"' in html
         client.post("/auth/logout")
     login("stranger")
     assert client.get(f"/cases/case/{case.id}").status_code == 403

@@ -175,3 +175,23 @@ def test_resurvey_after_the_window_is_allowed(db, submit, people):
     db.session.commit()
     service.resolve(second, "process", "fixed", people["manager"])
     assert second.resurvey_token is not None
+
+
+def test_comment_emotion_comes_from_the_sentiment_engine(db, submit):
+    """The case stores what analysis.sentiment says of the comment (score, label, emotions)."""
+    from analysis.sentiment import default_engine
+    text = "The staff were rude and I waited an hour, very disappointed"
+    submit(overall=2, comment=text, lang="en")
+    [case] = _cases(db)
+    expected = default_engine().analyse([text], ["en"]).iloc[0]
+    assert case.comment_score == pytest.approx(expected["score"])
+    assert case.comment_label == expected["label"] == "negative"
+    assert case.comment_emotions == expected["emotions"].split(";")
+    assert service.comment_engine() is service.comment_engine()  # one engine per process
+
+
+def test_comment_emotions_of_missing_and_other_language_comments(app):
+    out = service.comment_emotions(["服务很好，谢谢！", None, "  ", "Great, thanks"], ["zh", "zh", None, "fr"])
+    assert out["label"].tolist() == ["positive", None, None, "positive"]
+    assert out["emotions"].tolist()[1:3] == [[], []]
+    assert out["score"].isna().tolist() == [False, True, True, False]
