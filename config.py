@@ -114,6 +114,10 @@ class Config:
     JOB_LOST_SECONDS = 600.0        # a queued job not claimed this long is sent again
     JOB_MAX_ATTEMPTS = 3
     JOB_KEEP_DAYS = 7
+    # Contact details (name, e-mail, phone; the e-mail of an answered invitation) are purged
+    # this many days after their case closed, or after submission when there was no case
+    # (services/personal_data.py; daily on the queue and `flask contacts purge`).
+    CONTACT_RETENTION_DAYS = 180
 
     @classmethod
     def from_environment(cls) -> dict[str, object]:
@@ -134,7 +138,7 @@ ENVIRONMENT_SETTINGS = {
     "MAIL_DEFAULT_SENDER": str, "MAIL_USE_TLS": lambda text: text.lower() in ("1", "true", "yes"),
     "JOB_RESULTS_DIR": str, "JOB_HEARTBEAT_SECONDS": float, "JOB_STALL_SECONDS": float,
     "JOB_LOST_SECONDS": float, "JOB_MAX_ATTEMPTS": int, "DASHBOARD_WAIT_SECONDS": float,
-    "DASHBOARD_DEBOUNCE_SECONDS": float, "TRUSTED_PROXIES": int,
+    "DASHBOARD_DEBOUNCE_SECONDS": float, "TRUSTED_PROXIES": int, "CONTACT_RETENTION_DAYS": int,
 }
 
 

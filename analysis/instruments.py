@@ -43,9 +43,14 @@ LANGS = ("zh", "en")
 #: The stored and exported code of a "don't know / not applicable" answer on a
 #: scale that offers one (``not_applicable: true``): never a scale point, kept
 #: apart from a skipped question (NaN) and from "not asked in this version"
-#: (-99 in SPSS exports). Analyses read it as missing via
+#: (:data:`NOT_ASKED_CODE`). Analyses read it as missing via
 #: :meth:`Codebook.not_applicable_mask`.
 NOT_APPLICABLE_CODE = -98.0
+#: The exported code of a question that was not asked: display logic hid it,
+#: or the survey version a response answered did not have it. surveyapp's
+#: exports write it (CSV/XLSX as a labelled number, SPSS as a user-missing
+#: value); :func:`analysis.io.read_responses_csv` reads it back as missing.
+NOT_ASKED_CODE = -99.0
 DEFAULT_FIRM = {"zh": "本公司", "en": "the company"}
 
 # KANO facets take their question wording from these template keys.
@@ -479,8 +484,9 @@ def condition_met(condition: dict | None, answers: dict[str, float | None]) -> b
 
     ``condition`` is an item's ``show_if``: ``{variable, equals}``,
     ``{variable, in: [...]}`` or ``{variable, range: [low, high]}`` (closed).
-    No condition: always asked. An unanswered (or not asked) variable meets
-    no condition, so a question hangs on an answer actually given.
+    No condition: always asked. An unanswered (or not asked, or "not
+    applicable") variable meets no condition, so a question hangs on an
+    answer actually given.
 
     Examples
     --------
@@ -494,8 +500,8 @@ def condition_met(condition: dict | None, answers: dict[str, float | None]) -> b
     if condition is None:
         return True
     value = answers.get(condition["variable"])
-    if value is None or value != value:  # None or NaN
-        return False
+    if value is None or value != value or value == NOT_APPLICABLE_CODE:
+        return False  # unanswered, not asked, or "don't know / not applicable"
     if "equals" in condition:
         return value == condition["equals"]
     if "in" in condition:
@@ -523,6 +529,64 @@ def condition_text(condition: dict) -> str:
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def condition_problem(condition: dict, what: str, earlier: dict[str, dict],
+                      before: str = "a question before it") -> tuple[str | None, str] | None:
+    """What is wrong with a display condition, or None: the one check of the YAML loader
+    and of the survey builder.
+
+    Parameters
+    ----------
+    condition : dict
+        ``{variable, equals | in | range}`` (its shape already checked by the schema).
+    what : str
+        What carries the condition, for the message ("item PR_BRANCH").
+    earlier : dict
+        ``{column name: its scale dict}`` of the questions asked before it.
+    before : str
+        How the message names those questions.
+
+    Returns
+    -------
+    ``(key, reason)``: ``key`` is the part of the condition at fault
+    (``"variable"``, ``"range"`` or None for the values), for a line number.
+
+    Examples
+    --------
+    >>> channel = {"type": "choice", "options": [{"value": 1}, {"value": 2}]}
+    >>> condition_problem({"variable": "PR_CHANNEL", "in": [1, 5]}, "item X", {"PR_CHANNEL": channel})
+    (None, 'item X: show_if value(s) 5 are not options of PR_CHANNEL (1, 2)')
+    >>> condition_problem({"variable": "PR_CHANNEL", "equals": 2}, "item X", {"PR_CHANNEL": channel}) is None
+    True
+    """
+    name = condition["variable"]
+    if name not in earlier:
+        return ("variable", f"{what}: show_if names {name!r}, which is not a column of "
+                            f"{before}"
+                + (f" (columns: {', '.join(sorted(earlier))})" if earlier else ""))
+    scale = earlier[name]
+    if "range" in condition:
+        low, high = condition["range"]
+        if low > high:
+            return ("range", f"{what}: show_if range [{_number(low)}, {_number(high)}] is empty")
+        if scale.get("type") == "rating" and (high < scale["min"] or low > scale["max"]):
+            return ("range", f"{what}: show_if range [{_number(low)}, {_number(high)}] holds no "
+                             f"point of {name}'s scale {scale['min']}..{scale['max']}")
+        return None
+    wanted = [condition["equals"]] if "equals" in condition else condition.get("in", [])
+    if scale.get("type") == "choice":
+        allowed = {o["value"] for o in scale["options"]}
+        unknown = [v for v in wanted if v not in allowed]
+        if unknown:
+            return (None, f"{what}: show_if value(s) {', '.join(map(_number, unknown))} are not "
+                          f"options of {name} ({', '.join(map(_number, sorted(allowed)))})")
+    elif scale.get("type") == "rating":
+        outside = [v for v in wanted if not scale["min"] <= v <= scale["max"]]
+        if outside:
+            return (None, f"{what}: show_if value(s) {', '.join(map(_number, outside))} are "
+                          f"outside {name}'s scale {scale['min']}..{scale['max']}")
+    return None
 
 
 def not_asked(codebook: "Codebook", answers: dict[str, float | None]) -> list[str]:
@@ -677,6 +741,14 @@ def _schema_validator() -> Draft202012Validator:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
+
+
+@lru_cache(maxsize=1)
+def condition_validator() -> Draft202012Validator:
+    """The schema's ``condition`` definition alone (the loader's own shape check of a
+    ``show_if``), for conditions made outside a file, e.g. in the survey builder."""
+    schema = _schema_validator().schema
+    return Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/condition"})
 
 
 def _where(path: Iterable, data: Any) -> str:
@@ -899,33 +971,16 @@ class _Checker:
 
     def check_condition(self, at: tuple, it: dict, earlier: list[dict]) -> None:
         """``show_if`` names a column of an item defined before this one, with values it can take."""
-        condition = it["show_if"]
-        where = at + ("show_if", "variable")
-        name = condition["variable"]
         columns = {}
         for item in earlier:
             for fc in item["facets"] or [None]:
-                columns[f"{item['code']}_{fc}" if fc else item["code"]] = item
-        if name not in columns:
-            self.err(where, f"item {it['code']}: show_if names {name!r}, which is not a column of "
-                            f"an item before it in this file"
-                     + (f" (columns: {', '.join(sorted(columns))})" if columns else ""))
-            return
-        scale = self.scales.get(columns[name]["scale"], {})
-        if "range" in condition:
-            low, high = condition["range"]
-            if low > high:
-                self.err(at + ("show_if", "range"),
-                         f"item {it['code']}: show_if range [{low}, {high}] is empty")
-            return
-        wanted = [condition["equals"]] if "equals" in condition else condition.get("in", [])
-        if scale.get("type") == "choice":
-            allowed = {o["value"] for o in scale["options"]}
-            unknown = [v for v in wanted if v not in allowed]
-            if unknown:
-                self.err(at + ("show_if",), f"item {it['code']}: show_if value(s) "
-                                            f"{', '.join(map(str, unknown))} are not options of "
-                                            f"{name} ({', '.join(map(str, sorted(allowed)))})")
+                columns[f"{item['code']}_{fc}" if fc else item["code"]] = \
+                    self.scales.get(item["scale"], {})
+        problem = condition_problem(it["show_if"], f"item {it['code']}", columns,
+                                    "an item before it in this file")
+        if problem is not None:
+            key, reason = problem
+            self.err(at + ("show_if",) + ((key,) if key else ()), reason)
 
     def check_items(self, items: list[tuple[tuple, dict]]) -> None:
         first: dict[str, tuple] = {}

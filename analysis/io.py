@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .instruments import NOT_ASKED_CODE
+
 __all__ = [
     "ResponseFileError",
     "read_responses_csv",
@@ -270,6 +272,10 @@ def read_responses_csv(path_or_buffer, mapping: Mapping[str, str] | None = None,
         ``status`` "complete"/"partial"), ``language`` and ``comment`` as text
         when present, and one ``float64`` column per variable. Empty cells and
         ``NA``/``N/A``/``.`` are missing (``NaN``); a decimal comma is accepted.
+        In surveyapp's own export (``source="surveyapp"``, or every metadata
+        and text column present) the "not asked" code -99 is missing too,
+        and "not applicable" stays its code -98 (``NOT_APPLICABLE_CODE``),
+        which the analyses read as missing (docs/data-model.md §5).
         ``attrs["source"]`` names the recognised tool.
 
     Raises
@@ -303,8 +309,20 @@ def read_responses_csv(path_or_buffer, mapping: Mapping[str, str] | None = None,
     columns = {target: _convert_column(target, values, lines, source_of[target])
                for target, values in cells.items()}
     frame = _response_frame(columns, lines, source_of, tool)
+    if source == "surveyapp" or (tool is None and source == "auto"
+                                 and set(METADATA_COLUMNS + TEXT_COLUMNS) <= set(header)):
+        _not_asked_as_missing(frame)
+        source = "surveyapp"
     frame.attrs["source"] = tool.name if tool is not None else source if source != "auto" else "plain"
     return frame
+
+
+def _not_asked_as_missing(frame: pd.DataFrame) -> None:
+    """surveyapp's "not asked" code (display logic, or another survey version) -> NaN, in place."""
+    meta = set(METADATA_COLUMNS + TEXT_COLUMNS)
+    answers = [name for name in frame.columns if name not in meta]
+    if answers:
+        frame[answers] = frame[answers].mask(frame[answers] == NOT_ASKED_CODE)
 
 
 def _choose_delimiter(text: str, delimiter: str | None, strict: bool) -> str:

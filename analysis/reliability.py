@@ -213,8 +213,13 @@ def _minres_one_factor(corr: np.ndarray, tol: float = 1e-10,
     (a Heywood case).
     """
     try:
-        h2 = 1 - 1 / np.diag(np.linalg.inv(corr))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h2 = 1 - 1 / np.diag(np.linalg.inv(corr))
     except np.linalg.LinAlgError:
+        h2 = None
+    if h2 is None or not np.all(np.isfinite(h2)):
+        # A singular or nearly singular matrix (e.g. two identical items) has no usable
+        # squared multiple correlations: start from each item's largest correlation.
         h2 = np.abs(corr - np.eye(len(corr))).max(axis=0)
     loadings = np.sqrt(np.clip(h2, 0, 1))
     for _ in range(max_iter):
@@ -233,6 +238,8 @@ def _minres_one_factor(corr: np.ndarray, tol: float = 1e-10,
 
 
 def _omega_from_corr(corr: np.ndarray) -> tuple[float, bool]:
+    if not np.all(np.isfinite(corr)):
+        return float("nan"), False  # an item without variance: no factor model
     loadings, heywood = _minres_one_factor(corr)
     common = loadings.sum() ** 2
     return float(common / (common + (1 - np.minimum(loadings ** 2, 1)).sum())), heywood

@@ -230,6 +230,42 @@ def _methods_row(m: Methods) -> dict[str, Any]:
             "reference": m.reference, "notes": "; ".join(m.notes)}
 
 
+#: Which stated minimum (:data:`~analysis.common.MIN_N` key) each table's rows
+#: answer to, by table-name prefix (first match wins), as in :func:`_state_minimum_n`.
+TABLE_MINIMUM_N = (("ratio_", "means"), ("servqual_", "means"), ("emotions", "means"),
+                   ("trends", "means"), ("ipa_", "means"), ("segment_", "means"),
+                   ("reliability_", "reliability"), ("kano", "kano"),
+                   ("correlations", "paths"), ("regressions", "paths"), ("mediation", "paths"),
+                   ("csi_", "csi"))
+
+
+def mark_few_responses(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """``tables`` with ``min_n`` and ``few_responses`` columns on every table whose rows
+    carry their own ``n``: ``few_responses`` is True where ``n`` is below the stated
+    minimum of that kind of figure (:data:`~analysis.common.MIN_N`, :data:`TABLE_MINIMUM_N`).
+
+    Tables without a per-row ``n`` are returned unchanged (their ``methods`` row
+    carries the mark).
+
+    Examples
+    --------
+    >>> marked = mark_few_responses({"servqual_items": pd.DataFrame({"item": ["SQ01", "SQ02"],
+    ...                                                              "n": [6, 40]})})
+    >>> marked["servqual_items"].to_dict("list")
+    {'item': ['SQ01', 'SQ02'], 'n': [6, 40], 'min_n': [30, 30], 'few_responses': [True, False]}
+    """
+    out = {}
+    for name, table in tables.items():
+        key = next((key for prefix, key in TABLE_MINIMUM_N if name.startswith(prefix)), None)
+        if key is None or "n" not in table.columns:
+            out[name] = table
+            continue
+        minimum = MIN_N[key]
+        out[name] = table.assign(min_n=minimum,
+                                 few_responses=pd.to_numeric(table["n"], errors="coerce") < minimum)
+    return out
+
+
 def _state_minimum_n(result: "SurveyAnalysis") -> None:
     """Give every methods record of the result its stated minimum n."""
     sections = {"means": [*result.satisfaction.values(), result.servqual, result.emotions,
@@ -419,8 +455,9 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
                       if c not in ("response_id", "flagged", "reasons", KANO_QUESTIONABLE_RULE)]
             # Only the KANO columns: a second copy of the whole frame would double
             # the memory of a million-response analysis.
+            # (F and D answers, and the self-stated importance kano_continuous reports.)
             kano_answers = {f"{feature}_{facet}" for feature in kano_feature_codes(codebook)
-                            for facet in "FD"}
+                            for facet in ("F", "D", "IMP")}
             kano_columns = [c for c in frame.columns if c == "response_id" or c in kano_answers]
             kano_data = screening.exclude(frame[kano_columns], result.flags, rules=others)[0]
     result.n_used = len(data)

@@ -1,10 +1,11 @@
 """``python -m bench`` (``make bench``): every benchmark, a table, and ``bench/results.json``.
 
 ``python -m bench NAME [args]`` runs one benchmark with its own options
-(analysis, dashboard, exports, submissions).
+(analysis, answer_path, dashboard, exports, submissions).
 
 The full run measures, in this order: respondents over HTTP on SQLite and on
 PostgreSQL (skipped with the reason when PostgreSQL cannot be started), the
+server CPU of one page save in process (``submissions.cpu_ms_per_save``), the
 raw-data exports at 100k responses, the full analysis at 100k and 1M, and
 the dashboard at 1M (the 1M sizes take many minutes). ``--quick`` uses small
 sizes for a smoke run; ``--only`` picks sections. Every number in the JSON is
@@ -24,6 +25,7 @@ from pathlib import Path
 
 BENCHMARKS = {
     "analysis": "bench.analysis_bench",
+    "answer_path": "bench.answer_path",
     "dashboard": "bench.dashboard",
     "exports": "bench.exports",
     "pls": "bench.pls_bench",
@@ -33,13 +35,15 @@ SECTIONS = ("submissions", "export", "analysis", "dashboard")
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 FULL = {"clients": 16, "respondents": 400, "seconds": 60.0, "export_rows": 100_000,
-        "analysis_sizes": (100_000, 1_000_000), "dashboard_rows": 1_000_000, "repeat": 20}
+        "analysis_sizes": (100_000, 1_000_000), "dashboard_rows": 1_000_000, "repeat": 20,
+        "answer_path_saves": 200}
 QUICK = {"clients": 4, "respondents": 8, "seconds": 20.0, "export_rows": 300,
-         "analysis_sizes": (1_000, 2_000), "dashboard_rows": 300, "repeat": 3}
+         "analysis_sizes": (1_000, 2_000), "dashboard_rows": 300, "repeat": 3,
+         "answer_path_saves": 40}
 
 
 def run_all(sizes: dict, sections: tuple[str, ...], output: Path) -> dict:
-    from bench import analysis_bench, dashboard, exports, submissions
+    from bench import analysis_bench, answer_path, dashboard, exports, submissions
 
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                  "load_average_at_start": list(os.getloadavg())},
@@ -50,6 +54,11 @@ def run_all(sizes: dict, sections: tuple[str, ...], output: Path) -> dict:
             row = submissions.measure(database, sizes["clients"], sizes["respondents"], sizes["seconds"])
             submissions.print_row(database, row)
             results[key] = row
+        print("== answer path (in process, CPU per page save + redirected render)", flush=True)
+        row = answer_path.measure(sizes["answer_path_saves"])
+        answer_path.print_row(row)
+        results["submissions"]["cpu_ms_per_save"] = row["cpu_ms_per_save"]
+        results["submissions"]["cpu_ms_per_post"] = row["cpu_ms_post"]
     if "export" in sections:
         print(f"== exports ({sizes['export_rows']:,} responses)", flush=True)
         measured = exports.measure(sizes["export_rows"])
@@ -61,6 +70,8 @@ def run_all(sizes: dict, sections: tuple[str, ...], output: Path) -> dict:
             "sav_rows_per_s": done["sav"].get("rows_per_s"),
             "dta_rows_per_s": done["dta"].get("rows_per_s"),
             "read_rows_per_s": measured.get("read", {}).get("rows_per_s"),
+            "csv_rows_per_cpu_s": done["csv"].get("rows_per_cpu_s"),
+            "xlsx_rows_per_cpu_s": done["xlsx"].get("rows_per_cpu_s"),
             # The largest peak over the streamed formats (CSV and XLSX), then each one.
             "peak_rss_mb": max((done[fmt].get("peak_rss_mb") or 0) for fmt in ("csv", "xlsx")) or None,
             "baseline_rss_mb": measured.get("baseline", {}).get("peak_rss_mb"),

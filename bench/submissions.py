@@ -99,6 +99,8 @@ class Outcome:
     saves: int = 0
     acknowledged: int = 0
     failures: list[str] = field(default_factory=list)
+    #: time.monotonic() of each acknowledgement (the tests compare them with a backup's start)
+    acknowledged_at: list[float] = field(default_factory=list)
 
 
 _CUSTOMER_NUMBERS = itertools.count(1)
@@ -136,10 +138,13 @@ def survey_respondent(port: int, slug: str, pages: list[dict[str, str]], outcome
             raise RuntimeError(f"page {number}: redirected GET answered {status}")
         token = _csrf(html) or token
         finished = location.endswith("/thanks")
+    acknowledged_at = time.monotonic()
     with lock:
         outcome.latencies.extend(latencies)
         outcome.saves += len(latencies)
         outcome.acknowledged += int(finished)
+        if finished:
+            outcome.acknowledged_at.append(acknowledged_at)
 
 
 def bare_respondent(port: int, pages: list[dict[str, str]], outcome: Outcome,
@@ -158,9 +163,13 @@ def bare_respondent(port: int, pages: list[dict[str, str]], outcome: Outcome,
         outcome.acknowledged += len(latencies)
 
 
-def drive(respondent, clients: int, respondents: int, seconds: float) -> tuple[Outcome, float]:
-    """``clients`` threads run ``respondent`` until ``respondents`` started or time ran out."""
-    outcome = Outcome()
+def drive(respondent, clients: int, respondents: int, seconds: float,
+          outcome: Outcome | None = None) -> tuple[Outcome, float]:
+    """``clients`` threads run ``respondent`` until ``respondents`` started or time ran out.
+
+    ``outcome`` (filled as the respondents finish) lets a caller watch the run from another thread.
+    """
+    outcome = Outcome() if outcome is None else outcome
     lock = threading.Lock()
     started_count = [0]
     deadline = time.perf_counter() + seconds
@@ -302,6 +311,15 @@ def _complete_responses(survey, with_answers: list[str] | None = None) -> int:
 
 
 def stored_complete(database_url: str, pages: list[dict[str, str]]) -> int:
+    return complete_counts(database_url, pages)[0]
+
+
+def complete_counts(database_url: str, pages: list[dict[str, str]]) -> tuple[int, int]:
+    """The demo survey's complete responses: (with every bench answer present, all of them).
+
+    They differ by the responses marked complete with answers missing (half-written ones, and
+    the demo's own that skipped a question).
+    """
     from surveyapp import create_app
     from surveyapp.extensions import db
     from surveyapp.models import Survey
@@ -309,10 +327,11 @@ def stored_complete(database_url: str, pages: list[dict[str, str]]) -> int:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "DASHBOARD_BACKGROUND": False})
     with app.app_context():
         survey = db.session.execute(db.select(Survey).where(Survey.slug == DEMO_SLUG)).scalar_one()
-        count = _complete_responses(survey, [name for page in pages for name in page])
+        counts = (_complete_responses(survey, [name for page in pages for name in page]),
+                  _complete_responses(survey))
         db.session.remove()
         db.engine.dispose()
-    return count
+    return counts
 
 
 def postgres_databases(tag: str) -> tuple[str, str] | str:

@@ -64,7 +64,7 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import database, queue, tasks  # noqa: F401  (tasks: registers the job runners)
-    from .services import alerts, dashboard_cache, moment_store
+    from .services import alerts, audit, dashboard_cache, moment_store  # noqa: F401  (audit: append-only guard)
 
     db.init_app(app)
     database.init_app(app)

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from .extensions import db, limiter, login_manager
 from .models import User
+from .services import audit
 from .security import (authenticate, configured_limit, login_locked_for, note_failed_login,
                        note_successful_login)
 
@@ -59,15 +60,19 @@ def login():
         wait = login_locked_for(username)
         user = authenticate(username, form.password.data)
         if wait:
+            audit.record(audit.LOGIN_FAILED, target=username, detail={"reason": "locked"})
             flash(_("Too many failed log-ins for this user name. Please try again in "
                     "%(minutes)s minute(s).", minutes=math.ceil(wait / 60)), "error")
             return render_template("auth/login.html", form=form), 429
         if user is None:
             note_failed_login(username)
+            # The name tried, never the password (a mistyped password is often a real one).
+            audit.record(audit.LOGIN_FAILED, target=username, detail={"reason": "wrong credentials"})
             flash(_l("Unknown user name or wrong password."), "error")
             return render_template("auth/login.html", form=form), 401
         note_successful_login(username)
         login_user(user, remember=form.remember.data)
+        audit.record(audit.LOGIN, user=user)
         return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form)
 
@@ -77,6 +82,7 @@ def login():
 def logout():
     # Ends this user's sessions everywhere: a copied cookie must not outlive the logout.
     current_user.end_sessions()
+    audit.record(audit.LOGOUT, commit=False)
     db.session.commit()
     logout_user()
     return redirect(url_for("main.index"))

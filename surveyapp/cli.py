@@ -20,10 +20,13 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(report)
     app.cli.add_command(moments)
+    app.cli.add_command(contacts)
     from .cli_invite import invite
     app.cli.add_command(invite)
     from .cli_data import register_data_commands
     register_data_commands(app)
+    from .cli_backup import register_backup_commands
+    register_backup_commands(app)
 
 
 @click.group(help="The dashboard's stored sums (services/moment_store.py).")
@@ -61,12 +64,15 @@ def users() -> None:
 def create_user(username: str, role: str, email: str | None, password: str) -> None:
     from flask_babel import force_locale
 
+    from .services import audit
     from .services.accounts import AccountError, create_account
     with force_locale("en"):
         try:
-            create_account(username, role, password, email)
+            user = create_account(username, role, password, email)
         except AccountError as error:
             raise click.ClickException(str(error)) from error
+    audit.record(audit.USER_CREATED, target=f"user:{user.id}",
+                 detail={"username": user.username, "role": user.role, "source": "cli"})
     click.echo(f"created {role} {username}")
 
 
@@ -168,3 +174,21 @@ def report(slug: str, segments, start, end, versions, keep_flagged: bool, bootst
         raise click.ClickException(str(error)) from error
     click.echo(f"{survey.title_en} / {survey.title_zh} ({survey.slug})")
     click.echo(result.text())
+
+
+@click.group(help="Contact details of respondents.")
+def contacts() -> None:
+    pass
+
+
+@contacts.command("purge", help="Remove contact details past their retention period "
+                                "(CONTACT_RETENTION_DAYS after the case closed; see "
+                                "services/personal_data.py). Also runs every night on the queue.")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Retention in days (default: CONTACT_RETENTION_DAYS).")
+def purge_contacts_command(days: int | None) -> None:
+    from .services.personal_data import purge_contacts
+    report = purge_contacts(retention_days=days)
+    click.echo(f"purged {report.contacts} contact record(s) and {report.invitations} invitation "
+               f"address(es) of cases closed (or responses without a case) before "
+               f"{report.cutoff:%Y-%m-%d %H:%M} UTC")

@@ -11,8 +11,9 @@ from werkzeug.datastructures import MultiDict
 
 from .extensions import db
 from .models import Survey
+from .services import audit
 from .services.exports import EXPORT_FORMATS, ExportError, export_to_file
-from .services.filters import FilterError, parse_filters
+from .services.filters import FilterError, describe_filter, parse_filters
 from .services.imports import ImportRejected, import_responses, max_import_bytes
 from .services.responses import ResponseFilter
 
@@ -72,6 +73,9 @@ def export_command(slug: str, fmt: str, output: Path, segments: tuple[str, ...],
         if output.exists():
             output.unlink()
         raise click.ClickException(str(error)) from None
+    audit.record(audit.EXPORT, survey=survey, target=str(output)[-255:],
+                 detail={"format": fmt, "contact_details": False, "source": "cli",
+                         "filter": describe_filter(filters)})
     click.echo(f"wrote {output} ({os.path.getsize(output):,} bytes)")
 
 
@@ -89,5 +93,7 @@ def import_command(slug: str, file: Path) -> None:
         result = import_responses(survey, file.name, file.read_bytes())
     except ImportRejected as error:
         raise click.ClickException(f"{file}: {error}") from None
+    audit.record(audit.IMPORT, survey=survey, target=file.name,
+                 detail={"kind": "responses", "imported": result.imported, "source": "cli"})
     versions = ", ".join(f"version {n}: {count}" for n, count in sorted(result.by_version.items()))
     click.echo(f"imported {result.imported} responses into {survey.slug} ({versions})")

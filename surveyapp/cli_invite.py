@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Survey
+from .services import audit
 
 
 @click.command("invite", help="Create personal links for SURVEY (its link name) and write them as CSV.")
@@ -28,7 +29,7 @@ def invite(slug: str, count: int | None, contacts: Path | None, base_url: str,
            output: Path | None, include_all: bool) -> None:
     from .services.invitations import (ContactsError, InvitationRow, InvitationStatus,
                                        generate_invitations, import_contacts, invitation_rows,
-                                       links_csv)
+                                       links_csv, rows_carry_contacts)
     if (count is None) == (contacts is None):
         raise click.UsageError("give either --count N or --contacts FILE")
     if not base_url.startswith(("http://", "https://")):
@@ -55,6 +56,13 @@ def invite(slug: str, count: int | None, contacts: Path | None, base_url: str,
     # Links are built by the same url_for as the web page, against the public base URL.
     with current_app.test_request_context(base_url=base_url.rstrip("/")):
         text = links_csv(survey, rows)
+    # A links file with e-mail addresses or ids of the invited carries contact details.
+    audit.record(audit.EXPORT, survey=survey, target=str(output)[-255:] if output else "stdout",
+                 detail={"format": "links-csv", "contact_details": rows_carry_contacts(rows), "rows": len(rows),
+                         "source": "cli"})
+    if contacts is not None:
+        audit.record(audit.IMPORT, survey=survey, target=contacts.name,
+                     detail={"kind": "contacts", "imported": len(created), "source": "cli"})
     if output is None:
         click.echo(text, nl=False)
     else:

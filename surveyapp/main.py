@@ -1,4 +1,5 @@
-"""The home page: each role's own start (after login), else the demo survey and its logins."""
+"""The home page: each role's own start (after login), else the demo survey and its logins;
+for everyone, the open surveys marked public."""
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,8 +16,11 @@ bp.add_app_template_global(optional_url, "optional_url")
 @bp.route("/")
 def index():
     from .services.demo import DEMO_SLUG, DEMO_USERS
+    # Only surveys their owner marked public: an open survey reached by its link (or personal
+    # links) is not advertised to every visitor.
     open_surveys = db.session.execute(
-        select(Survey).where(Survey.status == SurveyStatus.OPEN.value).order_by(Survey.id)
+        select(Survey).where(Survey.status == SurveyStatus.OPEN.value, Survey.is_public.is_(True))
+        .order_by(Survey.id)
     ).scalars().all()
     demo = next((s for s in open_surveys if s.slug == DEMO_SLUG), None)
     return render_template(

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from flask_login import UserMixin
 from sqlalchemy import (JSON, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer,
-                        LargeBinary, String, Text, UniqueConstraint)
+                        LargeBinary, String, Text, UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -28,6 +28,13 @@ class Role(str, enum.Enum):
     ADMIN = "admin"
     RESEARCHER = "researcher"
     MANAGER = "manager"
+
+
+class ShareRole(str, enum.Enum):
+    """What a share lets its holder do with one survey (surveyapp.access.SHARE_GRANTS)."""
+    VIEWER = "viewer"      # dashboard, follow-up, recovery and cases
+    ANALYST = "analyst"    # viewer + exports + API data (responses, analysis)
+    EDITOR = "editor"      # analyst + builder, invitations, imports, webhooks
 
 
 class SurveyStatus(str, enum.Enum):
@@ -152,6 +159,8 @@ class Survey(db.Model):
     opens_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     closes_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     target_responses: Mapped[Optional[int]] = mapped_column(Integer)
+    # Listed on the public home page while open; other open surveys are reached by their link only.
+    is_public: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     owner: Mapped[User] = relationship(back_populates="surveys")
@@ -169,14 +178,17 @@ class Survey(db.Model):
 
 
 class SurveyShare(db.Model):
-    """Who besides the owner may see a survey's dashboard and data."""
+    """Who besides the owner may work on a survey, and in which role (ShareRole)."""
 
     __tablename__ = "survey_share"
-    __table_args__ = (UniqueConstraint("survey_id", "user_id", name="uq_survey_share_survey_user"),)
+    __table_args__ = (UniqueConstraint("survey_id", "user_id", name="uq_survey_share_survey_user"),
+                      _enum_check("share_role", "role", ShareRole))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16), default=ShareRole.VIEWER.value,
+                                      server_default=ShareRole.VIEWER.value)
 
     user: Mapped[User] = relationship()
 
@@ -515,6 +527,40 @@ class WebhookDelivery(db.Model):
     delivered_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
 
     endpoint: Mapped[WebhookEndpoint] = relationship()
+
+
+# --------------------------------------------------------------------------
+# Audit log (services/audit.py): append-only
+# --------------------------------------------------------------------------
+
+class AuditEvent(db.Model):
+    """Who did what, to which survey, when and from where: one row per security-relevant act.
+
+    Append-only for the app: services/audit.py refuses every ORM update and
+    delete of these rows. Who acted and which survey are also kept as names
+    (``username``, ``survey_slug``), so an entry still says who and what after
+    the account or the survey is gone (the foreign keys are then set to NULL by
+    the database, not by the app). Never holds a password or a respondent's
+    personal data: ``target`` and ``detail`` name things by id.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_action_at", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"),
+                                                   index=True)
+    username: Mapped[Optional[str]] = mapped_column(String(64))
+    survey_id: Mapped[Optional[int]] = mapped_column(ForeignKey("survey.id", ondelete="SET NULL"),
+                                                     index=True)
+    survey_slug: Mapped[Optional[str]] = mapped_column(String(64))
+    # What was acted on besides the survey: "user:7", "response:123", a tried user name.
+    target: Mapped[Optional[str]] = mapped_column(String(255))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The client's address (request.remote_addr: behind TRUSTED_PROXIES, the customer's).
+    address: Mapped[Optional[str]] = mapped_column(String(64))
 
 
 class SurveyMoments(db.Model):

@@ -7,7 +7,9 @@
   names after failed log-ins, kept in the limiter's storage so every worker
   sees the same counts;
 * a login check that costs one password hash whether or not the user exists;
-* security headers on every response (:func:`add_security_headers`).
+* security headers on every response (:func:`add_security_headers`);
+* a body over ``MAX_CONTENT_LENGTH`` answered with its limit in MB on the
+  upload's page (JSON on the API), not a bare 413 (:func:`request_too_large`).
 """
 from __future__ import annotations
 
@@ -150,8 +152,45 @@ def add_security_headers(response):
     return response
 
 
+# --- uploads over MAX_CONTENT_LENGTH ----------------------------------------
+
+# Where an upload form lives: the page that shows the refusal (its view args are the request's).
+UPLOAD_PAGES = {"admin.import_data": ("admin.survey_overview", "exports"),
+                "admin.upload_contacts_view": ("admin.invitations", None)}
+
+
+def upload_limit_mb() -> str:
+    """``MAX_CONTENT_LENGTH`` in MB (MiB), as people read it: "20", "0.5"."""
+    return f"{current_app.config['MAX_CONTENT_LENGTH'] / 2**20:.3g}"
+
+
+def request_too_large(error):
+    """A body over ``MAX_CONTENT_LENGTH`` (raised wherever the form is first read, often by the
+    global CSRF check before any view): the message on the upload's page, JSON on the API."""
+    from flask import flash, redirect, render_template, url_for
+    from flask_babel import gettext as _
+
+    message = _("Nothing was uploaded: the file is larger than the upload limit of %(limit)s MB; "
+                "split it into several files.", limit=upload_limit_mb())
+    if request.path.startswith("/api/"):
+        # The API's error shape (surveyapp/api), built here: this module imports no blueprint.
+        from flask import jsonify
+        return jsonify({"error": {"status": 413, "title": "Request Entity Too Large",
+                                  "message": f"the request body is larger than the limit of "
+                                             f"{upload_limit_mb()} MB"}}), 413
+    page = UPLOAD_PAGES.get(request.endpoint or "")
+    if page is not None and request.view_args is not None:
+        endpoint, anchor = page
+        flash(message, "error")
+        return redirect(url_for(endpoint, **request.view_args, _anchor=anchor), code=303)
+    return render_template("too_large.html", message=message), 413
+
+
 def init_app(app: Flask) -> None:
     """Install the protections of this module on ``app``."""
+    from werkzeug.exceptions import RequestEntityTooLarge
+
     app.request_class = CleanFormRequest
     limiter.init_app(app)
     app.after_request(add_security_headers)
+    app.register_error_handler(RequestEntityTooLarge, request_too_large)

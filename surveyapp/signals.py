@@ -35,3 +35,11 @@ case_resolved = _events.signal("case-resolved")
 #: Every loop event, by the name webhooks subscribe to.
 EVENTS = {"case.opened": case_opened, "case.changed": case_changed,
           "case.overdue": case_overdue, "case.resolved": case_resolved}
+
+#: One respondent was erased on request (services/personal_data.py), after the commit.
+#: Keyword arguments: ``survey_id``, ``response_id``, ``status`` (the response's status
+#: before erasure: "complete" or "partial"), ``submitted_at`` (datetime or None) and
+#: ``version_id``. Anything that keeps its own copy or aggregate of responses (running
+#: totals of the dashboard, moment tables, search indexes) connects here and takes the
+#: response out, e.g. ``response_erased.connect(on_response_erased)``. Not a webhook event.
+response_erased = _events.signal("response-erased")

@@ -12,7 +12,8 @@ services/jobs.py; this module only says what each job does:
 * dashboard recomputation: services/dashboard_cache.py defines its tasks;
 * recovery cases (open a case on a completed response, escalate overdue
   cases every minute): services/cases.py defines its tasks;
-* alerts: e-mails (services/alerts.py) and webhook deliveries (services/webhooks.py).
+* alerts: e-mails (services/alerts.py) and webhook deliveries (services/webhooks.py);
+* contact details past retention purged every night: services/personal_data.py.
 """
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ from pathlib import Path
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-from .models import Job, Survey
+from .models import Job, Survey, User
 from .extensions import db
 from .queue import huey
-from .services import alerts, cases, dashboard_cache, webhooks  # noqa: F401  (their queue tasks register on import)
+from .services import alerts, audit, cases, dashboard_cache, personal_data, webhooks  # noqa: F401  (their queue tasks register on import)
 from .services.analysis import report_options, survey_analysis
 from .services.exports import ExportError, export_format, export_to_file
 from .services.filters import FilterError, describe_filter, parse_filters
@@ -50,6 +51,13 @@ def _filters(survey: Survey, job: Job):
         raise JobFailed(str(error)) from None
 
 
+def _audit_job(job: Job, action: str, survey: Survey, detail: dict) -> None:
+    """The audit entry of a job's work, in the name of who started it, from where."""
+    audit.record(action, survey=survey, target=f"job:{job.id}", detail=detail,
+                 user=db.session.get(User, job.user_id) if job.user_id else None,
+                 address=job.params.get("requested_from"))
+
+
 @job_runner("export")
 def run_export(job: Job, directory: Path, progress: Progress) -> JobOutcome:
     survey = _survey(job)
@@ -62,6 +70,10 @@ def run_export(job: Job, directory: Path, progress: Progress) -> JobOutcome:
                        progress=lambda fraction: progress(fraction, "writing"))
     except ExportError as error:
         raise JobFailed(str(error)) from None
+    # Raw data and statistics files carry answers and comments, never contact details
+    # (those stay in the contact table; the links CSV is audited where it is made).
+    _audit_job(job, audit.EXPORT, survey, {"format": fmt.key, "contact_details": False,
+                                           "filter": describe_filter(filters)})
     return JobOutcome(path=directory / name, name=name, mimetype=fmt.mimetype,
                       result={"filter": describe_filter(filters)})
 
@@ -84,6 +96,7 @@ def run_import(job: Job, directory: Path, progress: Progress) -> JobOutcome:
     finally:
         # The upload is only needed once: imported or rejected, it is not kept.
         upload.unlink(missing_ok=True)
+    _audit_job(job, audit.IMPORT, survey, {"kind": "responses", "imported": result.imported})
     return JobOutcome(result={"imported": result.imported,
                               "by_version": {str(k): v for k, v in result.by_version.items()}})
 

@@ -24,8 +24,15 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 
 
 @pytest.fixture
-def app():
-    app = create_app("testing")
+def app(request, tmp_path):
+    config = "testing"
+    real_worker = "queue_worker" in request.fixturenames or request.node.get_closest_marker("real_worker")
+    if real_worker and not os.environ.get("TEST_DATABASE_URL"):
+        # A real worker runs tasks on its own threads, each with its own connection: they
+        # need a file database (the default in-memory one is a single shared connection, and
+        # a worker's transaction on it can hide a row the test has just committed).
+        config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'app.sqlite'}"}
+    app = create_app(config)
     with app.app_context():
         _db.create_all()
         yield app

@@ -100,7 +100,7 @@ def test_survey_access_owner_share_admin(guarded_app, client, db, make_user, log
     assert not can_access_survey(stranger, survey)
 
     login("stranger")
-    assert client.get("/guarded/survey/s1").status_code == 403
+    assert client.get("/guarded/survey/s1").status_code == 404  # as if absent
     assert client.get("/guarded/survey/missing").status_code == 404
     client.post("/auth/logout")
     login("manager")

@@ -1,7 +1,7 @@
 """survey_moments: the dashboard's sufficient statistics per survey version and cell
 
 Revision ID: 5e1d7c9a2b40
-Revises: 3b8e5d2c9a41
+Revises: 5b8e2d1c9a47
 Create Date: 2026-11-30 05:40:00
 
 Existing responses are counted by ``flask moments rebuild`` (every survey);
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e1d7c9a2b40'
-down_revision = '3b8e5d2c9a41'
+down_revision = '5b8e2d1c9a47'
 branch_labels = None
 depends_on = None
 

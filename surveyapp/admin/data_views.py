@@ -8,16 +8,15 @@ in admin/forms.py, the overview page in admin/overview.py.
 """
 from __future__ import annotations
 
-from flask import (abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
+from flask import (abort, flash, jsonify, redirect, render_template, request, send_file,
                    url_for)
 from flask_babel import gettext as _
-from flask_login import current_user
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask_login import current_user, login_required
 
-from ..access import accessible_survey_or_404, role_required
+from ..access import require_survey_access
 from ..extensions import db
 from ..i18n import select_locale
-from ..models import Role, Survey
+from ..models import Survey
 from ..services.exports import ExportError, export_format
 from ..services.filters import FilterError, parse_filters
 from ..services.jobs import job_for, job_payload, keep_upload, result_file, start_job
@@ -27,10 +26,10 @@ from .overview import exports_panel, render_overview
 
 
 @bp.route("/surveys/<slug>/export")
-@role_required(Role.RESEARCHER)
+@login_required
 def export_data(slug: str):
     """Check the choices, then hand the export to the job queue and show its progress page."""
-    survey = accessible_survey_or_404(slug)
+    survey = require_survey_access(slug, "analyse")
     try:
         fmt = export_format(request.args.get("format", ""))
         parse_filters(survey, request.args)
@@ -44,19 +43,13 @@ def export_data(slug: str):
 
 
 @bp.route("/surveys/<slug>/import", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def import_data(slug: str):
     """Keep the upload, then hand the checking and storing to the job queue."""
-    survey = accessible_survey_or_404(slug)
-    try:
-        form = ImportForm()
-        valid = form.validate_on_submit()
-    except RequestEntityTooLarge:
-        # The body was never read, so the overview's own forms cannot be built on this request.
-        flash(_("Nothing was imported: the file is larger than the upload limit of %(limit)s bytes; "
-                "split it into several files.",
-                limit=f"{current_app.config['MAX_CONTENT_LENGTH']:,}"), "error")
-        return redirect(url_for("admin.survey_overview", slug=slug, _anchor="exports"))
+    survey = require_survey_access(slug, "edit")
+    # A body over MAX_CONTENT_LENGTH never gets here: security.request_too_large answers it.
+    form = ImportForm()
+    valid = form.validate_on_submit()
     if not valid:
         flash(_("Nothing was imported: fix the problems listed under Import and upload the file again."),
               "error")
@@ -79,7 +72,7 @@ def _own_job_or_404(job_id: str):
 
 
 @bp.route("/jobs/<job_id>")
-@role_required(Role.RESEARCHER)
+@login_required
 def job_page(job_id: str):
     job = _own_job_or_404(job_id)
     survey = db.session.get(Survey, job.survey_id) if job.survey_id else None
@@ -87,13 +80,13 @@ def job_page(job_id: str):
 
 
 @bp.route("/jobs/<job_id>.json")
-@role_required(Role.RESEARCHER)
+@login_required
 def job_state(job_id: str):
     return jsonify(job_payload(_own_job_or_404(job_id)))
 
 
 @bp.route("/jobs/<job_id>/download")
-@role_required(Role.RESEARCHER)
+@login_required
 def job_download(job_id: str):
     job = _own_job_or_404(job_id)
     path = result_file(job)

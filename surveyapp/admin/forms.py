@@ -13,18 +13,20 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, Fi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from analysis.instruments import LANGS
+from analysis.instruments import LANGS, condition_text
 
-from ..models import Role, Survey
+from ..models import Role, ShareRole, Survey
 from ..services.builder import (KANO_REWORDABLE_FACETS, DesignError, FeatureInput,
                                 InstrumentChoice, SurveySettings, check_design, features_from_rows)
 from ..services.exports import EXPORT_FORMATS
 from ..services.invitations import MAX_INVITATIONS_PER_BATCH
-from ..services.surveys import SERVQUAL_LAYOUTS
+from ..services.surveys import SECTION_PREFIX, SERVQUAL_LAYOUTS
 from ..services.welcome import WELCOME_FIELDS, WELCOME_TEXT_MAX, welcome_texts
 from ..widgets import CheckboxListField
 
 SPARE_FEATURE_ROWS = 3
+SPARE_CONDITION_ROWS = 2
+CONDITION_OPERATORS = ("equals", "in", "range")
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
@@ -67,6 +69,46 @@ class FeatureRowForm(Form):
                             {lang: self[f"feature_{lang}"].data or "" for lang in LANGS}, wording)
 
 
+class ConditionRowForm(Form):
+    """One display condition: show [question or section] when [column] [equals / in / range] [values]."""
+
+    target = SelectField(_l("Show"), validators=[Optional()], validate_choice=False)
+    variable = SelectField(_l("when the answer to"), validators=[Optional()], validate_choice=False)
+    operator = SelectField(_l("is"), choices=[
+        SelectChoice("equals", _l("equal to")),
+        SelectChoice("in", _l("one of (comma-separated)")),
+        SelectChoice("range", _l("between (low, high)"))], default="equals")
+    values = StringField(_l("Value(s)"), validators=[Length(max=200)])
+
+    def is_blank(self) -> bool:
+        return not (self.target.data or self.variable.data or (self.values.data or "").strip())
+
+    def to_condition(self) -> dict[str, Any]:
+        """``{"target", "show_if"}``; raises ValueError with the reason for unreadable values."""
+        text = (self.values.data or "").replace("..", ",").replace("，", ",")
+        try:
+            numbers = [_condition_number(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError(str(_l("Give the value(s) as numbers, e.g. 1 or 1, 2 (the codes "
+                                    "in the codebook)."))) from None
+        operator = self.operator.data
+        if not self.target.data or not self.variable.data or not numbers:
+            raise ValueError(str(_l("Choose the question or section, the earlier question and "
+                                    "the value(s).")))
+        if operator == "equals" and len(numbers) != 1:
+            raise ValueError(str(_l("'Equal to' takes one value; use 'one of' for several.")))
+        if operator == "range" and len(numbers) != 2:
+            raise ValueError(str(_l("'Between' takes two values: the lowest and the highest.")))
+        value: Any = numbers[0] if operator == "equals" else numbers
+        return {"target": self.target.data,
+                "show_if": {"variable": self.variable.data, operator: value}}
+
+
+def _condition_number(text: str) -> int | float:
+    number = float(text.strip())
+    return int(number) if number.is_integer() else number
+
+
 class BuilderForm(SurveyBasicsMixin, FlaskForm):
     """Fields common to every survey; ``builder_form`` adds one group per instrument."""
 
@@ -84,6 +126,9 @@ class BuilderForm(SurveyBasicsMixin, FlaskForm):
                                    validators=[Optional()])
     target_responses = IntegerField(_l("Target number of completed responses"),
                                     validators=[Optional(), NumberRange(min=1, max=10_000_000)])
+    is_public = BooleanField(_l("List this survey on the public start page while it is open"),
+                             description=_l("Otherwise only people with its link (or a personal "
+                                            "link) find it."))
     # The welcome page: blank uses the generic wording shown as placeholder.
     purpose_zh = TextAreaField(_l("Purpose of the survey (Chinese)"),
                                validators=[Length(max=WELCOME_TEXT_MAX)])
@@ -100,18 +145,20 @@ class BuilderForm(SurveyBasicsMixin, FlaskForm):
     def settings(self) -> SurveySettings:
         return SurveySettings(self.title_zh.data or "", self.title_en.data or "",
                               _utc(self.opens_at.data), _utc(self.closes_at.data),
-                              self.target_responses.data)
+                              self.target_responses.data, bool(self.is_public.data))
 
     def firm(self) -> dict[str, str]:
         return {lang: (self[f"firm_{lang}"].data or "").strip() for lang in LANGS}
 
 
 def builder_form(catalogue: list[InstrumentChoice], feature_rows: int,
-                 data: dict[str, Any] | None = None) -> BuilderForm:
-    """A builder form for ``catalogue``: per instrument "use", "position" and its questions."""
+                 data: dict[str, Any] | None = None, condition_rows: int = 0) -> BuilderForm:
+    """A builder form for ``catalogue``: per instrument "use", "position" and its questions,
+    and the display conditions (``condition_rows`` of them plus spare rows)."""
 
     class SurveyBuilderForm(BuilderForm):
-        pass
+        conditions = FieldList(FormField(ConditionRowForm),
+                               min_entries=condition_rows + SPARE_CONDITION_ROWS)
 
     SurveyBuilderForm.catalogue = catalogue
     for position, choice in enumerate(catalogue, start=1):
@@ -124,7 +171,39 @@ def builder_form(catalogue: list[InstrumentChoice], feature_rows: int,
         else:
             setattr(SurveyBuilderForm, f"items_{choice.key}", CheckboxListField(
                 _l("Questions"), choices=[SelectChoice(item.code, item.code) for item in choice.items]))
-    return SurveyBuilderForm(data=data) if data is not None else SurveyBuilderForm()
+    form = SurveyBuilderForm(data=data) if data is not None else SurveyBuilderForm()
+    targets, columns = condition_choices(catalogue)
+    for row in form.conditions:
+        row.form.target.choices = targets
+        row.form.variable.choices = columns
+    return form
+
+
+def condition_choices(catalogue: list[InstrumentChoice]) -> tuple[list[SelectChoice], list[SelectChoice]]:
+    """What a condition can hide (every section and question) and hang on (every answer column)."""
+    targets = [SelectChoice("", "-")]
+    columns = [SelectChoice("", "-")]
+    for choice in catalogue:
+        targets.append(SelectChoice(SECTION_PREFIX + choice.key,
+                                    str(_l("Section %(key)s (all its questions)", key=choice.key))))
+        targets += [SelectChoice(item.code, str(_l("Question %(code)s", code=item.code)))
+                    for item in choice.items]
+        columns += [SelectChoice(name, name) for name in choice.columns]
+    return targets, columns
+
+
+def describe_condition(condition: dict[str, Any]) -> str:
+    """A saved condition in words, for the builder's summary: ``SQ01: PR_CHANNEL in 1, 2``."""
+    return f"{condition['target']}: {condition_text(condition['show_if'])}"
+
+
+def _condition_row(condition: dict[str, Any]) -> dict[str, str]:
+    show_if = condition["show_if"]
+    operator = next(key for key in CONDITION_OPERATORS if key in show_if)
+    value = show_if[operator]
+    values = value if isinstance(value, list) else [value]
+    return {"target": condition["target"], "variable": show_if["variable"], "operator": operator,
+            "values": ", ".join(str(int(v)) if float(v).is_integer() else str(v) for v in values)}
 
 
 def builder_data(survey: Survey, catalogue: list[InstrumentChoice],
@@ -138,7 +217,8 @@ def builder_data(survey: Survey, catalogue: list[InstrumentChoice],
         "languages": list(design.get("languages") or LANGS),
         "servqual_layout": design.get("servqual_layout", SERVQUAL_LAYOUTS[0]),
         "opens_at": survey.opens_at, "closes_at": survey.closes_at,
-        "target_responses": survey.target_responses,
+        "target_responses": survey.target_responses, "is_public": survey.is_public,
+        "conditions": [_condition_row(c) for c in design.get("conditions") or []],
     }
     welcome = welcome_texts(design)
     for name in WELCOME_FIELDS:
@@ -196,19 +276,51 @@ class UploadContactsForm(FlaskForm):
     submit = SubmitField(_l("Upload and create links"))
 
 
+SHARE_ROLE_CHOICES = [
+    SelectChoice(ShareRole.VIEWER.value, _l("Viewer: dashboard, follow-up and cases")),
+    SelectChoice(ShareRole.ANALYST.value, _l("Analyst: also exports and the API's response data")),
+    SelectChoice(ShareRole.EDITOR.value, _l("Editor: also questions, settings and invitations")),
+]
+
+
+SHARE_ROLE_NAMES = {"owner": _l("owner"), "admin": _l("admin"), ShareRole.VIEWER.value: _l("viewer"),
+                    ShareRole.ANALYST.value: _l("analyst"), ShareRole.EDITOR.value: _l("editor")}
+
+
+def share_role_label(role: str) -> str:
+    """The translated name of a share role (or "owner" / "admin") for pages and messages."""
+    return str(SHARE_ROLE_NAMES.get(role, role))
+
+
 class ShareForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    role = SelectField(_l("Share role"), choices=SHARE_ROLE_CHOICES, default=ShareRole.VIEWER.value)
     submit = SubmitField(_l("Share"))
+
+
+class ShareRoleForm(FlaskForm):
+    """Change the role of one existing share."""
+
+    role = SelectField(_l("Share role"), choices=SHARE_ROLE_CHOICES)
+    submit = SubmitField(_l("Change role"))
+
+
+ROLE_CHOICES = [SelectChoice(Role.RESEARCHER.value, _l("Researcher")),
+                SelectChoice(Role.MANAGER.value, _l("Manager")),
+                SelectChoice(Role.ADMIN.value, _l("Administrator"))]
 
 
 class CreateUserForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
     email = EmailField(_l("E-mail (optional)"), validators=[Optional(), Length(max=255)])
-    role = SelectField(_l("Role"), choices=[SelectChoice(Role.RESEARCHER.value, _l("Researcher")),
-                                            SelectChoice(Role.MANAGER.value, _l("Manager")),
-                                            SelectChoice(Role.ADMIN.value, _l("Administrator"))])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8)])
     submit = SubmitField(_l("Create user"))
+
+
+class ChangeRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    submit = SubmitField(_l("Change role"))
 
 
 class ResetPasswordForm(FlaskForm):
@@ -243,6 +355,16 @@ def design_from_form(form: BuilderForm) -> dict[str, Any]:
             entries.append({"id": choice.key,
                             "items": None if set(ticked) == set(every) else
                             [code for code in every if code in ticked]})
+    # Conditions are numbered by filled row, as the summary and check_design number them.
+    conditions, unreadable = [], False
+    filled = [row.form for row in form.conditions if not row.form.is_blank()]
+    for number, row in enumerate(filled, start=1):
+        try:
+            conditions.append(row.to_condition())
+        except ValueError as error:
+            feature_errors[f"condition-{number}"] = str(
+                _l("Condition %(n)s: %(reason)s", n=number, reason=str(error)))
+            unreadable = True
     welcome = {name: {lang: (form[f"{name}_{lang}"].data or "").strip() for lang in LANGS}
                for name in WELCOME_FIELDS}
     design = {"firm": {lang: name for lang, name in firm.items() if name},
@@ -251,12 +373,17 @@ def design_from_form(form: BuilderForm) -> dict[str, Any]:
             "languages": list(form.languages.data or []),
             "servqual_layout": form.servqual_layout.data,
             "instruments": entries}
+    if conditions:
+        design["conditions"] = conditions
     if feature_errors:
         # Report the rest of the design's problems in the same round trip.
         try:
             check_design(design)
         except DesignError as error:
-            feature_errors = {**error.errors, **feature_errors}
+            # With a row left out, the design's condition numbers would not match the rows.
+            others = {key: message for key, message in error.errors.items()
+                      if not (unreadable and key.startswith("condition-"))}
+            feature_errors = {**others, **feature_errors}
         raise DesignError(feature_errors)
     return design
 

@@ -15,7 +15,7 @@ from ..services.codebooks import survey_codebook
 from ..services.imports import ImportProblem, ImportRejected, max_import_bytes
 from ..services.invitations import InvitationStatus, status_counts
 from ..widgets import add_segment_fields, segment_fields
-from .forms import ActionForm, ExportForm, ImportForm, ShareForm
+from .forms import ActionForm, ExportForm, ImportForm, ShareForm, ShareRoleForm
 
 
 @dataclass
@@ -68,5 +68,8 @@ def render_overview(survey: Survey, panel: ExportsPanel | None = None) -> str:
         "admin/survey.html", survey=survey, versions=version_counts(survey),
         invitation_counts=status_counts(survey), InvitationStatus=InvitationStatus,
         shares=shares_of(survey), share_form=ShareForm(), action_form=ActionForm(),
+        share_role_forms={share.user_id: ShareRoleForm(prefix=f"share{share.user_id}", formdata=None,
+                                                       role=share.role)
+                          for share in survey.shares},
         is_open=survey.status == SurveyStatus.OPEN.value,
         design_problem=design_problem(survey), panel=panel or exports_panel(survey))

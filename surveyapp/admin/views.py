@@ -10,20 +10,23 @@ from datetime import datetime, timezone
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from ..access import accessible_survey_or_404, role_required
+from ..access import may, require_survey_access, role_required, survey_role_label, visible_surveys
 from ..extensions import db, limiter
 from ..models import Role, Survey, User
 from ..security import configured_limit
-from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, create_account,
-                                 set_password, share_survey, unshare_survey)
+from ..services import audit
+from ..services.accounts import (PASSWORD_MIN_LENGTH, AccountError, all_users, change_role,
+                                 change_share_role, create_account, delete_account, set_password,
+                                 share_survey, unshare_survey)
 from ..services.builder import (DesignError, SurveySettings, check_design, create_from_builder,
                                 generated_wording, instrument_catalogue, kano_features, kano_key,
-                                save_survey, surveys_for, use_example_features)
+                                save_survey, use_example_features)
 from ..services.invitations import (ContactsError, InvitationStatus, generate_invitations,
-                                    import_contacts, invitation_rows, links_csv, status_counts)
+                                    import_contacts, invitation_rows, links_csv, rows_carry_contacts,
+                                    status_counts)
 from ..services.jobs import start_job
 # The preview pages the draft exactly as the respondent flow pages a frozen version.
 from ..services.pages import instrument_labels, split_codebook
@@ -33,18 +36,27 @@ from ..questionnaire.forms import FinalPageForm, build_form
 from ..questionnaire.render import render_survey_page, render_welcome
 from . import bp
 from .overview import render_overview
-from .forms import (ActionForm, CreateUserForm, GenerateInvitationsForm, NewSurveyForm,
+from .forms import (ActionForm, ChangeRoleForm, CreateUserForm, GenerateInvitationsForm, NewSurveyForm,
                     ResetPasswordForm, SendInvitationsForm, SendRemindersForm, ShareForm,
-                    UploadContactsForm, builder_data, builder_form, design_from_form)
+                    ShareRoleForm, UploadContactsForm, builder_data, builder_form,
+                    describe_condition, design_from_form, share_role_label)
 
 
 def _editable_survey(slug: str) -> Survey:
-    """The survey for a researcher page (the view is ``role_required(Role.RESEARCHER)``).
+    """The survey for a builder or invitations page: its owner, an admin or an editor share.
 
-    Researchers edit their own surveys and those shared with them; managers
-    never reach here, even for surveys shared with them.
+    These views need only a login: what one may do with a survey is the
+    share's role (surveyapp.access), whatever the account's role.
     """
-    return accessible_survey_or_404(slug)
+    return require_survey_access(slug, "edit")
+
+
+@bp.app_context_processor
+def survey_access_helpers():
+    """Templates show only what the signed-in user may do with a survey (surveyapp.access)."""
+    return {"may_survey": lambda survey, need: may(current_user, survey, need),
+            "survey_role": lambda survey: share_role_label(survey_role_label(current_user, survey)),
+            "share_role_label": share_role_label}
 
 
 def _show_errors(errors: dict[str, str], form=None) -> None:
@@ -61,7 +73,8 @@ def _show_errors(errors: dict[str, str], form=None) -> None:
 @bp.route("/")
 @role_required(Role.RESEARCHER)
 def index():
-    return render_template("admin/index.html", surveys=surveys_for(current_user))
+    """The researcher's surveys: own and shared (every survey for an admin), each with the role held."""
+    return render_template("admin/index.html", surveys=visible_surveys(current_user))
 
 
 @bp.route("/surveys/new", methods=["GET", "POST"])
@@ -92,21 +105,24 @@ def new_survey():
 
 
 @bp.route("/surveys/<slug>")
-@role_required(Role.RESEARCHER)
+@login_required
 def survey_overview(slug: str):
-    return render_overview(_editable_survey(slug))
+    """The survey's data page (versions, exports, shares): analysts, editors, the owner, admins."""
+    return render_overview(require_survey_access(slug, "analyse"))
 
 
 @bp.route("/surveys/<slug>/edit", methods=["GET", "POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def edit_survey(slug: str):
     survey = _editable_survey(slug)
     catalogue = instrument_catalogue(survey.design)
     features = kano_features(survey.design)
+    saved_conditions = survey.design.get("conditions") or []
     if request.method == "POST":
-        form = builder_form(catalogue, len(features))
+        form = builder_form(catalogue, len(features), condition_rows=len(saved_conditions))
     else:
-        form = builder_form(catalogue, len(features), builder_data(survey, catalogue, features))
+        form = builder_form(catalogue, len(features), builder_data(survey, catalogue, features),
+                            condition_rows=len(saved_conditions))
     if request.method == "POST":
         fields_valid = form.validate_on_submit()
         try:
@@ -131,7 +147,8 @@ def edit_survey(slug: str):
     except DesignError:
         wording = {}
     return render_template("admin/edit.html", survey=survey, form=form, catalogue=catalogue,
-                           generated=wording)
+                           generated=wording,
+                           conditions=[describe_condition(c) for c in saved_conditions])
 
 
 @dataclass(frozen=True)
@@ -142,7 +159,7 @@ class PreviewVisit:
 
 
 @bp.route("/surveys/<slug>/preview", methods=["GET", "POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def preview_survey(slug: str):
     """The respondent's pages built from the current (draft) design; nothing is stored.
 
@@ -189,7 +206,7 @@ def preview_survey(slug: str):
 
 
 @bp.route("/surveys/<slug>/kano-example", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def use_kano_example(slug: str):
     """One click: the shipped example feature list becomes this survey's KANO features."""
     survey = _editable_survey(slug)
@@ -205,7 +222,7 @@ def use_kano_example(slug: str):
 
 
 @bp.route("/surveys/<slug>/open", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def open_survey_view(slug: str):
     survey = _editable_survey(slug)
     if not ActionForm().validate_on_submit():
@@ -223,7 +240,7 @@ def open_survey_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/close", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def close_survey_view(slug: str):
     survey = _editable_survey(slug)
     if not ActionForm().validate_on_submit():
@@ -234,7 +251,7 @@ def close_survey_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/invitations", methods=["GET"])
-@role_required(Role.RESEARCHER)
+@login_required
 def invitations(slug: str):
     survey = _editable_survey(slug)
     return _invitations_page(survey, GenerateInvitationsForm(), UploadContactsForm())
@@ -252,7 +269,7 @@ def _invitations_page(survey: Survey, generate_form, upload_form, problems=(), s
 
 
 @bp.route("/surveys/<slug>/invitations/send", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def send_invitations_view(slug: str):
     """E-mail the invitations not sent yet: a job on the queue (SMTP can be slow)."""
     survey = _editable_survey(slug)
@@ -264,7 +281,7 @@ def send_invitations_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/invitations/remind", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def send_reminders_view(slug: str):
     survey = _editable_survey(slug)
     form = SendRemindersForm()
@@ -278,7 +295,7 @@ def send_reminders_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/invitations/generate", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def generate_invitations_view(slug: str):
     survey = _editable_survey(slug)
     form = GenerateInvitationsForm()
@@ -290,7 +307,7 @@ def generate_invitations_view(slug: str):
 
 
 @bp.route("/surveys/<slug>/invitations/upload", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def upload_contacts_view(slug: str):
     survey = _editable_survey(slug)
     form = UploadContactsForm()
@@ -302,48 +319,80 @@ def upload_contacts_view(slug: str):
         flash(_("Nothing was imported: fix these lines and upload the file again."), "error")
         return _invitations_page(survey, GenerateInvitationsForm(), form,
                                  problems=error.problems, status=400)
+    audit.record(audit.IMPORT, survey=survey, target=form.contacts.data.filename or None,
+                 detail={"kind": "contacts", "imported": len(created)})
     flash(_("%(n)s personal links created from the contacts file.", n=len(created)), "info")
     return redirect(url_for("admin.invitations", slug=slug))
 
 
 @bp.route("/surveys/<slug>/invitations.csv")
-@role_required(Role.RESEARCHER)
+@login_required
 def invitations_csv(slug: str):
     survey = _editable_survey(slug)
-    body = links_csv(survey, invitation_rows(survey))
+    rows = invitation_rows(survey)
+    body = links_csv(survey, rows)
+    # A links file with e-mail addresses or ids of the invited carries contact details.
+    audit.record(audit.EXPORT, survey=survey,
+                 detail={"format": "links-csv", "contact_details": rows_carry_contacts(rows),
+                         "rows": len(rows)})
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d")
     return Response(body.encode("utf-8"), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{survey.slug}-links-{stamp}.csv"'})
 
 
 @bp.route("/surveys/<slug>/shares", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def add_share(slug: str):
-    survey = _editable_survey(slug)
+    """Share the survey in a role: its owner or an admin only (a share never re-shares)."""
+    survey = require_survey_access(slug, "share")
     form = ShareForm()
     if form.validate_on_submit():
         try:
-            share = share_survey(survey, form.username.data)
+            share = share_survey(survey, form.username.data, form.role.data)
         except AccountError as error:
             flash(str(error), "error")
         else:
-            flash(_("Shared with %(name)s.", name=share.user.username), "info")
+            audit.record(audit.SHARE_ADDED, survey=survey, target=f"user:{share.user.username}",
+                         detail={"role": share.role})
+            flash(_("Shared with %(name)s as %(role)s.", name=share.user.username,
+                    role=share_role_label(share.role)), "info")
     else:
         flash(_("Give the user name to share with."), "error")
     return redirect(url_for("admin.survey_overview", slug=slug))
 
 
-@bp.route("/surveys/<slug>/shares/<int:user_id>/remove", methods=["POST"])
-@role_required(Role.RESEARCHER)
-def remove_share(slug: str, user_id: int):
-    survey = _editable_survey(slug)
-    if not ActionForm().validate_on_submit():
+@bp.route("/surveys/<slug>/shares/<int:user_id>/role", methods=["POST"])
+@login_required
+def change_share(slug: str, user_id: int):
+    survey = require_survey_access(slug, "share")
+    form = ShareRoleForm(prefix=f"share{user_id}")
+    if not form.validate_on_submit():
         abort(400)
     try:
-        unshare_survey(survey, user_id)
+        share, former = change_share_role(survey, user_id, form.role.data)
     except AccountError as error:
         flash(str(error), "error")
     else:
+        audit.record(audit.SHARE_CHANGED, survey=survey, target=f"user:{share.user.username}",
+               detail={"from": former, "to": share.role})
+        flash(_("%(name)s is now %(role)s.", name=share.user.username, role=share_role_label(share.role)),
+              "info")
+    return redirect(url_for("admin.survey_overview", slug=slug))
+
+
+@bp.route("/surveys/<slug>/shares/<int:user_id>/remove", methods=["POST"])
+@login_required
+def remove_share(slug: str, user_id: int):
+    survey = require_survey_access(slug, "share")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        share = unshare_survey(survey, user_id)
+    except AccountError as error:
+        flash(str(error), "error")
+    else:
+        audit.record(audit.SHARE_REMOVED, survey=survey, target=f"user:{share.user.username}",
+                     detail={"role": share.role})
         flash(_("No longer shared with that user."), "info")
     return redirect(url_for("admin.survey_overview", slug=slug))
 
@@ -361,6 +410,8 @@ def users():
             form.username.errors.append(str(error))
             status = 400
         else:
+            audit.record(audit.USER_CREATED, target=f"user:{user.id}",
+                         detail={"username": user.username, "role": user.role})
             flash(_("Created %(role)s %(name)s.", role=user.role, name=user.username), "info")
             return redirect(url_for("admin.users"))
     elif request.method == "POST":
@@ -368,8 +419,11 @@ def users():
     accounts = all_users()
     reset_forms = {user.id: ResetPasswordForm(prefix=f"user{user.id}", formdata=None)
                    for user in accounts}
+    role_forms = {user.id: ChangeRoleForm(prefix=f"role{user.id}", formdata=None, role=user.role)
+                  for user in accounts}
     return render_template("admin/users.html", form=form, accounts=accounts,
-                           reset_forms=reset_forms), status
+                           reset_forms=reset_forms, role_forms=role_forms,
+                           action_form=ActionForm()), status
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -386,7 +440,56 @@ def reset_password(user_id: int):
         except AccountError as error:
             flash(str(error), "error")
         else:
+            audit.record(audit.PASSWORD_RESET, target=f"user:{user.id}",
+                         detail={"username": user.username})
             flash(_("New password set for %(name)s.", name=user.username), "info")
     else:
         flash(_("The new password needs at least %(n)s characters.", n=PASSWORD_MIN_LENGTH), "error")
+    return redirect(url_for("admin.users"))
+
+
+def _account_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id) if user_id < 2**31 else None
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@role_required(Role.ADMIN)
+def change_user_role(user_id: int):
+    user = _account_or_404(user_id)
+    form = ChangeRoleForm(prefix=f"role{user.id}")
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        old = change_role(user, form.role.data, current_user)
+    except AccountError as error:
+        flash(str(error), "error")
+    else:
+        if old != user.role:
+            audit.record(audit.ROLE_CHANGED, target=f"user:{user.id}", commit=False,
+                         detail={"username": user.username, "old": old, "new": user.role})
+        db.session.commit()
+        flash(_("%(name)s is now %(role)s; their sessions have ended.", name=user.username,
+                role=user.role), "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/delete", methods=["POST"])
+@role_required(Role.ADMIN)
+def delete_user(user_id: int):
+    user = _account_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    name, role = user.username, user.role
+    try:
+        delete_account(user, current_user)
+    except AccountError as error:
+        flash(str(error), "error")
+    else:
+        audit.record(audit.USER_DELETED, target=f"user:{user_id}", commit=False,
+                     detail={"username": name, "role": role})
+        db.session.commit()
+        flash(_("Deleted %(name)s.", name=name), "info")
     return redirect(url_for("admin.users"))

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
-from ..access import accessible_survey_or_404, role_required
+from ..access import require_survey_access
 from ..extensions import db
-from ..models import Role, WebhookDelivery, WebhookEndpoint
+from ..models import WebhookDelivery, WebhookEndpoint
 from ..services.webhooks import WebhookError, add_endpoint, deliveries_of, endpoints_of, replay
 from . import bp
 from .forms import ActionForm, WebhookForm
@@ -19,9 +19,9 @@ def _page(survey, form, status=200):
 
 
 @bp.route("/surveys/<slug>/webhooks", methods=["GET", "POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def webhooks(slug: str):
-    survey = accessible_survey_or_404(slug)
+    survey = require_survey_access(slug, "edit")
     form = WebhookForm()
     if form.validate_on_submit():
         try:
@@ -36,9 +36,9 @@ def webhooks(slug: str):
 
 
 @bp.route("/surveys/<slug>/webhooks/<int:endpoint_id>/remove", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def remove_webhook(slug: str, endpoint_id: int):
-    survey = accessible_survey_or_404(slug)
+    survey = require_survey_access(slug, "edit")
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None or endpoint.survey_id != survey.id or not ActionForm().validate_on_submit():
         abort(404)
@@ -49,9 +49,9 @@ def remove_webhook(slug: str, endpoint_id: int):
 
 
 @bp.route("/surveys/<slug>/webhooks/deliveries/<int:delivery_id>/replay", methods=["POST"])
-@role_required(Role.RESEARCHER)
+@login_required
 def replay_delivery(slug: str, delivery_id: int):
-    survey = accessible_survey_or_404(slug)
+    survey = require_survey_access(slug, "edit")
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.endpoint.survey_id != survey.id or not ActionForm().validate_on_submit():
         abort(404)

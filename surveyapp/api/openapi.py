@@ -8,6 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 MAX_PER_PAGE = 500
+# Pages beyond this are refused (400): the database's OFFSET is a 64-bit integer, and no
+# survey has a billion pages of anything.
+MAX_PAGE = 1_000_000
 
 _TEXT = {"type": "object", "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
          "required": ["zh", "en"]}
@@ -32,6 +35,15 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string", "enum": ["draft", "open", "closed"]},
             "current_version": {"type": ["integer", "null"]},
             "responses": _COUNTS,
+            "access": {
+                "type": "object", "required": ["role", "may"],
+                "description": "How you hold the survey (in the list): `role` is owner, admin, "
+                               "or your share's role (viewer, analyst, editor); `may` what it "
+                               "allows (view, analyse, edit, share).",
+                "properties": {"role": {"type": "string",
+                                        "enum": ["owner", "admin", "viewer", "analyst", "editor"]},
+                               "may": {"type": "array", "items": {
+                                   "type": "string", "enum": ["view", "analyse", "edit", "share"]}}}},
         },
     },
     "Version": {
@@ -197,13 +209,17 @@ SCHEMAS["Job"] = {
 
 _ERROR = {"description": "Error", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
+# A survey or case that exists but is not yours answers 404 like one that does not exist,
+# so the API does not tell which link names exist.
 _ERRORS = {"401": {**_ERROR, "description": "Missing or unknown token"},
-           "403": {**_ERROR, "description": "The survey is not yours nor shared with you"},
-           "404": {**_ERROR, "description": "No such survey (or survey version)"}}
+           "403": {**_ERROR, "description": "Your share of the survey does not allow this "
+                                            "(e.g. responses need an analyst or editor share)"},
+           "404": {**_ERROR, "description": "No such survey (or survey version), or not yours "
+                                            "nor shared with you"}}
 
 _CASE_ERRORS = {"401": _ERRORS["401"],
-                "403": {**_ERROR, "description": "The case's survey is not yours nor shared with you"},
-                "404": {**_ERROR, "description": "No such case"}}
+                "404": {**_ERROR, "description": "No such case, or its survey is not yours "
+                                                 "nor shared with you"}}
 
 PARAMETERS: dict[str, Any] = {
     "slug": {"name": "slug", "in": "path", "required": True,
@@ -217,13 +233,16 @@ PARAMETERS: dict[str, Any] = {
     "partial": {"name": "partial", "in": "query",
                 "description": "Also unfinished responses (default: complete only).",
                 "schema": {"type": "boolean"}},
-    "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    "page": {"name": "page", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
     "per_page": {"name": "per_page", "in": "query",
                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50}},
 }
 _SEGMENT_NOTE = ("Segment filter: add `segment.VARIABLE=CODE[,CODE]` (repeatable), e.g. "
                  "`segment.PR_BRANCH=1,2`, to keep responses whose answer to VARIABLE is one "
                  "of the codes.")
+_ANALYST_NOTE = ("The raw responses and comments: the survey's owner, an admin, or a share in the "
+                 "analyst or editor role (a viewer share gets 403, as with the web exports). ")
 _FILTERS = [{"$ref": f"#/components/parameters/{name}"} for name in ("from", "to", "version", "partial")]
 
 
@@ -281,7 +300,7 @@ def openapi_document() -> dict[str, Any]:
             }},
             "/surveys/{slug}/responses": {"get": {
                 "operationId": "listResponses", "summary": "Responses, paged and filtered",
-                "description": _SEGMENT_NOTE,
+                "description": _ANALYST_NOTE + _SEGMENT_NOTE,
                 "parameters": [slug, *_FILTERS, {"$ref": "#/components/parameters/page"},
                                {"$ref": "#/components/parameters/per_page"}],
                 "responses": {"200": _ok("ResponsePage", "One page of responses"),
@@ -293,7 +312,8 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "Start every analysis of the (filtered) responses as a job",
                 "description": "The analysis runs on the job queue: the answer is 202 with the job "
                                "(its `url` to poll, header `Location` too). When the job is done, "
-                               "its `result_url` gives the Analysis document. " + _SEGMENT_NOTE,
+                               "its `result_url` gives the Analysis document. " + _ANALYST_NOTE
+                               + _SEGMENT_NOTE,
                 "parameters": [slug, *_FILTERS],
                 "responses": {"202": _ok("Job", "The analysis job, started"),
                               "400": {**_ERROR, "description": "A parameter cannot be read"},

@@ -6,12 +6,12 @@ from typing import Any
 
 import pandas as pd
 from flask import abort, g, jsonify, request, send_file, url_for
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from ..access import can_access_survey
+from ..access import require_survey_access, survey_permissions, survey_role_label, visible_surveys
 from ..extensions import db
-from ..models import Case, CaseStatus, Role, Survey, SurveyShare, User
-from ..services import cases as cases_service
+from ..models import Case, CaseStatus, Survey, User
+from ..services import audit, cases as cases_service
 from ..services.builder import version_counts
 from ..services.codebooks import survey_codebook
 from ..services.exports import iter_raw_frames
@@ -19,7 +19,7 @@ from ..services.filters import FilterError, UnknownVersionError, describe_filter
 from ..services.jobs import job_for, job_payload, result_file, start_job
 from ..services.responses import codebook_of
 from . import bp
-from .openapi import MAX_PER_PAGE, openapi_document as build_openapi_document
+from .openapi import MAX_PAGE, MAX_PER_PAGE, openapi_document as build_openapi_document
 
 DEFAULT_PER_PAGE = 50
 
@@ -29,13 +29,9 @@ def openapi_document():
     return jsonify(build_openapi_document())
 
 
-def _survey(slug: str) -> Survey:
-    survey = db.session.execute(select(Survey).where(Survey.slug == slug)).scalar_one_or_none()
-    if survey is None:
-        abort(404, description=f"no survey {slug!r}")
-    if not can_access_survey(g.api_user, survey):
-        abort(403, description="this survey is neither yours nor shared with you")
-    return survey
+def _survey(slug: str, need: str = "view") -> Survey:
+    """The survey if the token's user may do ``need``: the same check as the pages."""
+    return require_survey_access(slug, need, user=g.api_user)
 
 
 def _iso(moment) -> str | None:
@@ -61,12 +57,11 @@ def _summary(survey: Survey, counts) -> dict[str, Any]:
 @bp.get("/surveys")
 def list_surveys():
     user = g.api_user
-    query = select(Survey).order_by(Survey.id)
-    if not user.has_role(Role.ADMIN):
-        shared = select(SurveyShare.survey_id).where(SurveyShare.user_id == user.id)
-        query = query.where(or_(Survey.owner_id == user.id, Survey.id.in_(shared)))
-    surveys = db.session.execute(query).scalars().all()
-    return jsonify({"surveys": [_summary(survey, version_counts(survey)) for survey in surveys]})
+    surveys = sorted(visible_surveys(user), key=lambda survey: survey.id)
+    return jsonify({"surveys": [{**_summary(survey, version_counts(survey)),
+                                 "access": {"role": survey_role_label(user, survey),
+                                            "may": sorted(survey_permissions(user, survey))}}
+                                for survey in surveys]})
 
 
 @bp.get("/surveys/<slug>")
@@ -130,13 +125,13 @@ def list_responses(slug: str):
     The segment filter needs the answers, so pages are cut from the streamed
     response frames: memory stays at one chunk, time grows with the survey.
     """
-    survey = _survey(slug)
-    page = _positive_int("page", 1)
+    survey = _survey(slug, "analyse")
+    page = _positive_int("page", 1, MAX_PAGE)
     per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     filters = _filters(survey)
     asked = {version.number: codebook_of(version).names for version in survey.versions}
     first, total, records = (page - 1) * per_page, 0, []
-    for frame in iter_raw_frames(survey, filters):
+    for frame in iter_raw_frames(survey, filters, missing_codes=False):
         start, stop = max(first - total, 0), max(first + per_page - total, 0)
         for row in frame.iloc[start:stop].to_dict("records"):
             version = int(row["version"])
@@ -157,7 +152,7 @@ def list_responses(slug: str):
 @bp.get("/surveys/<slug>/analysis")
 def get_analysis(slug: str):
     """Start the analysis on the job queue: 202 with the job's URL (its ``result_url`` when done)."""
-    survey = _survey(slug)
+    survey = _survey(slug, "analyse")
     _filters(survey)  # a bad filter is refused now, not in the job
     args = [[key, value] for key, value in request.args.items(multi=True)]
     job = start_job("analysis", user=g.api_user, survey=survey, params={"args": args})
@@ -236,24 +231,30 @@ def _case_document(case, survey: Survey, *, history: bool) -> dict[str, Any]:
 @bp.get("/surveys/<slug>/cases")
 def list_cases(slug: str):
     survey = _survey(slug)
-    page = _positive_int("page", 1)
+    page = _positive_int("page", 1, MAX_PAGE)
     per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     status = (request.args.get("status") or "").strip() or None
     try:
         found = cases_service.list_cases(survey, status=status, page=page, per_page=per_page)
     except cases_service.CaseError as error:
         abort(400, description=str(error))
+    documents = [_case_document(case, survey, history=False) for case in found.cases]
+    with_contact = sum(document["contact"] is not None for document in documents)
+    if with_contact:
+        # A page of cases with names, e-mails and phones is an export of contact details.
+        audit.record(audit.EXPORT, survey=survey, user=g.api_user,
+                     detail={"format": "api-cases", "contact_details": True, "page": page,
+                             "rows": len(documents), "with_contact": with_contact})
     return jsonify({"page": page, "per_page": per_page, "total": found.total, "pages": found.pages,
-                    "cases": [_case_document(case, survey, history=False) for case in found.cases]})
+                    "cases": documents})
 
 
 def _accessible_case(case_id: int):
     case = db.session.get(Case, case_id) if case_id < 2**31 else None
     if case is None:
         abort(404, description=f"no case {case_id}")
-    survey = db.session.get(Survey, case.survey_id)
-    if not can_access_survey(g.api_user, survey):
-        abort(403, description="this case's survey is neither yours nor shared with you")
+    survey = require_survey_access(db.session.get(Survey, case.survey_id), "view", user=g.api_user,
+                                   missing=f"no case {case_id}")
     return case, survey
 
 

@@ -1,7 +1,7 @@
 """Case pages: list per survey, the case page and its forms, the rule, recovery figures, the re-survey.
 
-Access: the list, the case page and the recovery figures need a manager or
-researcher with access to the survey (:func:`surveyapp.access.accessible_survey_or_404`);
+Access: the list, the case page, its forms and the recovery figures need any
+share of the survey (viewer and up; :func:`surveyapp.access.require_survey_access`);
 contact details only for those :func:`surveyapp.services.cases.may_see_contact`
 allows. Changing the rule needs the survey's owner or an admin (it decides
 whom the team calls). The re-survey page is public: its unguessable token is
@@ -17,7 +17,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import accessible_survey_or_404, can_access_survey, role_required
+from ..access import accessible_survey_or_404, require_survey_access, role_required
 from ..extensions import db
 from ..i18n import select_locale
 from ..models import Case, CaseStatus, Role, Survey, User
@@ -34,10 +34,7 @@ def _case_or_404(case_id: int) -> tuple[Case, Survey]:
     case = db.session.get(Case, case_id)
     if case is None:
         abort(404)
-    survey = db.session.get(Survey, case.survey_id)
-    if not can_access_survey(current_user, survey):
-        abort(403)
-    return case, survey
+    return case, require_survey_access(db.session.get(Survey, case.survey_id), "view")
 
 
 def _flag(value: str | None) -> bool | None:

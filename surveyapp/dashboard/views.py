@@ -10,13 +10,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..access import accessible_survey_or_404, role_required, visible_surveys
-from ..i18n import select_locale
+from ..i18n import select_locale, text_in
 from ..extensions import db
 from ..models import Contact, Role
 
 from ..services import cases, dashboard_cache
 from ..services.codebooks import survey_codebook
 from ..services.filters import FilterError
+from ..services.responses import ResponseFilter
 from ..services.spreadsheet_safety import safe_csv
 from . import bp
 from .forms import filter_form, follow_up_form
@@ -62,7 +63,37 @@ def view(slug: str):
     figures = {chart["id"]: chart["figure"] for section in (content or {}).get("sections", [])
                for chart in section["charts"] if chart["figure"] is not None}
     return render_template("dashboard/view.html", survey=survey, form=form, found=found, content=content,
-                           entry=found.entry, figures=figures, query=request.query_string.decode())
+                           entry=found.entry, figures=figures, query=request.query_string.decode(),
+                           filter_summary=filter_summary(survey, dashboard_request.filters, _lang()),
+                           clear_url=_clear_url(survey))
+
+
+def filter_summary(survey, filters: ResponseFilter, lang: str) -> list[str]:
+    """What the filter (read by :func:`..services.filters.parse_filters`) selects, in words:
+    ``["survey version 2", "Region = North", "from 2026-01-01"]``; empty when nothing is filtered."""
+    parts = []
+    if filters.versions:
+        parts.append(_("survey version %(numbers)s", numbers=", ".join(str(v) for v in filters.versions)))
+    codebook = survey_codebook(survey)
+    for column, codes in filters.segments.items():
+        variable = codebook[column]
+        options = {float(option["value"]): text_in(option.get("label"), lang)
+                   for option in (variable.scale or {}).get("options", [])}
+        values = ", ".join(options.get(code) or f"{code:g}" for code in codes)
+        parts.append(f"{text_in(variable.text, lang) or column} = {values}")
+    if filters.start is not None:
+        parts.append(_("from %(day)s", day=f"{filters.start:%Y-%m-%d}"))
+    if filters.end is not None:
+        parts.append(_("to %(day)s", day=f"{filters.end:%Y-%m-%d}"))
+    if not filters.complete_only:
+        parts.append(_("partial responses included"))
+    return parts
+
+
+def _clear_url(survey) -> str:
+    """The dashboard without filters; the language, trend period and comparison stay."""
+    kept = {name: request.args[name] for name in ("lang", "period", "compare") if request.args.get(name)}
+    return url_for("dashboard.view", slug=survey.slug, **kept)
 
 
 @bp.route("/<slug>/status")
@@ -120,7 +151,7 @@ def follow_up(slug: str):
         # responses, and screening must never hide an unhappy customer.
         table = cases.follow_up_table(survey, dashboard_request.filters, form.thresholds())
         total = len(table)
-        rows = _with_contacts(table.head(FOLLOW_UP_PAGE_ROWS))
+        rows = _with_contacts(table.head(FOLLOW_UP_PAGE_ROWS), cases.may_see_contact(current_user, survey))
     return render_template("dashboard/follow_up.html", survey=survey, form=form, filters_form=filters_form,
                            valid=valid, rows=rows, total=total, shown=len(rows), emotion_engine=cases.engine_label(),
                            query=request.query_string.decode()), (200 if valid else 400)
@@ -134,16 +165,21 @@ def follow_up_csv(slug: str):
     form = follow_up_form(request.args, cases.survey_rule(survey))
     if dashboard_request is None or not form.validate():
         abort(400)
-    rows = _with_contacts(cases.follow_up_table(survey, dashboard_request.filters, form.thresholds()))
+    rows = _with_contacts(cases.follow_up_table(survey, dashboard_request.filters, form.thresholds()),
+                          cases.may_see_contact(current_user, survey))
     columns = ["response_id", "name", "email", "phone", "overall", "ratio", "gap", "negative_emotion",
                "polarity", "reasons"]
     return _csv_download(safe_csv(columns, ([row.get(c) for c in columns] for row in rows)),
                          f"{survey.slug}-follow-up.csv")
 
 
-def _with_contacts(table) -> list[dict]:
-    """Follow-up rows joined with the contact details (read now, never cached)."""
-    ids = [int(i) for i in table["response_id"]]
+def _with_contacts(table, may_see: bool) -> list[dict]:
+    """Follow-up rows joined with the contact details (read now, never cached).
+
+    Only for those the case pages show them to (services.cases.may_see_contact); for the
+    others the columns stay empty.
+    """
+    ids = [int(i) for i in table["response_id"]] if may_see else []
     contacts = {}
     # Chunked: SQLite allows a limited number of bound parameters per statement.
     for start in range(0, len(ids), 500):

@@ -10,10 +10,12 @@ from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from analysis.instruments import Variable
+from analysis.instruments import NOT_APPLICABLE_CODE, Variable
 
 from ..i18n import text_in
-from ..services.responses import ContactDetails
+from ..models import SurveyVersion
+from ..services.responses import ContactDetails, allocation_problems
+from .cache import per_version_item
 
 NOT_APPLICABLE = "na"
 COMMENT_MAX_LENGTH = 2000
@@ -61,11 +63,25 @@ def field_for(variable: Variable, lang: str):
 
 
 def build_form(variables: Iterable[Variable], lang: str, formdata=None,
-               data: Mapping[str, object] | None = None) -> FlaskForm:
-    """A form class with one field per variable, named by the variable's column name.
+               data: Mapping[str, object] | None = None,
+               version: SurveyVersion | None = None) -> FlaskForm:
+    """A form with one field per variable, named by the variable's column name.
 
     ``formdata`` is a posted MultiDict; ``data`` prefills the fields (a resumed page).
+    With the frozen ``version`` the variables come from, the form class is
+    built once per version, language and set of questions and reused.
     """
+    variables = tuple(variables)
+    form_type = per_version_item("form-class", version,
+                                 (lang, tuple(v.name for v in variables)),
+                                 lambda: form_class(variables, lang))
+    form = form_type(formdata=formdata, data=dict(data or {}))
+    form.group_errors = {}
+    return form
+
+
+def form_class(variables: Iterable[Variable], lang: str) -> type[FlaskForm]:
+    """The form class asking ``variables`` in ``lang`` (what :func:`build_form` instantiates)."""
     variables = list(variables)
 
     class SurveyPageForm(FlaskForm):
@@ -78,31 +94,28 @@ def build_form(variables: Iterable[Variable], lang: str, formdata=None,
 
     for variable in variables:
         setattr(SurveyPageForm, variable.name, field_for(variable, lang))
-    form = SurveyPageForm(formdata=formdata, data=dict(data or {}))
-    form.group_errors = {}
-    return form
+    return SurveyPageForm
 
 
 def check_constant_sums(form, variables: list[Variable]) -> bool:
     """Items sharing a constant-sum scale must add up to its total (checked server-side).
 
-    A wrong sum is the group's error, not one number's: it goes to
-    ``form.group_errors[instrument]``, shown on the whole allocation.
+    The rule is :func:`~surveyapp.services.responses.allocation_problems`
+    (the import applies it too). A wrong sum is the group's error, not one
+    number's: it goes to ``form.group_errors[instrument]``, shown on the
+    whole allocation. A group with a field error of its own is not summed.
     """
-    groups: dict[tuple[str, int], list[Variable]] = {}
-    for variable in variables:
-        if variable.scale["type"] == "constant_sum":
-            groups.setdefault((variable.instrument, variable.scale["total"]), []).append(variable)
+    flawed = {v.instrument for v in variables
+              if v.scale["type"] == "constant_sum" and form[v.name].errors}
+    values = {v.name: form[v.name].data for v in variables if v.scale["type"] == "constant_sum"}
     ok = True
-    for (instrument, total), members in groups.items():
-        if any(form[v.name].errors for v in members):
+    for problem in allocation_problems(variables, values):
+        if problem.instrument in flawed:
             continue
-        numbers = [form[v.name].data or 0 for v in members]
-        if sum(numbers) != total:
-            form.group_errors[instrument] = str(_l(
-                "The numbers must add up to %(total)s (now %(sum)s).", total=total,
-                sum=sum(numbers)))
-            ok = False
+        form.group_errors[problem.instrument] = str(_l(
+            "The numbers must add up to %(total)s (now %(sum)s).", total=problem.total,
+            sum=problem.given))
+        ok = False
     return ok
 
 
@@ -121,7 +134,9 @@ def answers_from_form(form, variables: Iterable[Variable],
                       skip_invalid: bool = False) -> tuple[dict[str, float | None], set[str]]:
     """``({variable name: value}, names answered "not applicable")``.
 
-    "Not applicable" and blanks become missing. With ``skip_invalid`` (saving
+    Blanks become missing (None); "not applicable" becomes its code
+    :data:`~analysis.instruments.NOT_APPLICABLE_CODE`, which
+    ``encode_answers`` stores apart from missing. With ``skip_invalid`` (saving
     a page the respondent leaves backwards) answers with errors are left
     out, so they neither overwrite what was stored nor get stored.
     """
@@ -134,7 +149,7 @@ def answers_from_form(form, variables: Iterable[Variable],
         data = field.data
         if data == NOT_APPLICABLE:
             not_applicable.add(variable.name)
-            answers[variable.name] = None
+            answers[variable.name] = NOT_APPLICABLE_CODE
         elif data in (None, ""):
             answers[variable.name] = None
         else:

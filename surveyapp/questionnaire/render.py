@@ -1,33 +1,37 @@
 """The survey page as a respondent sees it: one renderer for the live survey and the researcher's preview."""
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
-from flask import render_template
+from flask import get_template_attribute, render_template
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from analysis.instruments import condition_text
 
 from ..i18n import select_locale, text_in
 from ..services.welcome import estimated_minutes, welcome_texts
-from .forms import scale_anchors
+from .cache import per_version_item
+from .forms import form_class, scale_anchors
 
 
 def page_title(topic: str, firm: str) -> str:
-    # Each literal goes through gettext here so pybabel extracts it.
+    # Each literal goes through gettext here so pybabel extracts it; only the page's own
+    # title is translated (a lookup each costs more than the rest of this function).
     titles = {
-        "profile": _("About you"),
-        "expectation": _("What you expect of an excellent company"),
-        "perception": _("Your experience with %(firm)s", firm=firm),
-        "pairs": _("What you expect, and what you experience with %(firm)s", firm=firm),
-        "overall": _("Your overall view"),
-        "allocation": _("What matters most to you"),
-        "kano": _("Services %(firm)s might offer", firm=firm),
-        "rating": _("You and %(firm)s", firm=firm),
-        "emotions": _("How you felt"),
-        "final": _("One last step"),
+        "profile": lambda: _("About you"),
+        "expectation": lambda: _("What you expect of an excellent company"),
+        "perception": lambda: _("Your experience with %(firm)s", firm=firm),
+        "pairs": lambda: _("What you expect, and what you experience with %(firm)s", firm=firm),
+        "overall": lambda: _("Your overall view"),
+        "allocation": lambda: _("What matters most to you"),
+        "kano": lambda: _("Services %(firm)s might offer", firm=firm),
+        "rating": lambda: _("You and %(firm)s", firm=firm),
+        "emotions": lambda: _("How you felt"),
+        "final": lambda: _("One last step"),
     }
-    return titles.get(topic, titles["rating"])
+    return titles.get(topic, titles["rating"])()
 
 
 def render_survey_page(survey: Any, design: dict, pages: list, index: int, form: Any, *,
@@ -35,7 +39,8 @@ def render_survey_page(survey: Any, design: dict, pages: list, index: int, form:
     """``survey/page.html`` for page ``index`` of ``pages``, with ``form`` bound to its questions.
 
     ``design`` is the frozen version's design for a live visit and the draft
-    design in a preview (its firm name fills the titles).
+    design in a preview (its firm name fills the titles). A live visit's
+    questions come from :func:`question_html` (made once per version).
     """
     lang = select_locale()
     page = pages[index]
@@ -47,13 +52,79 @@ def render_survey_page(survey: Any, design: dict, pages: list, index: int, form:
     # ones a respondent sees only on a condition.
     conditions = {v.name: condition_text(v.show_if) for v in page.variables
                   if v.show_if} if preview else {}
+    anchors = {v.name: scale_anchors(v, lang) for v in page.variables}
+    version = None if preview else getattr(visit, "version", None)
     return render_template(
         "survey/page.html", feature_numbers=feature_numbers, feature_count=feature_count,
         conditions=conditions,
  survey=survey, visit=visit, page=page, index=index,
         page_count=len(pages), title=page_title(page.topic, firm), form=form, fields=fields,
-        anchors={v.name: scale_anchors(v, lang) for v in page.variables},
+        anchors=anchors, ask=question_renderer(form, anchors, lang, version),
         action_url=action_url, preview=preview, text_in=text_in)
+
+
+def question_renderer(form: Any, anchors: dict[str, dict[str, str]], lang: str,
+                      version: Any = None) -> Callable[..., Markup]:
+    """``ask(variable, facet_label=None)`` for the page template: one question's HTML.
+
+    It is the ``ask`` macro of ``survey/_questions.html``. With the frozen
+    ``version`` of a live visit, a question without errors is its
+    :class:`QuestionSkeleton` (the macro's output made once per version,
+    language and label) with the respondent's answer filled in, which is the
+    same HTML for a fraction of the work; a question with errors (and the
+    preview of a draft) goes through the macro.
+    """
+    macro = get_template_attribute("survey/_questions.html", "ask")
+
+    def ask(variable, facet_label: str | None = None) -> Markup:
+        field = form[variable.name]
+        if version is None or field.errors:
+            return macro(form, variable, anchors, facet_label)
+        skeleton = per_version_item(
+            "question-html", version, (lang, variable.name, facet_label),
+            lambda: QuestionSkeleton.build(variable, lang, facet_label))
+        return macro(form, variable, anchors, facet_label) if skeleton is None \
+            else skeleton.fill(field)
+
+    return ask
+
+
+@dataclass(frozen=True)
+class QuestionSkeleton:
+    """One question's HTML as the ``ask`` macro renders it with no answer and no error.
+
+    ``openings`` maps each option value of a radio question to the start of
+    its ``<input`` tag, where WTForms writes ``checked`` for the chosen one;
+    a number question (no ``openings``) has one ``value=""`` to fill.
+    """
+
+    html: str
+    openings: dict[str, str]
+
+    @classmethod
+    def build(cls, variable: Any, lang: str, facet_label: str | None) -> "QuestionSkeleton | None":
+        """Rendered from a form of its own; None if the HTML is not as expected (use the macro)."""
+        field = form_class([variable], lang)(formdata=None, meta={"csrf": False})[variable.name]
+        macro = get_template_attribute("survey/_questions.html", "ask")
+        html = str(macro({variable.name: field}, variable,
+                         {variable.name: scale_anchors(variable, lang)}, facet_label))
+        if variable.scale["type"] == "constant_sum":
+            return cls(html, {}) if html.count(' value=""') == 1 else None
+        openings = {str(option.data): f'<input id="{escape(option.id)}" ' for option in field}
+        if any(html.count(opening) != 1 for opening in openings.values()):
+            return None
+        return cls(html, openings)
+
+    def fill(self, field: Any) -> Markup:
+        """The HTML with ``field``'s answer (its checked option, or its number) in it."""
+        if not self.openings:
+            value = field._value()
+            return Markup(self.html.replace(' value=""', f' value="{escape(value)}"', 1)
+                          if value else self.html)
+        opening = self.openings.get(field.data) if isinstance(field.data, str) else None
+        if opening is None:
+            return Markup(self.html)
+        return Markup(self.html.replace(opening, "<input checked " + opening[len("<input "):], 1))
 
 
 def kano_feature_numbers(pages: list, index: int) -> tuple[dict[str, int], int]:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Role, Survey, SurveyShare, User
+from ..models import Role, ShareRole, Survey, SurveyShare, User
 
 PASSWORD_MIN_LENGTH = 8
 
@@ -47,12 +47,61 @@ def set_password(user: User, password: str, commit: bool = True) -> None:
         db.session.commit()
 
 
+def _other_admins(user: User) -> int:
+    return db.session.execute(select(func.count(User.id)).where(
+        User.role == Role.ADMIN.value, User.id != user.id)).scalar_one()
+
+
+def change_role(user: User, role: Role | str, by: User) -> str:
+    """Give ``user`` another role (their sessions end: models.User); returns the old role.
+
+    Nobody changes their own role, and the last admin stays an admin, so the
+    app always has someone who can manage accounts.
+    """
+    role_value = role.value if isinstance(role, Role) else role
+    if role_value not in {r.value for r in Role}:
+        raise AccountError(_("Unknown role %(role)r.", role=role_value))
+    if user.id == by.id:
+        raise AccountError(_("You cannot change your own role; ask another administrator."))
+    if user.role == Role.ADMIN.value and role_value != Role.ADMIN.value and not _other_admins(user):
+        raise AccountError(_("%(name)s is the last administrator.", name=user.username))
+    old = user.role
+    user.role = role_value
+    return old
+
+
+def delete_account(user: User, by: User) -> None:
+    """Remove ``user`` (not yourself, not the last admin, not someone who owns surveys).
+
+    Their shares and alerts go with them; cases, jobs and audit entries they
+    own keep their rows without the link (the database sets it to NULL; the
+    audit entry keeps the user name).
+    """
+    if user.id == by.id:
+        raise AccountError(_("You cannot delete your own account."))
+    if user.role == Role.ADMIN.value and not _other_admins(user):
+        raise AccountError(_("%(name)s is the last administrator.", name=user.username))
+    owned = db.session.execute(select(func.count(Survey.id)).where(Survey.owner_id == user.id)).scalar_one()
+    if owned:
+        raise AccountError(_("%(name)s owns %(n)s survey(s); they cannot be deleted while they do.",
+                             name=user.username, n=owned))
+    db.session.delete(user)
+
+
 def shares_of(survey: Survey) -> list[SurveyShare]:
     return sorted(survey.shares, key=lambda share: share.user.username)
 
 
-def share_survey(survey: Survey, username: str) -> SurveyShare:
-    """Let ``username`` (typically a manager) see ``survey``'s dashboard and data."""
+def _share_role(role: ShareRole | str) -> str:
+    value = role.value if isinstance(role, ShareRole) else role
+    if value not in {r.value for r in ShareRole}:
+        raise AccountError(_("Unknown share role %(role)r.", role=value))
+    return value
+
+
+def share_survey(survey: Survey, username: str, role: ShareRole | str = ShareRole.VIEWER) -> SurveyShare:
+    """Let ``username`` work on ``survey`` in ``role`` (only its owner or an admin may: the view checks)."""
+    role_value = _share_role(role)
     user = user_named(username)
     if user is None:
         raise AccountError(_("There is no user %(name)r.", name=username.strip()))
@@ -60,15 +109,30 @@ def share_survey(survey: Survey, username: str) -> SurveyShare:
         raise AccountError(_("%(name)s owns this survey already.", name=user.username))
     if any(share.user_id == user.id for share in survey.shares):
         raise AccountError(_("The survey is shared with %(name)s already.", name=user.username))
-    share = SurveyShare(survey_id=survey.id, user_id=user.id)
+    share = SurveyShare(survey_id=survey.id, user_id=user.id, role=role_value)
     survey.shares.append(share)
     db.session.commit()
     return share
 
 
-def unshare_survey(survey: Survey, user_id: int) -> None:
+def _share_with(survey: Survey, user_id: int) -> SurveyShare:
     share = next((share for share in survey.shares if share.user_id == user_id), None)
     if share is None:
         raise AccountError(_("The survey is not shared with that user."))
+    return share
+
+
+def change_share_role(survey: Survey, user_id: int, role: ShareRole | str) -> tuple[SurveyShare, str]:
+    """Give the share of ``user_id`` another role; returns the share and its former role."""
+    role_value = _share_role(role)
+    share = _share_with(survey, user_id)
+    former, share.role = share.role, role_value
+    db.session.commit()
+    return share, former
+
+
+def unshare_survey(survey: Survey, user_id: int) -> SurveyShare:
+    share = _share_with(survey, user_id)
     survey.shares.remove(share)
     db.session.commit()
+    return share

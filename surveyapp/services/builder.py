@@ -22,13 +22,14 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from analysis.instruments import LANGS, Codebook, InstrumentError
+from analysis.instruments import (LANGS, Codebook, InstrumentError, condition_problem,
+                                  condition_validator)
 
 from ..extensions import db
 from ..models import Response, ResponseStatus, Survey, SurveyStatus, SurveyVersion, User
 from .welcome import WELCOME_TEXT_MAX, welcome_problems
-from .surveys import (SERVQUAL_LAYOUTS, SurveyError, _aware, compose, create_survey, instrument_library,
-                      open_survey, with_worded_features)
+from .surveys import (SECTION_PREFIX, SERVQUAL_LAYOUTS, SurveyError, _aware, compose, create_survey,
+                      instrument_library, open_survey, with_worded_features)
 
 FIRM_NAME_MAX = 100
 TITLE_MAX = 255
@@ -51,6 +52,7 @@ class DesignError(ValueError):
     Keys: ``title_zh``, ``title_en``, ``slug``, ``firm``, ``languages``,
     ``servqual_layout``, ``instruments``, ``items-<instrument>``,
     ``features`` (the list as a whole), ``feature-<n>`` (1-based position),
+    ``condition-<n>`` (a display condition, 1-based), ``conditions``,
     ``opens_at``, ``closes_at``, ``target_responses``.
     """
 
@@ -75,6 +77,8 @@ class InstrumentChoice:
     kind: str
     facets: list[str]
     items: list[ItemChoice]
+    # Its answer columns (SQ01_E ...), which a display condition can name.
+    columns: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -84,6 +88,8 @@ class SurveySettings:
     opens_at: datetime | None = None
     closes_at: datetime | None = None
     target_responses: int | None = None
+    # Listed on the public home page while open (else reached by its link only).
+    is_public: bool = False
 
 
 @dataclass
@@ -107,6 +113,7 @@ def instrument_catalogue(design: dict[str, Any]) -> list[InstrumentChoice]:
     catalogue = []
     for key in order:
         instrument = library[key]
+        columns = []
         if instrument.kind == "kano":
             # Its items are the feature list, edited on its own.
             items = []
@@ -114,11 +121,14 @@ def instrument_catalogue(design: dict[str, Any]) -> list[InstrumentChoice]:
             seen: set[str] = set()
             items = []
             for variable in instrument.variables(firm=firm):
+                if variable.scale["type"] in ("choice", "rating"):
+                    columns.append(variable.name)
                 if variable.item not in seen:
                     seen.add(variable.item)
                     items.append(ItemChoice(variable.item, variable.dimension, variable.text))
         catalogue.append(InstrumentChoice(key, instrument.title, instrument.kind,
-                                          [facet["code"] for facet in instrument.facets], items))
+                                          [facet["code"] for facet in instrument.facets], items,
+                                          columns))
     return catalogue
 
 
@@ -164,7 +174,7 @@ def use_example_features(survey: Survey) -> SurveyVersion | None:
     entry["features"] = copy.deepcopy(instrument_library()[key].features)
     entry.pop("items", None)
     settings = SurveySettings(survey.title_zh, survey.title_en, survey.opens_at, survey.closes_at,
-                              survey.target_responses)
+                              survey.target_responses, survey.is_public)
     return save_survey(survey, settings, design)
 
 
@@ -312,6 +322,8 @@ def check_design(design: dict[str, Any], *, draft: bool = False) -> Codebook | N
                 errors[_feature_key(error)] = error.reason
             except SurveyError as error:
                 errors["features"] = str(error)
+    if not errors:
+        errors.update(condition_errors(design))
     if errors:
         raise DesignError(errors)
     if draft and not any(entry.get("features") != [] for entry in entries):
@@ -320,6 +332,54 @@ def check_design(design: dict[str, Any], *, draft: bool = False) -> Codebook | N
         return compose(design)
     except (SurveyError, InstrumentError, ValueError) as error:
         raise DesignError({"instruments": str(error)}) from error
+
+
+def condition_errors(design: dict[str, Any]) -> dict[str, str]:
+    """Problems of the design's display conditions, by ``condition-<n>`` (1-based).
+
+    Each ``{"target": ITEM or "section:ID", "show_if": {...}}`` is checked
+    like a ``show_if`` in an instrument file: its shape by the instrument
+    schema, then :func:`analysis.instruments.condition_problem` against the
+    questions asked before the target in this design (not only in its file).
+    """
+    conditions = design.get("conditions") or []
+    if not isinstance(conditions, list):
+        return {"conditions": _("The display conditions must be a list.")}
+    if not conditions:
+        return {}
+    try:
+        base = compose({**design, "conditions": []})
+    except (SurveyError, InstrumentError, ValueError):
+        return {}  # the design's own problems are reported on their own
+    first: dict[str, int] = {}
+    for position, variable in enumerate(base):
+        first.setdefault(variable.item, position)
+        first.setdefault(SECTION_PREFIX + variable.instrument, position)
+    validator = condition_validator()
+    errors: dict[str, str] = {}
+    seen: set[str] = set()
+    for number, condition in enumerate(conditions, start=1):
+        key = f"condition-{number}"
+        target = condition.get("target") if isinstance(condition, dict) else None
+        show_if = condition.get("show_if") if isinstance(condition, dict) else None
+        if target not in first:
+            errors[key] = _("Condition %(n)s: %(target)s is not a question or section of this "
+                            "survey.", n=number, target=target)
+            continue
+        if target in seen:
+            errors[key] = _("Condition %(n)s: %(target)s has a condition already; a question or "
+                            "section takes one.", n=number, target=target)
+            continue
+        seen.add(target)
+        shape = next(iter(validator.iter_errors(show_if)), None)
+        if shape is not None:
+            errors[key] = _("Condition %(n)s: %(reason)s", n=number, reason=shape.message)
+            continue
+        earlier = {v.name: v.scale for v in base.variables[:first[target]]}
+        problem = condition_problem(show_if, target, earlier)
+        if problem is not None:
+            errors[key] = _("Condition %(n)s: %(reason)s", n=number, reason=problem[1])
+    return errors
 
 
 def check_settings(settings: SurveySettings) -> None:
@@ -363,6 +423,7 @@ def create_from_builder(owner: User, slug: str, settings: SurveySettings,
     except SurveyError as error:
         raise DesignError({"slug": str(error)}) from error
     survey.opens_at, survey.closes_at = settings.opens_at, settings.closes_at
+    survey.is_public = bool(settings.is_public)
     db.session.commit()
     return survey
 
@@ -379,6 +440,7 @@ def save_survey(survey: Survey, settings: SurveySettings,
     survey.title_zh, survey.title_en = settings.title_zh.strip(), settings.title_en.strip()
     survey.opens_at, survey.closes_at = settings.opens_at, settings.closes_at
     survey.target_responses = settings.target_responses
+    survey.is_public = bool(settings.is_public)
     survey.design = copy.deepcopy(design)
     if survey.status == SurveyStatus.OPEN.value:
         return open_survey(survey)

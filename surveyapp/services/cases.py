@@ -199,14 +199,21 @@ def engine_label() -> str:
     return _l("trained sentiment model")
 
 
+def _has_letters(text: str) -> bool:
+    return any(character.isalpha() for character in text)
+
+
 def comment_emotions(texts: Iterable[Any], languages: Iterable[Any]) -> pd.DataFrame:
     """Polarity score, label and emotions (a list) of each comment, by :func:`comment_engine`.
 
-    A missing or blank comment gets score NaN, label None and no emotions; a language other
-    than zh/en (or none) is detected from the text.
+    A missing or blank comment gets score NaN, label None and no emotions. The comment's
+    language is read from its own text: a customer on the Chinese pages may well write in
+    English (and the model of the other language reads it as noise). ``languages`` (the page
+    language) decides only for text with no letters at all (emoji, digits).
     """
     texts = [t if isinstance(t, str) else "" for t in texts]
-    langs = [lang if lang in SENTIMENT_LANGUAGES else None for lang in languages]
+    langs = [None if _has_letters(text) or lang not in SENTIMENT_LANGUAGES else lang
+             for text, lang in zip(texts, languages)]
     result = comment_engine().analyse(texts, langs)
     return pd.DataFrame({"score": result["score"].to_numpy(dtype=float),
                          "label": result["label"].to_numpy(dtype=object),
@@ -617,7 +624,11 @@ def _send(signal, case: Case, *, title: str, extra: dict[str, Any] | None = None
 # --------------------------------------------------------------------------
 
 def may_see_contact(user: User, survey: Survey) -> bool:
-    """Contact details: admins, the survey's owner, managers it is shared with (module docstring)."""
+    """Contact details: admins, the survey's owner, managers it is shared with (module docstring).
+
+    Whatever the share's role (viewer, analyst, editor): the details are for the people who
+    call customers back (manager accounts), not for whoever analyses or edits the survey.
+    """
     if not user.is_authenticated:
         return False
     if user.has_role(Role.ADMIN) or survey.owner_id == user.id:

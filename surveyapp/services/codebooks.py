@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.instruments import Codebook, Variable
+from analysis.instruments import NOT_APPLICABLE_CODE, NOT_ASKED_CODE, Codebook, Variable
 
 from ..models import Survey
 from .responses import META_COLUMNS, codebook_of, response_columns
@@ -26,6 +26,11 @@ META_DESCRIPTIONS: dict[str, dict[str, str]] = {
     "language": {"zh": "答题语言", "en": "Language answered in"},
     "comment": {"zh": "意见与建议", "en": "Comment"},
 }
+
+# Labels of the two missing-value codes every raw-data export writes (docs/data-model.md §5).
+NOT_APPLICABLE_LABEL = {"zh": "不知道 / 不适用", "en": "don't know / not applicable"}
+NOT_ASKED_LABEL = {"zh": "未提问（显示条件或问卷版本）",
+                   "en": "not asked (display condition or survey version)"}
 
 CODEBOOK_COLUMNS = (
     "name", "item", "facet", "facet_label_zh", "facet_label_en", "instrument",
@@ -51,14 +56,30 @@ def survey_codebook(survey: Survey) -> Codebook:
     return Codebook([latest[name] for name in response_columns(survey)[len(META_COLUMNS):]])
 
 
-def value_labels(variable: Variable, lang: str) -> dict[int, str]:
-    """Code -> label: a choice scale's options, a rating scale's labelled points."""
+def value_labels(variable: Variable, lang: str, missing: bool = True) -> dict[int, str]:
+    """Code -> label: a choice scale's options, a rating scale's labelled points and,
+    with ``missing``, the missing-value codes (:func:`missing_labels`)."""
     scale = variable.scale
+    labels: dict[int, str] = {}
     if scale["type"] == "choice":
-        return {int(option["value"]): option["label"][lang] for option in scale["options"]}
-    if scale["type"] == "rating":
-        return {int(point): label[lang] for point, label in sorted(scale.get("anchors", {}).items())}
-    return {}
+        labels = {int(option["value"]): option["label"][lang] for option in scale["options"]}
+    elif scale["type"] == "rating":
+        labels = {int(point): label[lang] for point, label in sorted(scale.get("anchors", {}).items())}
+    return {**labels, **missing_labels(variable, lang)} if missing else labels
+
+
+def missing_labels(variable: Variable, lang: str) -> dict[int, str]:
+    """The missing-value codes a raw-data export may write in ``variable``'s column.
+
+    -98 "don't know / not applicable" where the scale offers that choice;
+    -99 "not asked" for every question (display logic, or a survey version
+    without it). A skipped question stays empty (system-missing).
+    """
+    labels = {}
+    if variable.scale.get("not_applicable"):
+        labels[int(NOT_APPLICABLE_CODE)] = NOT_APPLICABLE_LABEL[lang]
+    labels[int(NOT_ASKED_CODE)] = NOT_ASKED_LABEL[lang]
+    return labels
 
 
 def variable_label(variable: Variable, lang: str) -> str:

@@ -56,6 +56,7 @@ def ensure_demo(n_responses: int, seed: int) -> DemoResult:
     users = {role: _ensure_user(name, password, role) for role, (name, password) in DEMO_USERS.items()}
     survey = create_survey(users[Role.RESEARCHER], DEMO_SLUG, "示例银行服务质量与满意度调查",
                            "Example Bank service quality and satisfaction survey", demo_design())
+    survey.is_public = True  # listed on the home page, so visitors can try it
     db.session.add(SurveyShare(survey_id=survey.id, user_id=users[Role.MANAGER].id))
     version = open_survey(survey)
     count = insert_synthetic_responses(survey, version, n_responses, seed)

@@ -31,25 +31,26 @@ responses with an :class:`ExportError` that says to narrow the selection or
 export CSV; the statistics workbook needs the whole frame because the
 analysis does.
 
-Measured with ``python -m bench exports`` (demo survey, 144 columns, SQLite,
-2 cores that other jobs kept at a load average near 10, so about a fifth of
-a core each; peak memory is the subprocess's ``VmHWM``, the app alone
-326 MB): at 100,000 responses, CSV 12-22 s (4,400-8,100 rows/s; reading
-alone 6,500-19,700 rows/s) / 519 MB, XLSX 57 s (1,750 rows/s) / 531 MB,
-SAV 79 s / 789 MB, DTA 91 s / 835 MB. The writers they replaced, in the
-same conditions at 20,000 responses: CSV (pandas) 1,600 rows/s, XLSX
-(openpyxl write-only) 144 rows/s. The issue's targets (CSV 100k rows/s,
-XLSX 5k rows/s) assume the two cores free; ``make bench`` records them.
+Measured with ``python -m bench exports`` (demo survey, 144 columns, SQLite;
+peak memory is the subprocess's ``VmHWM``, the app alone about 300 MB) while
+other jobs kept the 2 cores at a load average of 11-17, so wall-clock rates
+are a fraction of what the cores give; the CPU-second rate is the process's
+own work. At 100,000 responses: read 15,800 rows/s (94,000 per CPU second) /
+435 MB, CSV 10,100 rows/s (47,700 per CPU second) / 481 MB, XLSX 2,270 rows/s
+(7,660 per CPU second, most of it rust_xlsxwriter's) / 511 MB. At 300,000:
+read 435 MB, CSV 480 MB, XLSX 531 MB - flat in rows. Integral answer columns
+go to Arrow as integers (same text, the writer formats them about twice as
+fast as floats). The issue's targets (CSV 100k rows/s, XLSX 5k rows/s)
+assume the two cores free; ``make bench`` records them.
 
-Missing values. An unanswered question and a "don't know / not applicable"
-answer are both stored as NaN (docs/data-model.md §4), so they cannot be told
-apart and are exported as empty cells (CSV/XLSX), system-missing (SPSS) and
-``.`` (Stata). A question that was not part of the survey version a response
-answered (surveys whose item set changed between versions) is a different
-kind of missing: it is exported as the user-missing code ``-99`` in SPSS
-(declared in the variable's missing values and labelled) and as the extended
-missing value ``.a`` in Stata; CSV and XLSX leave it empty, and the
-``version`` column says which version a row answered.
+Missing values. Three kinds of missing answer stay apart in every format
+(docs/data-model.md §5): a skipped question is an empty cell (CSV/XLSX),
+system-missing (SPSS) and ``.`` (Stata); "don't know / not applicable" is
+the code ``-98`` (CSV/XLSX, labelled in the value labels; SPSS user-missing,
+labelled) and ``.b`` in Stata; "not asked" (display logic hid the question,
+or the survey version a response answered did not have it) is ``-99``
+(likewise) and ``.a`` in Stata. The stored NaN payloads become these codes in
+:func:`iter_raw_frames`, one vectorised pass per chunk.
 
 Formula injection and control characters. Every text cell of CSV and XLSX
 goes through :func:`~surveyapp.services.spreadsheet_safety.neutralise_cell`;
@@ -75,25 +76,28 @@ import pyreadstat
 import rustpy_xlsxwriter as rust_xlsx
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as ILLEGAL_XML_CHARACTERS
 
-from analysis.instruments import Codebook
+from analysis.instruments import NOT_APPLICABLE_CODE, NOT_ASKED_CODE, Codebook
+from analysis.common import MIN_N
 from analysis.io import TEXT_COLUMNS, write_tables_xlsx, xlsx_cell
+from analysis.report import mark_few_responses
 
 from ..models import Survey
-from .responses import (META_COLUMNS, ResponseFilter, codebook_of, count_responses,
-                        iter_response_frames, response_columns)
+from .responses import (ANSWER_DTYPE, META_COLUMNS, NOT_APPLICABLE_BITS, NOT_ASKED_BITS,
+                        ResponseFilter, count_responses, iter_response_frames, response_columns)
 from .analysis import report_options, survey_analysis
-from .codebooks import (CODEBOOK_COLUMNS, META_DESCRIPTIONS, codebook_rows, survey_codebook,
-                        value_label_rows, value_labels, variable_label)
+from .codebooks import (CODEBOOK_COLUMNS, META_DESCRIPTIONS, NOT_APPLICABLE_LABEL, NOT_ASKED_LABEL,
+                        codebook_rows, survey_codebook, value_label_rows, value_labels,
+                        variable_label)
 from .filters import describe_filter
 from .spreadsheet_safety import neutralise_cell
 
 EXPORT_CHUNK_SIZE = 20_000
 # Text columns of the raw data beside the response frame's metadata.
 RAW_META_COLUMNS = (*META_COLUMNS, *TEXT_COLUMNS)
-# SPSS user-missing code / Stata extended missing value for "not asked in this version".
-NOT_ASKED_CODE = -99.0
+# Stata extended missing values of the two coded kinds of missing (docs/data-model.md §5).
 NOT_ASKED_STATA = "a"
-NOT_ASKED_LABEL = {"zh": "本版本未提问", "en": "not asked in this version"}
+NOT_APPLICABLE_STATA = "b"
+MISSING_CODES = (NOT_ASKED_CODE, NOT_APPLICABLE_CODE)
 # Excel's sheet limit is 1,048,576 rows; one is the header.
 XLSX_MAX_DATA_ROWS = 1_048_575
 # Excel's day 0 for serial date numbers (the 1900 leap-year bug included).
@@ -121,29 +125,43 @@ def raw_columns(survey: Survey) -> list[str]:
     return [*RAW_META_COLUMNS, *columns[len(META_COLUMNS):]]
 
 
-def iter_raw_frames(survey: Survey, filters: ResponseFilter,
-                    chunk_size: int | None = None) -> Iterator[pd.DataFrame]:
+def iter_raw_frames(survey: Survey, filters: ResponseFilter, chunk_size: int | None = None,
+                    missing_codes: bool = True) -> Iterator[pd.DataFrame]:
     """Response frames with the language and comment of each response, ``raw_columns`` order.
 
     ``chunk_size`` defaults to :data:`EXPORT_CHUNK_SIZE` (read at call time).
+    ``missing_codes``: "not asked" and "not applicable" as -99 / -98 (the files);
+    False leaves them NaN (the API's JSON, where they are null).
     """
     for frame in iter_response_frames(survey, filters, chunk_size or EXPORT_CHUNK_SIZE,
                                       text_columns=TEXT_COLUMNS):
         # Moved beside the metadata without copying the answer columns.
         for offset, name in enumerate(TEXT_COLUMNS):
             frame.insert(len(META_COLUMNS) + offset, name, frame.pop(name))
-        yield frame
+        yield _with_missing_codes(frame) if missing_codes else frame
 
 
-def _not_asked_mask(frame: pd.DataFrame, survey: Survey, variables: list[str]) -> pd.DataFrame:
-    """True where a row's survey version has no such question."""
-    mask = pd.DataFrame(False, index=frame.index, columns=variables)
-    for version in survey.versions:
-        asked = set(codebook_of(version).names)
-        absent = [name for name in variables if name not in asked]
-        if absent:
-            mask.loc[frame["version"] == version.number, absent] = True
-    return mask
+def _with_missing_codes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with "not asked" and "not applicable" cells as their codes -99 / -98.
+
+    The stored NaN payloads (services.responses) are read from the answer
+    columns' bits; a skipped question stays NaN.
+    """
+    meta = len(RAW_META_COLUMNS)
+    if frame.shape[1] == meta:
+        return frame
+    values = frame.iloc[:, meta:].to_numpy(dtype=ANSWER_DTYPE, copy=True)
+    bits = values.view(np.uint64)
+    not_asked, not_applicable = bits == NOT_ASKED_BITS, bits == NOT_APPLICABLE_BITS
+    if not (not_asked.any() or not_applicable.any()):
+        return frame
+    np.copyto(values, NOT_ASKED_CODE, where=not_asked)
+    np.copyto(values, NOT_APPLICABLE_CODE, where=not_applicable)
+    # One float block again, the metadata inserted before it (cheaper than a concat).
+    coded = pd.DataFrame(values, columns=frame.columns[meta:], index=frame.index, copy=False)
+    for position, name in enumerate(frame.columns[:meta]):
+        coded.insert(position, name, frame[name])
+    return coded
 
 
 # --------------------------------------------------------------------------
@@ -158,6 +176,7 @@ def csv_chunks(survey: Survey, filters: ResponseFilter, chunk_size: int | None =
     writer (C++): numbers in their shortest exact form ("7", "0.1"), missing
     as an empty cell, text quoted.
     """
+    _check_missing_codes(survey_codebook(survey))
     yield "\ufeff".encode()
     yield _csv_line(raw_columns(survey))
     options = pa_csv.WriteOptions(include_header=False, eol="\r\n")
@@ -179,13 +198,24 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table:
     """A raw-data frame as Arrow columns for the CSV writer.
 
     Text safe for spreadsheets, timestamps as ISO 8601 UTC text, the consent
-    flag as 1/0, NaN as null (an empty cell).
+    flag as 1/0, NaN as null (an empty cell), numbers by :func:`_csv_number_columns`
+    (all float columns of the chunk in one pass over one matrix).
     """
+    names = list(frame.columns)
+    special = {"status", "started_at", "submitted_at", "contact_ok", *TEXT_COLUMNS}
+    float_names = [name for name in names
+                   if name not in special and frame.dtypes[name] == np.float64]
+    numbers = dict(zip(float_names, _csv_number_columns(
+        frame[float_names].to_numpy(dtype=np.float64) if float_names
+        else np.empty((len(frame), 0)))))
     arrays = []
-    for name in frame.columns:
+    for name in names:
+        if name in numbers:
+            arrays.append(numbers[name])
+            continue
         series = frame[name]
         if name in ("status", *TEXT_COLUMNS):
-            arrays.append(pa.array([neutralise_cell(value) for value in series.tolist()],
+            arrays.append(pa.array(each_distinct(series.tolist(), neutralise_cell),
                                    type=pa.string(), from_pandas=True))
         elif name in ("started_at", "submitted_at"):
             arrays.append(pa.array(_iso_utc(series), type=pa.string()))
@@ -193,7 +223,52 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table:
             arrays.append(pa.array(series.to_numpy().astype(np.int8)))
         else:
             arrays.append(pa.array(series.to_numpy(), from_pandas=True))
-    return pa.Table.from_arrays(arrays, names=[str(name) for name in frame.columns])
+    return pa.Table.from_arrays(arrays, names=[str(name) for name in names])
+
+
+# Arrow writes a whole float below this as the integer ("7", "-3", "9999999999"); from
+# 1e10 on it switches to exponents ("1e+10"), and it writes -0.0 as "-0".
+_WRITTEN_AS_INTEGER = 1e10
+
+
+def _csv_numbers(values: np.ndarray) -> pa.Array:
+    """One float column for the CSV writer (see :func:`_csv_number_columns`)."""
+    return _csv_number_columns(np.asarray(values, dtype=np.float64).reshape(-1, 1))[0]
+
+
+def _csv_number_columns(block: np.ndarray) -> list[pa.Array]:
+    """The columns of a float matrix for the CSV writer: as integers where every value is whole.
+
+    Answers on rating and choice scales are whole numbers stored as floats;
+    Arrow formats integers several times faster than floats and writes the
+    same text for them (see :data:`_WRITTEN_AS_INTEGER`), so such a column
+    is handed over as int64 with NaN as null. Any other column stays float.
+    The tests are made on the whole matrix at once (a per-column pass cost
+    a quarter of a large export's time).
+    """
+    missing = np.isnan(block)
+    with np.errstate(invalid="ignore"):
+        whole = ((block == np.trunc(block)) & (np.abs(block) < _WRITTEN_AS_INTEGER)
+                 & ~((block == 0) & np.signbit(block)))
+    integer_column = np.all(whole | missing, axis=0)
+    # Column-major copies, so each column below is one contiguous slice (no copy per column).
+    missing = np.asfortranarray(missing)
+    floats = np.asfortranarray(block)
+    integers = np.zeros(block.shape, dtype=np.int64, order="F")
+    chosen = np.flatnonzero(integer_column)
+    if len(chosen):
+        integers[:, chosen] = np.where(missing[:, chosen], 0, floats[:, chosen])
+    return [pa.array(integers[:, j], mask=missing[:, j]) if integer_column[j]
+            else pa.array(floats[:, j], from_pandas=True) for j in range(block.shape[1])]
+
+
+def each_distinct(values: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """``[convert(value) for value in values]``, calling ``convert`` once per distinct value.
+
+    Status and language repeat a handful of values over every row.
+    """
+    converted = {value: convert(value) for value in set(values)}
+    return [converted[value] for value in values]
 
 
 def _iso_utc(series: pd.Series) -> list[str | None]:
@@ -261,20 +336,22 @@ def _xlsx_columns(frame: pd.DataFrame, serial_times: bool = True) -> list[list[A
             # Excel serial days since 1899-12-30 (Excel has no time zones: the headers say UTC).
             naive = series.dt.tz_convert("UTC").dt.tz_localize(None)
             days = (naive - EXCEL_EPOCH) / pd.Timedelta(days=1)
-            columns.append(_numbers_or_none(days.to_numpy(dtype=float)))
+            columns.append(_workbook_numbers(days.to_numpy(dtype=float)))
         elif series.dtype == np.float64:
-            columns.append(_numbers_or_none(series.to_numpy()))
+            columns.append(_workbook_numbers(series.to_numpy()))
         elif series.dtype == np.int64:
             columns.append(series.tolist())
         else:
-            columns.append([xlsx_value(value) for value in series.tolist()])
+            columns.append(each_distinct(series.tolist(), xlsx_value))
     return columns
 
 
-def _numbers_or_none(values: np.ndarray) -> list[float | None]:
-    cells = values.astype(object)
-    cells[~np.isfinite(values)] = None
-    return cells.tolist()
+def _workbook_numbers(values: np.ndarray) -> list[float]:
+    """Numbers for the workbook writer, which leaves a NaN cell empty (its ``na_rep`` default);
+    infinities (no Excel number) become NaN, so empty, too."""
+    if not np.isinf(values).any():
+        return values.tolist()
+    return np.where(np.isinf(values), np.nan, values).tolist()
 
 
 def _records(rows: list[dict[str, Any]], columns: Iterable[str]) -> list[dict[str, Any]]:
@@ -306,6 +383,7 @@ def write_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
     is spooled to disk. Times are Excel serial numbers with a date format
     (the writer would cut a datetime to whole seconds).
     """
+    _check_missing_codes(survey_codebook(survey))
     columns = raw_columns(survey)
     written = 0
 
@@ -353,7 +431,10 @@ def write_stats_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
     """Every table of :func:`analysis.report.analyse_survey`, one sheet each, numbers as numbers.
 
     A first sheet ``about`` names the survey, the filter, the counts and the
-    sections that could not be computed (with the reason).
+    sections that could not be computed (with the reason). Every table whose
+    rows carry their own ``n`` gets ``min_n`` and ``few_responses`` columns
+    (:func:`analysis.report.mark_few_responses`): a figure below its stated
+    minimum n is shown, marked; ``about`` says so and lists the minimums.
     """
 
     analysis = survey_analysis(survey, filters, options or report_options())
@@ -361,7 +442,11 @@ def write_stats_xlsx(survey: Survey, filters: ResponseFilter, path: str | Path,
              ("filter", describe_filter(filters)), ("n_total", analysis.n_total),
              ("n_used", analysis.n_used)]
     about += [(f"not computed: {section}", reason) for section, reason in analysis.skipped.items()]
-    write_tables_xlsx(analysis.tables(), path, about=about, text=xlsx_text)
+    about.append(("few responses", "few_responses = TRUE marks a row whose n is below the stated "
+                                   "minimum (min_n) for that kind of figure: shown, but it can "
+                                   "swing widely from one sample to the next"))
+    about += [(f"min_n: {kind}", minimum) for kind, minimum in MIN_N.items()]
+    write_tables_xlsx(mark_few_responses(analysis.tables()), path, about=about, text=xlsx_text)
 
 
 # --------------------------------------------------------------------------
@@ -429,19 +514,15 @@ def _statistics_labels(codebook: Codebook, lang: str, max_bytes: int,
 
 def write_sav(survey: Survey, filters: ResponseFilter, path: str | Path, lang: str = "zh",
               progress: Progress | None = None) -> int:
-    """SPSS ``.sav``: variable and value labels in ``lang``; "not asked" is user-missing ``-99``."""
+    """SPSS ``.sav``: variable and value labels in ``lang``; "not asked" (-99) and
+    "not applicable" (-98) are labelled user-missing values."""
     codebook = survey_codebook(survey)
-    _check_not_asked_code(codebook)
+    _check_missing_codes(codebook)
     frame = _statistics_frame(survey, filters, "SPSS", progress)
-    variables = codebook.names
-    frame[variables] = frame[variables].mask(_not_asked_mask(frame, survey, variables), NOT_ASKED_CODE)
-    not_asked = _clip(NOT_ASKED_LABEL[lang], 120)
     # SPSS value labels hold at most 120 bytes.
     labelled = {variable.name: {float(code): _clip(label, 120)
                                 for code, label in value_labels(variable, lang).items()}
                 for variable in codebook}
-    for name in variables:
-        labelled[name][NOT_ASKED_CODE] = not_asked
     labelled["contact_ok"] = dict(YES_NO[lang])
     measure = {"response_id": "nominal", "version": "nominal", "status": "nominal",
                "contact_ok": "nominal", "language": "nominal", "duration_seconds": "scale"}
@@ -452,7 +533,9 @@ def write_sav(survey: Survey, filters: ResponseFilter, path: str | Path, lang: s
         frame, os.fspath(path), file_label=_clip(survey.title(lang), 64),
         column_labels=_statistics_labels(codebook, lang, 255, None),
         variable_value_labels=labelled,
-        missing_ranges={name: [NOT_ASKED_CODE] for name in variables},
+        missing_ranges={variable.name: [NOT_ASKED_CODE, NOT_APPLICABLE_CODE]
+                        if variable.scale.get("not_applicable") else [NOT_ASKED_CODE]
+                        for variable in codebook},
         variable_measure=measure)
     if progress:
         progress(1.0)
@@ -461,21 +544,30 @@ def write_sav(survey: Survey, filters: ResponseFilter, path: str | Path, lang: s
 
 def write_dta(survey: Survey, filters: ResponseFilter, path: str | Path, lang: str = "zh",
               progress: Progress | None = None) -> int:
-    """Stata ``.dta`` (version 15): labels in ``lang``; "not asked" is extended missing ``.a``."""
+    """Stata ``.dta`` (version 15): labels in ``lang``; "not asked" is the extended missing
+    value ``.a``, "not applicable" ``.b``, both labelled."""
     codebook = survey_codebook(survey)
     frame = _statistics_frame(survey, filters, "Stata", progress)
-    variables = codebook.names
-    mask = _not_asked_mask(frame, survey, variables)
+    letters = {NOT_ASKED_CODE: NOT_ASKED_STATA, NOT_APPLICABLE_CODE: NOT_APPLICABLE_STATA}
     missing_user_values = {}
-    for name in variables:
-        if mask[name].any():
+    for name in codebook.names:
+        coded = frame[name].isin(MISSING_CODES)
+        if coded.any():
             # pyreadstat writes the letter of an extended missing value given in an object column.
             column = frame[name].astype(object)
-            column[mask[name]] = NOT_ASKED_STATA
+            column[coded] = frame[name][coded].map(letters)
             frame[name] = column
-            missing_user_values[name] = [NOT_ASKED_STATA]
-    labelled = {variable.name: value_labels(variable, lang) for variable in codebook
-                if value_labels(variable, lang)}
+            missing_user_values[name] = sorted(set(column[coded]))
+    labelled = {}
+    for variable in codebook:
+        labels = value_labels(variable, lang, missing=False)
+        used = missing_user_values.get(variable.name, [])
+        if NOT_ASKED_STATA in used:
+            labels[NOT_ASKED_STATA] = NOT_ASKED_LABEL[lang]
+        if NOT_APPLICABLE_STATA in used:
+            labels[NOT_APPLICABLE_STATA] = NOT_APPLICABLE_LABEL[lang]
+        if labels:
+            labelled[variable.name] = labels
     labelled["contact_ok"] = dict(YES_NO[lang])
     pyreadstat.write_dta(
         frame, os.fspath(path), file_label=_clip(survey.title(lang), 80, 80),
@@ -486,14 +578,16 @@ def write_dta(survey: Survey, filters: ResponseFilter, path: str | Path, lang: s
     return len(frame)
 
 
-def _check_not_asked_code(codebook: Codebook) -> None:
+def _check_missing_codes(codebook: Codebook) -> None:
+    """A scale that includes -99 or -98 cannot use them as missing-value codes."""
     for variable in codebook:
         allowed = variable.valid_values()
-        inside = (NOT_ASKED_CODE in allowed if isinstance(allowed, set)
-                  else allowed is not None and allowed[0] <= NOT_ASKED_CODE <= allowed[1])
-        if inside:
-            raise ExportError(f"{variable.name}: its scale includes {NOT_ASKED_CODE:g}, the "
-                              "SPSS code for 'not asked in this version'")
+        for code in MISSING_CODES:
+            inside = (code in allowed if isinstance(allowed, set)
+                      else allowed is not None and allowed[0] <= code <= allowed[1])
+            if inside:
+                raise ExportError(f"{variable.name}: its scale includes {code:g}, the export's "
+                                  "code for a missing answer (-99 not asked, -98 not applicable)")
 
 
 # --------------------------------------------------------------------------

@@ -18,7 +18,11 @@ So a file exported by surveyapp imports as it is. Every cell is checked
 before anything is stored, and every problem is reported as ``line N,
 column X: reason`` (line 1 is the header; in a workbook, the sheet row).
 Answers are validated by :func:`~surveyapp.services.responses.encode_answers`,
-the same check the survey form uses. Any problem rejects the whole file; a
+the same check the survey form uses, and constant-sum allocations by
+:func:`~surveyapp.services.responses.allocation_problems`, the form's own rule
+(reported at the allocation's first column). The export's missing-value codes
+are accepted (docs/data-model.md §5): ``-98`` "not applicable" where the scale
+offers it, ``-99`` "not asked" as no answer (display logic marks it again). Any problem rejects the whole file; a
 good file is stored in one transaction with ``source="import"``.
 
 CSV files must be UTF-8 (a byte-order mark is fine) and comma-separated.
@@ -41,7 +45,7 @@ from flask import current_app
 from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
-from analysis.instruments import Codebook
+from analysis.instruments import NOT_ASKED_CODE, Codebook
 # The number reader and the missing-value tokens of the analysis package's CSV
 # reader, so a file reads the same in the app and in analysis.io.
 from analysis.io import MISSING_TOKENS as _MISSING_TOKENS
@@ -51,7 +55,7 @@ from analysis.io import parse_number as _parse_number
 from ..extensions import db
 from ..models import Response, ResponseStatus, Survey, SurveyVersion, utcnow
 from . import moment_store
-from .responses import AnswerError, codebook_of, encode_answers
+from .responses import AnswerError, allocation_problems, codebook_of, encode_answers
 from .text_safety import clean_text
 
 IMPORT_SOURCE = "import"
@@ -422,12 +426,19 @@ class _Rows:
             if len(self.problems) > before:
                 ok = False
             elif name not in codebook:
-                if value is not None:
+                if value is not None and value != NOT_ASKED_CODE:
                     self.problem(line, name, f"not a question of survey version {version.number}; "
-                                 "leave it empty")
+                                 f"leave it empty (or {NOT_ASKED_CODE:g}, not asked)")
                     ok = False
             else:
-                values[name] = value
+                values[name] = None if value == NOT_ASKED_CODE else value
+        if not ok:
+            return None
+        for problem in allocation_problems(codebook, values):
+            first = next(name for name in problem.names if name in self.position)
+            self.problem(line, first, f"the allocation {', '.join(problem.names)} must add up to "
+                         f"{problem.total:g} (now {problem.given:g}), as on the survey page")
+            ok = False
         if not ok:
             return None
         try:

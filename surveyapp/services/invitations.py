@@ -241,6 +241,11 @@ def links_csv(survey: Survey, rows: Iterable[InvitationRow],
     return "\ufeff" + safe_csv((*LINK_COLUMNS, *segment_columns), cells)
 
 
+def rows_carry_contacts(rows: Iterable[InvitationRow]) -> bool:
+    """Whether a links file of ``rows`` holds contact details (an e-mail address or a person's id)."""
+    return any(row.invitation.email or row.invitation.external_id for row in rows)
+
+
 def _status(response_status: str | None) -> InvitationStatus:
     if response_status is None:
         return InvitationStatus.NOT_STARTED

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from huey import crontab
 from sqlalchemy import or_, select, update
 
@@ -89,15 +89,24 @@ def job_runner(kind: str):
 
 def start_job(kind: str, *, user: User | None, survey: Survey | None = None,
               params: dict[str, Any] | None = None) -> Job:
-    """Store a ``queued`` job and send it to the worker."""
+    """Store a ``queued`` job and send it to the worker.
+
+    Started in a request, the job keeps the client's address (``params["requested_from"]``)
+    for the audit entry its runner writes.
+    """
     if kind not in _RUNNERS:
         raise JobError(f"unknown job kind {kind!r}")
+    params = dict(params or {})
+    if has_request_context():
+        params.setdefault("requested_from", request.remote_addr)
     job = Job(kind=kind, user_id=user.id if user is not None else None,
-              survey_id=survey.id if survey is not None else None, params=params or {},
+              survey_id=survey.id if survey is not None else None, params=params,
               status=JobStatus.QUEUED.value, heartbeat_at=utcnow())
     db.session.add(job)
+    db.session.flush()
+    job_id = job.id  # read before the commit expires it (no reload racing the worker)
     db.session.commit()
-    run_job(job.id)
+    run_job(job_id)
     db.session.refresh(job)
     return job
 
@@ -111,10 +120,25 @@ def keep_upload(data: bytes) -> Path:
     return path
 
 
+#: What a job's starter must still be allowed to do with its survey to see the job and its
+#: file (surveyapp.access needs): a share taken away or downgraded after the start closes it.
+JOB_NEEDS = {"export": "analyse", "analysis": "analyse", "import": "edit", "invitation-mail": "edit"}
+
+
 def job_for(job_id: str, user: User) -> Job | None:
-    """The job if ``user`` started it (admins see every job); None otherwise."""
+    """The job if ``user`` started it and may still do its kind of work with its survey
+    (admins see every job); None otherwise."""
+    from ..access import may
+
     job = db.session.get(Job, job_id)
-    if job is None or (job.user_id != user.id and not user.has_role(Role.ADMIN)):
+    if job is None:
+        return None
+    if user.has_role(Role.ADMIN):
+        return job
+    if job.user_id != user.id:
+        return None
+    survey = db.session.get(Survey, job.survey_id) if job.survey_id else None
+    if survey is not None and not may(user, survey, JOB_NEEDS.get(job.kind, "view")):
         return None
     return job
 

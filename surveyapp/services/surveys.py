@@ -79,12 +79,37 @@ def compose(design: dict[str, Any]) -> Codebook:
         if entry.get("features"):
             instrument = with_worded_features(instrument, entry["features"])
         parts.append((instrument, entry.get("items")))
+    parts = [(with_conditions(instrument, design.get("conditions") or []), items)
+             for instrument, items in parts]
     if not parts:
         raise SurveyError("a survey needs at least one instrument")
     layout = design.get("servqual_layout", "blocks")
     if layout not in SERVQUAL_LAYOUTS:
         raise SurveyError(f"servqual_layout must be one of {', '.join(SERVQUAL_LAYOUTS)}")
     return compose_codebook(parts, firm=design.get("firm"))
+
+
+SECTION_PREFIX = "section:"
+
+
+def with_conditions(instrument: Instrument, conditions: list[dict[str, Any]]) -> Instrument:
+    """``instrument`` with the builder's display conditions on its items.
+
+    ``conditions`` is the design's list of ``{"target": ITEM or "section:ID",
+    "show_if": {...}}``. An item's own condition replaces the one its file
+    gives; a section's condition goes on every item of the instrument that
+    has none of its own (a question hanging on another of the same section
+    is hidden with it, as conditions chain).
+    """
+    own = {c["target"]: c["show_if"] for c in conditions}
+    section = own.get(SECTION_PREFIX + instrument.id)
+    if section is None and not any(code in own for code in instrument.item_codes):
+        return instrument
+    items = []
+    for item in instrument.items:
+        condition = own.get(item["code"]) or item.get("show_if") or section
+        items.append({**item, "show_if": copy.deepcopy(condition)})
+    return dataclasses.replace(instrument, items=items)
 
 
 def with_worded_features(instrument: Instrument, features: list[dict[str, Any]]) -> Instrument:

@@ -26,7 +26,7 @@ from ..models import Invitation, Response, ResponseStatus, Survey, SurveyVersion
 from analysis.instruments import not_asked
 
 from ..services.pages import Page, next_shown, survey_pages
-from ..services.responses import _aware, codebook_of, decode_answers
+from ..services.responses import _aware, codebook_of, decode_answers, not_applicable_in
 
 CLIENT_COOKIE = "surveyapp_client"
 CLIENT_COOKIE_MAX_AGE = 2 * 365 * 24 * 3600
@@ -35,7 +35,6 @@ CLIENT_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 # "don't know / not applicable" (stored as missing, so only the browser remembers
 # to show that choice again on a page revisited).
 STARTED_KEY = "survey_started"
-NOT_APPLICABLE_KEY = "survey_na"
 
 
 class UnknownInvitation(LookupError):
@@ -61,6 +60,14 @@ class Visit:
     set_client_cookie: bool = False
     # This browser's client-key cookie (on an invitation link too, where it binds the response).
     browser_key: str | None = None
+    # Read when the visit starts: a save's commit expires the ORM objects, and reading them
+    # afterwards (for the redirect's URL) would load the rows again.
+    slug: str = ""
+    survey_id: int | None = None
+    token: str | None = None
+    # The stored answers decoded, with the blob they came from (decoded once per request).
+    _decoded: tuple[bytes, dict[str, float | None], set[str]] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def completed(self) -> bool:
@@ -76,14 +83,23 @@ class Visit:
         return next_shown(self.pages, reached, self.hidden())
 
     def answers(self) -> dict[str, float | None]:
-        if self.response is None:
-            return {}
-        return decode_answers(codebook_of(self.version), self.response.answers)
+        """The stored answers by variable name (a copy the caller may change)."""
+        return dict(self._stored()[1])
 
     def hidden(self, answers: dict[str, float | None] | None = None) -> set[str]:
         """Questions not asked (display logic) given the stored answers, or ``answers``."""
-        return set(not_asked(codebook_of(self.version),
-                             self.answers() if answers is None else answers))
+        if answers is None:
+            return set(self._stored()[2])
+        return set(not_asked(codebook_of(self.version), answers))
+
+    def _stored(self) -> tuple[bytes, dict[str, float | None], set[str]]:
+        """``(blob, answers, hidden)`` of the stored response, decoded once per blob."""
+        blob = self.response.answers if self.response is not None else b""
+        if self._decoded is None or self._decoded[0] is not blob:
+            codebook = codebook_of(self.version)
+            answers = decode_answers(codebook, blob) if blob else {}
+            self._decoded = (blob, answers, set(not_asked(codebook, answers)))
+        return self._decoded
 
 
 def survey_by_slug(slug: str) -> Survey | None:
@@ -130,7 +146,8 @@ def start_visit(survey: Survey, token: str | None, cookie_key: str | None,
     version = response.version if response is not None else survey.current_version
     return Visit(survey=survey, invitation=invitation, client_key=client_key, response=response,
                  version=version, pages=survey_pages(version), set_client_cookie=set_cookie,
-                 browser_key=browser_key)
+                 browser_key=browser_key, slug=survey.slug, survey_id=survey.id,
+                 token=invitation.token if invitation is not None else None)
 
 
 def _left_for_handover(response: Response) -> bool:
@@ -151,44 +168,27 @@ def set_client_cookie(http_response, visit: Visit) -> None:
             secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
 
 
-def note_started(survey: Survey) -> None:
-    """Remember when this browser first saw ``survey`` (the response row comes later)."""
+def note_started(survey_id: int) -> None:
+    """Remember when this browser first saw the survey (the response row comes later)."""
     started = session.get(STARTED_KEY) or {}
-    if str(survey.id) not in started:
-        started[str(survey.id)] = datetime.now(timezone.utc).isoformat()
+    if str(survey_id) not in started:
+        started[str(survey_id)] = datetime.now(timezone.utc).isoformat()
         session[STARTED_KEY] = started
 
 
-def started_at(survey: Survey) -> datetime | None:
-    moment = (session.get(STARTED_KEY) or {}).get(str(survey.id))
+def started_at(survey_id: int) -> datetime | None:
+    moment = (session.get(STARTED_KEY) or {}).get(str(survey_id))
     return datetime.fromisoformat(moment) if moment else None
 
 
-def forget_started(survey: Survey) -> None:
+def forget_started(survey_id: int) -> None:
     started = dict(session.get(STARTED_KEY) or {})
-    if started.pop(str(survey.id), None) is not None:
+    if started.pop(str(survey_id), None) is not None:
         session[STARTED_KEY] = started
 
 
 def remembered_not_applicable(response: Response | None) -> set[str]:
+    """The questions ``response`` answered "don't know / not applicable" (read from its answers)."""
     if response is None:
         return set()
-    return set((session.get(NOT_APPLICABLE_KEY) or {}).get(str(response.id), []))
-
-
-def remember_not_applicable(response: Response, page_names: list[str], marked: set[str]) -> None:
-    """Replace this page's "not applicable" marks of ``response`` by ``marked``."""
-    store = dict(session.get(NOT_APPLICABLE_KEY) or {})
-    kept = set(store.get(str(response.id), [])) - set(page_names)
-    combined = sorted(kept | marked)
-    if combined:
-        store[str(response.id)] = combined
-    else:
-        store.pop(str(response.id), None)
-    session[NOT_APPLICABLE_KEY] = store
-
-
-def forget_not_applicable(response: Response) -> None:
-    store = dict(session.get(NOT_APPLICABLE_KEY) or {})
-    if store.pop(str(response.id), None) is not None:
-        session[NOT_APPLICABLE_KEY] = store
+    return not_applicable_in(codebook_of(response.version), response.answers)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _, refresh
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from sqlalchemy import select
+from sqlalchemy import inspect as sa_inspect, select
 
 from ..extensions import csrf, db, limiter
 from ..models import Invitation, Survey
@@ -16,9 +16,8 @@ from ..services.invitations import note_link_opened, unsubscribe
 from ..services.responses import AnswerError, submit_response
 from ..services.surveys import availability
 from . import bp
-from .flow import (CLIENT_COOKIE, LinkInUse, UnknownInvitation, Visit, forget_not_applicable,
-                   forget_started, note_started, remember_not_applicable,
-                   remembered_not_applicable, set_client_cookie, start_visit, started_at,
+from .flow import (CLIENT_COOKIE, LinkInUse, UnknownInvitation, Visit, forget_started,
+                   note_started, remembered_not_applicable, set_client_cookie, start_visit, started_at,
                    survey_by_slug)
 from ..i18n import select_locale
 from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, UnsubscribeForm,
@@ -45,11 +44,11 @@ def _survey_or_404(slug: str) -> Survey:
 def _link(visit: Visit, page_index: int | None = None, **extra) -> str:
     """The survey URL for ``visit`` (token kept), at a 0-based page."""
     args = dict(extra)
-    if visit.invitation is not None:
-        args["t"] = visit.invitation.token
+    if visit.token is not None:
+        args["t"] = visit.token
     if page_index is not None:
         args["p"] = page_index + 1
-    return url_for("survey.take", slug=visit.survey.slug, **args)
+    return url_for("survey.take", slug=visit.slug, **args)
 
 
 def _open_visit(survey: Survey):
@@ -103,7 +102,7 @@ def take(slug: str):
         # The survey's own link: a welcome page (purpose, time, privacy,
         # language) before the first question, and a "welcome back" with the
         # page reached for someone who stopped part-way.
-        note_started(survey)
+        note_started(survey.id)
         resumed = visit.response is not None and furthest > 0
         return _with_cookie(render_welcome(
             survey, visit.version.design or {}, visit.pages, start_url=_link(visit, furthest),
@@ -111,7 +110,7 @@ def take(slug: str):
     index -= 1
     if not 0 <= index <= furthest:
         return _with_cookie(redirect(_link(visit, furthest)), visit)
-    note_started(survey)
+    note_started(survey.id)
     hidden = visit.hidden()
     shown_index = next_shown(visit.pages, index, hidden)
     if shown_index != index:
@@ -123,7 +122,8 @@ def take(slug: str):
                              data={"comment": visit.response.comment if visit.response else None})
     else:
         form = build_form(page.variables, _language(), formdata=None, data=form_data_from_answers(
-            page.variables, visit.answers(), remembered_not_applicable(visit.response)))
+            page.variables, visit.answers(), remembered_not_applicable(visit.response)),
+            version=visit.version)
     return _with_cookie(_render_page(visit, index, form), visit)
 
 
@@ -165,7 +165,7 @@ def save_page(slug: str):
     if page.is_final:
         form = FinalPageForm(formdata=request.form)
     else:
-        form = build_form(page.variables, lang, formdata=request.form)
+        form = build_form(page.variables, lang, formdata=request.form, version=visit.version)
     valid = form.validate()
     if _csrf_expired(form):
         flash(_("This page was open for a long time, so for your safety nothing was saved yet. "
@@ -195,10 +195,9 @@ def save_page(slug: str):
         target = index if switch_to else next_shown(visit.pages, max(index - 1, 0), hidden, -1)
     try:
         if page.is_final:
-            stored = _save_final_page(visit, form, complete=leaving_forward, furthest=furthest,
-                                      lang=lang)
+            _save_final_page(visit, form, complete=leaving_forward, furthest=furthest, lang=lang)
         else:
-            stored = _save_question_page(visit, page, form, furthest, lang)
+            _save_question_page(visit, page, form, furthest, lang)
     except AnswerError as error:
         for name, message in error.errors.items():
             if name in form:
@@ -219,9 +218,7 @@ def save_page(slug: str):
     if switch_to:
         session["lang"] = switch_to
     if page.is_final and leaving_forward:
-        if stored is not None:
-            forget_not_applicable(stored)
-        forget_started(survey)
+        forget_started(visit.survey_id)
         return _with_cookie(redirect(url_for("survey.thanks", slug=slug)), visit)
     return _with_cookie(redirect(_link(visit, target)), visit)
 
@@ -231,7 +228,8 @@ def _csrf_expired(form) -> bool:
     return bool(token_field is not None and token_field.errors)
 
 
-def _save_question_page(visit: Visit, page, form, furthest: int, lang: str):
+def _save_question_page(visit: Visit, page, form, furthest: int, lang: str) -> int | None:
+    """Store the page's answers; the response's id (None when nothing was worth a row)."""
     answers, not_applicable = answers_from_form(form, page.variables, skip_invalid=True)
     if visit.response is None and not any(v is not None for v in answers.values()) \
             and not not_applicable:
@@ -241,19 +239,25 @@ def _save_question_page(visit: Visit, page, form, furthest: int, lang: str):
         invitation_id=visit.invitation.id if visit.invitation else None,
         client_key=visit.client_key, browser_key=_browser_key(visit), language=lang,
         page=furthest, source="web",
-        started_at=started_at(visit.survey))
-    remember_not_applicable(stored, [v.name for v in page.variables], not_applicable)
-    return stored
+        started_at=started_at(visit.survey_id))
+    return _id_of(stored)
 
 
 def _save_final_page(visit: Visit, form: FinalPageForm, *, complete: bool, furthest: int,
-                     lang: str):
-    return submit_response(
+                     lang: str) -> int:
+    """Store the closing page; the response's id."""
+    return _id_of(submit_response(
         visit.version, {}, response=visit.response, complete=complete,
         invitation_id=visit.invitation.id if visit.invitation else None,
         client_key=visit.client_key, browser_key=_browser_key(visit), language=lang,
         comment=form.comment.data or "", contact=form.contact() if complete else None,
-        page=furthest, source="web", started_at=started_at(visit.survey))
+        page=furthest, source="web", started_at=started_at(visit.survey_id)))
+
+
+def _id_of(response) -> int:
+    """The id of a just-committed response, from its identity (the commit expired its columns,
+    and reading one would load the row again)."""
+    return sa_inspect(response).identity[0]
 
 
 def _browser_key(visit: Visit) -> str | None:

@@ -154,3 +154,12 @@ def test_segment_comparisons_computed_once_in_the_analysis(analysis, codebook):
     pd.testing.assert_frame_equal(stored.posthoc, direct.posthoc)
     assert set(stored.posthoc["method"]) == {"Tukey HSD", "Games-Howell", "Dunn"}
     assert set(analysis.segment_comparisons["PR_BRANCH"]) == set(COMPARED_SCORES)
+
+
+def test_kano_continuous_keeps_the_stated_importance_after_screening(analysis, frame):
+    """The screened KANO sample is cut to the KANO columns; the ``_IMP`` answers are among them
+    (a narrower cut left every feature's importance_mean NaN and broke the KANO map's sizes)."""
+    importance = [c for c in frame.columns if c.endswith("_IMP")]
+    assert importance, "the synthetic survey asks the KANO importance"
+    assert analysis.exclusion.n_excluded > 0  # the screened path is the one under test
+    assert analysis.kano_continuous["importance_mean"].notna().all()

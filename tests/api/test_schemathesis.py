@@ -36,9 +36,10 @@ def api_schema(app, seeded_survey):
 
 @pytest.fixture
 def token(db, seeded_survey, make_user):
-    # A manager the survey is shared with: the API must serve shared surveys, not only owned ones.
+    # A manager the survey is shared with as analyst: the API must serve shared surveys, not only
+    # owned ones, and an analyst share opens the response data (a viewer share would get 403s).
     reader = make_user("api-reader", Role.MANAGER)
-    db.session.add(SurveyShare(survey_id=seeded_survey.id, user_id=reader.id))
+    db.session.add(SurveyShare(survey_id=seeded_survey.id, user_id=reader.id, role="analyst"))
     issued = reader.new_api_token()
     db.session.commit()
     return issued

@@ -26,8 +26,8 @@ def test_contact_details_only_for_owner_and_shared_managers(client, db, submit, 
         assert "trained sentiment model" in html and 'id="case-emotion"' in html
         client.post("/auth/logout")
     login("stranger")
-    assert client.get(f"/cases/case/{case.id}").status_code == 403
-    assert client.get("/cases/recovery/").status_code == 403
+    assert client.get(f"/cases/case/{case.id}").status_code == 404
+    assert client.get("/cases/recovery/").status_code == 404
 
 
 def test_list_filters_and_badge(client, db, submit, login):

@@ -117,6 +117,7 @@ def test_background_computation_shows_a_computing_page_then_the_charts(tmp_path,
     assert 'data-state="ready"' in ready and 'data-tile="gap"' in ready
 
 
+@pytest.mark.real_worker
 def test_a_burst_of_responses_causes_one_recomputation_per_viewed_filter(app, client, seeded_survey, login,
                                                                           computations):
     """Debounced warming: 30 responses within the debounce window recompute each viewed dashboard once."""

@@ -43,9 +43,9 @@ def test_login_is_required(client, seeded_survey):
 def test_only_users_with_access_see_a_survey(client, db, seeded_survey, make_user, login):
     make_user("outsider", Role.MANAGER)
     login("outsider")
-    assert client.get(f"/dashboard/{seeded_survey.slug}").status_code == 403
-    assert client.get(f"/dashboard/{seeded_survey.slug}/follow-up").status_code == 403
-    assert client.get(f"/dashboard/{seeded_survey.slug}/chart/servqual_dimensions.csv").status_code == 403
+    assert client.get(f"/dashboard/{seeded_survey.slug}").status_code == 404
+    assert client.get(f"/dashboard/{seeded_survey.slug}/follow-up").status_code == 404
+    assert client.get(f"/dashboard/{seeded_survey.slug}/chart/servqual_dimensions.csv").status_code == 404
     assert client.get("/dashboard/no-such-survey").status_code == 404
 
 
@@ -144,3 +144,36 @@ def test_plotly_js_is_served_from_the_package(client):
     assert response.status_code == 200
     assert response.mimetype == "text/javascript"
     assert b"plotly" in response.data[:2000].lower()
+
+
+def test_active_filters_are_summarised_with_a_clear_link(client, manager):
+    url = f"/dashboard/{manager.slug}?lang=en&segment.PR_TYPE=2&from=2026-01-01&period=M"
+    html = client.get(url).get_data(as_text=True)
+    codebook = survey_codebook(manager)
+    variable = codebook["PR_TYPE"]
+    option = next(o for o in variable.scale["options"] if float(o["value"]) == 2.0)
+    summary = re.search(r'<p class="filter-summary" id="filter-summary">(.*?)</p>', html, re.S).group(1)
+    assert "Filtered:" in summary
+    assert str(escape(f"{variable.text['en']} = {option['label']['en']}")) in summary
+    assert "from 2026-01-01" in summary
+    # "Clear" keeps the language and the trend period, and drops every filter.
+    clear = re.search(r'href="([^"]+)" data-clear-filters', html).group(1).replace("&amp;", "&")
+    assert clear.startswith(f"/dashboard/{manager.slug}?") and "lang=en" in clear and "period=M" in clear
+    assert "segment." not in clear and "from=" not in clear
+    cleared = client.get(clear).get_data(as_text=True)
+    assert 'id="filter-summary"' not in cleared
+
+
+def test_headline_figures_on_few_responses_are_marked(client, manager):
+    html = client.get(f"/dashboard/{manager.slug}?lang=en&segment.PR_TYPE=2").get_data(as_text=True)
+    filtered = _analysis(manager, ResponseFilter(segments={"PR_TYPE": [2.0]}))
+    n = filtered.servqual.methods.n_used
+    marked = dict(re.findall(r'data-few="(\w+)">([^<]+)<', html))
+    assert 0 < n < 30  # one customer type of the seeded survey's 60 responses
+    assert marked["gap"] == f"Few responses: n = {n} (stated minimum 30)"
+    assert marked["servqual_dimensions"] == marked["gap"]
+    everyone = client.get(f"/dashboard/{manager.slug}?lang=en").get_data(as_text=True)
+    assert 'data-few="gap"' not in everyone  # all 60: enough for the gap
+    assert "responses" not in marked  # the count of responses is never "few"
+    # The relationship model's minimum (100) is above the seeded survey's size: always marked.
+    assert f"n = {filtered.paths.attrs['methods'].n_used} (stated minimum 100)" in marked["relationship_model"]

@@ -17,27 +17,6 @@ from surveyapp.services.demo import demo_design
 from surveyapp.services.surveys import compose, instrument_library
 
 
-@pytest.fixture(scope="module")
-def demo():
-    """The demo codebook, 300 synthetic complete responses and their analysis (computed once)."""
-    app = create_app("testing")
-    with app.app_context():
-        codebook = compose(demo_design())
-        frame = synthetic_frame(codebook, 300, seed=11)
-        frame = frame[frame["status"] == "complete"].reset_index(drop=True)
-        analysis = analyse_survey(frame, codebook, ReportOptions(n_boot=200, csi_boot=0))
-        documents = {key: instrument.document for key, instrument in instrument_library().items()}
-        features = [f for i in instrument_library().values() if i.kind == "kano" for f in i.features]
-        with app.test_request_context(), force_locale("en"):
-            labels = charts.labels_for(codebook, documents, features, "en")
-            drawn = charts.dashboard_charts(analysis, labels)
-            tiles = charts.headline_tiles(analysis, completion_rate=0.9)
-            kano = charts.kano_rows(analysis, labels)
-        yield {"app": app, "codebook": codebook, "frame": frame, "analysis": analysis,
-               "labels": labels, "charts": {c.id: c for cs in drawn.values() for c in cs},
-               "sections": drawn, "tiles": {t.id: t for t in tiles}, "kano": kano}
-
-
 def test_every_section_has_its_charts_drawn(demo):
     assert set(demo["sections"]) == {section for section, _title in charts.SECTIONS}
     for chart_id in ("servqual_dimensions", "servqual_items", "servqual_scores", "ratio_distribution",
@@ -95,7 +74,7 @@ def test_kano_map_places_every_feature_by_better_and_worse(demo):
     kano = demo["analysis"].kano
     points = {}
     for trace in demo["charts"]["kano_map"].figure["data"]:
-        for (code, _significant), x, y in zip(trace["customdata"], trace["x"], trace["y"]):
+        for (code, *_details), x, y in zip(trace["customdata"], trace["x"], trace["y"]):
             points[code] = (x, y)
     assert set(points) == set(kano.index)
     for code, (x, y) in points.items():
@@ -123,9 +102,12 @@ def test_path_diagram_labels_each_path_with_its_coefficient(demo):
              if a.get("text")]
     for beta, p in zip(paths["beta"], paths["p"]):
         assert f"{beta:.2f}{charts._stars(p)}" in texts
-    r2 = paths.groupby("outcome")["r2"].last()
-    for outcome, value in r2.items():
-        assert any(f"R² = {value:.2f}" in text for text in texts), outcome
+    # Every model's R², also of an outcome with several models, in its box.
+    boxes = {a["name"].removeprefix("node:"): a["text"]
+             for a in demo["charts"]["relationship_model"].figure["layout"]["annotations"]
+             if a.get("name", "").startswith("node:")}
+    for (outcome, _model), rows in paths.groupby(["outcome", "path"]):
+        assert f"{rows['r2'].iloc[0]:.2f}" in boxes[outcome].split("R² = ")[1], (outcome, _model)
     assert demo["charts"]["relationship_model"].wide
 
 

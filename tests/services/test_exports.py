@@ -15,10 +15,14 @@ from werkzeug.datastructures import MultiDict
 from analysis.report import analyse_survey
 from surveyapp.services import exports
 from surveyapp.services.codebooks import codebook_rows, survey_codebook, value_labels, variable_label
-from surveyapp.services.exports import NOT_ASKED_CODE, ExportError, csv_chunks, export_to_file
+from analysis.instruments import NOT_APPLICABLE_CODE, NOT_ASKED_CODE
+from analysis.io import read_responses_csv
+from surveyapp.services.exports import ExportError, csv_chunks, export_to_file
 from surveyapp.services.filters import FilterError, UnknownVersionError, parse_filters
-from surveyapp.services.responses import (ResponseFilter, iter_response_frames, response_columns,
-                                          responses_frame)
+from surveyapp.services.responses import (NOT_APPLICABLE_BITS, NOT_ASKED_BITS, ResponseFilter,
+                                          iter_response_frames, response_columns, responses_frame,
+                                          submit_response)
+from surveyapp.services.surveys import create_survey, open_survey
 
 ALL = ResponseFilter(complete_only=False)
 
@@ -29,6 +33,18 @@ def _csv(survey, filters=ALL, **kwargs) -> bytes:
 
 def _expected(survey, filters=ALL) -> pd.DataFrame:
     return responses_frame(survey, filters).sort_values("response_id").reset_index(drop=True)
+
+
+def _expected_codes(survey, filters=ALL) -> pd.DataFrame:
+    """The response frame with the exports' codes where the stored bits say "not asked" (-99)
+    or "not applicable" (-98): what every raw-data file must hold."""
+    frame = _expected(survey, filters)
+    names = survey_codebook(survey).names
+    for name in names:
+        bits = frame[name].to_numpy().view(np.uint64)
+        frame.loc[bits == NOT_ASKED_BITS, name] = NOT_ASKED_CODE
+        frame.loc[bits == NOT_APPLICABLE_BITS, name] = NOT_APPLICABLE_CODE
+    return frame
 
 
 # --- the streamed loader ----------------------------------------------------
@@ -58,7 +74,8 @@ def test_csv_round_trip_gives_the_same_values(seeded_survey):
     body = _csv(seeded_survey, chunk_size=16)
     assert body.startswith(b"\xef\xbb\xbf"), "Excel needs the BOM to read UTF-8 Chinese"
     back = pd.read_csv(io.BytesIO(body), encoding="utf-8-sig", float_precision="round_trip")
-    expected = _expected(seeded_survey)
+    expected = _expected_codes(seeded_survey)
+    assert (expected == NOT_ASKED_CODE).any().any(), "the demo data hide PR_BRANCH from some"
     assert list(back.columns) == exports.raw_columns(seeded_survey)
     names = survey_codebook(seeded_survey).names
     np.testing.assert_array_equal(back[names].to_numpy(), expected[names].to_numpy())
@@ -101,7 +118,7 @@ def test_xlsx_round_trip_with_labels(seeded_survey, tmp_path):
     export_to_file(seeded_survey, "xlsx", ALL, path)
     sheets = pd.read_excel(path, sheet_name=None)
     assert list(sheets) == ["data", "labels", "value_labels"]
-    data, expected = sheets["data"], _expected(seeded_survey)
+    data, expected = sheets["data"], _expected_codes(seeded_survey)
     names = survey_codebook(seeded_survey).names
     np.testing.assert_array_equal(data[names].to_numpy(dtype=float), expected[names].to_numpy())
     assert list(data["response_id"]) == list(expected["response_id"])
@@ -116,6 +133,8 @@ def test_xlsx_round_trip_with_labels(seeded_survey, tmp_path):
     values = sheets["value_labels"]
     channel = values[values["variable"] == "PR_CHANNEL"]
     assert dict(zip(channel["value"], channel["label_en"])) == value_labels(codebook["PR_CHANNEL"], "en")
+    assert dict(zip(channel["value"], channel["label_en"]))[-99] == \
+        "not asked (display condition or survey version)"
 
 
 def test_xlsx_cells_are_typed_and_safe(two_version_survey, tmp_path):
@@ -151,13 +170,16 @@ def test_sav_round_trip_values_labels_and_missing_codes(two_version_survey, tmp_
     assert meta.column_names_to_labels["SQ01_E"].startswith("[Expectation] ")
     assert meta.variable_value_labels["PR_CHANNEL"] == {
         **{float(k): v for k, v in value_labels(codebook["PR_CHANNEL"], "en").items()},
-        NOT_ASKED_CODE: "not asked in this version"}
+        NOT_ASKED_CODE: "not asked (display condition or survey version)"}
     assert meta.variable_value_labels["SQ01_E"][7.0] == "Strongly agree"
     assert meta.variable_measure["PR_CHANNEL"] == "nominal"
     assert meta.variable_measure["SQ01_E"] == "ordinal"
     # Missing codes: SQ03 was not asked in version 1, SQ02 not in version 2.
     raw, raw_meta = pyreadstat.read_sav(str(path), user_missing=True)
-    assert raw_meta.missing_ranges["SQ03_E"] == [{"lo": NOT_ASKED_CODE, "hi": NOT_ASKED_CODE}]
+    # SQ03_E offers "not applicable": both codes are its user-missing values.
+    assert raw_meta.missing_ranges["SQ03_E"] == [{"lo": NOT_ASKED_CODE, "hi": NOT_ASKED_CODE},
+                                                 {"lo": NOT_APPLICABLE_CODE, "hi": NOT_APPLICABLE_CODE}]
+    assert raw_meta.missing_ranges["PR_CHANNEL"] == [{"lo": NOT_ASKED_CODE, "hi": NOT_ASKED_CODE}]
     version1 = raw["version"] == 1
     assert (raw.loc[version1, "SQ03_E"] == NOT_ASKED_CODE).all()
     assert (raw.loc[~version1, "SQ02_E"] == NOT_ASKED_CODE).all()
@@ -175,7 +197,8 @@ def test_dta_round_trip_values_labels_and_missing_codes(two_version_survey, tmp_
     np.testing.assert_array_equal(data[codebook.names].to_numpy(dtype=float),
                                   expected[codebook.names].to_numpy())
     assert meta.column_names_to_labels["SQ01_P"] == variable_label(codebook["SQ01_P"], "zh")[:80]
-    assert meta.variable_value_labels["PR_CHANNEL"] == value_labels(codebook["PR_CHANNEL"], "zh")
+    assert meta.variable_value_labels["PR_CHANNEL"] == value_labels(codebook["PR_CHANNEL"], "zh",
+                                                                    missing=False)
     raw, raw_meta = pyreadstat.read_dta(str(path), user_missing=True)
     assert raw_meta.missing_user_values["SQ03_E"] == ["a"]
     version1 = raw["version"] == 1
@@ -183,10 +206,93 @@ def test_dta_round_trip_values_labels_and_missing_codes(two_version_survey, tmp_
     assert (raw.loc[~version1, "SQ02_P"] == "a").all()
 
 
-def test_sav_refuses_a_scale_that_contains_the_missing_code(two_version_survey, tmp_path, monkeypatch):
-    monkeypatch.setattr(exports, "NOT_ASKED_CODE", 3.0)
+@pytest.mark.parametrize("key", ["sav", "csv"])
+def test_exports_refuse_a_scale_that_contains_a_missing_code(two_version_survey, tmp_path,
+                                                             monkeypatch, key):
+    monkeypatch.setattr(exports, "MISSING_CODES", (3.0,))
     with pytest.raises(ExportError, match="SQ01_E: its scale includes 3"):
-        export_to_file(two_version_survey, "sav", ALL, tmp_path / "x.sav")
+        export_to_file(two_version_survey, key, ALL, tmp_path / f"x.{key}")
+
+
+# --- skipped, not asked and not applicable: three different things ------------
+
+@pytest.fixture
+def three_kinds_survey(db, make_user):
+    """Response 1: SQ01_E "not applicable", SQ01_P skipped, PR_BRANCH not asked (app user).
+    Response 2: everything answered, the branch asked of a branch customer."""
+    design = {"firm": {"zh": "测试银行", "en": "Test Bank"}, "languages": ["zh", "en"],
+              "servqual_layout": "blocks",
+              "instruments": [{"id": "servqual", "items": ["SQ01"]},
+                              {"id": "profile", "items": ["PR_CHANNEL", "PR_BRANCH"]}]}
+    survey = create_survey(make_user("three-kinds"), "three-kinds", "三类缺失", "Three kinds", design)
+    version = open_survey(survey)
+    submit_response(version, {"SQ01_E": NOT_APPLICABLE_CODE, "PR_CHANNEL": 3})
+    submit_response(version, {"SQ01_E": 6, "SQ01_P": 5, "PR_CHANNEL": 1, "PR_BRANCH": 2})
+    return survey
+
+
+def test_csv_and_xlsx_write_labelled_codes(three_kinds_survey, tmp_path):
+    # In the analysis frame all three are missing: n counts the one real answer.
+    frame = responses_frame(three_kinds_survey, ALL)
+    assert frame[["SQ01_E", "SQ01_P", "PR_BRANCH"]].count().tolist() == [1, 1, 1]
+    back = pd.read_csv(io.BytesIO(_csv(three_kinds_survey)), encoding="utf-8-sig")
+    first = back.iloc[0]
+    assert first["SQ01_E"] == -98 and math.isnan(first["SQ01_P"]) and first["PR_BRANCH"] == -99
+    assert back.iloc[1][["SQ01_E", "SQ01_P", "PR_CHANNEL", "PR_BRANCH"]].tolist() == [6, 5, 1, 2]
+    path = tmp_path / "data.xlsx"
+    export_to_file(three_kinds_survey, "xlsx", ALL, path)
+    sheets = pd.read_excel(path, sheet_name=None)
+    data = sheets["data"].iloc[0]
+    assert data["SQ01_E"] == -98 and math.isnan(data["SQ01_P"]) and data["PR_BRANCH"] == -99
+    labels = sheets["value_labels"]
+    sq01 = labels[labels["variable"] == "SQ01_E"].set_index("value")
+    assert sq01.loc[-98, "label_en"] == "don't know / not applicable"
+    assert sq01.loc[-98, "label_zh"] == "不知道 / 不适用"
+    assert sq01.loc[-99, "label_en"].startswith("not asked")
+    # PR_BRANCH offers no "not applicable": no -98 label for it.
+    assert -98 not in set(labels.loc[labels["variable"] == "PR_BRANCH", "value"])
+
+
+def test_sav_declares_both_codes_user_missing_and_labels_them(three_kinds_survey, tmp_path):
+    path = tmp_path / "data.sav"
+    export_to_file(three_kinds_survey, "sav", ALL, path, lang="en")
+    raw, meta = pyreadstat.read_sav(str(path), user_missing=True)
+    first = raw.iloc[0]
+    assert first["SQ01_E"] == -98 and math.isnan(first["SQ01_P"]) and first["PR_BRANCH"] == -99
+    assert meta.missing_ranges["SQ01_E"] == [{"lo": -99.0, "hi": -99.0}, {"lo": -98.0, "hi": -98.0}]
+    assert meta.missing_ranges["PR_BRANCH"] == [{"lo": -99.0, "hi": -99.0}]
+    assert meta.variable_value_labels["SQ01_E"][-98.0] == "don't know / not applicable"
+    assert meta.variable_value_labels["PR_BRANCH"][-99.0].startswith("not asked")
+    # Read as SPSS analyses it: all three are missing, so n leaves them out.
+    data, _ = pyreadstat.read_sav(str(path))
+    assert data[["SQ01_E", "SQ01_P", "PR_BRANCH"]].iloc[0].isna().all()
+    assert data["SQ01_E"].count() == 1
+
+
+def test_dta_writes_extended_missing_a_and_b_with_labels(three_kinds_survey, tmp_path):
+    path = tmp_path / "data.dta"
+    export_to_file(three_kinds_survey, "dta", ALL, path, lang="en")
+    raw, meta = pyreadstat.read_dta(str(path), user_missing=True)
+    first = raw.iloc[0]
+    assert first["SQ01_E"] == "b" and first["PR_BRANCH"] == "a"
+    assert first["SQ01_P"] is None or math.isnan(first["SQ01_P"])
+    assert meta.missing_user_values["SQ01_E"] == ["b"]
+    assert meta.missing_user_values["PR_BRANCH"] == ["a"]
+    assert meta.variable_value_labels["SQ01_E"]["b"] == "don't know / not applicable"
+    assert meta.variable_value_labels["PR_BRANCH"]["a"].startswith("not asked")
+    data, _ = pyreadstat.read_dta(str(path))
+    assert data[["SQ01_E", "SQ01_P", "PR_BRANCH"]].iloc[0].isna().all()
+
+
+def test_analysis_reads_the_app_csv_back_with_codes_as_missing(three_kinds_survey):
+    """The analysis CLI's reader: -99 (not asked) is missing, -98 stays the analysis' own
+    "not applicable" code, which every statistic reads as missing."""
+    frame = read_responses_csv(io.BytesIO(_csv(three_kinds_survey)))
+    assert math.isnan(frame.loc[0, "PR_BRANCH"]) and frame.loc[1, "PR_BRANCH"] == 2
+    assert frame.loc[0, "SQ01_E"] == NOT_APPLICABLE_CODE
+    codebook = survey_codebook(three_kinds_survey)
+    assert codebook.not_applicable_mask(frame)["SQ01_E"].tolist() == [True, False]
+    assert codebook.without_not_applicable(frame)["SQ01_E"].count() == 1
 
 
 def test_empty_selection_exports_headers_only(two_version_survey, tmp_path):
@@ -281,7 +387,9 @@ def test_statistics_workbook_has_every_table_as_numbers(seeded_survey, tmp_path,
     sheets = pd.read_excel(path, sheet_name=None)
     for name, table in expected.items():
         stored = sheets[name[:31]]
-        assert list(stored.columns) == [str(c) for c in table.columns], name
+        marked = "n" in table.columns and name not in ("follow_up", "screening", "methods")
+        assert list(stored.columns) == [str(c) for c in table.columns] + (
+            ["min_n", "few_responses"] if marked else []), name
         for column in table.columns:
             if pd.api.types.is_float_dtype(table[column]):
                 np.testing.assert_allclose(stored[str(column)].to_numpy(dtype=float),
@@ -289,7 +397,33 @@ def test_statistics_workbook_has_every_table_as_numbers(seeded_survey, tmp_path,
     servqual = workbook["servqual_dimensions"]
     numbers = [cell for row in servqual.iter_rows(min_row=2) for cell in row
                if isinstance(cell.value, (int, float))]
-    assert numbers and all(cell.data_type == "n" for cell in numbers)
+    assert numbers and all(cell.data_type == ("b" if isinstance(cell.value, bool) else "n")
+                           for cell in numbers)
+    # "Few responses": the demo's 60 responses are below the paths' minimum of 100 and
+    # above the means' 30; per-period trend rows fall below 30.
+    about = dict(pd.read_excel(path, sheet_name="about", header=None).values.tolist())
+    assert about["min_n: means"] == 30 and about["min_n: paths"] == 100
+    regressions = sheets["regressions"]
+    assert (regressions["min_n"] == 100).all() and regressions["few_responses"].all()
+    items = sheets["servqual_items"]
+    np.testing.assert_array_equal(items["few_responses"], items["n"] < 30)
+    trends = sheets["trends"]
+    assert trends["few_responses"].any()
+    np.testing.assert_array_equal(trends["few_responses"], trends["n"] < 30)
+
+
+def test_statistics_workbook_marks_every_row_below_its_minimum(seeded_survey, tmp_path, app):
+    app.config["REPORT_OPTIONS"] = {"csi_boot": 0, "n_boot": 0}
+    path = tmp_path / "stats.xlsx"
+    few = ResponseFilter(segments={"PR_CHANNEL": [1]})
+    assert 3 <= len(responses_frame(seeded_survey, few)) < 30
+    export_to_file(seeded_survey, "stats-xlsx", few, path)
+    sheets = pd.read_excel(path, sheet_name=None)
+    marked = [name for name, table in sheets.items() if "few_responses" in table.columns]
+    assert len(marked) > 5, "fewer than 30 responses: every figure with its own n is marked"
+    for name in marked:
+        if name != "methods":
+            assert sheets[name]["few_responses"].all(), name
 
 
 # --- filters from query parameters ------------------------------------------------

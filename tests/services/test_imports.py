@@ -271,3 +271,96 @@ def test_cli_import(app, db, small, tmp_path):
     result = runner.invoke(args=["import-responses", "small-import", str(good)])
     assert result.exit_code == 1 and "the limit (MAX_IMPORT_BYTES) is 10" in result.output
     assert _count(db) == 1
+
+
+# --- allocations and missing-value codes ---------------------------------------
+
+WEIGHTS = "SQW_TAN,SQW_REL,SQW_RES,SQW_ASS,SQW_EMP"
+
+
+@pytest.fixture
+def weighted(db, make_user):
+    design = {"firm": {"zh": "乙", "en": "B"}, "languages": ["zh", "en"], "servqual_layout": "blocks",
+              "instruments": [{"id": "servqual", "items": ["SQ01", *WEIGHTS.split(",")]},
+                              {"id": "profile", "items": ["PR_CHANNEL", "PR_BRANCH"]}]}
+    survey = create_survey(make_user("allocator"), "weighted-import", "权重", "Weights", design)
+    open_survey(survey)
+    return survey
+
+
+def test_allocation_must_add_up_as_on_the_survey_page(db, weighted, tmp_path):
+    body = (f"response_id,SQ01_E,{WEIGHTS}\n"
+            "1,5,20,20,20,20,20\n"
+            "2,5,30,30,30,20,20\n"       # 130, the issue's case
+            "3,5,,,,,\n"                 # no allocation given: unanswered, not wrong
+            "4,5,50,50,,,\n")            # blanks count 0, as on the page: 100
+    rejected = _rejected(weighted, body.encode())
+    assert [str(p) for p in rejected.problems] == [
+        f"line 3, column SQW_TAN: the allocation {WEIGHTS.replace(',', ', ')} must add up to 100 "
+        "(now 130), as on the survey page"]
+    good = body.replace("2,5,30,30,30,20,20", "2,5,10,10,10,10,60")
+    assert import_responses(weighted, "answers.csv", good.encode()).imported == 4
+    # The same rule in a workbook, reported at its sheet row.
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["external_id", "SQ01_E", *WEIGHTS.split(",")])
+    workbook.active.append(["x1", 5, 99, 0, 0, 0, 0])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    rejected = _rejected(weighted, buffer.getvalue(), "data.xlsx")
+    assert [str(p) for p in rejected.problems] == [
+        f"line 2, column SQW_TAN: the allocation {WEIGHTS.replace(',', ', ')} must add up to 100 "
+        "(now 99), as on the survey page"]
+
+
+def test_allocation_rule_is_the_form_rule(app, weighted):
+    """The page and the import call one function: the page's error uses its numbers."""
+    from werkzeug.datastructures import MultiDict
+    from surveyapp.questionnaire.forms import build_form
+    from surveyapp.services.responses import allocation_problems, codebook_of
+
+    codebook = codebook_of(weighted.current_version)
+    variables = [v for v in codebook if v.scale["type"] == "constant_sum"]
+    posted = MultiDict({v.name: n for v, n in zip(variables, ["30", "30", "30", "20", "20"])})
+    with app.test_request_context(method="POST", data=posted, headers={"Accept-Language": "en"}):
+        form = build_form(variables, "en", formdata=posted)
+        assert not form.validate()
+        assert "(now 130)" in form.group_errors["servqual"]
+    [problem] = allocation_problems(variables, {v.name: 26.0 for v in variables})
+    assert (problem.total, problem.given) == (100, 130)
+
+
+def test_missing_value_codes_import_as_what_they_mean(db, weighted):
+    from surveyapp.services.responses import codebook_of, not_applicable_in, not_asked_in
+
+    body = ("response_id,SQ01_E,PR_CHANNEL,PR_BRANCH\n"
+            "1,-98,3,-99\n"     # not applicable; branch not asked of an app user
+            "2,,1,-99\n")       # -99 on a question the condition shows: no answer, asked
+    import_responses(weighted, "answers.csv", body.encode())
+    first, second = db.session.execute(select(Response).order_by(Response.id)).scalars().all()
+    codebook = codebook_of(weighted.current_version)
+    assert not_applicable_in(codebook, first.answers) == {"SQ01_E"}
+    assert not_asked_in(codebook, first.answers) == {"PR_BRANCH"}
+    assert not_applicable_in(codebook, second.answers) == set()
+    assert not_asked_in(codebook, second.answers) == set()
+    rejected = _rejected(weighted, b"response_id,PR_CHANNEL\n9,-98\n")
+    assert [str(p) for p in rejected.problems] == [
+        "line 2, column PR_CHANNEL: '-98': -98 means 'not applicable', which this question does "
+        "not offer"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_then_import_keeps_the_three_kinds_of_missing(db, weighted, make_user, tmp_path, fmt):
+    from surveyapp.services.responses import submit_response
+
+    version = weighted.current_version
+    submit_response(version, {"SQ01_E": -98.0, "PR_CHANNEL": 3})
+    submit_response(version, {"SQ01_E": 4, "PR_CHANNEL": 1, "PR_BRANCH": 2})
+    copy = create_survey(make_user("copier"), "weighted-copy", "副本", "Copy", weighted.design)
+    open_survey(copy)
+    path = tmp_path / f"export.{fmt}"
+    export_to_file(weighted, fmt, ALL, path)
+    import_responses(copy, path.name, path.read_bytes())
+    names = survey_codebook(weighted).names
+    bits = [responses_frame(s, ALL).sort_values("response_id")[names].to_numpy().view(np.uint64)
+            for s in (weighted, copy)]
+    np.testing.assert_array_equal(bits[0], bits[1])

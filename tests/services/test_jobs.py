@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from surveyapp.models import Job, JobStatus, Role, utcnow
+from surveyapp.models import Job, JobStatus, Role, SurveyShare, utcnow
 from surveyapp.services import jobs
 from surveyapp.services.jobs import (JobError, execute_job, job_for, purge_finished, requeue_stalled,
                                      result_file, start_job)
@@ -97,6 +97,10 @@ def test_a_queued_job_whose_message_was_lost_is_sent_again(app, db, seeded_surve
 
 
 def test_only_the_starter_or_an_admin_sees_a_job(db, seeded_survey, researcher, make_user):
+    # The starter sees an export job while the survey is shared with them as analyst
+    # (tests/security/test_share_roles.py: a downgraded share closes it).
+    db.session.add(SurveyShare(survey_id=seeded_survey.id, user_id=researcher.id, role="analyst"))
+    db.session.commit()
     job = _export(researcher, seeded_survey)
     assert job_for(job.id, researcher).id == job.id
     assert job_for(job.id, make_user("someone-else")) is None

@@ -87,3 +87,14 @@ def test_demo_data_follow_the_display_logic(seeded_survey):
     assert counter.any() and (~counter).any()
     assert frame.loc[~counter, "PR_BRANCH"].isna().all()
     assert frame.loc[counter, "PR_BRANCH"].notna().all()
+
+
+def test_a_not_applicable_answer_meets_no_condition():
+    """As stored (a NaN) and as the page hands it over (the code -98), "not applicable"
+    shows no question that hangs on the answer."""
+    from analysis.instruments import NOT_APPLICABLE_CODE, condition_met
+
+    condition = {"variable": "SQ01_P", "range": [-100, 7]}
+    assert condition_met(condition, {"SQ01_P": 3.0})
+    assert not condition_met(condition, {"SQ01_P": NOT_APPLICABLE_CODE})
+    assert not condition_met(condition, {"SQ01_P": float("nan")})

@@ -1,5 +1,6 @@
 """Splitting a codebook into pages, and form building from every shipped instrument."""
 import pytest
+from analysis.instruments import NOT_APPLICABLE_CODE
 from werkzeug.datastructures import MultiDict
 
 from surveyapp.services.pages import (ANSWERS_PER_PAGE, KANO_FEATURES_PER_PAGE, PAIRED_ANSWERS_PER_PAGE,
@@ -108,7 +109,7 @@ def test_forms_build_from_every_shipped_instrument(app, key):
                 assert field.type == "IntegerField"
 
 
-def test_form_round_trip_and_not_applicable_as_missing(app):
+def test_form_round_trip_and_not_applicable_as_its_code(app):
     codebook = compose(_design("servqual"))
     page = split_codebook(codebook, "blocks")[0]
     names = [v.name for v in page.variables]
@@ -118,7 +119,7 @@ def test_form_round_trip_and_not_applicable_as_missing(app):
         form = build_form(page.variables, "en", formdata=posted)
         assert form.validate(), form.errors
         answers, not_applicable = answers_from_form(form, page.variables)
-    assert answers[names[0]] is None and not_applicable == {names[0]}
+    assert answers[names[0]] == NOT_APPLICABLE_CODE and not_applicable == {names[0]}
     assert all(answers[name] == 5.0 for name in names[1:])
 
 

@@ -8,7 +8,8 @@ from werkzeug.datastructures import MultiDict
 
 from surveyapp.models import Contact, Invitation, Response, ResponseStatus
 from surveyapp.services.pages import survey_pages
-from surveyapp.services.responses import codebook_of, decode_answers, responses_frame
+from surveyapp.services.responses import (codebook_of, decode_answers, not_applicable_in,
+                                          not_asked_in, responses_frame)
 from surveyapp.services.surveys import close_survey
 
 from .helpers import answer_for, complete_survey, page_answers, post_page
@@ -129,7 +130,7 @@ def _answer_up_to(client, survey, pages, index):
         assert post_page(client, survey.slug, number, page_answers(pages[number - 1])).status_code == 302
 
 
-def test_not_applicable_is_stored_as_missing(client, db, seeded_survey):
+def test_not_applicable_is_stored_apart_from_missing(client, db, seeded_survey):
     pages = survey_pages(seeded_survey.current_version)
     index = next(i for i, p in enumerate(pages) if any(v.scale.get("not_applicable") for v in p.variables))
     _answer_up_to(client, seeded_survey, pages, index)
@@ -138,8 +139,12 @@ def test_not_applicable_is_stored_as_missing(client, db, seeded_survey):
     data[name] = "na"
     assert post_page(client, seeded_survey.slug, index + 1, data).status_code == 302
     stored = _only_response(db, seeded_survey)
-    assert decode_answers(codebook_of(seeded_survey.current_version), stored.answers)[name] is None
-    # Revisiting the page shows "not applicable" chosen again (remembered by the browser).
+    codebook = codebook_of(seeded_survey.current_version)
+    # Missing to every reader of numbers, and marked "not applicable" in the stored bits.
+    assert decode_answers(codebook, stored.answers)[name] is None
+    assert not_applicable_in(codebook, stored.answers) == {name}
+    assert name not in not_asked_in(codebook, stored.answers)
+    # Revisiting the page (read from the stored answers) shows "not applicable" chosen again.
     html = client.get(f"/s/{seeded_survey.slug}?p={index + 1}").get_data(as_text=True)
     not_applicable = next(tag for tag in re.findall(r"<input[^>]*>", html)
                           if f'name="{name}"' in tag and 'value="na"' in tag)

@@ -18,12 +18,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from flask_babel import gettext as _
 
+from analysis.common import Methods
 from analysis.instruments import Codebook
 # COMPARED_SCORES: the respondent scores trends and segment comparisons show (the analysis decides).
 from analysis.report import COMPARED_SCORES, SurveyAnalysis  # noqa: F401
 
 from ...i18n import text_in
 from ..spreadsheet_safety import is_missing, safe_csv
+from .layout import Box, place_labels, text_size, wrap_label
 
 BAD = "#c0392b"
 BAD_PALE = "#eba59d"
@@ -142,10 +144,14 @@ class Chart:
     group: str = ""
     #: drawn across the page's full width on a desktop (dense diagrams)
     wide: bool = False
+    #: a diagram drawn at least :data:`DIAGRAM_MIN_WIDTH` pixels wide (scrolls sideways on a phone)
+    diagram: bool = False
+    #: "few responses: n = 6" when the chart's result rests on fewer cases than its stated minimum
+    few: str = ""
 
     def to_payload(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "subtitle": self.subtitle, "group": self.group,
-                "wide": self.wide,
+                "wide": self.wide, "diagram": self.diagram, "few": self.few,
                 "figure": self.figure, "empty": self.empty, "note": self.note,
                 "has_data": self.table is not None and len(self.table) > 0}
 
@@ -156,6 +162,11 @@ class Chart:
                 return self.say(_("Not enough data for this chart: %(reason)s",
                                   reason=analysis.skipped[section]))
         return self.say(_("This survey does not measure this, or the filter leaves no responses."))
+
+    def rests_on(self, result: Any) -> "Chart":
+        """Mark the chart "few responses" when ``result``'s methods record says so."""
+        self.few = few_responses(result)
+        return self
 
     def say(self, reason: str) -> "Chart":
         """No figure, for ``reason``."""
@@ -174,7 +185,7 @@ class Chart:
             # The empty template: the page styles the charts, and each figure's JSON stays small.
             template="none",
             paper_bgcolor="#fff", plot_bgcolor="#fff", showlegend=layout.pop("showlegend", False),
-            legend={"orientation": "h", "y": -0.2}, **layout)
+            legend=layout.pop("legend", {"orientation": "h", "y": -0.2}), **layout)
         figure.update_xaxes(automargin=True, gridcolor=GRID, zerolinecolor=ZERO_LINE)
         figure.update_yaxes(automargin=True, gridcolor=GRID, zerolinecolor=ZERO_LINE)
         self.figure = _plain(json.loads(figure.to_json()))
@@ -198,6 +209,23 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def methods_record(result: Any) -> Methods | None:
+    """The :class:`Methods` record of an analysis result (an attribute, or a DataFrame's attrs)."""
+    record = getattr(result, "methods", None)
+    if record is None and isinstance(result, pd.DataFrame):
+        record = result.attrs.get("methods")
+    return record if isinstance(record, Methods) else None
+
+
+def few_responses(result: Any) -> str:
+    """"Few responses: n = 6 (stated minimum 30)" when ``result`` rests on fewer cases than the
+    stated minimum of its headline figure (:data:`analysis.common.MIN_N`), else ""."""
+    record = methods_record(result)
+    if record is None or not record.few_responses:
+        return ""
+    return _("Few responses: n = %(n)s (stated minimum %(minimum)s)", n=record.n_used, minimum=record.min_n)
 
 
 def chart_csv(table: pd.DataFrame) -> str:
@@ -244,13 +272,59 @@ def guide(figure: go.Figure, *, x: float | None = None, y: float | None = None,
         figure.add_hline(y=y, line_dash=dash, line_color=colour)
 
 
-def corner_notes(figure: go.Figure, notes: Iterable[tuple[float, float, str, str]], ref: str,
-                 size: int) -> None:
-    """Quadrant names ``(x, y, text, colour)`` written into the corners of a grid."""
-    for x, y, text, colour in notes:
-        figure.add_annotation(x=x, y=y, xref=ref, yref=ref if ref == "paper" else "y", text=text,
-                              showarrow=False, xanchor="left" if x < 0.5 else "right",
-                              yanchor="top" if y > 0.5 else "bottom", font={"color": colour, "size": size})
+#: Font size and padding (pixels) of a label placed beside a point (:func:`point_labels`).
+POINT_LABEL_FONT = 12
+POINT_LABEL_PAD = 2
+
+
+def point_label_size(text: str) -> tuple[float, float]:
+    """Pixel size of a :func:`point_labels` label: its text, padding and 1 px border on each side."""
+    width, height = text_size(text, POINT_LABEL_FONT)
+    frame = 2 * (POINT_LABEL_PAD + 1)
+    return width + frame, height + frame
+
+
+def point_labels(xs: Sequence[float], ys: Sequence[float], texts: Sequence[str], marker_sizes: Sequence[float],
+                 colours: Sequence[str], x_range: Sequence[float], y_range: Sequence[float],
+                 smallest_plot: tuple[float, float], corners: Iterable[tuple[float, float, str]] = (),
+                 corner_size: int = 11) -> list[dict[str, Any]]:
+    """Annotations labelling each point with ``texts``, joined to it by a thin line, none overlapping
+    another, a marker or a corner name.
+
+    Placed (:func:`.layout.place_labels`) for the smallest plot area the chart is drawn in,
+    ``smallest_plot`` pixels (width, height) over ``x_range`` and ``y_range``; on a larger plot the
+    labels only move apart. ``corners``: :func:`corner_notes` names ``(x, y, text)`` in fractions of
+    the plot area (``ref="paper"``), anchored as that function anchors them.
+    """
+    kx = smallest_plot[0] / (x_range[1] - x_range[0])
+    ky = smallest_plot[1] / (y_range[1] - y_range[0])
+    area = Box(x_range[0] * kx, y_range[0] * ky, x_range[1] * kx, y_range[1] * ky)
+    obstacles = [Box.around(x * kx, y * ky, size, size) for x, y, size in zip(xs, ys, marker_sizes)]
+    for fx, fy, text in corners:
+        width, height = text_size(text, corner_size)
+        x = (x_range[0] + fx * (x_range[1] - x_range[0])) * kx
+        y = (y_range[0] + fy * (y_range[1] - y_range[0])) * ky
+        left = x if fx < 0.5 else x - width
+        bottom = y - height if fy > 0.5 else y
+        obstacles.append(Box(left, bottom, left + width, bottom + height))
+    sizes = [point_label_size(text) for text in texts]
+    places = place_labels(list(zip(xs, ys)), sizes, (kx, ky), area, obstacles)
+    return [dict(x=x, y=y, ax=lx, ay=ly, xref="x", yref="y", axref="x", ayref="y", text=text,
+                 showarrow=True, arrowhead=0, arrowwidth=1, arrowcolor=GUIDE, standoff=size / 2,
+                 font={"size": POINT_LABEL_FONT, "color": INK}, bgcolor="#fff", bordercolor=colour,
+                 borderwidth=1, borderpad=POINT_LABEL_PAD, xanchor="center", yanchor="middle")
+            for (lx, ly), x, y, text, size, colour in zip(places, xs, ys, texts, marker_sizes, colours)]
+
+
+def corner_notes(notes: Iterable[tuple[float, float, str, str]], ref: str, size: int) -> list[dict[str, Any]]:
+    """Quadrant names ``(x, y, text, colour)`` written into the corners of a grid: anchored at their
+    left side when ``x < 0.5``, else their right; at their top when ``y > 0.5``, else their bottom."""
+    # Annotations as dicts, set with the figure's layout in one go (plotly re-validates every
+    # annotation on each add_annotation).
+    return [dict(x=x, y=y, xref=ref, yref=ref if ref == "paper" else "y", text=text, showarrow=False,
+                 xanchor="left" if x < 0.5 else "right", yanchor="top" if y > 0.5 else "bottom",
+                 font={"color": colour, "size": size})
+            for x, y, text, colour in notes]
 
 
 def stars(p: float) -> str:
@@ -259,5 +333,16 @@ def stars(p: float) -> str:
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < SIGNIFICANCE_LEVEL else ""
 
 
-def short(text: str, limit: int = 38) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+#: Columns (a CJK character is two) a phone-width category axis has for all its labels together.
+CATEGORY_AXIS_COLUMNS = 36
+
+
+def category_ticks(names: Sequence[str]) -> list[str]:
+    """Category axis labels wrapped so that side by side they fit a phone's plot, drawn upright
+    (with ``tickangle=0``) instead of rotated: at least 8 columns a label."""
+    width = max(8, CATEGORY_AXIS_COLUMNS // max(1, len(names)))
+    return [wrap_label(name, width) for name in names]
+
+
+#: Width in pixels (CSS ``.plot.diagram``'s min-width) a path diagram is never drawn narrower than.
+DIAGRAM_MIN_WIDTH = 880

@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 
 from analysis.report import SurveyAnalysis
 
-from .common import GOOD, Chart, Labels, interval
+from .common import GOOD, Chart, Labels, category_ticks, hover, interval
 from .paths import PATH_LAYOUT, path_figure
 
 CSI_LAYOUT = {"image": (0.0, 0.9), "expectation": (0.0, 0.5), "quality": (0.3, 0.1),
               "value": (0.45, 0.5), "satisfaction": (0.7, 0.5), "complaints": (0.85, 0.1),
               "loyalty": (1.0, 0.9)}
+CSI_HEIGHT = 460
 
 
 def csi_index(analysis: SurveyAnalysis, labels: Labels) -> Chart:
@@ -25,14 +26,15 @@ def csi_index(analysis: SurveyAnalysis, labels: Labels) -> Chart:
         table = table.rename(columns={table.columns[0]: "construct"})
     names = [labels.dimension(c) for c in table["construct"]]
     has_ci = table["ci_low"].notna().any()
-    bar = {"x": names, "y": table["index_score"], "marker_color": GOOD,
-           "text": [f"{v:.1f}" for v in table["index_score"]], "textposition": "inside"}
+    bar = {"x": category_ticks(names), "y": table["index_score"], "marker_color": GOOD,
+           "text": [f"{v:.1f}" for v in table["index_score"]], "textposition": "inside",
+           "customdata": names, "hovertemplate": hover("%{customdata}: %{y:.1f}")}
     if has_ci:
         bar["error_y"] = interval(table["index_score"], table["ci_low"], table["ci_high"])
     chart.note = (_("Bootstrap 95%% intervals from %(n)s resamples.", n=analysis.csi.n_boot) if has_ci
                   else _("No bootstrap on the dashboard: intervals are in the statistics export."))
-    return chart.draw(go.Figure(go.Bar(**bar)), table.assign(label=names), height=300,
-                      yaxis={"range": [0, 100]}, yaxis_title=_("Index (0-100)"))
+    return chart.rests_on(analysis.csi).draw(go.Figure(go.Bar(**bar)), table.assign(label=names), height=300,
+                      yaxis={"range": [0, 100]}, yaxis_title=_("Index (0-100)"), xaxis={"tickangle": 0})
 
 
 def csi_model(analysis: SurveyAnalysis, labels: Labels) -> Chart:
@@ -48,5 +50,7 @@ def csi_model(analysis: SurveyAnalysis, labels: Labels) -> Chart:
                        "all arrows are drawn grey. See the statistics export.")
     else:
         chart.note = _("* p < .05 from %(n)s bootstrap resamples.", n=analysis.csi.n_boot)
-    return chart.draw(path_figure(edges, analysis.csi.r2["r2"].to_dict(), CSI_LAYOUT, labels), paths.copy(),
-                      height=440, **PATH_LAYOUT)
+    chart.wide = chart.diagram = True
+    return chart.rests_on(analysis.csi).draw(
+        path_figure(edges, analysis.csi.r2["r2"].to_dict(), CSI_LAYOUT, labels, CSI_HEIGHT), paths.copy(),
+        height=CSI_HEIGHT, **PATH_LAYOUT)

@@ -21,7 +21,7 @@ def emotion_profile(analysis: SurveyAnalysis, labels: Labels) -> Chart:
         error_y={"type": "data", "array": table["sd"], "color": "#999"},
         text=[f"{m:.2f}" for m in table["mean"]], textposition="inside",
         customdata=table["n"], hovertemplate=hover("%{x}: %{y:.2f} (SD bar), n=%{customdata}")))
-    return chart.draw(figure, table.assign(label=names), height=300,
+    return chart.rests_on(analysis.emotions).draw(figure, table.assign(label=names), height=300,
                       yaxis_title=_("Mean intensity (bar: ±1 SD)"))
 
 
@@ -37,5 +37,6 @@ def emotion_satisfaction(analysis: SurveyAnalysis, labels: Labels) -> Chart:
         x=names, y=table["r_satisfaction"], marker_color=[side_colour(r) for r in table["r_satisfaction"]],
         text=[f"r = {r:.2f}{stars(p)}" for r, p in zip(table["r_satisfaction"], table["p_satisfaction"])],
         textposition="outside"))
-    return chart.draw(figure, table[["dimension", "n", "r_satisfaction", "p_satisfaction"]].assign(label=names),
+    table = table[["dimension", "n", "r_satisfaction", "p_satisfaction"]].assign(label=names)
+    return chart.rests_on(analysis.emotions).draw(figure, table,
                       height=300, yaxis_title=_("Correlation with satisfaction (r)"), yaxis={"range": [-1, 1]})

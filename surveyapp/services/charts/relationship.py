@@ -21,6 +21,7 @@ RELATIONSHIP_LAYOUT = {
     "commitment_continuance": (0.67, 0.95), "word_of_mouth": (1.0, 0.75),
     "forgiveness": (1.0, 0.25),
 }
+RELATIONSHIP_HEIGHT = 560
 
 
 def relationship_paths(analysis: SurveyAnalysis, labels: Labels) -> Chart:
@@ -34,11 +35,29 @@ def relationship_paths(analysis: SurveyAnalysis, labels: Labels) -> Chart:
     table = analysis.paths
     edges = pd.DataFrame({"source": table["predictor"], "target": table["outcome"],
                           "estimate": table["beta"], "p": table["p"]})
-    r2 = dict(zip(table["outcome"], table["r2"]))
+    r2, details = model_r2(table, labels)
+    chart.diagram = True
     chart.note = _("Each outcome is regressed on its predictors separately (OLS, HC3 standard errors); "
-                   "an outcome with several models shows the R² of the last one.")
-    return chart.draw(path_figure(edges, r2, RELATIONSHIP_LAYOUT, labels), table.copy(),
-                      height=520, **PATH_LAYOUT)
+                   "an outcome with several models shows the R² of each, in this order: %(models)s.",
+                   models="; ".join(f"{labels.dimension(outcome)}: " + ", ".join(texts)
+                                    for outcome, texts in details.items() if len(texts) > 1) or "—")
+    hovers = {outcome: "<br>".join(texts) for outcome, texts in details.items()}
+    return chart.rests_on(analysis.paths).draw(
+        path_figure(edges, r2, RELATIONSHIP_LAYOUT, labels, RELATIONSHIP_HEIGHT, hovers), table.copy(),
+        height=RELATIONSHIP_HEIGHT, **PATH_LAYOUT)
+
+
+def model_r2(table: pd.DataFrame, labels: Labels) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
+    """Every model's R² per outcome (a model: the rows of one ``path``), in table order, and per
+    outcome one text a model naming its predictors with its R²."""
+    r2: dict[str, list[float]] = {}
+    details: dict[str, list[str]] = {}
+    for (outcome, _path), model in table.groupby(["outcome", "path"], sort=False):
+        value = float(model["r2"].iloc[0])
+        r2.setdefault(outcome, []).append(value)
+        predictors = " + ".join(labels.dimension(p) for p in model["predictor"])
+        details.setdefault(outcome, []).append(f"R² = {value:.2f} ← {predictors}")
+    return r2, details
 
 
 def mediation(analysis: SurveyAnalysis, labels: Labels) -> Chart:
@@ -62,4 +81,5 @@ def mediation(analysis: SurveyAnalysis, labels: Labels) -> Chart:
                    share="—" if is_missing(result.proportion_mediated) else f"{result.proportion_mediated:.0%}",
                    n_boot=result.n_boot, seed=result.seed, n=result.n)
     # The table the statistics export writes too: one builder for both.
-    return chart.draw(figure, mediation_table(result), height=300, yaxis_title=_("Standardized effect"))
+    return chart.rests_on(result).draw(figure, mediation_table(result), height=300,
+                                       yaxis_title=_("Standardized effect"))

@@ -36,7 +36,8 @@ def ratio_distribution(analysis: SurveyAnalysis, labels: Labels, instrument: str
     chart.note = _("%(disappointed)s disappointed, %(met)s met, %(delighted)s delighted (n = %(n)s).",
                    disappointed=f"{survey['share_disappointed']:.0%}", met=f"{survey['share_met']:.0%}",
                    delighted=f"{survey['share_delighted']:.0%}", n=int(survey["n"]))
-    return chart.draw(figure, pd.DataFrame({"bin_from": edges[:-1], "bin_to": edges[1:], "customers": counts}),
+    table = pd.DataFrame({"bin_from": edges[:-1], "bin_to": edges[1:], "customers": counts})
+    return chart.rests_on(result).draw(figure, table,
                       height=300, xaxis_title=_("Satisfaction ratio P/E"), yaxis_title=_("Customers"),
                       bargap=0.02)
 
@@ -69,9 +70,9 @@ def ratio_by_dimension(analysis: SurveyAnalysis, labels: Labels, instrument: str
         text=[f"{r:.3f}" for r in table["ratio_of_means"]], textposition="auto",
         customdata=table["n"], hovertemplate=hover("%{y}: %{x:.3f}, n=%{customdata}")))
     guide(figure, x=1)
-    lowest = float(min(table["ratio_of_means"].min(), 1.0))
-    return chart.draw(figure, table[["dimension", "n", "mean_E", "mean_P", "ratio_of_means", "mean_ratio",
-                                     "share_disappointed", "share_met", "share_delighted"]].assign(label=names),
-                      height=80 + 48 * len(table), xaxis_title=_("Ratio P/E"),
-                      xaxis={"range": [max(0.0, lowest - 0.1),
-                                       max(1.05, float(table["ratio_of_means"].max()) + 0.05)]})
+    # Bars start at 0: a ratio of 0.85 is drawn 85% as long as 1, not as a sliver above 0.7.
+    table = table[["dimension", "n", "mean_E", "mean_P", "ratio_of_means", "mean_ratio", "share_disappointed",
+                   "share_met", "share_delighted"]].assign(label=names)
+    return chart.rests_on(result).draw(
+        figure, table, height=80 + 48 * len(table), xaxis_title=_("Ratio P/E"),
+        xaxis={"range": [0.0, max(1.05, float(table["ratio_of_means"].max()) + 0.05)]})

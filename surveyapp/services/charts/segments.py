@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from analysis.report import SurveyAnalysis
 from analysis.segments import GroupComparison
 
-from .common import (COMPARED_SCORES, INK, SIGNIFICANCE_LEVEL, Chart, Labels, guide, hover, score_names,
-                     score_reference, side_colour)
+from .common import (COMPARED_SCORES, INK, SIGNIFICANCE_LEVEL, Chart, Labels, category_ticks, guide, hover,
+                     score_names, score_reference, side_colour)
 
 
 def _segment_comparison(analysis: SurveyAnalysis, segment: str, score: str) -> GroupComparison:
@@ -46,18 +46,22 @@ def segment_chart(analysis: SurveyAnalysis, labels: Labels, segment: str, score:
     group_names = [labels.segment_value(segment, g) for g in groups["group"]]
     reference = score_reference(score)
     figure = go.Figure(go.Bar(
-        x=group_names, y=groups["mean"], marker_color=[side_colour(m, reference) for m in groups["mean"]],
+        x=category_ticks(group_names), y=groups["mean"],
+        marker_color=[side_colour(m, reference) for m in groups["mean"]],
         text=[f"{m:.3f}" for m in groups["mean"]], textposition="outside",
-        customdata=np.column_stack([groups["n"], groups["sd"]]),
-        hovertemplate=hover("%{x}: %{y:.3f}, n=%{customdata[0]}, SD %{customdata[1]:.3f}")))
+        customdata=np.column_stack([groups["n"], groups["sd"], group_names]),
+        hovertemplate=hover("%{customdata[2]}: %{y:.3f}, n=%{customdata[0]}, SD %{customdata[1]:.3f}")))
     guide(figure, y=reference, colour=INK)
-    low = float(min(groups["mean"].min(), reference))
-    high = float(max(groups["mean"].max(), reference))
-    pad = max(0.05, (high - low) * 0.3)
+    # Bars start at 0 (a ratio's bars are not cut off at 0.7, which would exaggerate differences).
+    low = float(min(groups["mean"].min(), reference, 0.0))
+    high = float(max(groups["mean"].max(), reference, 0.0))
+    pad = max(0.05, (high - low) * 0.15)
     welch = result.tests.set_index("test").loc["Welch ANOVA"]
     chart.note = _("Welch ANOVA F = %(f).2f, p = %(p).3g, η² = %(eta).3f: %(verdict)s",
                    f=welch["statistic"], p=welch["p"], eta=welch["effect_size"],
                    verdict=_("groups differ") if welch["p"] < SIGNIFICANCE_LEVEL
                    else _("no significant difference"))
-    return chart.draw(figure, groups.assign(label=group_names, segment=segment, score=score), height=300,
-                      yaxis_title=names.get(score, score), yaxis={"range": [low - pad, high + pad]})
+    axis_range = [low - pad if low < 0 else 0.0, high + pad if high > 0 else 0.0]
+    return chart.rests_on(result).draw(figure, groups.assign(label=group_names, segment=segment, score=score),
+                                       height=300, yaxis_title=names.get(score, score), yaxis={"range": axis_range},
+                                       xaxis={"tickangle": 0})

@@ -7,7 +7,15 @@ from flask_babel import gettext as _
 
 from analysis.report import SurveyAnalysis
 
-from .common import EXPECTATION, Chart, Labels, gap_colour, hover, interval, short, side_colour
+from .common import EXPECTATION, Chart, Labels, gap_colour, hover, interval, side_colour
+from .layout import LINE_BREAK, wrap_label
+
+#: Columns (a CJK character is two) of an item's axis label line and of its hover text line.
+ITEM_LABEL_COLUMNS = 30
+HOVER_COLUMNS = 48
+#: Pixels per line of an item's label, and between items.
+ITEM_ROW_PIXELS = 15
+ITEM_ROW_GAP = 10
 
 
 def _gap_colours(table) -> list[str]:
@@ -27,9 +35,10 @@ def servqual_gap_by_dimension(analysis: SurveyAnalysis, labels: Labels) -> Chart
         error_x=interval(table["mean_gap"], table["ci_low"], table["ci_high"]),
         customdata=np.column_stack([table["ci_low"], table["ci_high"], table["n"]]),
         hovertemplate=hover("%{y}: %{x:.2f} [%{customdata[0]:.2f}, %{customdata[1]:.2f}], n=%{customdata[2]}")))
-    return chart.draw(figure, table[["dimension", "n", "mean_E", "mean_P", "mean_gap", "ci_low", "ci_high",
-                                     "p_t_holm", "share_negative"]].assign(label=names),
-                      height=80 + 48 * len(table), xaxis_title=_("Gap P − E (0 = expectations met)"))
+    table = table[["dimension", "n", "mean_E", "mean_P", "mean_gap", "ci_low", "ci_high", "p_t_holm",
+                   "share_negative"]].assign(label=names)
+    return chart.rests_on(analysis.servqual).draw(figure, table, height=80 + 48 * len(table),
+                                                  xaxis_title=_("Gap P − E (0 = expectations met)"))
 
 
 def servqual_items_dumbbell(analysis: SurveyAnalysis, labels: Labels) -> Chart:
@@ -40,7 +49,10 @@ def servqual_items_dumbbell(analysis: SurveyAnalysis, labels: Labels) -> Chart:
         return chart.skip(analysis, "servqual")
     # Worst item on top: plotly draws the first category at the bottom.
     table = analysis.servqual.items.sort_values("mean_gap", ascending=False)
-    names = [f"{code} {short(labels.item(code), 22)}" for code in table["item"]]
+    texts = [labels.item(code) for code in table["item"]]
+    # The full item text, wrapped: the axis label in the width a phone leaves, the hover wider.
+    names = [wrap_label(f"{code} {text}", ITEM_LABEL_COLUMNS) for code, text in zip(table["item"], texts)]
+    hovers = [wrap_label(f"{code} {text}", HOVER_COLUMNS) for code, text in zip(table["item"], texts)]
     segment_x: list[float | None] = []
     segment_y: list[str | None] = []
     for name, e, p in zip(names, table["mean_E"], table["mean_P"]):
@@ -50,18 +62,22 @@ def servqual_items_dumbbell(analysis: SurveyAnalysis, labels: Labels) -> Chart:
         go.Scatter(x=segment_x, y=segment_y, mode="lines", line={"color": "#b0b7bd", "width": 3},
                    hoverinfo="skip", showlegend=False),
         go.Scatter(x=table["mean_E"], y=names, mode="markers", name=_("Expectation"),
-                   marker={"color": EXPECTATION, "size": 10},
-                   hovertemplate=hover("%{y}<br>" + _("Expectation") + " %{x:.2f}")),
+                   marker={"color": EXPECTATION, "size": 10}, customdata=hovers,
+                   hovertemplate=hover("%{customdata}<br>" + _("Expectation") + " %{x:.2f}")),
         go.Scatter(x=table["mean_P"], y=names, mode="markers", name=_("Perception"),
                    marker={"color": _gap_colours(table), "size": 11},
-                   customdata=table["mean_gap"],
-                   hovertemplate=hover("%{y}<br>" + _("Perception") + " %{x:.2f}, "
-                                       + _("gap") + " %{customdata:.2f}")),
+                   customdata=np.column_stack([hovers, table["mean_gap"]]),
+                   hovertemplate=hover("%{customdata[0]}<br>" + _("Perception") + " %{x:.2f}, "
+                                       + _("gap") + " %{customdata[1]:.2f}")),
     ])
-    return chart.draw(figure, table[["item", "dimension", "n", "mean_E", "mean_P", "mean_gap", "ci_low",
-                                     "ci_high", "p_t_holm"]].assign(label=[labels.item(c) for c in table["item"]]),
-                      height=90 + 24 * len(table), showlegend=True,
-                      xaxis_title=_("Mean rating"), yaxis={"tickfont": {"size": 11}})
+    chart.wide = True
+    rows = sum(ITEM_ROW_PIXELS * max(1, name.count(LINE_BREAK) + 1) + ITEM_ROW_GAP for name in names)
+    return chart.rests_on(analysis.servqual).draw(
+        figure, table[["item", "dimension", "n", "mean_E", "mean_P", "mean_gap", "ci_low", "ci_high",
+                       "p_t_holm"]].assign(label=texts),
+        height=110 + rows, showlegend=True, legend={"orientation": "h", "y": 1, "yanchor": "bottom", "x": 0},
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+        xaxis_title=_("Mean rating"), yaxis={"tickfont": {"size": 11}})
 
 
 def servqual_scores(analysis: SurveyAnalysis, labels: Labels) -> Chart:
@@ -81,4 +97,4 @@ def servqual_scores(analysis: SurveyAnalysis, labels: Labels) -> Chart:
         weights = analysis.servqual.weights
         chart.note = _("Mean importance weights: %(weights)s", weights=", ".join(
             f"{labels.dimension(d)} {w:.0%}" for d, w in zip(weights["dimension"], weights["mean_weight"])))
-    return chart.draw(figure, table.copy(), height=300, yaxis_title=_("Gap P − E"))
+    return chart.rests_on(analysis.servqual).draw(figure, table.copy(), height=300, yaxis_title=_("Gap P − E"))

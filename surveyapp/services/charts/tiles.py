@@ -8,6 +8,8 @@ from flask_babel import gettext as _
 
 from analysis.report import SurveyAnalysis
 
+from .common import few_responses
+
 RELIABLE_ALPHA = 0.7
 
 
@@ -19,10 +21,12 @@ class Tile:
     detail: str = ""
     tone: str = "neutral"  # good | bad | neutral
     raw: float | None = None
+    #: "Few responses: n = 6 (stated minimum 30)" when the figure rests on too few cases
+    few: str = ""
 
     def to_payload(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "value": self.value, "detail": self.detail,
-                "tone": self.tone, "raw": self.raw}
+                "tone": self.tone, "raw": self.raw, "few": self.few}
 
 
 def headline_tiles(analysis: SurveyAnalysis, completion_rate: float | None) -> list[Tile]:
@@ -51,7 +55,8 @@ def _ratio(analysis: SurveyAnalysis) -> Tile | None:
                "undefined": _("undefined")}
     return Tile("ratio", _("Satisfaction ratio P/E"), f"{row['ratio_of_means']:.3f}",
                 _("customers overall: %(cls)s", cls=classes.get(row["class"], row["class"])),
-                tone="bad" if row["ratio_of_means"] < 1 else "good", raw=float(row["ratio_of_means"]))
+                tone="bad" if row["ratio_of_means"] < 1 else "good", raw=float(row["ratio_of_means"]),
+                few=few_responses(ratio))
 
 
 def _gap(analysis: SurveyAnalysis) -> list[Tile]:
@@ -63,10 +68,10 @@ def _gap(analysis: SurveyAnalysis) -> list[Tile]:
                  _("95%% CI %(low)s to %(high)s", low=f"{overall['ci_low']:+.2f}",
                    high=f"{overall['ci_high']:+.2f}"),
                  tone="bad" if overall["ci_high"] < 0 else "good" if overall["ci_low"] > 0 else "neutral",
-                 raw=float(overall["mean_gap"])),
+                 raw=float(overall["mean_gap"]), few=few_responses(analysis.servqual)),
             Tile("below", _("Customers below expectation"), f"{overall['share_negative']:.0%}",
                  _("overall gap under 0"), tone="bad" if overall["share_negative"] > 0.5 else "neutral",
-                 raw=float(overall["share_negative"]))]
+                 raw=float(overall["share_negative"]), few=few_responses(analysis.servqual))]
 
 
 def _reliability(analysis: SurveyAnalysis) -> Tile | None:
@@ -79,4 +84,5 @@ def _reliability(analysis: SurveyAnalysis) -> Tile | None:
     low, high = float(perception.min()), float(perception.max())
     return Tile("alpha", _("Reliability (Cronbach's α)"), f"{low:.2f}–{high:.2f}",
                 _("SERVQUAL perception scales; 0.70 or more is acceptable"),
-                tone="good" if low >= RELIABLE_ALPHA else "bad", raw=low)
+                tone="good" if low >= RELIABLE_ALPHA else "bad", raw=low,
+                few=few_responses(analysis.servqual_reliability))

@@ -1,0 +1,108 @@
+"""The answer path's shortcuts give exactly what the uncached form and macro give."""
+from __future__ import annotations
+
+import pytest
+from flask import get_template_attribute
+from werkzeug.datastructures import MultiDict
+
+from surveyapp.i18n import text_in
+from surveyapp.questionnaire.forms import NOT_APPLICABLE, build_form, form_class
+from surveyapp.questionnaire.render import QuestionSkeleton, question_renderer
+from surveyapp.services.pages import survey_pages
+
+
+def _values(variable) -> list[str | None]:
+    """Every answer a field can hold, plus none and one that is no option."""
+    scale = variable.scale
+    if scale["type"] == "rating":
+        values = [str(point) for point in range(int(scale["min"]), int(scale["max"]) + 1)]
+        if scale.get("not_applicable"):
+            values.append(NOT_APPLICABLE)
+    elif scale["type"] == "choice":
+        values = [str(option["value"]) for option in scale["options"]]
+    else:
+        values = ["0", "7", str(scale["total"]), "<b>"]
+    return [None, *values, "99.5"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_question_of_the_demo_renders_as_the_macro_does(app, seeded_survey, lang):
+    version = seeded_survey.current_version
+    macro = get_template_attribute("survey/_questions.html", "ask")
+    checked = 0
+    with app.test_request_context(f"/?lang={lang}"):
+        for page in survey_pages(version):
+            for variable in page.variables:
+                facets = [None, text_in(variable.label, lang) or None]
+                for facet_label in facets:
+                    skeleton = QuestionSkeleton.build(variable, lang, facet_label)
+                    assert skeleton is not None, variable.name
+                    for value in _values(variable):
+                        form = build_form([variable], lang, formdata=None,
+                                          data={} if value is None else {variable.name: value})
+                        expected = str(macro(form, variable, {variable.name: _anchors(variable, lang)},
+                                             facet_label))
+                        assert str(skeleton.fill(form[variable.name])) == expected, \
+                            (variable.name, value, facet_label)
+                        checked += 1
+    assert checked > 1000
+
+
+def _anchors(variable, lang):
+    from surveyapp.questionnaire.forms import scale_anchors
+    return scale_anchors(variable, lang)
+
+
+def test_a_question_with_errors_goes_through_the_macro(app, seeded_survey):
+    """Posted answers out of the scale come back with their error and the typed value."""
+    version = seeded_survey.current_version
+    page = next(p for p in survey_pages(version) if p.layout == "allocation")
+    variable = page.variables[0]
+    with app.test_request_context("/?lang=en"):
+        form = build_form(page.variables, "en", formdata=MultiDict({variable.name: "abc"}),
+                          version=version)
+        form.validate()
+        assert form[variable.name].errors
+        anchors = {v.name: _anchors(v, "en") for v in page.variables}
+        html = str(question_renderer(form, anchors, "en", version)(variable))
+        macro = get_template_attribute("survey/_questions.html", "ask")
+        assert html == str(macro(form, variable, anchors, None))
+        assert 'value="abc"' in html and 'aria-invalid="true"' in html
+
+
+def test_form_class_is_built_once_per_version_language_and_questions(app, seeded_survey):
+    version = seeded_survey.current_version
+    page = survey_pages(version)[1]
+    with app.test_request_context("/"):
+        first = build_form(page.variables, "en", version=version)
+        again = build_form(page.variables, "en", version=version)
+        other_language = build_form(page.variables, "zh", version=version)
+        fewer = build_form(page.variables[1:], "en", version=version)
+        unversioned = build_form(page.variables, "en")
+    assert type(first) is type(again)
+    assert type(other_language) is not type(first)
+    assert [field.name for field in fewer] == [v.name for v in page.variables[1:]]
+    assert [field.name for field in first] == [v.name for v in page.variables]
+    assert type(unversioned) is not type(first)
+    assert first is not again and first.group_errors == {} and first.group_errors is not again.group_errors
+
+
+def test_form_class_asks_each_variable(app, seeded_survey):
+    page = survey_pages(seeded_survey.current_version)[0]
+    with app.test_request_context("/"):
+        form = form_class(page.variables, "en")(formdata=None, meta={"csrf": False})
+    assert [field.name for field in form] == [v.name for v in page.variables]
+
+
+def test_the_pages_csrf_field_is_the_markup_wtforms_writes(app, client, seeded_survey):
+    import re
+
+    from surveyapp.questionnaire.forms import FinalPageForm
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    html = client.get(f"/s/{seeded_survey.slug}?p=1").get_data(as_text=True)
+    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
+    with app.test_request_context("/"):
+        wtforms_tag = str(FinalPageForm().csrf_token())
+    pattern = r'<input id="csrf_token" name="csrf_token" type="hidden" value="[^"]+">'
+    assert re.fullmatch(pattern, tag) and re.fullmatch(pattern, wtforms_tag)
