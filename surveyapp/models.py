@@ -585,3 +585,38 @@ class SurveyMoments(db.Model):
     # Bumped by every update: the dashboard's stamp of the cells it read.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MomentApplied(db.Model):
+    """What of one response the moment cells (:class:`SurveyMoments`) hold: the applied set.
+
+    Written only by services/moment_store.py, in the same transaction as the
+    cells. ``counted`` is ``complete`` (the response's cell vectors are in the
+    cells), ``partial`` (it counts once in the ``partial`` counter of ``all``
+    and of its ``segments`` cells) or ``none``. ``revision`` and
+    ``response_updated_at`` are the response's when it was applied: a
+    response whose current values differ is pending. No answers are copied
+    here (an erased response leaves nothing behind): a counted complete
+    response's contribution is recomputed from its own row, which the flush
+    hook keeps equal to what was applied. ``duration_seconds``, ``day`` and
+    ``segments`` let the dashboard find the rows of a filter that the
+    survey-relative speed rule excludes (services/dashboard_moments.py).
+    """
+
+    __tablename__ = "moment_applied"
+    __table_args__ = (
+        Index("ix_moment_applied_updated", "survey_id", "response_updated_at"),
+        Index("ix_moment_applied_duration", "survey_id", "counted", "duration_seconds"),
+    )
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), primary_key=True,
+                                             autoincrement=False)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id", ondelete="CASCADE"))
+    counted: Mapped[str] = mapped_column(String(16))
+    revision: Mapped[int] = mapped_column(Integer)
+    response_updated_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    day: Mapped[Optional[str]] = mapped_column(String(10))
+    duration_seconds: Mapped[Optional[float]] = mapped_column(Float)
+    # "|seg:<variable>=<value>|...|": the segment cells it falls in (filtered with LIKE).
+    segments: Mapped[str] = mapped_column(Text, default="|")

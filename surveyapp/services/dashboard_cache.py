@@ -60,7 +60,7 @@ from analysis.report import ReportOptions, analyse_survey
 from ..extensions import db
 from ..models import Response, ResponseStatus, Survey, SurveyVersion
 from ..queue import app_context, huey
-from . import charts, dashboard_moments
+from . import charts, dashboard_moments, moment_store
 from .codebooks import survey_codebook
 from .responses import ResponseFilter, responses_frame
 from .surveys import instrument_documents, instrument_library
@@ -318,12 +318,16 @@ def _moment_lookup(survey: Survey, request: DashboardRequest, cell_plan, stamp: 
     key = f"{request.key}:moments:{lang or 'all'}"
     entry = cache.get(key)
     job_at = job["computed_at"] if job is not None else None
-    if entry is not None and entry["stamp"] == stamp and entry["job_computed_at"] == job_at:
+    # The cells are updated by a queue task after the response commits: the entry is current
+    # while the cells are as it read them (the data stamp alone would run ahead of them).
+    cells = moment_store.cells_stamp(survey.id)
+    if entry is not None and entry.get("cells") == cells and entry["job_computed_at"] == job_at:
         return Lookup(entry, True, stamp)
     data = dashboard_moments.load(survey, cell_plan)
     if data is None:
         return None
     entry = compute_moment_dashboard(survey, request, stamp, data, job, lang)
+    entry["cells"] = cells
     cache.set(key, entry)
     return Lookup(entry, True, stamp)
 

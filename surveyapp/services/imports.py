@@ -486,11 +486,10 @@ def _store(survey: Survey, rows: list[_Row]) -> ImportResult:
     try:
         for start in range(0, len(records), INSERT_BATCH):
             db.session.execute(insert(Response), records[start:start + INSERT_BATCH])
-        counter = moment_store.RowCounter()
-        counter.add(records)
-        counter.apply()
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    # Rows inserted without the ORM: the moment cells take them in one sweep of the survey.
+    moment_store.schedule(survey.id, full=True)
     return result

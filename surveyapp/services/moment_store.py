@@ -1,4 +1,4 @@
-"""The dashboard's sufficient statistics in the database, kept exact as responses change.
+"""The dashboard's sufficient statistics in the database, kept exact by a queue task.
 
 Each survey version has cells (``all``, ``day:YYYY-MM-DD``,
 ``seg:<variable>=<value>``) in :class:`~surveyapp.models.SurveyMoments`;
@@ -7,41 +7,64 @@ a cell's ``data`` is the vector of :class:`analysis.moment_cells.MomentLayout`
 filter is a union of cells adds their vectors and computes its figures from
 the sum (services/dashboard_moments.py).
 
-**Updated in the completing transaction.** A ``before_flush`` listener
-looks at every :class:`~surveyapp.models.Response` the flush writes and
-turns its change into cell deltas: a response that *was* counted (its
-committed status is complete) is subtracted with its committed answers,
-version and submission day (the columns have active history, so the old
-values are at hand); one that *is* complete after the flush is added. A
-partial response counts only in the ``partial`` counter of ``all`` and its
-segment cells (the completion rate). The deltas are applied on the same
-connection, so they commit or roll back with the response itself: a retried
-request that rolls back leaves no trace, a resumed response moves from the
-partial to the complete counters once, an edited one is subtracted then
-added, a deleted one subtracted.
+**Off the respondent's path.** The transaction that saves or completes a
+response writes the response and nothing else (computing a response's cell
+vectors and locking the cells cost 300-550 ms per completion). After its
+commit, a listener schedules :func:`apply_task` for the survey on the job
+queue, debounced: a burst of completions gives one run per survey
+(a ``moments-pending`` marker in the shared cache, cleared when the run
+starts, so a response committed during a run schedules the next one).
 
-**Concurrency.** Each cell row is created if missing (``INSERT ... ON
-CONFLICT DO NOTHING``) and then read ``FOR UPDATE``: on PostgreSQL two app
-servers completing responses at once queue on the row lock, and the second
-adds to what the first committed (never a lost update). Cells are locked in
-sorted order, so two transactions never wait on each other in a cycle. On
-SQLite the insert takes the database write lock first, which serialises the
-writers the same way.
+**The applied set.** :class:`~surveyapp.models.MomentApplied` says, per
+response, what the cells hold of it (``complete``, ``partial`` or nothing)
+and at which response ``revision`` / ``updated_at``. A response is pending
+when it has no such row or its row names another revision or update time.
+:func:`apply_pending` takes the survey's pending responses in batches, each
+batch in ONE transaction: it locks the responses (``SELECT ... FOR UPDATE
+SKIP LOCKED`` on PostgreSQL; on SQLite a first write takes the database's
+write lock), subtracts what was applied, adds what is there now, updates the
+cells under their row locks (sorted, so two runs never deadlock) and
+rewrites the applied rows. So:
 
-**Bulk.** Rows inserted without the ORM (demo data, imports) are counted with
-:func:`count_inserted`, and :func:`rebuild` recomputes a survey's cells from
-its rows (``flask moments rebuild``); both go through :func:`cell_vectors`,
-the function the listener calls on one response, chunk by chunk, adding the
-chunks' vectors.
+* a duplicate or concurrent run finds the responses already applied (it
+  waits on, or skips, the locked rows and re-reads the applied set): nothing
+  is counted twice;
+* a worker killed mid-run rolls the whole batch back: the responses stay
+  pending and the next run (the next completion, or the sweep every
+  :data:`SWEEP_MINUTES` minutes) takes them; nothing is missed;
+* a resumed response moves from the partial to the complete counters once.
+
+Pending responses are looked for among those updated since the latest
+applied update minus :data:`WINDOW_SECONDS` (an index range on
+``ix_response_survey_updated``); the periodic sweep and bulk inserts look at
+the whole survey (``full=True``: an anti-join).
+
+**Erasure and edits of complete responses** are settled in their own
+transaction (a ``before_flush`` hook, rare admin actions, never the
+respondent's save): a counted complete response whose answers, status,
+version, day or duration change, or that is deleted, is subtracted from the
+cells with its committed values, and its applied row is reset (or deleted).
+That keeps the invariant that lets the applied set hold no copy of the
+answers: a response counted ``complete`` has the row values it was counted
+with. An erased response thus leaves nothing behind, and is out of the
+dashboard's numbers when the erasure commits.
+
+**Bulk.** Rows inserted without the ORM (demo data, imports) are taken by a
+full sweep scheduled after their commit; :func:`rebuild` clears a survey's
+cells and applied set and sweeps (``flask moments rebuild``). Every path
+turns rows into cell vectors with :func:`cell_vectors`.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, event, inspect, select, update
+from flask import current_app, has_app_context
+from huey import crontab
+from sqlalchemy import delete, event, func, insert, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, attributes
 from threadpoolctl import threadpool_limits
@@ -49,23 +72,38 @@ from threadpoolctl import threadpool_limits
 from analysis.moment_cells import MomentLayout, derive
 
 from ..extensions import db
-from ..models import Response, ResponseStatus, Survey, SurveyMoments, SurveyVersion, utcnow
-from .responses import ResponseFilter, codebook_of, iter_response_frames
+from ..models import MomentApplied, Response, ResponseStatus, Survey, SurveyMoments, SurveyVersion, utcnow
+from ..queue import app_context, huey
+from .responses import codebook_of
 from .version_cache import per_version
 
 ALL = "all"
 #: Response columns whose change changes a response's cells.
-TRACKED = ("status", "answers", "submitted_at", "version_id", "survey_id")
+TRACKED = ("status", "answers", "submitted_at", "version_id", "survey_id", "duration_seconds")
+#: Debounce of the task after a commit: a burst within it is one run.
+DEBOUNCE_SECONDS = 0.5
+#: Pending responses are looked for among those updated since the latest applied update minus this
+#: (a transaction committed later than this after it set ``updated_at`` waits for the sweep).
+WINDOW_SECONDS = 600
+#: How often the whole of every survey is swept for responses no run took.
+SWEEP_MINUTES = 10
+#: Responses per transaction of :func:`apply_pending`.
+BATCH = 2000
+#: Lifetime of the debounce marker if the run it announced never starts.
+MARKER_SECONDS = 30
+COMPLETE, PARTIAL, NONE = ResponseStatus.COMPLETE.value, ResponseStatus.PARTIAL.value, "none"
 Deltas = dict[tuple[int, int, str], np.ndarray]
 
 
 def init_app(app) -> None:
-    """Count every response change of every session (idempotent)."""
-    if not event.contains(Session, "before_flush", _count_changes):
-        event.listen(Session, "before_flush", _count_changes)
+    """Settle erasures and edits in their transaction; schedule the task after commits (idempotent)."""
+    for name, listener in (("before_flush", _settle_counted), ("after_flush", _note_changed),
+                           ("after_commit", _schedule_noted), ("after_rollback", _forget_noted)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
     for name in TRACKED:
         # Active history: the committed value is loaded before it is overwritten,
-        # so the old contribution can be subtracted exactly.
+        # so a counted response's old contribution can be subtracted exactly.
         column = getattr(Response, name)
         if not event.contains(column, "set", _noop_set):
             event.listen(column, "set", _noop_set, active_history=True)
@@ -81,6 +119,22 @@ def layout_of(version: SurveyVersion) -> MomentLayout:
 
 def segment_cell(variable: str, value: float) -> str:
     return f"seg:{variable}={float(value):g}"
+
+
+def segments_of(version: SurveyVersion, answers: bytes) -> str:
+    """``|seg:...|seg:...|``: the segment cells of a response with these answers."""
+    names = codebook_of(version).names
+    values = np.frombuffer(answers, dtype="<f8")
+    cells = [segment_cell(variable, values[names.index(variable)]) for variable in layout_of(version).segments
+             if variable in names and not np.isnan(values[names.index(variable)])]
+    return "|" + "".join(f"{cell}|" for cell in cells)
+
+
+def day_of(submitted_at) -> str | None:
+    """The UTC day cell of a submission time, as :func:`cell_vectors` buckets it (naive = UTC)."""
+    if submitted_at is None:
+        return None
+    return pd.to_datetime(pd.Series([submitted_at]), utc=True).dt.strftime("%Y-%m-%d").iloc[0]
 
 
 # --------------------------------------------------------------------------
@@ -139,7 +193,7 @@ def _frame_of(version: SurveyVersion, states: list[dict]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------
-# The flush listener
+# The transaction of an erasure or an edit of a complete response
 # --------------------------------------------------------------------------
 
 def _state(response: Response, old: bool) -> dict | None:
@@ -168,32 +222,72 @@ def _changed(response: Response) -> bool:
     return any(state.attrs[name].history.has_changes() for name in TRACKED)
 
 
-def _count_changes(session: Session, flush_context, instances) -> None:
+def _lock_responses(connection, ids: list[int]) -> None:
+    """Hold ``ids``' rows until the commit: a task applying them waits, or they wait for it."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(Response.__table__.c.id).where(Response.__table__.c.id.in_(ids))
+                           .order_by(Response.__table__.c.id).with_for_update())
+    else:
+        _take_write_lock(connection)
+
+
+def _take_write_lock(connection) -> None:
+    """SQLite: a write (touching no row) takes the database's write lock for the transaction, so
+    what is read next stays true until the commit (reads alone take no lock)."""
+    table = MomentApplied.__table__
+    connection.execute(update(table).where(table.c.response_id == -1).values(revision=table.c.revision))
+
+
+def _settle_counted(session: Session, flush_context, instances) -> None:
+    """Subtract the counted complete responses this flush changes or deletes (see module doc)."""
+    changed = [obj for obj in session.dirty if isinstance(obj, Response) and obj.id is not None
+               and _changed(obj) and _state(obj, old=True) is not None
+               and _state(obj, old=True)["status"] == COMPLETE]
+    deleted = [obj for obj in session.deleted if isinstance(obj, Response) and obj.id is not None]
+    if not changed and not deleted:
+        return
+    connection = session.connection()
+    ids = sorted({obj.id for obj in (*changed, *deleted)})
+    _lock_responses(connection, ids)
+    table = MomentApplied.__table__
+    query = select(table).where(table.c.response_id.in_(ids))
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    applied = {row.response_id: row for row in connection.execute(query)}
     deltas: Deltas = {}
-    plus: list[dict] = []
     minus: list[dict] = []
-    for obj in session.new:
-        if isinstance(obj, Response):
-            new = _state(obj, old=False)
-            if new is not None:
-                plus.append(new)
-    for obj in session.dirty:
-        if isinstance(obj, Response) and _changed(obj):
-            old, new = _state(obj, old=True), _state(obj, old=False)
-            if old is not None:
-                minus.append(old)
-            if new is not None:
-                plus.append(new)
-    for obj in session.deleted:
-        if isinstance(obj, Response):
+    for obj in changed:
+        row = applied.get(obj.id)
+        if row is not None and row.counted == COMPLETE:
+            minus.append(_state(obj, old=True))
+            # Nothing of it is counted now; its new revision differs, so the task adds it again.
+            connection.execute(update(table).where(table.c.response_id == obj.id)
+                               .values(counted=NONE, revision=-1, segments="|"))
+    for obj in deleted:
+        row = applied.get(obj.id)
+        if row is None:
+            continue
+        if row.counted == COMPLETE:
             old = _state(obj, old=True)
             if old is not None:
                 minus.append(old)
-    if not plus and not minus:
-        return
-    _accumulate(session, deltas, plus, +1)
+        elif row.counted == PARTIAL:
+            _add_partial(session, deltas, row, -1)
+        connection.execute(delete(table).where(table.c.response_id == obj.id))
     _accumulate(session, deltas, minus, -1)
-    apply_deltas(session.connection(), deltas)
+    apply_deltas(connection, deltas)
+
+
+def _add_partial(session: Session, deltas: Deltas, row, sign: int) -> None:
+    """The partial counter of ``all`` and of the row's segment cells, plus or minus one."""
+    with session.no_autoflush:
+        version = session.get(SurveyVersion, row.version_id)
+    layout = layout_of(version)
+    for cell in [ALL, *[c for c in row.segments.split("|") if c]]:
+        vector = np.zeros(layout.size)
+        vector[2] = sign  # the ``partial`` counter (analysis.moment_cells.COUNTERS)
+        key = (version.survey_id, version.id, cell)
+        deltas[key] = deltas[key] + vector if key in deltas else vector
 
 
 def _accumulate(session: Session, deltas: Deltas, states: list[dict], sign: int) -> None:
@@ -210,6 +304,134 @@ def _accumulate(session: Session, deltas: Deltas, states: list[dict], sign: int)
         for cell, vector in vectors.items():
             key = (version.survey_id, version_id, cell)
             deltas[key] = deltas[key] + sign * vector if key in deltas else sign * vector
+
+
+# --------------------------------------------------------------------------
+# After the commit: the task
+# --------------------------------------------------------------------------
+
+def _note_changed(session, flush_context) -> None:
+    changed = {obj.survey_id for obj in (*session.new, *session.dirty)
+               if isinstance(obj, Response) and obj.survey_id is not None}
+    if changed:
+        session.info.setdefault("moment_surveys", set()).update(changed)
+
+
+def _schedule_noted(session) -> None:
+    changed = session.info.pop("moment_surveys", None)
+    if changed and has_app_context():
+        for survey_id in sorted(changed):
+            schedule(survey_id)
+
+
+def _forget_noted(session) -> None:
+    session.info.pop("moment_surveys", None)
+
+
+def schedule(survey_id: int, full: bool = False) -> None:
+    """Apply the survey's pending responses soon: at once under ``QUEUE_IMMEDIATE`` (tests),
+    else one queue run per :data:`DEBOUNCE_SECONDS` however many responses arrive."""
+    if huey.immediate:
+        apply_pending(survey_id, full=full)
+        return
+    from .dashboard_cache import cache
+    if full or cache.add(f"moments-pending:{survey_id}", 1, timeout=MARKER_SECONDS):
+        apply_task.schedule((survey_id, full), delay=0 if full else DEBOUNCE_SECONDS)
+
+
+@huey.task()
+def apply_task(survey_id: int, full: bool = False) -> None:
+    with app_context():
+        from .dashboard_cache import cache
+        # Cleared before reading: a response committed from now on schedules the next run.
+        cache.delete(f"moments-pending:{survey_id}")
+        apply_pending(survey_id, full=full)
+
+
+@huey.periodic_task(crontab(minute=f"*/{SWEEP_MINUTES}"))
+def sweep_task() -> None:
+    """Every survey, whole: responses whose run was lost (a message lost with a queue, a
+    commit later than :data:`WINDOW_SECONDS` after its update)."""
+    with app_context():
+        for survey_id in db.session.execute(select(Survey.id).order_by(Survey.id)).scalars().all():
+            apply_pending(survey_id, full=True)
+
+
+def apply_pending(survey_id: int, full: bool = False, batch: int = BATCH) -> int:
+    """Apply the survey's pending responses to its cells (see module doc); returns how many.
+
+    Runs on a session of its own (it is called right after another commit, and in
+    the worker), one transaction per ``batch`` responses.
+    """
+    applied = 0
+    while True:
+        with Session(db.engine) as session:
+            done, more = _apply_batch(session, survey_id, full, batch)
+            session.commit()
+        applied += done
+        if not more:
+            return applied
+
+
+def _pending_ids(connection, survey_id: int, full: bool, batch: int) -> list[int]:
+    response, table = Response.__table__, MomentApplied.__table__
+    query = (select(response.c.id)
+             .select_from(response.outerjoin(table, table.c.response_id == response.c.id))
+             .where(response.c.survey_id == survey_id,
+                    or_(table.c.response_id.is_(None), table.c.revision != response.c.revision,
+                        table.c.response_updated_at.is_distinct_from(response.c.updated_at)))
+             .order_by(response.c.id).limit(batch))
+    if not full:
+        latest = connection.execute(select(func.max(table.c.response_updated_at))
+                                    .where(table.c.survey_id == survey_id)).scalar()
+        if latest is not None:
+            query = query.where(response.c.updated_at >= latest - timedelta(seconds=WINDOW_SECONDS))
+    if connection.dialect.name == "postgresql":
+        # Rows a respondent's transaction holds are skipped: its commit schedules the next run.
+        query = query.with_for_update(of=response, skip_locked=True)
+    return list(connection.execute(query).scalars())
+
+
+def _apply_batch(session: Session, survey_id: int, full: bool, batch: int) -> tuple[int, bool]:
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        _take_write_lock(connection)
+    ids = _pending_ids(connection, survey_id, full, batch)
+    if not ids:
+        return 0, False
+    response, table = Response.__table__, MomentApplied.__table__
+    rows = connection.execute(select(response.c.id, response.c.version_id, response.c.status,
+                                     response.c.answers, response.c.submitted_at, response.c.duration_seconds,
+                                     response.c.revision, response.c.updated_at)
+                              .where(response.c.id.in_(ids))).all()
+    applied = {row.response_id: row for row in connection.execute(select(table).where(table.c.response_id.in_(ids)))}
+    deltas: Deltas = {}
+    plus: list[dict] = []
+    records: list[dict] = []
+    for row in rows:
+        old = applied.get(row.id)
+        if old is not None and old.counted == PARTIAL:
+            _add_partial(session, deltas, old, -1)
+        version = session.get(SurveyVersion, row.version_id)
+        counted = row.status if row.answers is not None else NONE
+        if counted in (COMPLETE, PARTIAL) and not (old is not None and old.counted == COMPLETE):
+            plus.append({"response_id": row.id, "version_id": row.version_id, "status": row.status,
+                         "answers": row.answers, "submitted_at": row.submitted_at})
+        elif old is not None and old.counted == COMPLETE:
+            # Still counted with the same values: only a column the cells ignore changed
+            # (a change to one they use went through _settle_counted and reset the row).
+            counted = COMPLETE
+        records.append({"response_id": row.id, "survey_id": survey_id, "version_id": row.version_id,
+                        "counted": counted, "revision": row.revision, "response_updated_at": row.updated_at,
+                        "day": day_of(row.submitted_at) if counted == COMPLETE else None,
+                        "duration_seconds": row.duration_seconds if counted == COMPLETE else None,
+                        "segments": segments_of(version, row.answers) if counted != NONE else "|"})
+    _accumulate(session, deltas, plus, +1)
+    apply_deltas(connection, deltas)
+    connection.execute(delete(table).where(table.c.response_id.in_([r["response_id"] for r in records])))
+    if records:
+        connection.execute(insert(table), records)
+    return len(records), len(ids) == batch
 
 
 # --------------------------------------------------------------------------
@@ -252,62 +474,21 @@ def apply_deltas(connection, deltas: Mapping[tuple[int, int, str], np.ndarray]) 
 
 
 # --------------------------------------------------------------------------
-# Bulk: rebuild, rows inserted without the ORM
+# Rebuild
 # --------------------------------------------------------------------------
 
-def _chunk_deltas(survey: Survey, frames: Iterable[pd.DataFrame]) -> Deltas:
-    versions = {v.number: v for v in survey.versions}
-    totals: Deltas = {}
-    for frame in frames:
-        for number in np.unique(frame["version"].to_numpy()):
-            version = versions[int(number)]
-            part = frame[frame["version"].to_numpy() == number]
-            with threadpool_limits(limits=1, user_api="blas"):  # see _accumulate
-                vectors = cell_vectors(version, part)
-            for cell, vector in vectors.items():
-                key = (survey.id, version.id, cell)
-                totals[key] = totals[key] + vector if key in totals else vector
-    return totals
+def rebuild(survey: Survey) -> int:
+    """Recompute every cell of ``survey`` from its rows; returns the cells written.
 
-
-def rebuild(survey: Survey, chunk_size: int = 50_000) -> int:
-    """Recompute every cell of ``survey`` from its rows (one transaction); returns the cells written."""
+    Clears the cells and the applied set in one transaction, then sweeps the
+    whole survey (batches of :data:`BATCH`, each its own transaction).
+    """
     db.session.execute(delete(SurveyMoments).where(SurveyMoments.survey_id == survey.id))
-    totals = _chunk_deltas(survey, iter_response_frames(
-        survey, ResponseFilter(complete_only=False), chunk_size=chunk_size))
-    apply_deltas(db.session.connection(), totals)
+    db.session.execute(delete(MomentApplied).where(MomentApplied.survey_id == survey.id))
     db.session.commit()
-    return len(totals)
-
-
-class RowCounter:
-    """Counts responses written without the ORM (``insert(Response)`` rows with ``version_id,
-    status, answers, submitted_at``): :meth:`add` each batch as it is inserted, then
-    :meth:`apply` in the same transaction, before its commit. Rows are turned into cell
-    vectors ``chunk_size`` at a time (the vectors are added; the rows are not kept)."""
-
-    def __init__(self, chunk_size: int = 50_000):
-        self.chunk_size = chunk_size
-        self.totals: Deltas = {}
-        self.pending: list[dict] = []
-
-    def add(self, rows: Iterable[Mapping]) -> None:
-        for row in rows:
-            self.pending.append({"version_id": row["version_id"], "status": row["status"],
-                                 "answers": row["answers"], "submitted_at": row.get("submitted_at"),
-                                 "response_id": None})
-            if len(self.pending) >= self.chunk_size:
-                self._vectors()
-
-    def _vectors(self) -> None:
-        _accumulate(db.session, self.totals, self.pending, +1)
-        self.pending = []
-
-    def apply(self) -> None:
-        if self.pending:
-            self._vectors()
-        apply_deltas(db.session.connection(), self.totals)
-        self.totals = {}
+    apply_pending(survey.id, full=True)
+    return db.session.execute(select(func.count()).select_from(SurveyMoments)
+                              .where(SurveyMoments.survey_id == survey.id)).scalar_one()
 
 
 # --------------------------------------------------------------------------
@@ -326,3 +507,11 @@ def read_cells(survey_id: int, version_ids: Iterable[int], cells: Iterable[str] 
         query = query.where(table.c.cell.startswith(prefix))
     return {(row.version_id, row.cell): (np.frombuffer(row.data, dtype="<f8"), row.revision)
             for row in db.session.execute(query)}
+
+
+def cells_stamp(survey_id: int) -> str:
+    """Changes whenever any cell of the survey does (every update bumps its ``revision``)."""
+    table = SurveyMoments.__table__
+    count, revisions = db.session.execute(select(func.count(), func.sum(table.c.revision))
+                                          .where(table.c.survey_id == survey_id)).one()
+    return f"{count}:{revisions or 0}"

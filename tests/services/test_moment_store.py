@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from analysis import moment_cells
 from analysis.instruments import not_asked
@@ -33,7 +34,7 @@ from analysis.report import ReportOptions, analyse_survey, compare_segments, tre
 from analysis.synthetic import synthetic_frame
 from surveyapp import create_app
 from surveyapp.extensions import db as _db
-from surveyapp.models import Response, ResponseStatus, Role, SurveyMoments, User
+from surveyapp.models import MomentApplied, Response, ResponseStatus, Role, SurveyMoments, User
 from surveyapp.services import dashboard_moments, moment_store
 from surveyapp.services.responses import ResponseFilter, codebook_of, iter_response_frames, responses_frame
 from surveyapp.services.responses import submit_response
@@ -87,9 +88,22 @@ def _stored(survey_id: int) -> dict[tuple[int, str], np.ndarray]:
 
 
 def _rebuilt(survey) -> dict[tuple[int, str], np.ndarray]:
-    totals = moment_store._chunk_deltas(survey, iter_response_frames(
-        survey, ResponseFilter(complete_only=False), chunk_size=7))
-    return {(version_id, cell): vector for (_s, version_id, cell), vector in totals.items()}
+    """The cells recomputed from the current rows in one pass, chunk by chunk (no applied set)."""
+    versions = {v.number: v for v in survey.versions}
+    totals: dict[tuple[int, str], np.ndarray] = {}
+    for frame in iter_response_frames(survey, ResponseFilter(complete_only=False), chunk_size=7):
+        for number in np.unique(frame["version"].to_numpy()):
+            version = versions[int(number)]
+            part = frame[frame["version"].to_numpy() == number]
+            for cell, vector in moment_store.cell_vectors(version, part).items():
+                key = (version.id, cell)
+                totals[key] = totals[key] + vector if key in totals else vector
+    return totals
+
+
+def _applied(survey_id: int) -> dict[int, str]:
+    rows = _db.session.execute(select(MomentApplied).where(MomentApplied.survey_id == survey_id)).scalars()
+    return {row.response_id: row.counted for row in rows}
 
 
 def assert_cells_exact(survey) -> None:
@@ -162,34 +176,63 @@ def assert_figures_match_rows(survey) -> None:
 
 
 def test_incremental_moments_equal_full_recomputation(moments_app):
+    """Moments applied by the task (here run in the test, as the worker runs it) equal the rows."""
     survey, version = _survey()
     answers = _answers(version, 60, seed=11)
     responses = []
     for i, values in enumerate(answers[:40]):
         when = START + timedelta(days=i % 17, hours=i)
         responses.append(submit_response(version, values, started_at=when, submitted_at=when))
+    # The completing transactions wrote the responses only: nothing is counted yet.
+    assert _stored(survey.id) == {} and _applied(survey.id) == {}
+    assert moment_store.apply_pending(survey.id) == 40
     assert_cells_exact(survey)
+    # A duplicate run finds nothing pending and changes nothing.
+    before = _stored(survey.id)
+    assert moment_store.apply_pending(survey.id) == 0 and moment_store.apply_pending(survey.id, full=True) == 0
+    assert all(np.array_equal(before[k], v) for k, v in _stored(survey.id).items())
 
     # Saved partial (first half of the answers), then resumed and completed: counted once, as complete.
     for i, values in enumerate(answers[40:50]):
         half = dict(list(values.items())[: len(values) // 2])
         partial = submit_response(version, half, complete=False, started_at=START)
-        assert_cells_exact(survey) if i == 0 else None
+        if i == 0:
+            moment_store.apply_pending(survey.id)
+            assert _applied(survey.id)[partial.id] == ResponseStatus.PARTIAL.value
+            assert_cells_exact(survey)
         submit_response(version, values, response=partial, submitted_at=START + timedelta(days=20 + i))
         # A second submission of the same answers (a retried request) changes nothing.
         submit_response(version, values, response=_db.session.get(Response, partial.id),
                         submitted_at=START + timedelta(days=20 + i))
+    moment_store.apply_pending(survey.id)
     assert_cells_exact(survey)
 
-    # Edited after completion: the old answers and day are subtracted, the new ones added.
+    # Edited after completion: the old answers and day are subtracted in the editing
+    # transaction, the new ones added by the next run.
     edited = _db.session.get(Response, responses[3].id)
     submit_response(version, answers[55], response=edited, submitted_at=START + timedelta(days=30))
+    assert _applied(survey.id)[edited.id] == "none"
+    moment_store.apply_pending(survey.id)
     assert_cells_exact(survey)
 
-    # Deleted (erased) responses are subtracted.
+    # Deleted responses are subtracted in the deleting transaction (no run needed).
     for response in responses[10:14]:
         _db.session.delete(_db.session.get(Response, response.id))
     _db.session.commit()
+    assert_cells_exact(survey)
+
+    # A run killed before its commit (here: rolled back) leaves cells and applied set as they were;
+    # the next run applies the response once.
+    submit_response(version, answers[56], submitted_at=START)
+    before, applied_before = _stored(survey.id), _applied(survey.id)
+    with Session(_db.engine) as session:
+        done, _more = moment_store._apply_batch(session, survey.id, False, 100)
+        assert done == 1
+        session.rollback()
+    assert _applied(survey.id) == applied_before
+    after = _stored(survey.id)
+    assert before.keys() == after.keys() and all(np.array_equal(before[k], after[k]) for k in before)
+    assert moment_store.apply_pending(survey.id) == 1
     assert_cells_exact(survey)
 
     # A transaction that fails after the flush leaves the moments as they were.
@@ -199,6 +242,7 @@ def test_incremental_moments_equal_full_recomputation(moments_app):
     _db.session.add(failed)
     _db.session.flush()
     _db.session.rollback()
+    moment_store.apply_pending(survey.id)
     after = _stored(survey.id)
     assert before.keys() == after.keys() and all(np.array_equal(before[k], after[k]) for k in before)
 
@@ -212,11 +256,37 @@ def test_incremental_moments_equal_full_recomputation(moments_app):
         np.testing.assert_allclose(incremental[key], vector, rtol=TOLERANCE, atol=1e-7)
 
 
+def test_erasure_takes_the_response_out_of_the_moments(moments_app):
+    """An erased respondent is out of the cells when the erasure commits; the applied set keeps
+    no row of it."""
+    from surveyapp.services.personal_data import erase_response
+    survey, version = _survey("erase")
+    answers = _answers(version, 12, seed=31)
+    done = [submit_response(version, values, submitted_at=START + timedelta(days=i % 3))
+            for i, values in enumerate(answers[:10])]
+    partial = submit_response(version, dict(list(answers[10].items())[:5]), complete=False, started_at=START)
+    moment_store.apply_pending(survey.id)
+    counted = _stored(survey.id)[(version.id, "all")][:3].tolist()
+    assert counted[0] == 10 and counted[2] == 1
+    erase_response(survey, done[4].id)
+    erase_response(survey, partial.id)
+    assert done[4].id not in _applied(survey.id) and partial.id not in _applied(survey.id)
+    assert _stored(survey.id)[(version.id, "all")][0] == 9
+    assert _stored(survey.id)[(version.id, "all")][2] == 0
+    assert_cells_exact(survey)
+    # An erased response never applied (its run had not come yet) is simply never counted.
+    late = submit_response(version, answers[11])
+    erase_response(survey, late.id)
+    moment_store.apply_pending(survey.id)
+    assert_cells_exact(survey)
+
+
 def test_bulk_import_is_counted(moments_app):
     from surveyapp.services.demo import insert_synthetic_responses
     survey, version = _survey("bulk")
     insert_synthetic_responses(survey, version, 80, seed=5)
     submit_response(version, _answers(version, 1, seed=9)[0])
+    moment_store.apply_pending(survey.id, full=True)
     assert_cells_exact(survey)
     assert_figures_match_rows(survey)
 
@@ -238,6 +308,7 @@ def test_filters_that_are_cells(moments_app):
     # A date range's figures are those of the rows submitted in it; a segment value's likewise.
     for i, values in enumerate(_answers(version, 30, seed=3)):
         submit_response(version, values, submitted_at=START + timedelta(days=i % 10))
+    moment_store.apply_pending(survey.id)
     for filters in (ResponseFilter(start=date(2026, 3, 4), end=date(2026, 3, 8)),
                     ResponseFilter(segments={segment: [1.0, 3.0]})):
         data = dashboard_moments.load(survey, dashboard_moments.plan(survey, filters))
@@ -252,7 +323,8 @@ def test_filters_that_are_cells(moments_app):
 
 
 def test_concurrent_completions_lose_nothing(tmp_path):
-    """Threads completing responses at once on PostgreSQL (row locks) give the full recomputation."""
+    """Threads completing responses and running the task at once on PostgreSQL (row locks, SKIP
+    LOCKED) count every response once: the final cells equal the full recomputation."""
     if not POSTGRES_URL:
         pytest.skip("TEST_POSTGRES_URL not set")
     app = create_app({"SQLALCHEMY_DATABASE_URI": POSTGRES_URL, "QUEUE_IMMEDIATE": False})
@@ -277,6 +349,8 @@ def test_concurrent_completions_lose_nothing(tmp_path):
                         for i in range(worker, len(answers), workers):
                             when = START + timedelta(days=i % 5)
                             submit_response(own, answers[i], started_at=when, submitted_at=when)
+                            # Every thread is also a worker: runs of the task overlap and repeat.
+                            moment_store.apply_pending(own.survey_id)
                     except Exception as error:  # noqa: BLE001  (reported below)
                         errors.append(error)
                     finally:
@@ -288,6 +362,7 @@ def test_concurrent_completions_lose_nothing(tmp_path):
             for thread in threads:
                 thread.join()
             assert errors == []
+            moment_store.apply_pending(survey_id)  # rows a run skipped while locked by another
             from surveyapp.models import Survey
             survey = _db.session.get(Survey, survey_id)
             assert _stored(survey_id)[(version_id, "all")][0] == len(answers)
