@@ -10,10 +10,11 @@ the sum (services/dashboard_moments.py).
 **Off the respondent's path.** The transaction that saves or completes a
 response writes the response and nothing else (computing a response's cell
 vectors and locking the cells cost 300-550 ms per completion). After its
-commit, a listener schedules :func:`apply_task` for the survey on the job
-queue, debounced: a burst of completions gives one run per survey
-(a ``moments-pending`` marker in the shared cache, cleared when the run
-starts, so a response committed during a run schedules the next one).
+commit, a listener sends :func:`apply_task` for the survey to the job queue,
+coalesced: a burst of completions gives one run per survey (a
+``moments-pending`` marker in the shared cache says one is on its way; the
+run clears it when it starts, so a response committed during a run sends
+the next one).
 
 **The applied set.** :class:`~surveyapp.models.MomentApplied` says, per
 response, what the cells hold of it (``complete``, ``partial`` or nothing)
@@ -80,8 +81,6 @@ from .version_cache import per_version
 ALL = "all"
 #: Response columns whose change changes a response's cells.
 TRACKED = ("status", "answers", "submitted_at", "version_id", "survey_id", "duration_seconds")
-#: Debounce of the task after a commit: a burst within it is one run.
-DEBOUNCE_SECONDS = 0.5
 #: Pending responses are looked for among those updated since the latest applied update minus this
 #: (a transaction committed later than this after it set ``updated_at`` waits for the sweep).
 WINDOW_SECONDS = 600
@@ -329,14 +328,16 @@ def _forget_noted(session) -> None:
 
 
 def schedule(survey_id: int, full: bool = False) -> None:
-    """Apply the survey's pending responses soon: at once under ``QUEUE_IMMEDIATE`` (tests),
-    else one queue run per :data:`DEBOUNCE_SECONDS` however many responses arrive."""
+    """Apply the survey's pending responses soon: at once under ``QUEUE_IMMEDIATE`` (tests), else
+    on the queue, once for all the responses committed until that run starts."""
     if huey.immediate:
         apply_pending(survey_id, full=full)
         return
     from .dashboard_cache import cache
     if full or cache.add(f"moments-pending:{survey_id}", 1, timeout=MARKER_SECONDS):
-        apply_task.schedule((survey_id, full), delay=0 if full else DEBOUNCE_SECONDS)
+        # Enqueued at once (a delayed task waits for the scheduler's next tick, about a second):
+        # the marker alone coalesces, since it stays until the run starts.
+        apply_task(survey_id, full)
 
 
 @huey.task()
