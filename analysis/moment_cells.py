@@ -28,9 +28,11 @@ means of:
 Rows are the complete responses after the per-respondent screening rules
 (straight-lining, identical E/P, questionable KANO answers: each decided on
 the response alone). The speed rule of :func:`analysis.report.analyse_survey`
-(a third of the *sample's* median duration) is not applied here: its
-threshold moves with every response, so it cannot be kept incrementally;
-the full analysis (the dashboard's background job) still applies it.
+(a third of the *selection's* median duration) is not applied here: its
+threshold moves with every response and differs per filter, so it cannot be
+kept in a cell. Whoever reads cells subtracts the vectors of the selection's
+speeders, computed by the same functions from their rows (the app does so in
+services/dashboard_moments.py), and gets the raw-row analysis exactly.
 
 Everything here is a pure function of frames and vectors (no database).
 """

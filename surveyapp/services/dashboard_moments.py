@@ -19,6 +19,7 @@ cells.
 from __future__ import annotations
 
 import copy
+import inspect
 from dataclasses import dataclass
 from datetime import date, datetime, time as clock
 
@@ -35,8 +36,19 @@ from analysis.satisfaction import _DIMENSION_COLUMNS, SatisfactionResult
 from analysis.segments import GroupComparison
 from analysis.servqual import ServqualResult
 
-from ..models import Survey
-from .moment_store import ALL, layout_of, read_cells, segment_cell
+from analysis.screening import too_fast
+from sqlalchemy import and_, func, or_, select
+
+from ..extensions import db
+from ..models import MomentApplied, Response, ResponseStatus, Survey
+from . import moment_store
+from .moment_store import ALL, cells_stamp, layout_of, read_cells, segment_cell
+
+COMPLETE = ResponseStatus.COMPLETE.value
+#: The speed rule of analysis.report.screening_rules: too_fast()'s default fraction of the median,
+#: and the durations its median needs (fewer, and the whole screening is skipped there).
+SPEED_FRACTION = inspect.signature(too_fast).parameters["fraction"].default
+MIN_DURATIONS = 3
 
 #: Sections that need the rows: shown from the background job, "being computed" before it.
 RAW_SECTIONS = ("kano", "kano_continuous", "paths", "mediation", "emotions", "ipa_stated", "ipa_derived",
@@ -102,19 +114,44 @@ class CellData:
 
 
 def load(survey: Survey, cell_plan: CellPlan) -> CellData | None:
-    """Read and add the cells of ``cell_plan``; None when there are none (not built) or layouts differ."""
+    """Read and add the cells of ``cell_plan``, less the responses the speed rule excludes.
+
+    None when there are no cells (not built), the versions' layouts differ, or
+    the full analysis would screen nobody at all (see :func:`_speed_excluded`).
+    The cells and the speed rule's rows are read until the cells did not change
+    in between (the queue task may commit meanwhile), so both are of one state.
+    """
+    for _attempt in range(3):
+        before = cells_stamp(survey.id)
+        rows = _read(survey, cell_plan)
+        if not rows:
+            return None
+        excluded = _speed_excluded(survey, cell_plan)
+        if cells_stamp(survey.id) == before:
+            break
+    else:
+        return None
+    if excluded is None:
+        return None
+    for key, vector in excluded.items():
+        if key in rows:
+            rows[key] = (rows[key][0] - vector, rows[key][1])
+    return _sum(survey, cell_plan, rows)
+
+
+def _read(survey: Survey, cell_plan: CellPlan) -> dict:
+    if cell_plan.whole:
+        return read_cells(survey.id, cell_plan.version_ids)
+    if cell_plan.segment_cells is not None:
+        return read_cells(survey.id, cell_plan.version_ids, cells=cell_plan.segment_cells)
+    first, last = cell_plan.day_range
+    return {key: value for key, value in read_cells(survey.id, cell_plan.version_ids, prefix="day:").items()
+            if (first is None or key[1][4:] >= first) and (last is None or key[1][4:] <= last)}
+
+
+def _sum(survey: Survey, cell_plan: CellPlan, rows: dict) -> CellData | None:
     versions = [v for v in survey.versions if v.id in cell_plan.version_ids]
     layouts = {v.id: layout_of(v) for v in versions}
-    if cell_plan.whole:
-        rows = read_cells(survey.id, cell_plan.version_ids)
-    elif cell_plan.segment_cells is not None:
-        rows = read_cells(survey.id, cell_plan.version_ids, cells=cell_plan.segment_cells)
-    else:
-        first, last = cell_plan.day_range
-        rows = {key: value for key, value in read_cells(survey.id, cell_plan.version_ids, prefix="day:").items()
-                if (first is None or key[1][4:] >= first) and (last is None or key[1][4:] <= last)}
-    if not rows:
-        return None
     used = sorted({version_id for version_id, _cell in rows})
     layout = layouts[used[0]]
     if any(layouts[v] != layout for v in used[1:]):
@@ -135,6 +172,73 @@ def load(survey: Survey, cell_plan: CellPlan) -> CellData | None:
         if cell.startswith("day:"):
             days[cell[4:]] = days.get(cell[4:], 0) + vector
     return CellData(layout, total, segments, days)
+
+
+# --------------------------------------------------------------------------
+# The speed rule
+# --------------------------------------------------------------------------
+#
+# analysis.report.analyse_survey screens out responses completed in less than a
+# third of the *selection's* median duration (analysis.screening.too_fast). That
+# threshold moves with every response and differs per filter, so it cannot be
+# kept in the cells; a rule decided per response at completion time would give
+# other numbers than the raw-row analysis (71 instead of 75 exclusions in the
+# earlier test). The cells therefore hold every response the per-respondent
+# rules keep, and each view subtracts the speeders of its own selection: the
+# median from the applied set's durations (an index range, ``ix_moment_applied_
+# duration``), then the rows below the threshold (a few per cent; their cell
+# vectors are recomputed from their rows by the same code that built the cells).
+# The figures are then those of the raw-row analysis exactly.
+
+def _selection(survey: Survey, cell_plan: CellPlan):
+    """The applied rows counted complete in the plan's selection (a WHERE clause)."""
+    table = MomentApplied.__table__
+    clause = [table.c.survey_id == survey.id, table.c.counted == COMPLETE,
+              table.c.version_id.in_(cell_plan.version_ids)]
+    if cell_plan.segment_cells is not None:
+        clause.append(or_(*[table.c.segments.contains(f"|{cell}|", autoescape=True)
+                            for cell in cell_plan.segment_cells]))
+    if cell_plan.day_range is not None:
+        first, last = cell_plan.day_range
+        if first is not None:
+            clause.append(table.c.day >= first)
+        if last is not None:
+            clause.append(table.c.day <= last)
+    return and_(*clause)
+
+
+def _speed_excluded(survey: Survey, cell_plan: CellPlan) -> dict[tuple[int, str], np.ndarray] | None:
+    """The cell vectors to subtract for the speed rule (empty: it excludes nobody; None: the full
+    analysis screens nobody at all, as it does with fewer than 3 durations)."""
+    table = MomentApplied.__table__
+    selection = and_(_selection(survey, cell_plan), table.c.duration_seconds.is_not(None))
+    n = db.session.execute(select(func.count()).select_from(table).where(selection)).scalar_one()
+    if n == 0:
+        return {}  # no durations: analyse_survey adds no speed rule
+    if n < MIN_DURATIONS:
+        return None  # analyse_survey's screening then fails as a whole: the rows decide
+    middle = db.session.execute(select(table.c.duration_seconds).where(selection)
+                                .order_by(table.c.duration_seconds)
+                                .offset((n - 1) // 2).limit(1 if n % 2 else 2)).scalars().all()
+    # As pandas' median (numpy: the mean of the two middle values), then the rule's own fraction.
+    threshold = SPEED_FRACTION * float(np.mean(np.asarray(middle, dtype=float)))
+    response = Response.__table__
+    fast = db.session.execute(
+        select(response.c.id.label("response_id"), response.c.version_id, response.c.status,
+               response.c.answers, response.c.submitted_at)
+        .select_from(table.join(response, response.c.id == table.c.response_id))
+        .where(selection, table.c.duration_seconds < threshold)).mappings().all()
+    out: dict[tuple[int, str], np.ndarray] = {}
+    by_version: dict[int, list[dict]] = {}
+    for row in fast:
+        by_version.setdefault(row["version_id"], []).append(dict(row))
+    versions = {v.id: v for v in survey.versions}
+    for version_id, states in by_version.items():
+        for cell, vector in moment_store.vectors_of(versions[version_id], states).items():
+            vector = vector.copy()
+            vector[0] = 0  # still complete responses: only ``used`` and the sums go down
+            out[(version_id, cell)] = vector
+    return out
 
 
 # --------------------------------------------------------------------------

@@ -86,8 +86,9 @@ TRACKED = ("status", "answers", "submitted_at", "version_id", "survey_id", "dura
 WINDOW_SECONDS = 600
 #: How often the whole of every survey is swept for responses no run took.
 SWEEP_MINUTES = 10
-#: Responses per transaction of :func:`apply_pending`.
+#: Responses per transaction of :func:`apply_pending`, and of a full sweep.
 BATCH = 2000
+SWEEP_BATCH = 50_000
 #: Lifetime of the debounce marker if the run it announced never starts.
 MARKER_SECONDS = 30
 COMPLETE, PARTIAL, NONE = ResponseStatus.COMPLETE.value, ResponseStatus.PARTIAL.value, "none"
@@ -178,6 +179,14 @@ def cell_vectors(version: SurveyVersion, frame: pd.DataFrame) -> dict[str, np.nd
             add(segment_cell(variable, value), np.flatnonzero(values_c == value),
                 int((values_p == value).sum()))
     return out
+
+
+def vectors_of(version: SurveyVersion, states: list[dict]) -> dict[str, np.ndarray]:
+    """:func:`cell_vectors` of response states (``status, answers, submitted_at, response_id``)."""
+    # One BLAS thread: the products are many and small, and threaded BLAS on a busy
+    # machine spends most of its time spinning (18x the CPU time measured on 2 cores).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return cell_vectors(version, _frame_of(version, states))
 
 
 def _frame_of(version: SurveyVersion, states: list[dict]) -> pd.DataFrame:
@@ -296,11 +305,7 @@ def _accumulate(session: Session, deltas: Deltas, states: list[dict], sign: int)
     for version_id, group in by_version.items():
         with session.no_autoflush:
             version = session.get(SurveyVersion, version_id)
-        # One BLAS thread: the products are many and small, and threaded BLAS on a busy
-        # machine spends most of its time spinning (18x the CPU time measured on 2 cores).
-        with threadpool_limits(limits=1, user_api="blas"):
-            vectors = cell_vectors(version, _frame_of(version, group))
-        for cell, vector in vectors.items():
+        for cell, vector in vectors_of(version, group).items():
             key = (version.survey_id, version_id, cell)
             deltas[key] = deltas[key] + sign * vector if key in deltas else sign * vector
 
@@ -358,27 +363,31 @@ def sweep_task() -> None:
             apply_pending(survey_id, full=True)
 
 
-def apply_pending(survey_id: int, full: bool = False, batch: int = BATCH) -> int:
+def apply_pending(survey_id: int, full: bool = False, batch: int | None = None) -> int:
     """Apply the survey's pending responses to its cells (see module doc); returns how many.
 
     Runs on a session of its own (it is called right after another commit, and in
-    the worker), one transaction per ``batch`` responses.
+    the worker), one transaction per ``batch`` responses (default :data:`BATCH`, and
+    :data:`SWEEP_BATCH` for a full sweep: each batch rewrites every cell it touches),
+    walking the responses by id so that each batch reads only its own part of the survey.
     """
-    applied = 0
+    batch = batch or (SWEEP_BATCH if full else BATCH)
+    applied, after = 0, 0
     while True:
         with Session(db.engine) as session:
-            done, more = _apply_batch(session, survey_id, full, batch)
+            done, last, more = _apply_batch(session, survey_id, full, batch, after)
             session.commit()
         applied += done
         if not more:
             return applied
+        after = last
 
 
-def _pending_ids(connection, survey_id: int, full: bool, batch: int) -> list[int]:
+def _pending_ids(connection, survey_id: int, full: bool, batch: int, after: int = 0) -> list[int]:
     response, table = Response.__table__, MomentApplied.__table__
     query = (select(response.c.id)
              .select_from(response.outerjoin(table, table.c.response_id == response.c.id))
-             .where(response.c.survey_id == survey_id,
+             .where(response.c.survey_id == survey_id, response.c.id > after,
                     or_(table.c.response_id.is_(None), table.c.revision != response.c.revision,
                         table.c.response_updated_at.is_distinct_from(response.c.updated_at)))
              .order_by(response.c.id).limit(batch))
@@ -393,13 +402,16 @@ def _pending_ids(connection, survey_id: int, full: bool, batch: int) -> list[int
     return list(connection.execute(query).scalars())
 
 
-def _apply_batch(session: Session, survey_id: int, full: bool, batch: int) -> tuple[int, bool]:
+def _apply_batch(session: Session, survey_id: int, full: bool, batch: int,
+                 after: int = 0) -> tuple[int, int, bool]:
+    """One transaction: the next ``batch`` pending responses with an id above ``after``;
+    returns how many, the last id and whether there may be more."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         _take_write_lock(connection)
-    ids = _pending_ids(connection, survey_id, full, batch)
+    ids = _pending_ids(connection, survey_id, full, batch, after)
     if not ids:
-        return 0, False
+        return 0, after, False
     response, table = Response.__table__, MomentApplied.__table__
     rows = connection.execute(select(response.c.id, response.c.version_id, response.c.status,
                                      response.c.answers, response.c.submitted_at, response.c.duration_seconds,
@@ -432,7 +444,7 @@ def _apply_batch(session: Session, survey_id: int, full: bool, batch: int) -> tu
     connection.execute(delete(table).where(table.c.response_id.in_([r["response_id"] for r in records])))
     if records:
         connection.execute(insert(table), records)
-    return len(records), len(ids) == batch
+    return len(records), ids[-1], len(ids) == batch
 
 
 # --------------------------------------------------------------------------

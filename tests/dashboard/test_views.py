@@ -26,11 +26,7 @@ def manager(seeded_survey, login):
 
 
 def _analysis(survey, filters: ResponseFilter):
-    """The analysis the dashboard's moment-based tiles equal: the same screening rules but the
-    speed rule, whose median-relative threshold cannot be kept incrementally
-    (analysis/moment_cells.py); without durations analyse_survey leaves it out too."""
     frame = responses_frame(survey, filters)
-    frame["duration_seconds"] = float("nan")
     return analyse_survey(frame, survey_codebook(survey), ReportOptions(n_boot=200, csi_boot=0))
 
 

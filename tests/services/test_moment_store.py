@@ -127,9 +127,6 @@ def assert_figures_match_rows(survey) -> None:
     figures = moment_cells.figures(data.layout, data.total)
     assert data.segments and data.days  # the marginal cells below are really compared
     frame = responses_frame(survey)
-    # The stored cells leave out only the per-respondent screening rules (module docstring of
-    # analysis.moment_cells); the rows' analysis does the same without a duration column.
-    frame["duration_seconds"] = np.nan
     full = analyse_survey(frame, codebook_of(survey.current_version), ReportOptions(n_boot=0, csi_boot=0))
     assert figures.counts["complete"] == full.n_total and figures.counts["used"] == full.n_used
     columns = ["n", "mean_E", "mean_P", "mean_gap", "sd_gap", "se_gap", "ci_low", "ci_high", "t", "df", "p_t",
@@ -185,7 +182,7 @@ def test_incremental_moments_equal_full_recomputation(moments_app):
         responses.append(submit_response(version, values, started_at=when, submitted_at=when))
     # The completing transactions wrote the responses only: nothing is counted yet.
     assert _stored(survey.id) == {} and _applied(survey.id) == {}
-    assert moment_store.apply_pending(survey.id) == 40
+    assert moment_store.apply_pending(survey.id, batch=7) == 40  # six transactions
     assert_cells_exact(survey)
     # A duplicate run finds nothing pending and changes nothing.
     before = _stored(survey.id)
@@ -226,7 +223,7 @@ def test_incremental_moments_equal_full_recomputation(moments_app):
     submit_response(version, answers[56], submitted_at=START)
     before, applied_before = _stored(survey.id), _applied(survey.id)
     with Session(_db.engine) as session:
-        done, _more = moment_store._apply_batch(session, survey.id, False, 100)
+        done, _last, _more = moment_store._apply_batch(session, survey.id, False, 100)
         assert done == 1
         session.rollback()
     assert _applied(survey.id) == applied_before
@@ -307,14 +304,14 @@ def test_filters_that_are_cells(moments_app):
 
     # A date range's figures are those of the rows submitted in it; a segment value's likewise.
     for i, values in enumerate(_answers(version, 30, seed=3)):
-        submit_response(version, values, submitted_at=START + timedelta(days=i % 10))
+        when = START + timedelta(days=i % 10)
+        submit_response(version, values, started_at=when - timedelta(seconds=200 + 17 * i), submitted_at=when)
     moment_store.apply_pending(survey.id)
     for filters in (ResponseFilter(start=date(2026, 3, 4), end=date(2026, 3, 8)),
                     ResponseFilter(segments={segment: [1.0, 3.0]})):
         data = dashboard_moments.load(survey, dashboard_moments.plan(survey, filters))
         mine = moment_cells.figures(data.layout, data.total)
         frame = responses_frame(survey, filters)
-        frame["duration_seconds"] = np.nan
         full = analyse_survey(frame, codebook_of(version), ReportOptions(n_boot=0, csi_boot=0))
         assert mine.counts["used"] == full.n_used
         theirs = full.servqual.items.set_index("item")
@@ -441,3 +438,43 @@ def test_a_real_worker_brings_a_new_response_to_the_dashboard(app, queue_worker,
     seconds = shown(complete + 1)
     print(f"completion committed in {committed * 1000:.0f} ms; on the dashboard {seconds:.2f} s later")
     assert_cells_exact(survey)
+
+
+def test_speed_rule_as_the_raw_rows(moments_app):
+    """The survey-relative speed rule (a third of the selection's median duration) gives the same
+    exclusions and figures from the cells as analyse_survey on the rows, for the whole survey,
+    segment values and a date range, and after new responses move the median."""
+    from surveyapp.services.demo import insert_synthetic_responses
+    survey, version = _survey("speed")
+    insert_synthetic_responses(survey, version, 160, seed=8)  # ~3% speeders (analysis.synthetic)
+    moment_store.apply_pending(survey.id, full=True)
+    codebook = codebook_of(version)
+    segment = codebook.select(segment=True)[0].name
+    days = responses_frame(survey)["submitted_at"].dt.date
+    middle = sorted(days)[len(days) // 2]
+
+    def check(filters: ResponseFilter) -> int:
+        data = dashboard_moments.load(survey, dashboard_moments.plan(survey, filters))
+        mine = moment_cells.figures(data.layout, data.total)
+        full = analyse_survey(responses_frame(survey, filters), codebook, ReportOptions(n_boot=0, csi_boot=0))
+        fast = int(full.flags["too_fast"].sum())
+        assert (mine.counts["complete"], mine.counts["used"]) == (full.n_total, full.n_used)
+        theirs = full.servqual.items.set_index("item")
+        _close(mine.items.set_index("item").loc[theirs.index, ["n", "mean_gap", "sd_gap", "t", "p_t"]],
+               theirs[["n", "mean_gap", "sd_gap", "t", "p_t"]])
+        _close(mine.ratio["ratio_of_means"], full.satisfaction["servqual"].survey.iloc[0]["ratio_of_means"])
+        return fast
+
+    selections = [ResponseFilter(), ResponseFilter(segments={segment: [1.0, 2.0]}),
+                  ResponseFilter(start=middle - timedelta(days=20), end=middle)]
+    assert check(selections[0]) > 0  # the rule really excludes someone here
+    for filters in selections[1:]:
+        check(filters)
+    # Slow and fast new responses move the median and so the threshold: still equal.
+    now = datetime.now(timezone.utc)
+    for i, values in enumerate(_answers(version, 12, seed=41)):
+        seconds = 20 if i % 3 == 0 else 4000
+        submit_response(version, values, started_at=now - timedelta(seconds=seconds), submitted_at=now)
+    moment_store.apply_pending(survey.id)
+    for filters in selections:
+        check(filters)
