@@ -57,6 +57,7 @@ turns rows into cell vectors with :func:`cell_vectors`.
 """
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -77,6 +78,8 @@ from ..models import MomentApplied, Response, ResponseStatus, Survey, SurveyMome
 from ..queue import app_context, huey
 from .responses import codebook_of
 from .version_cache import per_version
+
+logger = logging.getLogger(__name__)
 
 ALL = "all"
 #: Response columns whose change changes a response's cells.
@@ -336,7 +339,12 @@ def schedule(survey_id: int, full: bool = False) -> None:
     """Apply the survey's pending responses soon: at once under ``QUEUE_IMMEDIATE`` (tests), else
     on the queue, once for all the responses committed until that run starts."""
     if huey.immediate:
-        apply_pending(survey_id, full=full)
+        # As a worker would: the committed response stands whatever the run does (a run
+        # that fails leaves its responses pending for the next one, and is logged).
+        try:
+            apply_pending(survey_id, full=full)
+        except Exception:  # noqa: BLE001
+            logger.exception("moment cells of survey %s not updated", survey_id)
         return
     from .dashboard_cache import cache
     if full or cache.add(f"moments-pending:{survey_id}", 1, timeout=MARKER_SECONDS):
