@@ -4,8 +4,11 @@ When a dashboard filter is a union of stored cells (:func:`plan`: no
 filter, values of one segment variable, a date range, versions), the
 figures that depend on the data only through sums (SERVQUAL gaps with t and
 CI, the ratio of means, alpha, construct correlations, segment ANOVA,
-trends, counts) are computed from the sum of those cells: milliseconds at
-any number of responses, and current as soon as a response commits.
+trends, counts) are computed from the sum of those cells, less the
+selection's speeders (the survey-relative speed rule, see "The speed rule"
+below): the same numbers as :func:`analysis.report.analyse_survey` on the
+rows, current as soon as the queue task has applied a new response (seconds;
+services/moment_store.py).
 
 The figures that need the rows (Wilcoxon tests, medians, Kruskal-Wallis,
 the mediation bootstrap, PLS, KANO tables, IPA, follow-up list) come from
