@@ -407,7 +407,10 @@ def _pending_ids(connection, survey_id: int, full: bool, batch: int, after: int 
         latest = connection.execute(select(func.max(table.c.response_updated_at))
                                     .where(table.c.survey_id == survey_id)).scalar()
         if latest is not None:
-            query = query.where(response.c.updated_at >= latest - timedelta(seconds=WINDOW_SECONDS))
+            # Not past now: a response stamped in the future (a clock ahead, an import) must not
+            # move the window beyond the responses being saved now.
+            now = utcnow() if latest.tzinfo is not None else utcnow().replace(tzinfo=None)
+            query = query.where(response.c.updated_at >= min(latest, now) - timedelta(seconds=WINDOW_SECONDS))
     if connection.dialect.name == "postgresql":
         # Rows a respondent's transaction holds are skipped: its commit schedules the next run.
         query = query.with_for_update(of=response, skip_locked=True)
