@@ -131,8 +131,12 @@ def segments_of(version: SurveyVersion, answers: list[bytes]) -> list[str]:
     if not answers or not variables:
         return ["|"] * len(answers)
     matrix = np.frombuffer(b"".join(answers), dtype="<f8").reshape(len(answers), len(names))
-    columns = [[None if np.isnan(x) else f"{segment_cell(variable, x)}|" for x in matrix[:, names.index(variable)]]
-               for variable in variables]
+    columns = []
+    for variable in variables:
+        values = matrix[:, names.index(variable)]
+        # Each distinct value named once (a segment has a handful of values, a batch 50,000 rows).
+        named = {value: f"{segment_cell(variable, value)}|" for value in np.unique(values[~np.isnan(values)])}
+        columns.append([named.get(value) for value in values.tolist()])
     return ["|" + "".join(part for part in parts if part) for parts in zip(*columns)]
 
 
