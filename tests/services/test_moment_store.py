@@ -45,12 +45,16 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def moments_app(database_app):
-    """An app on a migrated SQLite file or PostgreSQL (so the migration's table is what is tested).
+def moments_app(database_app, monkeypatch):
+    """An app on a migrated SQLite file or PostgreSQL (so the migration's tables are what is tested).
 
-    Completion hooks (recovery cases) are queued, not run: not what is tested here.
+    Nothing runs queued tasks: the moment task's sends are recorded in ``app.moment_runs_sent``
+    and the tests run :func:`moment_store.apply_pending` themselves, as the worker would.
     """
     from surveyapp import queue
+    sent: list[tuple[int, bool]] = []
+    monkeypatch.setattr(moment_store, "apply_task", lambda survey_id, full=False: sent.append((survey_id, full)))
+    database_app.moment_runs_sent = sent
     queue.huey.immediate = False
     try:
         yield database_app
@@ -180,8 +184,10 @@ def test_incremental_moments_equal_full_recomputation(moments_app):
     for i, values in enumerate(answers[:40]):
         when = START + timedelta(days=i % 17, hours=i)
         responses.append(submit_response(version, values, started_at=when, submitted_at=when))
-    # The completing transactions wrote the responses only: nothing is counted yet.
+    # The completing transactions wrote the responses only: nothing is counted yet, and one run
+    # of the task was sent for all 40 (the pending marker stays until a run starts).
     assert _stored(survey.id) == {} and _applied(survey.id) == {}
+    assert moments_app.moment_runs_sent == [(survey.id, False)]
     assert moment_store.apply_pending(survey.id, batch=7) == 40  # six transactions
     assert_cells_exact(survey)
     # A duplicate run finds nothing pending and changes nothing.
