@@ -57,7 +57,7 @@ def upgrade():
     )
     with op.batch_alter_table('moment_applied', schema=None) as batch_op:
         batch_op.create_index('ix_moment_applied_updated', ['survey_id', 'response_updated_at'], unique=False)
-        batch_op.create_index('ix_moment_applied_duration', ['survey_id', 'counted', 'duration_seconds'],
+        batch_op.create_index('ix_moment_applied_duration', ['survey_id', 'counted', 'duration_seconds', 'version_id'],
                               unique=False)
 
 

@@ -414,7 +414,14 @@ def _pending_ids(connection, survey_id: int, full: bool, batch: int, after: int 
             # Not past now: a response stamped in the future (a clock ahead, an import) must not
             # move the window beyond the responses being saved now.
             now = utcnow() if latest.tzinfo is not None else utcnow().replace(tzinfo=None)
-            query = query.where(response.c.updated_at >= min(latest, now) - timedelta(seconds=WINDOW_SECONDS))
+            since = min(latest, now) - timedelta(seconds=WINDOW_SECONDS)
+            # The window's ids first, by ``ix_response_survey_updated`` (in one statement the
+            # planner walks the survey by id instead: a million rows at a million responses).
+            recent = list(connection.execute(select(response.c.id).where(
+                response.c.survey_id == survey_id, response.c.updated_at >= since)).scalars())
+            if not recent:
+                return []
+            query = query.where(response.c.id.in_(recent))
     if connection.dialect.name == "postgresql":
         # Rows a respondent's transaction holds are skipped: its commit schedules the next run.
         query = query.with_for_update(of=response, skip_locked=True)
