@@ -21,7 +21,8 @@ saves = Table("bare_saves", metadata, Column("id", Integer, primary_key=True),
 
 
 def make_engine(url: str):
-    engine = create_engine(url, pool_pre_ping=True)
+    # Pre-ping only for a server database, as the survey app does (surveyapp.load_config).
+    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
 
     @event.listens_for(engine, "connect")
     def sqlite_pragmas(dbapi_connection, _record) -> None:

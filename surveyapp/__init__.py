@@ -48,6 +48,12 @@ def load_config(app: Flask, config: type[Config] | str | Mapping[str, Any] | Non
     app.config.from_object(config_cls)
     app.config.update(config_cls.from_environment())
     app.config.update(overrides)
+    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        # A database file never drops a connection the way a server does: the pre-ping
+        # would be one more statement on every request of the answer path.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            key: value for key, value in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items()
+            if key != "pool_pre_ping"}
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
 

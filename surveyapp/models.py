@@ -207,7 +207,8 @@ class SurveyVersion(db.Model):
     # Deferred: loaded only when read, since the respondent path takes the parsed
     # codebook from services.version_cache and would otherwise decode it per request.
     codebook: Mapped[list[dict[str, Any]]] = mapped_column(JSON, deferred=True)
-    design: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Deferred for the same reason: respondents read it through services.version_cache.version_design.
+    design: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
     frozen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     survey: Mapped[Survey] = relationship(back_populates="versions")

@@ -14,10 +14,10 @@ from ..models import Case, CaseStatus, Survey, User
 from ..services import audit, cases as cases_service
 from ..services.builder import version_counts
 from ..services.codebooks import survey_codebook
-from ..services.exports import iter_raw_frames
+from ..services.exports import iter_raw_frames, raw_page
 from ..services.filters import FilterError, UnknownVersionError, describe_filter, parse_filters
 from ..services.jobs import job_for, job_payload, result_file, start_job
-from ..services.responses import codebook_of
+from ..services.responses import codebook_of, count_responses
 from . import bp
 from .openapi import MAX_PAGE, MAX_PER_PAGE, openapi_document as build_openapi_document
 
@@ -122,7 +122,8 @@ def _number(value: Any) -> float | int | None:
 def list_responses(slug: str):
     """One page of responses in id order.
 
-    The segment filter needs the answers, so pages are cut from the streamed
+    Without a segment filter only the page is read (and the total counted);
+    a segment filter needs the answers, so its pages are cut from the streamed
     response frames: memory stays at one chunk, time grows with the survey.
     """
     survey = _survey(slug, "analyse")
@@ -130,10 +131,10 @@ def list_responses(slug: str):
     per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     filters = _filters(survey)
     asked = {version.number: codebook_of(version).names for version in survey.versions}
-    first, total, records = (page - 1) * per_page, 0, []
-    for frame in iter_raw_frames(survey, filters, missing_codes=False):
-        start, stop = max(first - total, 0), max(first + per_page - total, 0)
-        for row in frame.iloc[start:stop].to_dict("records"):
+    first, records = (page - 1) * per_page, []
+
+    def add(rows: pd.DataFrame) -> None:
+        for row in rows.to_dict("records"):
             version = int(row["version"])
             records.append({
                 "id": int(row["response_id"]), "version": version, "status": row["status"],
@@ -143,7 +144,16 @@ def list_responses(slug: str):
                 "comment": row["comment"],
                 "answers": {name: _number(row[name]) for name in asked[version]},
             })
-        total += len(frame)
+
+    if filters.segments:
+        total = 0
+        for frame in iter_raw_frames(survey, filters, missing_codes=False):
+            add(frame.iloc[max(first - total, 0):max(first + per_page - total, 0)])
+            total += len(frame)
+    else:
+        total = count_responses(survey, filters)
+        if first < total:
+            add(raw_page(survey, filters, first, per_page, missing_codes=False))
     return jsonify({"page": page, "per_page": per_page, "total": total,
                     "pages": max(1, -(-total // per_page)), "filter": describe_filter(filters),
                     "responses": records})

@@ -23,6 +23,8 @@ STATUS_LABELS = {
     "resolved": _l("Resolved"), "closed_unreachable": _l("Closed: unreachable"),
 }
 PRIORITY_LABELS = {1: _l("High"), 2: _l("Normal"), 3: _l("Low")}
+#: Bands of Case.churn_band (services.cases: the churn model's risk cut into three).
+CHURN_BAND_LABELS = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
 
 
 class RuleForm(UnhappinessRuleFields, FlaskForm):

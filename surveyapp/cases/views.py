@@ -24,7 +24,7 @@ from ..models import Case, CaseStatus, Role, Survey, User
 from ..services import cases as service
 from ..services.codebooks import value_labels
 from . import bp
-from .forms import (PRIORITY_LABELS, ROOT_CAUSE_LABELS, STATUS_LABELS, AssignForm, NoteForm,
+from .forms import (CHURN_BAND_LABELS, PRIORITY_LABELS, ROOT_CAUSE_LABELS, STATUS_LABELS, AssignForm, NoteForm,
                     PriorityForm, ResolveForm, ResurveyForm, RuleForm, StatusForm)
 
 PER_PAGE = 50
@@ -56,6 +56,7 @@ def case_list(slug: str):
     return render_template("cases/list.html", survey=survey, found=found, status=status, owner=owner,
                            overdue=overdue, team=service.case_team(survey),
                            status_labels=STATUS_LABELS, priority_labels=PRIORITY_LABELS,
+                           band_labels=CHURN_BAND_LABELS,
                            open_count=service.open_case_counts([survey.id]).get(survey.id, 0))
 
 
@@ -86,7 +87,7 @@ def _render_case(case: Case, survey: Survey, status_code: int = 200, **forms):
         "cases/case.html", case=case, survey=survey, answers=service.case_answers(case, lang),
         contact=contact, contact_hidden=not service.may_see_contact(current_user, survey),
         has_contact=service.contact_of(case) is not None,
-        status_labels=STATUS_LABELS, priority_labels=PRIORITY_LABELS,
+        status_labels=STATUS_LABELS, priority_labels=PRIORITY_LABELS, band_labels=CHURN_BAND_LABELS,
         root_cause_labels=ROOT_CAUSE_LABELS, emotion_engine=service.engine_label(),
         resurvey_url=service.resurvey_url(case), closed=case.status in service.CLOSED,
         **all_forms), status_code
@@ -190,7 +191,8 @@ def recovery(slug: str):
                            # "</" escaped: the JSON sits in a <script type="application/json"> block.
                            figure=json.dumps(_before_after_figure(summary),
                                              cls=plotly.utils.PlotlyJSONEncoder).replace("</", "<\\/"),
-                           root_cause_labels=ROOT_CAUSE_LABELS, bands=bands.to_dict())
+                           root_cause_labels=ROOT_CAUSE_LABELS, bands=bands.to_dict(),
+                           band_labels=CHURN_BAND_LABELS)
 
 
 def _before_after_figure(summary) -> dict:

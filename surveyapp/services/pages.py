@@ -32,7 +32,7 @@ from analysis.instruments import Codebook, Variable
 from ..models import SurveyVersion
 from .responses import codebook_of
 from .surveys import SERVQUAL_LAYOUTS, instrument_documents
-from .version_cache import FrozenList, deep_freeze, per_version
+from .version_cache import FrozenList, deep_freeze, per_version, version_design
 
 # About two phone screens of 7-point ratings: long enough to keep the number
 # of pages down, short enough that nobody scrolls through a wall of scales.
@@ -100,7 +100,7 @@ class Page:
 
 def survey_pages(version: SurveyVersion) -> list[Page]:
     """The pages of ``version``, the closing page last (built once per version, read-only)."""
-    layout = (version.design or {}).get("servqual_layout", "blocks")
+    layout = version_design(version).get("servqual_layout", "blocks")
     if layout not in SERVQUAL_LAYOUTS:
         raise ValueError(f"servqual_layout {layout!r} is not one of {', '.join(SERVQUAL_LAYOUTS)}")
     codebook = codebook_of(version)

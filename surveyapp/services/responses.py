@@ -382,6 +382,25 @@ def iter_response_frames(survey: Survey, filters: ResponseFilter | None = None,
             return
 
 
+def response_page(survey: Survey, filters: ResponseFilter, offset: int, limit: int,
+                  text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Responses ``offset`` to ``offset + limit`` (in id order) as a :func:`responses_frame`.
+
+    Only that page is read: the first id is found on the index of ids, then the
+    page is read from it. Segment filters need every row's answers, so a
+    filter with segments is refused here (stream :func:`iter_response_frames`).
+    """
+    if filters.segments:
+        raise ValueError("a page with a segment filter is cut from the streamed frames")
+    if offset < 0 or limit < 1:
+        raise ValueError("offset must be at least 0 and limit at least 1")
+    ids = _response_query(survey, filters).with_only_columns(Response.id)
+    first_id = ids.order_by(Response.id).offset(offset).limit(1).scalar_subquery()
+    query = (_response_query(survey, filters, text_columns).where(Response.id >= first_id)
+             .order_by(Response.id).limit(limit))
+    return _frame_from_rows(survey, _fetch(query), filters, text_columns)
+
+
 def count_responses(survey: Survey, filters: ResponseFilter | None = None) -> int:
     """How many responses match ``filters`` before segment filters (an upper bound for progress)."""
     query = _response_query(survey, filters or ResponseFilter()).subquery()

@@ -110,3 +110,8 @@ def per_version(kind: str, version: SurveyVersion, build: Callable[[], T]) -> T:
         while len(cache) > MAX_ENTRIES:
             cache.popitem(last=False)
     return value
+
+
+def version_design(version: SurveyVersion) -> dict[str, Any]:
+    """The frozen design of ``version`` (read-only, decoded once per process)."""
+    return per_version("design", version, lambda: deep_freeze(version.design or {}))

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 
 from flask import current_app, session
 from sqlalchemy import select
+from sqlalchemy.orm import defer, joinedload
 
 from ..extensions import db
 from ..models import Invitation, Response, ResponseStatus, Survey, SurveyVersion
@@ -103,7 +104,10 @@ class Visit:
 
 
 def survey_by_slug(slug: str) -> Survey | None:
-    return db.session.execute(select(Survey).where(Survey.slug == slug)).scalar_one_or_none()
+    """The survey at ``slug`` with its versions (one query; the JSON designs stay unread)."""
+    return db.session.execute(
+        select(Survey).where(Survey.slug == slug)
+        .options(defer(Survey.design), joinedload(Survey.versions))).unique().scalar_one_or_none()
 
 
 def start_visit(survey: Survey, token: str | None, cookie_key: str | None,

@@ -15,6 +15,7 @@ from ..security import answered_unknown_link, configured_limit, survey_key
 from ..services.invitations import note_link_opened, unsubscribe
 from ..services.responses import AnswerError, submit_response
 from ..services.surveys import availability
+from ..services.version_cache import version_design
 from . import bp
 from .flow import (CLIENT_COOKIE, LinkInUse, UnknownInvitation, Visit, forget_started,
                    note_started, remembered_not_applicable, set_client_cookie, start_visit, started_at,
@@ -105,7 +106,7 @@ def take(slug: str):
         note_started(survey.id)
         resumed = visit.response is not None and furthest > 0
         return _with_cookie(render_welcome(
-            survey, visit.version.design or {}, visit.pages, start_url=_link(visit, furthest),
+            survey, version_design(visit.version), visit.pages, start_url=_link(visit, furthest),
             resume_page=furthest + 1 if resumed else None), visit)
     index -= 1
     if not 0 <= index <= furthest:
@@ -268,7 +269,7 @@ def _browser_key(visit: Visit) -> str | None:
 def _render_page(visit: Visit, index: int, form):
     pages = list(visit.pages)
     pages[index] = shown_page(pages[index], visit.hidden())
-    return render_survey_page(visit.survey, (visit.version.design or {}), pages, index, form,
+    return render_survey_page(visit.survey, version_design(visit.version), pages, index, form,
                               action_url=_link(visit), visit=visit)
 
 

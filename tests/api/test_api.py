@@ -83,8 +83,12 @@ def test_codebook(client, seeded_survey, owner_token):
     _error(_get(client, url + "?version=x", owner_token), 400)
 
 
-def test_responses_are_paged_in_id_order(client, db, seeded_survey, owner_token):
+def test_responses_are_paged_in_id_order(client, db, seeded_survey, owner_token, monkeypatch):
     url = f"/api/v1/surveys/{seeded_survey.slug}/responses"
+    # Without a segment filter a page reads only its own rows, never the whole survey.
+    import surveyapp.api.views as api_views
+    monkeypatch.setattr(api_views, "iter_raw_frames", lambda *args, **kwargs: pytest.fail(
+        "an unsegmented page streamed every response"))
     expected = responses_frame(seeded_survey, ResponseFilter(complete_only=False)).sort_values("response_id")
     seen = []
     for page in (1, 2, 3):
@@ -107,6 +111,11 @@ def test_responses_filters(client, seeded_survey, owner_token):
     assert [r["id"] for r in body["responses"]] == list(expected["response_id"])
     assert {r["answers"]["PR_BRANCH"] for r in body["responses"]} <= {1, 2}
     assert body["filter"] == "complete responses; PR_BRANCH in 1,2"
+    # Segment-filtered pages are cut from the streamed frames: the same rows, page by page.
+    paged = [r["id"] for page in (1, 2, 3, 4) for r in _get(
+        client, f"{url.split('?')[0]}?per_page=7&page={page}&segment.PR_BRANCH=1,2",
+        owner_token).get_json()["responses"]]
+    assert paged == list(expected["response_id"])[:28]
     middle = expected["submitted_at"].sort_values().iloc[len(expected) // 2]
     day = middle.strftime("%Y-%m-%d")
     body = _get(client, f"{url}&from={day}", owner_token).get_json()

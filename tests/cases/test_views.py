@@ -70,6 +70,11 @@ def test_resolve_through_the_page_then_resurvey_then_recovery(client, db, submit
     recovery = client.get("/cases/recovery/recovery?lang=en").get_data(as_text=True)
     assert 'id="r-opened">1<' in recovery and 'id="r-resolved">100%<' in recovery
     assert 'data-after="9.00"' in recovery
+    # Churn-risk bands in the reader's language, never the stored codes.
+    assert '<th scope="row">Medium</th>' in recovery
+    in_chinese = client.get("/cases/recovery/recovery?lang=zh").get_data(as_text=True)
+    bands = in_chinese.split('id="churn-bands"')[1].split("</table>")[0]
+    assert ">高<" in bands and ">中<" in bands and ">低<" in bands and "medium" not in bands
 
 
 def test_screened_unhappy_customer_is_on_the_follow_up_list(client, db, submit, login):

@@ -124,3 +124,37 @@ def test_one_response_per_invitation_under_race(migrated_app, survey_version):
     assert sorted(outcomes) == ["refused", "stored"]
     assert db.session.execute(select(func.count(Response.id)).where(
         Response.invitation_id == invitation.id)).scalar_one() == 1
+
+
+def test_csv_read_ahead_gives_the_file_of_a_plain_read_and_stops_with_its_reader(
+        migrated_app, survey_version):
+    """On a database with a connection per thread the CSV export reads the next chunk on a
+    second thread (services.exports.read_ahead_raw_frames): same bytes as reading in one
+    thread, chunk by chunk; an export stopped early leaves no reader behind."""
+    from surveyapp.services import exports
+    from surveyapp.services.responses import ResponseFilter
+
+    survey, version = survey_version
+    for number in range(25):
+        submit_response(version, {"OV01_E": number % 10 + 1, "OV01_P": (number * 3) % 10 + 1,
+                                  "PR_CHANNEL": number % 3 + 1},
+                        comment=f"=cmd|' /C calc'!A{number}" if number % 7 == 0 else None)
+    every = ResponseFilter(complete_only=False)
+    read_ahead = b"".join(exports.csv_chunks(survey, every, chunk_size=4))
+    assert read_ahead.count(b"\r\n") == 1 + 25
+    threads_before = {thread.name for thread in threading.enumerate()}
+    frames = exports.read_ahead_raw_frames(survey, every, chunk_size=4)
+    first = next(frames)
+    assert len(first) == 4
+    assert [thread for thread in threading.enumerate()
+            if thread.name.startswith("export-read-ahead") and thread.is_alive()]
+    frames.close()
+    assert not [thread for thread in threading.enumerate()
+                if thread.name.startswith("export-read-ahead") and thread.name not in threads_before]
+    # The same bytes as the export written from a one-thread read.
+    original = exports.read_ahead_raw_frames
+    try:
+        exports.read_ahead_raw_frames = exports.iter_raw_frames
+        assert b"".join(exports.csv_chunks(survey, every, chunk_size=4)) == read_ahead
+    finally:
+        exports.read_ahead_raw_frames = original
