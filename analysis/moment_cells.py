@@ -138,6 +138,8 @@ class MomentLayout:
             if isinstance(derived, pd.DataFrame) else derived
         out = np.zeros(self.size)
         out[:3] = (complete, len(values), partial)
+        if not len(values):
+            return out  # no rows: every sum is 0 (a cell of partial or screened-out responses only)
         position = self.positions
         for name, columns, listwise in self.blocks:
             start, p = self.offsets[name]
