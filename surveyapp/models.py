@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from flask_login import UserMixin
-from sqlalchemy import (JSON, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer,
                         LargeBinary, String, Text, UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -620,5 +620,8 @@ class MomentApplied(db.Model):
     response_updated_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     day: Mapped[Optional[str]] = mapped_column(String(10))
     duration_seconds: Mapped[Optional[float]] = mapped_column(Float)
+    # A counted complete response the per-respondent screening keeps (its sums are in the
+    # cells): only these are subtracted when the speed rule excludes them.
+    kept: Mapped[Optional[bool]] = mapped_column(Boolean)
     # "|seg:<variable>=<value>|...|": the segment cells it falls in (filtered with LIKE).
     segments: Mapped[str] = mapped_column(Text, default="|")

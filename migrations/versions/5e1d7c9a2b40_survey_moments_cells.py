@@ -49,6 +49,7 @@ def upgrade():
         sa.Column('response_updated_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('day', sa.String(length=10), nullable=True),
         sa.Column('duration_seconds', sa.Float(), nullable=True),
+        sa.Column('kept', sa.Boolean(), nullable=True),
         sa.Column('segments', sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(['response_id'], ['response.id'], ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['survey_id'], ['survey.id'], ondelete='CASCADE'),

@@ -230,7 +230,8 @@ def _speed_excluded(survey: Survey, cell_plan: CellPlan) -> dict[tuple[int, str]
         select(response.c.id.label("response_id"), response.c.version_id, response.c.status,
                response.c.answers, response.c.submitted_at)
         .select_from(table.join(response, response.c.id == table.c.response_id))
-        .where(selection, table.c.duration_seconds < threshold)).mappings().all()
+        # Speeders another rule screens out are not in the cells' sums: nothing to subtract.
+        .where(selection, table.c.duration_seconds < threshold, table.c.kept.is_(True))).mappings().all()
     out: dict[tuple[int, str], np.ndarray] = {}
     by_version: dict[int, list[dict]] = {}
     for row in fast:

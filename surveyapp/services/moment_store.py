@@ -152,17 +152,21 @@ def days_of(submitted: list) -> list[str | None]:
 # Rows -> cell vectors (one code path for one response and a million)
 # --------------------------------------------------------------------------
 
-def cell_vectors(version: SurveyVersion, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def cell_vectors(version: SurveyVersion, frame: pd.DataFrame,
+                 kept_ids: set | None = None) -> dict[str, np.ndarray]:
     """The cell vectors of the responses in ``frame`` (one version's rows, any status).
 
     ``frame`` has the response frame's ``status`` and ``submitted_at`` columns
-    and the version's variables.
+    and the version's variables; ``kept_ids``, when given, receives the
+    ``response_id`` of each complete row the per-respondent screening keeps.
     """
     layout, codebook = layout_of(version), codebook_of(version)
     complete = frame[frame["status"].to_numpy() == ResponseStatus.COMPLETE.value].reset_index(drop=True)
     partial = frame[frame["status"].to_numpy() != ResponseStatus.COMPLETE.value].reset_index(drop=True)
     derived = derive(complete, codebook, layout)  # indexed by row of ``complete``
     kept = derived.index.to_numpy()
+    if kept_ids is not None and "response_id" in complete:
+        kept_ids.update(complete["response_id"].to_numpy()[kept].tolist())
     values = derived.loc[:, list(layout.columns)].to_numpy(dtype=float)
     out: dict[str, np.ndarray] = {}
 
@@ -192,12 +196,12 @@ def cell_vectors(version: SurveyVersion, frame: pd.DataFrame) -> dict[str, np.nd
     return out
 
 
-def vectors_of(version: SurveyVersion, states: list[dict]) -> dict[str, np.ndarray]:
+def vectors_of(version: SurveyVersion, states: list[dict], kept_ids: set | None = None) -> dict[str, np.ndarray]:
     """:func:`cell_vectors` of response states (``status, answers, submitted_at, response_id``)."""
     # One BLAS thread: the products are many and small, and threaded BLAS on a busy
     # machine spends most of its time spinning (18x the CPU time measured on 2 cores).
     with threadpool_limits(limits=1, user_api="blas"):
-        return cell_vectors(version, _frame_of(version, states))
+        return cell_vectors(version, _frame_of(version, states), kept_ids)
 
 
 def _frame_of(version: SurveyVersion, states: list[dict]) -> pd.DataFrame:
@@ -309,14 +313,15 @@ def _add_partial(session: Session, deltas: Deltas, row, sign: int) -> None:
         deltas[key] = deltas[key] + vector if key in deltas else vector
 
 
-def _accumulate(session: Session, deltas: Deltas, states: list[dict], sign: int) -> None:
+def _accumulate(session: Session, deltas: Deltas, states: list[dict], sign: int,
+                kept_ids: set | None = None) -> None:
     by_version: dict[int, list[dict]] = defaultdict(list)
     for state in states:
         by_version[state["version_id"]].append(state)
     for version_id, group in by_version.items():
         with session.no_autoflush:
             version = session.get(SurveyVersion, version_id)
-        for cell, vector in vectors_of(version, group).items():
+        for cell, vector in vectors_of(version, group, kept_ids).items():
             key = (version.survey_id, version_id, cell)
             deltas[key] = deltas[key] + sign * vector if key in deltas else sign * vector
 
@@ -467,6 +472,7 @@ def _apply_batch(session: Session, survey_id: int, full: bool, batch: int,
                         "counted": counted, "revision": row.revision, "response_updated_at": row.updated_at,
                         "day": row.submitted_at if complete else None,
                         "duration_seconds": row.duration_seconds if complete else None,
+                        "kept": old.kept if complete and old is not None and old.counted == COMPLETE else None,
                         "segments": row.answers if counted != NONE else None})
     # Days and segment cells of the whole batch at once (per row, pandas costs a millisecond each).
     for record, day in zip(records, days_of([r["day"] for r in records])):
@@ -478,7 +484,11 @@ def _apply_batch(session: Session, survey_id: int, full: bool, batch: int,
     for record in records:
         if record["segments"] is None:
             record["segments"] = "|"
-    _accumulate(session, deltas, plus, +1)
+    kept_ids: set[int] = set()
+    _accumulate(session, deltas, plus, +1, kept_ids)
+    for record in records:
+        if record["counted"] == COMPLETE and record["kept"] is None:
+            record["kept"] = record["response_id"] in kept_ids
     apply_deltas(connection, deltas)
     connection.execute(delete(table).where(table.c.response_id.in_([r["response_id"] for r in records])))
     if records:
