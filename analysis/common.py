@@ -123,6 +123,47 @@ def float_columns(frame, columns):
     return block.astype("float64", copy=False)
 
 
+def row_means(values):
+    """Mean of the answered (non-NaN) cells of each row of a float matrix, NaN where a row
+    has none: what ``DataFrame.mean(axis=1)`` computes (sum of the answered cells over
+    their count), without a frame and its mask per call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> row_means(np.array([[1.0, 2.0, np.nan], [np.nan, np.nan, np.nan]])).tolist()
+    [1.5, nan]
+    """
+    import numpy as np
+
+    missing = np.isnan(values)
+    answered = values.shape[1] - missing.sum(axis=1)
+    total = np.where(missing, 0.0, values).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(answered > 0, total / answered, np.nan)
+
+
+def complete_rows(frame, columns):
+    """The rows of ``frame[columns]`` answered on every column, as one float64 matrix
+    (listwise deletion, the rows ``DataFrame.dropna()`` keeps, in order).
+
+    One copy, the column selection; the row filter copies again only when
+    some row is incomplete. ``astype`` + ``dropna`` on a frame copy twice and
+    build a frame each time (a second per statistic at a million rows).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> complete_rows(pd.DataFrame({"a": [1, 2, None], "b": [3, None, 5], "c": [1, 1, 1]}), ["a", "c"]).tolist()
+    [[1.0, 1.0], [2.0, 1.0]]
+    """
+    import numpy as np
+
+    values = frame[list(columns)].to_numpy(dtype="float64")
+    complete = ~np.isnan(values).any(axis=1)
+    return values if complete.all() else values[complete]
+
+
 def paired_blocks(frame, pairs):
     """Expectation and perception matrices ``(E, P, complete)`` of ``{item: (E col, P col)}``.
 

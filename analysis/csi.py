@@ -289,11 +289,25 @@ def _structural_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
 def _complete_cases(frame: pd.DataFrame, model: PLSModel, scale, min_n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Complete cases on the model's items (numbers), checked against the scale; and the scale table."""
     items = model.items
-    data = float_columns(frame, items).dropna()
+    if list(frame.columns) == list(items) and all(dtype == np.float64 for dtype in frame.dtypes):
+        block = frame  # exactly the items already (analyse_survey's copy): not another copy
+    else:
+        block = float_columns(frame, items)
+    # Complete rows and the scale check on the float matrix: DataFrame.dropna and a
+    # comparison per column each copy the block again (half a GB at a million rows).
+    values = block.to_numpy()
+    complete = ~np.isnan(values).any(axis=1)
+    if complete.all():
+        data = block  # every row complete: no second copy
+    else:
+        values = values[complete]
+        data = pd.DataFrame(values, index=block.index[complete], columns=items, copy=False)
+    del block
     indegree = max(len(model.predecessors(c)) for c in model.endogenous)
     require_n("PLS path model", len(data), max(min_n, 10 * indegree))
     item_scale = _item_scale(items, scale)
-    outside = [i for i in items if ((data[i] < item_scale.at[i, "min"]) | (data[i] > item_scale.at[i, "max"])).any()]
+    lo, hi = item_scale.loc[items, "min"].to_numpy(float), item_scale.loc[items, "max"].to_numpy(float)
+    outside = [i for i, bad in zip(items, ((values < lo) | (values > hi)).any(axis=0)) if bad]
     if outside:
         raise ValueError(f"answers outside the scale in {', '.join(outside)}")
     return data, item_scale
@@ -416,6 +430,16 @@ def _methods(fit: PLSResult, outer: pd.DataFrame, dropped: list[str], n_boot: in
     )
 
 
+def _block_correlations(data: pd.DataFrame, fit: PLSResult, items: list[str]) -> np.ndarray:
+    """Correlation matrix of a block's items: from the fit's item covariance matrix (the
+    same centred cross-product ``numpy.corrcoef`` forms, without another pass over the rows)."""
+    if fit.item_covariance is None:
+        return np.corrcoef(data[items].to_numpy(), rowvar=False).reshape(len(items), len(items))
+    cov = fit.item_covariance.loc[items, items].to_numpy()
+    sd = np.sqrt(np.diag(cov))
+    return np.clip(cov / np.outer(sd, sd), -1.0, 1.0)
+
+
 def _block_quality(data: pd.DataFrame, fit: PLSResult) -> pd.DataFrame:
     """Per construct: type, n_items, AVE, block communality, alpha, DG rho, eigenvalues (R plspm's summary).
 
@@ -431,7 +455,7 @@ def _block_quality(data: pd.DataFrame, fit: PLSResult) -> pd.DataFrame:
     for construct, items in fit.model.constructs.items():
         items = list(items)
         communality = outer.loc[items, "communality"]
-        corr = np.corrcoef(data[items].to_numpy(), rowvar=False).reshape(len(items), len(items))
+        corr = _block_correlations(data, fit, items)
         eigenvalues, vectors = np.linalg.eigh(corr)
         eigenvalues, vectors = eigenvalues[::-1], vectors[:, ::-1]
         pc_loadings = np.sqrt(eigenvalues[0]) * vectors[:, 0]

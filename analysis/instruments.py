@@ -275,11 +275,18 @@ class Codebook:
     def without_not_applicable(self, frame: "pd.DataFrame") -> "pd.DataFrame":
         """``frame`` with every "not applicable" code set to NaN, as the statistics need it;
         a variable whose scale has no such option keeps -98 (and a range check then fails)."""
-        mask = self.not_applicable_mask(frame)
-        if not mask.to_numpy().any():
+        names = [v.name for v in self.variables
+                 if v.scale.get("not_applicable") and v.name in frame.columns]
+        # Column by column: a mask of every such column at once copies them all
+        # (a GB at a million responses) to find that usually none holds the code.
+        coded = [name for name in names if (frame[name].to_numpy() == NOT_APPLICABLE_CODE).any()]
+        if not coded:
             return frame
-        out = frame.copy()
-        out[list(mask.columns)] = out[list(mask.columns)].mask(mask)
+        # A shallow copy whose coded columns are replaced: the caller's frame keeps its
+        # values and the other columns are not copied.
+        out = frame.copy(deep=False)
+        for name in coded:
+            out[name] = out[name].mask(out[name] == NOT_APPLICABLE_CODE)
         return out
 
     def pairs(self, instrument: str, a: str, b: str) -> list[tuple[Variable, Variable]]:

@@ -179,6 +179,9 @@ class PLSResult:
         the data.
     score_correlations : correlation matrix of the construct scores.
     item_means, item_sds : of the items as given (sd with n - 1).
+    item_covariance : covariance matrix of the items as given (n - 1), the
+        matrix every estimate is computed from; block correlations (R
+        plspm's block quality) follow from it without another pass over the rows.
     iterations : iterations until the outer weights changed by less than
         the tolerance.
     n : cases used.
@@ -198,6 +201,7 @@ class PLSResult:
     model: PLSModel
     scheme: str
     standardize: bool
+    item_covariance: pd.DataFrame | None = None
 
 
 @dataclass
@@ -410,7 +414,9 @@ def _item_matrix(data: pd.DataFrame, model: PLSModel) -> np.ndarray:
     missing = [i for i in model.items if i not in data.columns]
     if missing:
         raise ValueError(f"item column(s) not in the data: {', '.join(missing)}")
-    items = data[model.items]
+    # The data as they are when they hold exactly the items in order (csi_model's
+    # complete cases): selecting the columns would copy the whole item matrix.
+    items = data if list(data.columns) == list(model.items) else data[model.items]
     not_numeric = [c for c in items.columns if not pd.api.types.is_numeric_dtype(items[c])]
     if not_numeric:
         raise ValueError(f"item column(s) not numeric: {', '.join(not_numeric)}")
@@ -558,10 +564,11 @@ def fit_pls(data: pd.DataFrame, model: PLSModel, *, scheme: str = "path", standa
                                   f"(tolerance {tol:g}); raise max_iter or check the model")
     est = _estimates(cov, weights, structure)
     return _result(data.index, analysed, weights[0], est, model, scheme, standardize, means, sds,
-                   int(iterations[0]), n)
+                   int(iterations[0]), n, cross)
 
 
-def _result(index, analysed, weights, est, model, scheme, standardize, means, sds, iterations, n):
+def _result(index, analysed, weights, est, model, scheme, standardize, means, sds, iterations, n,
+            item_covariance=None):
     names, items = model.names, model.items
     order = _path_order(model)
     paths = pd.DataFrame({"source": [s for s, _ in order], "target": [t for _, t in order],
@@ -590,7 +597,9 @@ def _result(index, analysed, weights, est, model, scheme, standardize, means, sd
     return PLSResult(paths=paths, outer=outer, r2=r2, effects=total_effects(paths, names), scores=scores,
                      score_correlations=score_cor, item_means=pd.Series(means, index=items),
                      item_sds=pd.Series(sds, index=items), iterations=iterations, n=n, model=model,
-                     scheme=scheme, standardize=standardize)
+                     scheme=scheme, standardize=standardize,
+                     item_covariance=None if item_covariance is None else
+                     pd.DataFrame(item_covariance, index=items, columns=items))
 
 
 def total_effects(paths: pd.DataFrame, constructs: Sequence[str]) -> pd.DataFrame:

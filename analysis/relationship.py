@@ -17,9 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
-from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from .common import Methods, float_columns, require_n, item_ranges
 from .reliability import composite_reliability, cronbach_alpha
@@ -229,10 +227,12 @@ def construct_reliability(frame: pd.DataFrame, constructs: Mapping[str, Sequence
     """
     data = _recoded_items(frame, constructs, reverse, scale)
     rows = {}
+    answered = data.notna().to_numpy()
     for name, cols in constructs.items():
         cols = list(cols)
-        block = data[cols]
-        n = int(block.notna().all(axis=1).sum())
+        # the recoded items themselves: data[cols] would copy the construct's columns
+        block = data
+        n = int(answered[:, data.columns.get_indexer(cols)].all(axis=1).sum())
         require_n(f"reliability of {name}", n, min_n)
         row = {"n_items": len(cols), "n": n, "alpha": np.nan, "alpha_ci_low": np.nan,
                "alpha_ci_high": np.nan, "omega": np.nan, "composite_reliability": np.nan,
@@ -269,6 +269,27 @@ def construct_reliability(frame: pd.DataFrame, constructs: Mapping[str, Sequence
     return out
 
 
+def _complete_column_correlations(values: np.ndarray, present: np.ndarray) -> dict[tuple[int, int], float]:
+    """Pearson r of every pair of columns answered on every row, from one centred
+    cross-product of those columns: the centring and the normalisation of
+    ``numpy.corrcoef`` (a pair of columns with no missing value has all rows in
+    common), without a pass over the rows per pair. Constant columns and fewer
+    than three rows leave their pairs out (the caller gives them NaN)."""
+    n = len(values)
+    full = [j for j in range(values.shape[1]) if present[:, j].all()]
+    if n < 3 or len(full) < 2:
+        return {}
+    block = values[:, full]
+    varying = [k for k, j in enumerate(full) if np.ptp(block[:, k]) > 0]
+    block = block[:, varying]
+    full = [full[k] for k in varying]
+    centred = block - block.mean(axis=0)
+    cov = centred.T @ centred / (n - 1)
+    sd = np.sqrt(np.diag(cov))
+    r = np.clip(cov / sd[:, None] / sd[None, :], -1.0, 1.0)
+    return {(full[a], full[b]): float(r[a, b]) for a in range(len(full)) for b in range(a + 1, len(full))}
+
+
 def construct_correlations(scores: pd.DataFrame, method: str = "pearson") -> pd.DataFrame:
     """Pairwise correlations between construct scores with two-sided p-values.
 
@@ -300,19 +321,26 @@ def construct_correlations(scores: pd.DataFrame, method: str = "pearson") -> pd.
     values = scores.apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
     present = ~np.isnan(values)
     position = {name: i for i, name in enumerate(scores.columns)}
+    whole = _complete_column_correlations(values, present) if method == "pearson" else {}
     rows = []
     for x, y in itertools.combinations(scores.columns, 2):
-        keep = present[:, position[x]] & present[:, position[y]]
-        a, b = values[keep, position[x]], values[keep, position[y]]
-        n = len(a)
-        r = p = np.nan
-        # A constant column has no correlation (scipy would warn and return NaN).
-        if n >= 3 and np.ptp(a) > 0 and np.ptp(b) > 0:
-            if method == "spearman":
-                a, b = stats.rankdata(a), stats.rankdata(b)
+        i, j = position[x], position[y]
+        if (i, j) in whole:
+            n, r = len(values), whole[i, j]
+        else:
+            keep = present[:, i] & present[:, j]
+            a, b = values[keep, i], values[keep, j]
+            n = len(a)
+            r = np.nan
+            # A constant column has no correlation (scipy would warn and return NaN).
+            if n >= 3 and np.ptp(a) > 0 and np.ptp(b) > 0:
+                if method == "spearman":
+                    a, b = stats.rankdata(a), stats.rankdata(b)
+                r = float(np.clip(np.corrcoef(a, b)[0, 1], -1.0, 1.0))
+        p = np.nan
+        if np.isfinite(r):
             # Pearson's r and its exact two-sided p, t = r sqrt((n-2)/(1-r^2)) on n-2 df
             # (what scipy.stats.pearsonr returns, without its per-call overhead).
-            r = float(np.clip(np.corrcoef(a, b)[0, 1], -1.0, 1.0))
             t = r * np.sqrt((n - 2) / max(1.0 - r * r, np.finfo(float).tiny))
             p = float(2 * stats.t.sf(abs(t), n - 2))
         rows.append({"x": x, "y": y, "n": n, "r": r, "p": p})
@@ -337,6 +365,52 @@ def _numeric(frame: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     if len(set(cols)) != len(cols):
         raise ValueError(f"a variable appears twice among {list(cols)}")
     return float_columns(frame, cols)
+
+
+def _ols(X: np.ndarray, y: np.ndarray, alpha: float = 0.05, hc3: bool = True) -> dict[str, np.ndarray | float]:
+    """OLS with t tests: what ``statsmodels`` ``OLS(y, X).fit(cov_type="HC3", use_t=True)``
+    (``hc3=True``) or ``OLS(y, X).fit()`` (classical errors) reports - params, bse,
+    tvalues, pvalues, conf_int, rsquared, rsquared_adj - from the normal equations
+    instead of a pseudo-inverse (an SVD of the n x p design, most of the time at a
+    million rows).
+
+    With ``A = (X'X)^{-1}``, residuals ``e`` and leverages ``h_i = x_i A x_i'``:
+    classical ``cov = A e'e / (n - p)``; HC3 ``cov = A X' diag(e_i^2 / (1 - h_i)^2) X A``
+    (MacKinnon & White 1985; Long & Ervin 2000); t on ``n - p`` df. ``X`` holds the
+    constant column.
+    """
+    n, p = X.shape
+    inverse = np.linalg.inv(X.T @ X)
+    params = inverse @ (X.T @ y)
+    resid = y - X @ params
+    df = n - p
+    if hc3:
+        leverage = ((X @ inverse) * X).sum(axis=1)
+        weighted = X * (resid / (1.0 - leverage))[:, None]
+        cov = inverse @ (weighted.T @ weighted) @ inverse
+    else:
+        cov = inverse * ((resid @ resid) / df)
+    bse = np.sqrt(np.diag(cov))
+    t = params / bse
+    half = stats.t.ppf(1 - alpha / 2, df) * bse
+    centred = y - y.mean()
+    r2 = 1 - (resid @ resid) / (centred @ centred)
+    return {"params": params, "bse": bse, "t": t, "p": 2 * stats.t.sf(np.abs(t), df),
+            "ci_low": params - half, "ci_high": params + half, "r2": float(r2),
+            "adj_r2": float(1 - (n - 1) / df * (1 - r2))}
+
+
+def _vif(X: np.ndarray, j: int) -> float:
+    """Variance inflation factor of column ``j`` of a design with a constant:
+    ``1 / (1 - R²_j)``, R²_j of the OLS of column j on the others (as
+    ``statsmodels.stats.outliers_influence.variance_inflation_factor``)."""
+    others = np.delete(X, j, axis=1)
+    target = X[:, j]
+    coef = np.linalg.solve(others.T @ others, others.T @ target)
+    resid = target - others @ coef
+    centred = target - target.mean()
+    r2 = 1 - (resid @ resid) / (centred @ centred)
+    return float(1.0 / (1.0 - r2))
 
 
 def ols_path(frame: pd.DataFrame, outcome: str, predictors: Sequence[str] | str,
@@ -407,22 +481,20 @@ def ols_path(frame: pd.DataFrame, outcome: str, predictors: Sequence[str] | str,
         raise ValueError(f"no variance in {', '.join(constant)} among the {n} complete cases")
     if standardize:
         data = (data - data.mean()) / data.std(ddof=1)
-    X = sm.add_constant(data[predictors], has_constant="add")
-    fit = sm.OLS(data[outcome], X).fit(cov_type="HC3", use_t=True)
-    ci = fit.conf_int(alpha=0.05)
-    vif = ([1.0] if k == 1 else
-           [float(variance_inflation_factor(X.to_numpy(), i)) for i in range(1, k + 1)])
+    X = np.column_stack([np.ones(n), data[predictors].to_numpy(dtype="float64")])
+    fit = _ols(X, data[outcome].to_numpy(dtype="float64"))
+    vif = [1.0] if k == 1 else [_vif(X, j) for j in range(1, k + 1)]
     out = pd.DataFrame({
         "outcome": outcome,
         "predictor": predictors,
-        "beta": fit.params[predictors].to_numpy(),
-        "se_hc3": fit.bse[predictors].to_numpy(),
-        "t": fit.tvalues[predictors].to_numpy(),
-        "p": fit.pvalues[predictors].to_numpy(),
-        "ci_low": ci.loc[predictors, 0].to_numpy(),
-        "ci_high": ci.loc[predictors, 1].to_numpy(),
-        "r2": fit.rsquared,
-        "adj_r2": fit.rsquared_adj,
+        "beta": fit["params"][1:],
+        "se_hc3": fit["bse"][1:],
+        "t": fit["t"][1:],
+        "p": fit["p"][1:],
+        "ci_low": fit["ci_low"][1:],
+        "ci_high": fit["ci_high"][1:],
+        "r2": fit["r2"],
+        "adj_r2": fit["adj_r2"],
         "n": n,
         "vif": vif,
     })
@@ -708,23 +780,23 @@ def mediation(frame: pd.DataFrame, x: str, m: str, y: str, covariates: Sequence[
     design_x = np.column_stack([ones, xv, cov])
     design_xm = np.column_stack([ones, xv, mv, cov])
 
-    fit_m = sm.OLS(mv, design_x).fit()
-    fit_y = sm.OLS(yv, design_xm).fit()
-    fit_total = sm.OLS(yv, design_x).fit()
-    a, b = fit_m.params[1], fit_y.params[2]
-    direct, total = fit_y.params[1], fit_total.params[1]
+    alpha = 1 - ci
+    fit_m = _ols(design_x, mv, alpha, hc3=False)
+    fit_y = _ols(design_xm, yv, alpha, hc3=False)
+    fit_total = _ols(design_x, yv, alpha, hc3=False)
+    a, b = fit_m["params"][1], fit_y["params"][2]
+    direct, total = fit_y["params"][1], fit_total["params"][1]
     indirect = a * b
 
     boot = _bootstrap_indirect(xv, mv, yv, cov, n_boot, np.random.default_rng(seed))
     lo, hi = np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2])
 
-    alpha = 1 - ci
     rows = []
     for label, fit, j in (("a (X -> M)", fit_m, 1), ("b (M -> Y | X)", fit_y, 2),
                           ("c (total X -> Y)", fit_total, 1), ("c' (direct X -> Y | M)", fit_y, 1)):
-        cint = fit.conf_int(alpha=alpha)[j]
-        rows.append({"path": label, "estimate": fit.params[j], "se": fit.bse[j], "t": fit.tvalues[j],
-                     "p": fit.pvalues[j], "ci_low": cint[0], "ci_high": cint[1], "method": "OLS"})
+        rows.append({"path": label, "estimate": fit["params"][j], "se": fit["bse"][j], "t": fit["t"][j],
+                     "p": fit["p"][j], "ci_low": fit["ci_low"][j], "ci_high": fit["ci_high"][j],
+                     "method": "OLS"})
     rows.append({"path": "a*b (indirect)", "estimate": indirect, "se": boot.std(ddof=1), "t": np.nan,
                  "p": np.nan, "ci_low": lo, "ci_high": hi, "method": f"percentile bootstrap ({n_boot})"})
     table = pd.DataFrame(rows)

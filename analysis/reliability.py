@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .common import InsufficientData, Methods, UndefinedStatistic, require_n
+from .common import InsufficientData, Methods, UndefinedStatistic, complete_rows, require_n
 from .io import check_columns
 
 __all__ = ["AlphaResult", "cronbach_alpha", "omega_total", "DimensionReliability", "servqual_reliability",
@@ -137,13 +137,12 @@ def cronbach_alpha(frame: pd.DataFrame, items: Sequence[str] | None = None, *,
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")
     require_n("Cronbach's alpha (items)", len(items), 2)
-    data = frame[items].astype("float64").dropna()
-    n, k = len(data), len(items)
+    X = complete_rows(frame, items)
+    n, k = len(X), len(items)
     require_n("Cronbach's alpha (respondents answering every item)", n, max(min_n, 2))
     # Everything below follows from the item means and the covariance matrix
     # (one pass over the rows): correlations, item SDs and the item-rest
     # correlations (cov(X_j, T - X_j) and var(T - X_j) are sums of its cells).
-    X = data.to_numpy()
     means = X.mean(axis=0)
     cov = np.cov(X, rowvar=False, ddof=1)
     if cov.sum() <= 0:
@@ -449,13 +448,15 @@ def composite_reliability(frame: pd.DataFrame, items: Sequence[str], *, method: 
     if method not in ("ml", "pc"):
         raise ValueError(f"method must be 'ml' or 'pc', got {method!r}")
     require_n("composite reliability (items; a one-factor model needs 3)", len(items), 3)
-    data = frame[items].astype("float64").dropna()
-    n, k = len(data), len(items)
+    answers = complete_rows(frame, items)
+    n, k = len(answers), len(items)
     require_n("composite reliability (respondents answering every item)", n, max(min_n, k + 1))
-    if (data.std() == 0).any():
-        const = list(data.columns[data.std() == 0])
+    # every row equal to the first: a constant item (one comparison pass, no variance rounding)
+    const = [c for c, same in zip(items, (answers == answers[:1]).all(axis=0)) if same]
+    if const:
         raise UndefinedStatistic("composite reliability", f"constant item(s) {', '.join(const)}")
-    corr = np.corrcoef(data.to_numpy(), rowvar=False)
+    corr = np.corrcoef(answers, rowvar=False)
+    del answers
     if method == "ml":
         from statsmodels.multivariate.factor import Factor
 

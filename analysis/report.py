@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .common import MIN_N, InsufficientData, Methods
+from .common import MIN_N, InsufficientData, Methods, row_means
 from .instruments import Codebook
 from . import csi, ipa, kano, relationship, reliability, satisfaction, screening, segments, servqual
 from .followup import FollowUpThresholds, follow_up_list
@@ -404,6 +404,71 @@ def _answered_features(data: pd.DataFrame, codebook: Codebook, skipped: dict[str
     return answered
 
 
+class AnalysedRows:
+    """The rows of a response frame that the analysis uses, handed out a column group at a time.
+
+    Screening leaves most rows in; copying the kept rows of every column at
+    once costs as much memory as the frame itself (a GB at a million
+    responses, 142 answer columns). Each section instead gets
+    :meth:`of` the columns it reads, plus the frame's metadata columns
+    (``response_id``, ``submitted_at``, ``contact_ok``, ...), and drops the
+    copy when it is done. The index is the frame's, as after a boolean filter.
+
+    Examples
+    --------
+    >>> from analysis.instruments import load_instruments, compose_codebook
+    >>> codebook = compose_codebook([(load_instruments()["overall"], None)])
+    >>> frame = pd.DataFrame({"response_id": [1, 2, 3], "OV01_E": [5.0, 6, 7], "OV01_P": [4.0, 6, 6]})
+    >>> rows = AnalysedRows(frame, codebook, keep=np.array([True, False, True]))
+    >>> len(rows), rows.of(["OV01_P"]).to_dict("list")
+    (2, {'response_id': [1, 3], 'OV01_P': [4.0, 6.0]})
+    """
+
+    def __init__(self, frame: pd.DataFrame, codebook: Codebook, keep: np.ndarray | None = None):
+        if keep is not None and len(keep) != len(frame):
+            raise ValueError(f"keep has {len(keep)} entries for {len(frame)} rows")
+        self.frame = frame
+        self.keep = None if keep is None or bool(np.all(keep)) else np.asarray(keep, dtype=bool)
+        answers = set(codebook.names)
+        self.meta = [c for c in frame.columns if c not in answers]
+
+    def __len__(self) -> int:
+        return len(self.frame) if self.keep is None else int(self.keep.sum())
+
+    def of(self, columns, meta: bool = True) -> pd.DataFrame:
+        """The kept rows of the metadata columns (unless ``meta=False``) and of ``columns``
+        (those in the frame): the metadata and any answer column that is not float64
+        first, then the float64 answers in the order asked."""
+        wanted = list(dict.fromkeys([*(self.meta if meta else ()),
+                                     *(c for c in columns if c in self.frame.columns)]))
+        if self.keep is None:
+            return self.frame[wanted]
+        # The float64 answer columns are compressed straight into one new matrix:
+        # DataFrame.loc[rows, columns] holds about three times the result while it
+        # copies (1.2 GB for 400 MB of answers at a million responses).
+        floats = [c for c in wanted if c not in self.meta and self.frame[c].dtype == np.float64]
+        others = [c for c in wanted if c not in floats]
+        index = self.frame.index[self.keep]
+        matrix = np.empty((len(floats), len(index)))
+        for row, column in zip(matrix, floats):
+            np.compress(self.keep, self.frame[column].to_numpy(), out=row)
+        # matrix.T is the column-major (rows x columns) block pandas stores: no copy.
+        answers = pd.DataFrame(matrix.T, index=index, columns=floats, copy=False)
+        # The other columns go in front one by one: pd.concat copies the answer
+        # matrix, and .loc[rows, columns] filters every column of the frame first.
+        for position, column in enumerate(others):
+            answers.insert(position, column, self.frame[column][self.keep])  # same index: no reindex
+        return answers
+
+
+def _instrument_columns(codebook: Codebook, instrument: str) -> list[str]:
+    return [v.name for v in codebook.select(instrument=instrument)]
+
+
+def _overall_columns(codebook: Codebook) -> list[str]:
+    return [v.name for v in codebook.select(dimension="overall_satisfaction")]
+
+
 def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
                    options: ReportOptions | None = None) -> SurveyAnalysis:
     """Run every analysis the codebook's instruments call for.
@@ -431,7 +496,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     # "Not applicable" answers (a code of their own) are missing to every statistic.
     frame = codebook.without_not_applicable(frame)
     result = SurveyAnalysis(n_total=len(frame), n_used=len(frame), options=options)
-    data = frame
+    rows = AnalysedRows(frame, codebook)
 
     def run(name: str, compute: Callable[[], Any]) -> Any:
         # Only a lack of data is "not computed"; any other error is a bug or
@@ -447,7 +512,10 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     if rules and len(frame):
         result.flags = run("screening", lambda: screening.flag_responses(frame, rules))
         if result.flags is not None and options.exclude_flagged:
-            data, result.exclusion = screening.exclude(frame, result.flags)
+            # The report and the kept rows from the id column alone: the analysed rows
+            # are copied section by section (:class:`AnalysedRows`), never as a whole frame.
+            kept_ids, result.exclusion = screening.exclude(frame[["response_id"]], result.flags)
+            rows = AnalysedRows(frame, codebook, frame.index.isin(kept_ids.index))
             # The KANO table counts questionable answers per feature (its Q
             # column); dropping a respondent for them as well would shift
             # every other feature's shares, so KANO ignores that one rule.
@@ -460,12 +528,17 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
                             for facet in ("F", "D", "IMP")}
             kano_columns = [c for c in frame.columns if c == "response_id" or c in kano_answers]
             kano_data = screening.exclude(frame[kano_columns], result.flags, rules=others)[0]
-    result.n_used = len(data)
+    result.n_used = len(rows)
 
     # The ratio is computed per instrument: averaging P/E across instruments
     # would mix scales (SERVQUAL's 1-7 with the overall pair's 1-10).
     sq_pairs = ep_pairs(codebook, SERVQUAL) if codebook.select(instrument=SERVQUAL) else {}
-    for instrument in sorted({v.instrument for v in codebook.select(kind="expectation_perception")}):
+    # One copy of the expectation/perception answers (and SERVQUAL's importance
+    # points) serves the ratios, the gaps and their reliability.
+    ep_instruments = sorted({v.instrument for v in codebook.select(kind="expectation_perception")})
+    data = rows.of([c for instrument in ep_instruments for pair in ep_pairs(codebook, instrument).values()
+                    for c in pair] + list(servqual_weights(codebook).values()))
+    for instrument in ep_instruments:
         pairs = ep_pairs(codebook, instrument)
         if not pairs:
             continue
@@ -493,17 +566,22 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         result.kano = run("kano", lambda: kano.kano_summary(kano_data, features))
         result.kano_continuous = run("kano_continuous", lambda: kano.kano_continuous(kano_data, features))
         for table in (result.kano, result.kano_continuous):
-            if table is not None and len(kano_data) != len(data):
+            if table is not None and len(kano_data) != len(rows):
                 table.attrs["methods"].notes.append(
                     "respondents screened out only for questionable KANO answers are kept here: "
                     "their Q answers are counted per feature")
 
+    # Each section below takes the columns it reads (AnalysedRows.of).
+    del data
     if codebook.select(instrument=RELATIONSHIP):
-        _relationship_sections(result, run, data, codebook, options)
+        _relationship_sections(result, run, rows.of(_instrument_columns(codebook, RELATIONSHIP)),
+                               codebook, options)
     if codebook.select(instrument=EMOTIONS):
+        data = rows.of(_instrument_columns(codebook, EMOTIONS) + _overall_columns(codebook))
         result.emotion_scores = emotion_scores(data, codebook)
         result.emotions = run("emotions", lambda: emotion_profile(
             data, codebook, result.construct_scores, scores=result.emotion_scores))
+    data = rows.of([v.name for v in codebook.select(segment=True)])
     result.respondent_scores = respondent_scores(data, codebook, result)
     scores = result.respondent_scores
     if "contact_ok" in data.columns:
@@ -514,13 +592,20 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         result.trends = run("trends", lambda: trend_table(scores, options.period,
                                                           options.confidence))
     if sq_pairs:
+        data = rows.of([p for _, p in sq_pairs.values()] + list(servqual_weights(codebook).values())
+                       + _overall_columns(codebook))
         _ipa_sections(result, run, data, codebook, sq_pairs, scores)
     result.segment_comparisons = _segment_sections(result, run, scores, codebook)
     blocks = options.csi_blocks or default_csi_blocks(codebook)
+    del data
     if len(blocks) >= 2:
+        items = list(dict.fromkeys(c for cols in blocks.values() for c in cols))
+        # Exactly the items, in model order: csi_model then fits on this copy itself.
+        items_data = rows.of(items, meta=False)
         result.csi = run("csi", lambda: csi.csi_model(
-            data, blocks, _rating_ranges(codebook, [c for cols in blocks.values() for c in cols]),
-            n_boot=options.csi_boot, seed=options.seed))
+            items_data, blocks, _rating_ranges(codebook, items), n_boot=options.csi_boot,
+            seed=options.seed))
+        del items_data
     _state_minimum_n(result)
     return result
 
@@ -621,7 +706,7 @@ def _ipa_sections(result: SurveyAnalysis, run, data: pd.DataFrame, codebook: Cod
     performance = {}
     for dimension, items in dims.items():
         column = f"P_{dimension}"
-        frame[column] = data[[sq_pairs[i][1] for i in items]].mean(axis=1)
+        frame[column] = row_means(data[[sq_pairs[i][1] for i in items]].to_numpy(dtype="float64"))
         performance[dimension] = column
     weights = servqual_weights(codebook)
     if set(weights) >= set(dims):

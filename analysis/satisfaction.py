@@ -89,8 +89,13 @@ def classify_ratio(ratio, tolerance: float = 0.0) -> pd.Series:
         raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
     r = pd.Series(ratio, dtype="float64") if not isinstance(ratio, pd.Series) else ratio.astype("float64")
     bands = _ratio_bands(r.to_numpy(), tolerance)
-    labels = np.select([r.isna().to_numpy(), bands[MET], bands[DELIGHTED]],
-                       [UNDEFINED, MET, DELIGHTED], default=DISAPPOINTED)
+    # One shared string object per class (what pandas stores for np.select's text
+    # array, which would first be built as fixed-width text and then a new string
+    # object per respondent). Later assignments win, as np.select's first match.
+    labels = np.full(len(r), DISAPPOINTED, dtype=object)
+    labels[bands[DELIGHTED]] = DELIGHTED
+    labels[bands[MET]] = MET
+    labels[r.isna().to_numpy()] = UNDEFINED
     return pd.Series(labels, index=r.index, name="class")
 
 
@@ -315,13 +320,14 @@ def _aggregate(level: pd.DataFrame, tolerance: float) -> dict:
 def _item_table(blocks: _RatioBlocks, pairs, dim_of, tolerance, min_n, notes) -> pd.DataFrame:
     rows, sparse = [], []
     for item in pairs:
-        ok = blocks.complete[item]
+        ok = blocks.complete[item].to_numpy()
         if ok.sum() < min_n:
             sparse.append(f"{item} (n={int(ok.sum())})")
             continue
-        rows.append({"item": item, "dimension": dim_of.get(item),
-                     **_summary(blocks.E.loc[ok, item], blocks.P.loc[ok, item],
-                                blocks.R.loc[ok, item], blocks.D.loc[ok, item], tolerance)})
+        # The item's column, then its answered rows (DataFrame.loc[rows, item]
+        # would filter the rows of every item's column first).
+        answered = [pd.Series(matrix[item].to_numpy()[ok]) for matrix in (blocks.E, blocks.P, blocks.R, blocks.D)]
+        rows.append({"item": item, "dimension": dim_of.get(item), **_summary(*answered, tolerance)})
     if sparse:
         notes.append(f"items with fewer than {min_n} answered pairs left out: {', '.join(sparse)}")
     if not rows:
@@ -352,7 +358,9 @@ def _respondent_table(everyone: pd.DataFrame, ids: pd.Series, tolerance: float) 
     resp = everyone[everyone["n_pairs"] > 0].copy()
     resp.insert(0, "response_id", ids[resp.index].to_numpy())
     resp["class"] = classify_ratio(resp["ratio"], tolerance).to_numpy()
-    resp["reason"] = np.where(resp["ratio"].isna(), "sum of expectations is 0: ratio undefined", "")
+    reason = np.full(len(resp), "", dtype=object)
+    reason[resp["ratio"].isna().to_numpy()] = "sum of expectations is 0: ratio undefined"
+    resp["reason"] = reason
     resp["n_pairs"] = resp["n_pairs"].astype(int)
     resp["n_undefined"] = resp["n_undefined"].astype(int)
     return resp[["response_id", "n_pairs", "n_undefined", "mean_E", "mean_P", "ratio", "mean_ratio",

@@ -80,14 +80,17 @@ def straightlining(columns: Sequence[str], *, min_answered: int = 3,
 
     def rule(frame: pd.DataFrame) -> RuleResult:
         check_columns(frame, columns, f"screening rule {name}")
-        block = frame[columns].astype("float64")
-        answered = block.notna().sum(axis=1)
-        spread = block.max(axis=1) - block.min(axis=1)
-        flagged = (answered >= min_answered) & (spread == 0)
-        value = block.bfill(axis=1).iloc[:, 0]
+        # On the float matrix: pandas row max/min and a row-wise back-fill (for the
+        # repeated value) each copy the block; fmax/fmin skip missing answers.
+        block = frame[columns].to_numpy(dtype="float64")
+        answered = (~np.isnan(block)).sum(axis=1)
+        highest, lowest = np.fmax.reduce(block, axis=1), np.fmin.reduce(block, axis=1)
+        hit = (answered >= min_answered) & (highest - lowest == 0)
+        flagged = pd.Series(hit, index=frame.index)
         reason = pd.Series("", index=frame.index)
+        # every answered item of a flagged row holds the same value: the row maximum
         reason[flagged] = [f"same answer ({v:g}) to all {k} answered items of {name}"
-                           for v, k in zip(value[flagged], answered[flagged])]
+                           for v, k in zip(highest[hit], answered[hit])]
         return RuleResult(name, flagged.astype(bool), reason,
                           f"{name}: zero variance across {len(columns)} items "
                           f"(at least {min_answered} answered)")
@@ -165,10 +168,10 @@ def identical_e_p(pairs: Mapping[str, tuple[str, str]], *, min_pairs: int = 3,
 
     def rule(frame: pd.DataFrame) -> RuleResult:
         check_columns(frame, [c for ep in pairs.values() for c in ep], f"screening rule {name}")
-        E = pd.DataFrame({i: frame[e].astype("float64") for i, (e, _) in pairs.items()}, index=frame.index)
-        P = pd.DataFrame({i: frame[p].astype("float64") for i, (_, p) in pairs.items()}, index=frame.index)
-        both = E.notna() & P.notna()
-        k = both.sum(axis=1)
+        E = frame[[e for e, _ in pairs.values()]].to_numpy(dtype="float64")
+        P = frame[[p for _, p in pairs.values()]].to_numpy(dtype="float64")
+        both = ~np.isnan(E) & ~np.isnan(P)
+        k = pd.Series(both.sum(axis=1), index=frame.index)
         same = ((E == P) | ~both).all(axis=1)
         flagged = (k >= min_pairs) & same
         reason = pd.Series("", index=frame.index)
@@ -238,10 +241,15 @@ def flag_responses(frame: pd.DataFrame, rules: Sequence[Rule], *,
             raise ValueError(f"screening rule {rule!r} returned {type(res).__name__}, not RuleResult")
         if res.name in out.columns or res.name in ("flagged", "reasons"):
             raise ValueError(f"two screening rules are named {res.name!r}; give them distinct names")
-        out[res.name] = res.flagged.reindex(frame.index).fillna(False).astype(bool).to_numpy()
-        reasons.append(pd.Series(np.where(out[res.name], res.name + ": " +
-                                          res.reason.reindex(frame.index).fillna("").astype(str).to_numpy(),
-                                          ""), index=out.index))
+        hit = res.flagged.reindex(frame.index).fillna(False).astype(bool).to_numpy()
+        out[res.name] = hit
+        # Text only for the flagged rows: "name: reason" for every response would
+        # build a million strings to keep a few thousand.
+        text = np.full(len(out), "", dtype=object)
+        if hit.any():
+            why = res.reason.reindex(frame.index).fillna("").astype(str).to_numpy()
+            text[hit] = res.name + ": " + why[hit].astype(object)
+        reasons.append(pd.Series(text, index=out.index))
         descriptions[res.name] = res.description
     names = list(descriptions)
     out["flagged"] = out[names].any(axis=1)
@@ -310,11 +318,11 @@ def exclude(frame: pd.DataFrame, flags: pd.DataFrame, *, rules: Sequence[str] | 
     if unknown:
         raise ValueError(f"exclude: no such rule(s) in flags: {', '.join(unknown)}")
     hit = flags[chosen].any(axis=1) if chosen else pd.Series(False, index=flags.index)
-    bad_ids = set(flags.loc[hit, "response_id"])
-    drop = frame[id_col].isin(bad_ids)
+    # Id arrays, not Python sets: a set of a million ids costs a second to build.
+    drop = frame[id_col].isin(flags.loc[hit, "response_id"].to_numpy())
     kept = frame[~drop]
     descriptions = flags.attrs.get("rules", {})
-    in_frame = flags["response_id"].isin(set(frame[id_col]))
+    in_frame = flags["response_id"].isin(frame[id_col].to_numpy())
     by_rule = pd.DataFrame({"rule": chosen,
                             "n_flagged": [int(flags.loc[in_frame, r].sum()) for r in chosen],
                             "description": [descriptions.get(r, "") for r in chosen]})

@@ -138,8 +138,11 @@ def period_summary(frame: pd.DataFrame, score: str, freq: str = "W", *,
     """
     check_columns(frame, [score], "period summary")
     rows = []
-    for period, g in by_period(frame, freq, time_col=time_col):
-        x = g[score].astype("float64").dropna()
+    # Only the score column is grouped: grouping the frame would copy every
+    # column of every period (seconds on a million respondents' scores).
+    series = frame[score].astype("float64")
+    for period, x in series.groupby(_periods(frame, freq, time_col), sort=True):
+        x = x.dropna()
         n = len(x)
         if n == 0:
             continue
@@ -254,7 +257,7 @@ def compare_groups(frame: pd.DataFrame, score: str, group: str, *,
     eta2 = ss_b / ss_t if ss_t > 0 else np.nan
     f_res = stats.f_oneway(*samples)
     welch = anova_oneway(samples, use_var="unequal", welch_correction=True)
-    kw = stats.kruskal(*samples)
+    kw = kruskal_wallis(samples)
     tests = pd.DataFrame([
         {"test": "ANOVA", "statistic": float(f_res.statistic), "df1": float(k - 1),
          "df2": float(n_total - k), "p": float(f_res.pvalue), "effect_size": eta2,
@@ -290,6 +293,62 @@ def compare_groups(frame: pd.DataFrame, score: str, group: str, *,
                           "Dunn (1964) Technometrics 6; Holm (1979) Scand. J. Statist. 6")
     return GroupComparison(groups=groups, tests=tests, dropped=dropped, methods=methods,
                            samples=samples)
+
+
+@dataclass(frozen=True)
+class KruskalWallis:
+    """Kruskal-Wallis H (tie-corrected) and its chi-square p-value."""
+
+    statistic: float
+    pvalue: float
+
+
+def kruskal_wallis(samples: Sequence[np.ndarray]) -> KruskalWallis:
+    r"""Kruskal-Wallis H test of ``samples`` (two or more groups), ties given their mid-rank.
+
+    .. math::
+
+        H = \frac{\frac{12}{N(N+1)} \sum_i \frac{R_i^2}{n_i} - 3(N+1)}
+                 {1 - \sum_g (t_g^3 - t_g) / (N^3 - N)}, \qquad p = P(\chi^2_{k-1} > H)
+
+    with ``R_i`` the rank sum of group ``i`` and ``t_g`` the sizes of the
+    groups of tied values: ``scipy.stats.kruskal``'s formula, term for term.
+    The ranks are not sorted out of every value: the distinct values are found
+    by hashing (``pandas.factorize``), each gets its mid-rank from the counts
+    below it. Mid-ranks are multiples of 1/2 and every partial sum of a
+    group's ranks stays below 2^53, so the rank sums are exact in any order
+    of summation, as scipy's are.
+
+    References
+    ----------
+    Kruskal, W. H., & Wallis, W. A. (1952). Use of ranks in one-criterion
+    variance analysis. *JASA*, 47, 583-621.
+
+    Examples
+    --------
+    >>> res = kruskal_wallis([np.array([1.0, 1, 1]), np.array([2.0, 2, 2]), np.array([2.0, 2])])
+    >>> ref = stats.kruskal([1, 1, 1], [2, 2, 2], [2, 2])
+    >>> bool(np.isclose(res.statistic, ref.statistic)), bool(np.isclose(res.pvalue, ref.pvalue))
+    (True, True)
+    """
+    if len(samples) < 2:
+        raise ValueError("Kruskal-Wallis needs at least two groups")
+    sizes = [len(sample) for sample in samples]
+    if min(sizes) < 1:
+        raise ValueError("Kruskal-Wallis: a group is empty")
+    values = np.concatenate([np.asarray(sample, dtype="float64") for sample in samples])
+    if np.isnan(values).any():
+        raise ValueError("Kruskal-Wallis: missing values; drop them first")
+    group = np.repeat(np.arange(len(samples)), sizes)
+    codes, levels = pd.factorize(values, sort=True)
+    tied = np.bincount(codes, minlength=len(levels)).astype("float64")
+    midrank = np.cumsum(tied) - (tied - 1) / 2
+    rank_sums = np.bincount(group, weights=midrank[codes], minlength=len(samples))
+    total = sum(sizes)
+    ties = 1 - np.sum(tied ** 3 - tied) / (total ** 3 - total)
+    ssbn = sum(rank_sums[i] ** 2 / sizes[i] for i in range(len(samples)))
+    h = (12.0 / (total * (total + 1)) * ssbn - 3 * (total + 1)) / ties
+    return KruskalWallis(statistic=float(h), pvalue=float(stats.chi2.sf(h, len(samples) - 1)))
 
 
 #: Columns of :attr:`GroupComparison.posthoc`.
@@ -328,7 +387,7 @@ def pairwise_comparisons(samples: Sequence[np.ndarray], labels: Sequence) -> pd.
     """
     from itertools import combinations
 
-    from statsmodels.stats.multitest import multipletests
+    from .servqual import holm
 
     samples = [np.asarray(s, dtype="float64") for s in samples]
     k = len(samples)
@@ -377,7 +436,7 @@ def pairwise_comparisons(samples: Sequence[np.ndarray], labels: Sequence) -> pd.
     adjusted = np.full(len(dunn), np.nan)
     ok = np.isfinite(p_raw)
     if ok.any():
-        adjusted[ok] = multipletests(p_raw[ok], method="holm")[1]
+        adjusted[ok] = holm(p_raw[ok])
     for row, value in zip(dunn, adjusted):
         row["p_adjusted"] = float(value)
     return pd.DataFrame(rows + dunn, columns=POSTHOC_COLUMNS)

