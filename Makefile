@@ -10,9 +10,11 @@ CHROMIUM ?= /usr/bin/chromium
 .PHONY: run test setup-db chromium postgres redis translations bench clean
 
 # The app and its queue worker (Huey on an SQLite file under instance/); Ctrl-C stops both.
+# --max-delay 1: an idle worker polls the SQLite queue at least every second (Huey's default
+# backs off to 10 s), so a new response reaches the dashboard's moment cells within seconds.
 run: $(VENV)/.runtime translations setup-db
 	@$(BIN)/python -m huey.bin.huey_consumer surveyapp.tasks.huey --workers 2 --worker-type thread \
-	  --logfile instance/worker.log & worker=$$!; \
+	  --max-delay 1 --logfile instance/worker.log & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

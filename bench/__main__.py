@@ -94,7 +94,8 @@ def run_all(sizes: dict, sections: tuple[str, ...], output: Path) -> dict:
         row = dashboard.cold_and_warm(sizes["dashboard_rows"], sizes["repeat"])
         results["dashboard"] = {f"n{sizes['dashboard_rows']}": {
             "cold_ms": row["cold_ms"], "warm_p95_ms": row["warm_p95_ms"],
-            "warm_median_ms": row["warm_median_ms"]}}
+            "warm_median_ms": row["warm_median_ms"], "seed_s": row["seed_s"]},
+            "new_response_visible_s": row["new_response_visible_s"]}
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     output.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print_table(results)

@@ -70,7 +70,7 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import database, queue, tasks  # noqa: F401  (tasks: registers the job runners)
-    from .services import alerts, audit, dashboard_cache  # noqa: F401  (audit: append-only guard)
+    from .services import alerts, audit, dashboard_cache, moment_store  # noqa: F401  (audit: append-only guard)
 
     db.init_app(app)
     database.init_app(app)
@@ -83,6 +83,7 @@ def register_extensions(app: Flask) -> None:
     from . import security
     security.init_app(app)
     dashboard_cache.init_app(app)
+    moment_store.init_app(app)
     queue.init_app(app)
     alerts.init_app(app)
 

@@ -19,6 +19,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(instruments)
     app.cli.add_command(demo)
     app.cli.add_command(report)
+    app.cli.add_command(moments)
     app.cli.add_command(contacts)
     from .cli_invite import invite
     app.cli.add_command(invite)
@@ -26,6 +27,27 @@ def register_cli(app: Flask) -> None:
     register_data_commands(app)
     from .cli_backup import register_backup_commands
     register_backup_commands(app)
+
+
+@click.group(help="The dashboard's stored sums (services/moment_store.py).")
+def moments() -> None:
+    pass
+
+
+@moments.command("rebuild", help="Recompute the stored moments of every survey (or --survey) from its responses.")
+@click.option("--survey", "slug", default=None, help="Only this survey (its slug).")
+def rebuild_moments(slug: str | None) -> None:
+    from .models import Survey
+    from .services import moment_store
+    query = select(Survey).order_by(Survey.id)
+    if slug is not None:
+        query = query.where(Survey.slug == slug)
+    surveys = db.session.execute(query).scalars().all()
+    if slug is not None and not surveys:
+        raise click.ClickException(f"no survey {slug!r}")
+    for survey in surveys:
+        cells = moment_store.rebuild(survey)
+        click.echo(f"{survey.slug}: {cells} cells")
 
 
 @click.group(help="Manage accounts.")

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from flask_login import UserMixin
-from sqlalchemy import (JSON, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer,
                         LargeBinary, String, Text, UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -562,3 +562,66 @@ class AuditEvent(db.Model):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The client's address (request.remote_addr: behind TRUSTED_PROXIES, the customer's).
     address: Mapped[Optional[str]] = mapped_column(String(64))
+
+
+class SurveyMoments(db.Model):
+    """The dashboard's sufficient statistics of one cell of a survey version's complete responses.
+
+    A cell is ``all`` (every response), ``day:YYYY-MM-DD`` (submitted that
+    UTC day) or ``seg:<variable>=<value>`` (one answer to a segment
+    variable). ``data`` is the cell vector of
+    :class:`analysis.moment_cells.MomentLayout` (float64, little-endian),
+    kept exact as responses are completed, edited or deleted
+    (services/moment_store.py).
+    """
+
+    __tablename__ = "survey_moments"
+    __table_args__ = (UniqueConstraint("survey_id", "version_id", "cell", name="uq_survey_moments_cell"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id", ondelete="CASCADE"), index=True)
+    cell: Mapped[str] = mapped_column(String(128))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Bumped by every update: the dashboard's stamp of the cells it read.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MomentApplied(db.Model):
+    """What of one response the moment cells (:class:`SurveyMoments`) hold: the applied set.
+
+    Written only by services/moment_store.py, in the same transaction as the
+    cells. ``counted`` is ``complete`` (the response's cell vectors are in the
+    cells), ``partial`` (it counts once in the ``partial`` counter of ``all``
+    and of its ``segments`` cells) or ``none``. ``revision`` and
+    ``response_updated_at`` are the response's when it was applied: a
+    response whose current values differ is pending. No answers are copied
+    here (an erased response leaves nothing behind): a counted complete
+    response's contribution is recomputed from its own row, which the flush
+    hook keeps equal to what was applied. ``duration_seconds``, ``day`` and
+    ``segments`` let the dashboard find the rows of a filter that the
+    survey-relative speed rule excludes (services/dashboard_moments.py).
+    """
+
+    __tablename__ = "moment_applied"
+    __table_args__ = (
+        Index("ix_moment_applied_updated", "survey_id", "response_updated_at"),
+        # Covering for the speed rule's count and median of a whole survey or its versions.
+        Index("ix_moment_applied_duration", "survey_id", "counted", "duration_seconds", "version_id"),
+    )
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), primary_key=True,
+                                             autoincrement=False)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id", ondelete="CASCADE"))
+    counted: Mapped[str] = mapped_column(String(16))
+    revision: Mapped[int] = mapped_column(Integer)
+    response_updated_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    day: Mapped[Optional[str]] = mapped_column(String(10))
+    duration_seconds: Mapped[Optional[float]] = mapped_column(Float)
+    # A counted complete response the per-respondent screening keeps (its sums are in the
+    # cells): only these are subtracted when the speed rule excludes them.
+    kept: Mapped[Optional[bool]] = mapped_column(Boolean)
+    # "|seg:<variable>=<value>|...|": the segment cells it falls in (filtered with LIKE).
+    segments: Mapped[str] = mapped_column(Text, default="|")

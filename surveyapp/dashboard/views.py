@@ -58,7 +58,7 @@ def view(slug: str):
     if dashboard_request is None:
         return render_template("dashboard/view.html", survey=survey, form=form, found=None,
                                content=None), 400
-    found = dashboard_cache.lookup(survey, dashboard_request)
+    found = dashboard_cache.lookup(survey, dashboard_request, lang=_lang())
     content = found.entry["languages"][_lang()] if found.entry is not None else None
     figures = {chart["id"]: chart["figure"] for section in (content or {}).get("sections", [])
                for chart in section["charts"] if chart["figure"] is not None}
@@ -104,7 +104,7 @@ def status(slug: str):
     _form, dashboard_request = _filtered_request(survey)
     if dashboard_request is None:
         abort(400)
-    found = dashboard_cache.lookup(survey, dashboard_request, wait=0)
+    found = dashboard_cache.lookup(survey, dashboard_request, wait=0, lang=_lang())
     return jsonify(ready=found.fresh, stale=found.entry is not None and not found.fresh,
                    computed_at=found.entry["computed_at"] if found.entry else None)
 
@@ -125,7 +125,7 @@ def chart_csv(slug: str, chart_id: str):
 
 def _computed_entry(survey, dashboard_request) -> dict:
     """The cached dashboard of the request; 409 while it is still being computed."""
-    found = dashboard_cache.lookup(survey, dashboard_request)
+    found = dashboard_cache.lookup(survey, dashboard_request, lang=_lang())
     if found.entry is None:
         abort(409, description=_("The dashboard is still being computed; try again in a moment."))
     return found.entry

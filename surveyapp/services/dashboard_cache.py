@@ -60,7 +60,7 @@ from analysis.report import ReportOptions, analyse_survey
 from ..extensions import db
 from ..models import Response, ResponseStatus, Survey, SurveyVersion
 from ..queue import app_context, huey
-from . import charts
+from . import charts, dashboard_moments, moment_store
 from .codebooks import survey_codebook
 from .responses import ResponseFilter, responses_frame
 from .surveys import instrument_documents, instrument_library
@@ -189,14 +189,10 @@ def compute_dashboard(survey: Survey, request: DashboardRequest, stamp: str) -> 
     started_total = counts["complete"] + counts["partial"]
     completion = (None if request.has_date_filter or not started_total
                   else counts["complete"] / started_total)
-    documents = {key: document for (key, _version), document in instrument_documents(codebook).items()}
-    features = _kano_features(survey)
-    languages: dict[str, Any] = {}
-    for lang in current_app.config["LANGUAGES"]:
-        with force_locale(lang):
-            labels = charts.labels_for(codebook, documents, features, lang)
-            languages[lang] = charts.dashboard_page(analysis, labels, completion)
+    languages = draw_pages(survey, codebook, analysis, completion)
     timings["charts"] = time.perf_counter() - started
+    # The analysis itself too: the moment-based page takes its raw-row sections from it.
+    cache.set(f"{request.key}:analysis", analysis)
     return {
         "stamp": stamp,
         "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -207,6 +203,46 @@ def compute_dashboard(survey: Survey, request: DashboardRequest, stamp: str) -> 
     }
 
 
+def draw_pages(survey: Survey, codebook, analysis, completion: float | None,
+               languages: list[str] | None = None) -> dict[str, Any]:
+    """The dashboard page of ``analysis`` in ``languages`` (default: every configured language)."""
+    documents = {key: document for (key, _version), document in instrument_documents(codebook).items()}
+    features = _kano_features(survey)
+    pages: dict[str, Any] = {}
+    for lang in languages or current_app.config["LANGUAGES"]:
+        with force_locale(lang):
+            labels = charts.labels_for(codebook, documents, features, lang)
+            pages[lang] = charts.dashboard_page(analysis, labels, completion)
+    return pages
+
+
+def compute_moment_dashboard(survey: Survey, request: DashboardRequest, stamp: str,
+                             data: "dashboard_moments.CellData", job: dict[str, Any] | None,
+                             lang: str | None = None) -> dict[str, Any]:
+    """The entry of ``request`` drawn from the stored moments (``data``) and the last full
+    analysis of the same filter (``job``'s, for the raw-row sections; None before the first)."""
+    started = time.perf_counter()
+    base = cache.get(f"{request.key}:analysis") if job is not None else None
+    analysis = dashboard_moments.moment_analysis(data, dashboard_options(request.period), base)
+    counts = data.layout.counters(data.total)
+    started_total = counts["complete"] + counts["partial"]
+    completion = (None if request.has_date_filter or not started_total
+                  else counts["complete"] / started_total)
+    computed = time.perf_counter() - started
+    started = time.perf_counter()
+    languages = draw_pages(survey, survey_codebook(survey), analysis, completion,
+                           [lang] if lang else None)
+    return {
+        "stamp": stamp, "source": "moments",
+        "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "job_computed_at": job["computed_at"] if job is not None else None,
+        "job_current": job is not None and job["stamp"] == stamp,
+        "n_total": analysis.n_total, "n_used": analysis.n_used,
+        "counts": {"complete": counts["complete"], "partial": counts["partial"]},
+        "mediation_boot": analysis.options.n_boot, "csi_boot": analysis.options.csi_boot,
+        "timings": {"moments": computed, "charts": time.perf_counter() - started},
+        "languages": languages,
+    }
 
 
 def _kano_features(survey: Survey) -> list[dict]:
@@ -236,14 +272,21 @@ class Lookup:
         return self.entry is None or not self.fresh
 
 
-def lookup(survey: Survey, request: DashboardRequest, wait: float | None = None) -> Lookup:
+def lookup(survey: Survey, request: DashboardRequest, wait: float | None = None,
+           lang: str | None = None) -> Lookup:
     """The cached dashboard of ``request``; sends a recomputation to the queue if it is missing or stale.
 
     ``wait``: seconds to wait for that recomputation (default ``DASHBOARD_WAIT_SECONDS``);
-    0 returns at once.
+    0 returns at once. ``lang``: the language the caller reads; a page drawn from the
+    stored moments is drawn in that language only (every language when None).
     """
     remember_view(request)
     stamp = data_stamp(survey.id)
+    cell_plan = dashboard_moments.plan(survey, request.filters)
+    if cell_plan is not None:
+        found = _moment_lookup(survey, request, cell_plan, stamp, lang)
+        if found is not None:
+            return found
     entry = cache.get(request.key)
     if entry is not None and entry["stamp"] == stamp:
         return Lookup(entry, True, stamp)
@@ -257,6 +300,36 @@ def lookup(survey: Survey, request: DashboardRequest, wait: float | None = None)
         if time.monotonic() >= deadline:
             return Lookup(latest or entry, False, stamp)
         time.sleep(0.05)
+
+
+def _moment_lookup(survey: Survey, request: DashboardRequest, cell_plan, stamp: str,
+                   lang: str | None) -> Lookup | None:
+    """The page of a filter that is a union of stored cells: always current (None if no cells yet).
+
+    Its moment-based figures are read from the cells; its raw-row sections
+    come from the last full analysis, which is sent to the queue when it is
+    older than the data (the page says when it was computed).
+    """
+    job = cache.get(request.key)
+    if job is None or job["stamp"] != stamp:
+        request_recomputation(request)
+        job = cache.get(request.key)  # immediate mode (tests) has computed it by now
+    # One entry per language: drawing the charts is most of the work, and a reader needs one.
+    key = f"{request.key}:moments:{lang or 'all'}"
+    entry = cache.get(key)
+    job_at = job["computed_at"] if job is not None else None
+    # The cells are updated by a queue task after the response commits: the entry is current
+    # while the cells are as it read them (the data stamp alone would run ahead of them).
+    cells = moment_store.cells_stamp(survey.id)
+    if entry is not None and entry.get("cells") == cells and entry["job_computed_at"] == job_at:
+        return Lookup(entry, True, stamp)
+    data = dashboard_moments.load(survey, cell_plan)
+    if data is None:
+        return None
+    entry = compute_moment_dashboard(survey, request, stamp, data, job, lang)
+    entry["cells"] = cells
+    cache.set(key, entry)
+    return Lookup(entry, True, stamp)
 
 
 # --------------------------------------------------------------------------

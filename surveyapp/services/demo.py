@@ -22,7 +22,7 @@ from analysis.synthetic_comments import synthetic_comments
 
 from ..extensions import db
 from ..models import Case, CaseEvent, Contact, Response, ResponseStatus, Role, Survey, SurveyShare, User
-from . import cases
+from . import cases, moment_store
 from .responses import ANSWER_DTYPE, mark_not_asked
 from .surveys import create_survey, default_design, open_survey, sync_instruments
 
@@ -104,6 +104,8 @@ def insert_synthetic_responses(survey: Survey, version, n: int, seed: int,
     if rows:
         db.session.execute(insert(Response), rows)
     db.session.commit()
+    # Rows inserted without the ORM: the moment cells take them in one sweep of the survey.
+    moment_store.schedule(survey.id, full=True)
     _add_demo_contacts(survey, frame, seed)
     return n
 

@@ -54,6 +54,7 @@ from analysis.io import parse_number as _parse_number
 
 from ..extensions import db
 from ..models import Response, ResponseStatus, Survey, SurveyVersion, utcnow
+from . import moment_store
 from .responses import AnswerError, allocation_problems, codebook_of, encode_answers
 from .text_safety import clean_text
 
@@ -489,4 +490,6 @@ def _store(survey: Survey, rows: list[_Row]) -> ImportResult:
     except BaseException:
         db.session.rollback()
         raise
+    # Rows inserted without the ORM: the moment cells take them in one sweep of the survey.
+    moment_store.schedule(survey.id, full=True)
     return result

@@ -20,8 +20,8 @@ def ratio_distribution(analysis: SurveyAnalysis, labels: Labels, instrument: str
                   _("Each customer's satisfaction ratio perception / expectation: "
                     "below 1 disappointed (red), 1 met, above 1 delighted (blue)."))
     result = analysis.satisfaction.get(instrument)
-    if result is None:
-        return chart.skip(analysis, f"satisfaction_{instrument}")
+    if result is None or result.respondents is None:  # None: the respondents are not loaded yet
+        return chart.skip(analysis, f"satisfaction_{instrument}", "respondents")
     ratios = result.respondents["ratio"].dropna().to_numpy()
     if ratios.size == 0:
         return chart.say(_("No customer has a defined ratio in this selection."))
