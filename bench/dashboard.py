@@ -172,8 +172,26 @@ def moments_report(responses: int, repeat: int = 20, seed: int = 20261123) -> di
 
     # The demo's recovery cases (one per unhappy customer, opened one by one) take longer
     # than the responses at a million and are not what is measured here.
+    # Put back afterwards: a caller running the bench in its own process (the bench smoke test)
+    # keeps the app as it was.
+    replaced = {(demo, "demo_recovery"): demo.demo_recovery,
+                (dashboard_cache, "request_recomputation"): dashboard_cache.request_recomputation}
     demo.demo_recovery = lambda survey, seed: None
     dashboard_cache.request_recomputation = lambda request: None
+    try:
+        return _measure_from_moments(responses, repeat, seed)
+    finally:
+        for (module, name), original in replaced.items():
+            setattr(module, name, original)
+
+
+def _measure_from_moments(responses: int, repeat: int, seed: int) -> dict:
+    from surveyapp import queue
+    from surveyapp.extensions import db
+    from surveyapp.models import Survey
+    from surveyapp.services import moment_store
+    from surveyapp.services.demo import DEMO_SLUG, ensure_demo
+
     with tempfile.TemporaryDirectory(prefix="dashboard-moments-") as directory:
         database = Path(directory) / "bench.sqlite"
         config = {"QUEUE_IMMEDIATE": False, "CACHE_TYPE": "FileSystemCache",
@@ -190,6 +208,7 @@ def moments_report(responses: int, repeat: int = 20, seed: int = 20261123) -> di
         seeded = time.perf_counter() - started
         print(f"seeded {responses:,} responses in {inserted:.1f} s; their moment cells by a full sweep "
               f"in {seeded - inserted:.1f} s")
+        was_immediate = queue.huey.immediate
         queue.huey.immediate = False
         queue.use_app(app)
         consumer = queue.huey.create_consumer(workers=2, worker_type="thread", periodic=False,
@@ -225,6 +244,9 @@ def moments_report(responses: int, repeat: int = 20, seed: int = 20261123) -> di
         finally:
             consumer.stop(graceful=True)
             queue.use_app(None)
+            # The queue is this process's: whoever runs the bench in process (the bench smoke
+            # test) gets it back as it was.
+            queue.huey.immediate = was_immediate
     return results
 
 
