@@ -28,3 +28,8 @@ csrf = CSRFProtect()
 babel = Babel()
 # Settings (RATELIMIT_*) come from the app config in surveyapp.security.init_app.
 limiter = Limiter(key_func=get_remote_address)
+
+from flask_caching import Cache  # noqa: E402
+
+#: The dashboard cache and the moment store's markers (configured by services.dashboard_cache.init_app).
+cache = Cache()

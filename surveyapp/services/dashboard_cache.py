@@ -57,7 +57,7 @@ from sqlalchemy.orm import Session
 
 from analysis.report import ReportOptions, analyse_survey
 
-from ..extensions import db
+from ..extensions import cache as shared_cache, db
 from ..models import Response, ResponseStatus, Survey, SurveyVersion
 from ..queue import app_context, huey
 from . import charts, dashboard_moments, moment_store
@@ -65,7 +65,8 @@ from .codebooks import survey_codebook
 from .responses import ResponseFilter, responses_frame
 from .surveys import instrument_documents, instrument_library
 
-cache = Cache()
+# The shared cache object lives in extensions (moment_store uses it too, without importing this module).
+cache = shared_cache
 
 #: Trend periods a manager can choose (pandas period aliases).
 PERIODS = ("W", "M", "Q")
