@@ -98,7 +98,10 @@ from .codebooks import (CODEBOOK_COLUMNS, META_DESCRIPTIONS, NOT_APPLICABLE_LABE
 from .filters import describe_filter
 from .spreadsheet_safety import neutralise_cell
 
-EXPORT_CHUNK_SIZE = 20_000
+# Responses per chunk. The CSV writer works on one chunk while the next is read, so the
+# first read and the last write run alone: 10k rows halve that against 20k (CSV of
+# 100k: 88-98k -> 105-116k rows/s) and hold 160 MB less (peak 481-492 MB, was 643-666).
+EXPORT_CHUNK_SIZE = 10_000
 # Text columns of the raw data beside the response frame's metadata.
 RAW_META_COLUMNS = (*META_COLUMNS, *TEXT_COLUMNS)
 # Stata extended missing values of the two coded kinds of missing (docs/data-model.md §5).
