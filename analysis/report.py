@@ -437,27 +437,41 @@ class AnalysedRows:
 
     def of(self, columns, meta: bool = True) -> pd.DataFrame:
         """The kept rows of the metadata columns (unless ``meta=False``) and of ``columns``
-        (those in the frame): the metadata and any answer column that is not float64
-        first, then the float64 answers in the order asked."""
+        (those in the frame): the metadata and any answer column that is not a float
+        first, then the float answers in the order asked, as ``float64``.
+
+        The frame may hold its answers as ``float32`` (:func:`analysis.io.compact_answer_frame`);
+        each section gets them as ``float64``, so every statistic computes exactly as on a
+        ``float64`` frame.
+        """
         wanted = list(dict.fromkeys([*(self.meta if meta else ()),
                                      *(c for c in columns if c in self.frame.columns)]))
-        if self.keep is None:
+        floats = [c for c in wanted if c not in self.meta and self.frame[c].dtype.kind == "f"]
+        if self.keep is None and all(self.frame[c].dtype == np.float64 for c in floats):
             return self.frame[wanted]
-        # The float64 answer columns are compressed straight into one new matrix:
+        # The float answer columns are compressed straight into one new float64 matrix:
         # DataFrame.loc[rows, columns] holds about three times the result while it
         # copies (1.2 GB for 400 MB of answers at a million responses).
-        floats = [c for c in wanted if c not in self.meta and self.frame[c].dtype == np.float64]
         others = [c for c in wanted if c not in floats]
-        index = self.frame.index[self.keep]
+        index = self.frame.index if self.keep is None else self.frame.index[self.keep]
         matrix = np.empty((len(floats), len(index)))
+        buffers: dict = {}  # compress writes only into its input's dtype: one buffer per dtype
         for row, column in zip(matrix, floats):
-            np.compress(self.keep, self.frame[column].to_numpy(), out=row)
+            values = self.frame[column].to_numpy()
+            if self.keep is None:
+                row[:] = values
+            elif values.dtype == np.float64:
+                np.compress(self.keep, values, out=row)
+            else:
+                buffer = buffers.setdefault(values.dtype, np.empty(len(index), dtype=values.dtype))
+                row[:] = np.compress(self.keep, values, out=buffer)
         # matrix.T is the column-major (rows x columns) block pandas stores: no copy.
         answers = pd.DataFrame(matrix.T, index=index, columns=floats, copy=False)
         # The other columns go in front one by one: pd.concat copies the answer
         # matrix, and .loc[rows, columns] filters every column of the frame first.
         for position, column in enumerate(others):
-            answers.insert(position, column, self.frame[column][self.keep])  # same index: no reindex
+            values = self.frame[column]
+            answers.insert(position, column, values if self.keep is None else values[self.keep])
         return answers
 
 
@@ -508,7 +522,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         return None
 
     rules = screening_rules(frame, codebook, options)
-    kano_data = frame
+    kano_rows = rows
     if rules and len(frame):
         result.flags = run("screening", lambda: screening.flag_responses(frame, rules))
         if result.flags is not None and options.exclude_flagged:
@@ -521,13 +535,8 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
             # every other feature's shares, so KANO ignores that one rule.
             others = [c for c in result.flags.columns
                       if c not in ("response_id", "flagged", "reasons", KANO_QUESTIONABLE_RULE)]
-            # Only the KANO columns: a second copy of the whole frame would double
-            # the memory of a million-response analysis.
-            # (F and D answers, and the self-stated importance kano_continuous reports.)
-            kano_answers = {f"{feature}_{facet}" for feature in kano_feature_codes(codebook)
-                            for facet in ("F", "D", "IMP")}
-            kano_columns = [c for c in frame.columns if c == "response_id" or c in kano_answers]
-            kano_data = screening.exclude(frame[kano_columns], result.flags, rules=others)[0]
+            kano_kept = screening.exclude(frame[["response_id"]], result.flags, rules=others)[0]
+            kano_rows = AnalysedRows(frame, codebook, frame.index.isin(kano_kept.index))
     result.n_used = len(rows)
 
     # The ratio is computed per instrument: averaging P/E across instruments
@@ -561,6 +570,10 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         result.servqual_reliability = run("servqual_reliability", lambda: reliability.servqual_reliability(
             data, sq_pairs, dims, confidence=options.confidence))
 
+    # Only the KANO columns (F and D answers, and the self-stated importance
+    # kano_continuous reports), copied here and dropped after the KANO tables.
+    kano_data = kano_rows.of([f"{feature}_{facet}" for feature in kano_feature_codes(codebook)
+                              for facet in ("F", "D", "IMP")], meta=False)
     features = _answered_features(kano_data, codebook, result.skipped)
     if features:
         result.kano = run("kano", lambda: kano.kano_summary(kano_data, features))
@@ -572,7 +585,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
                     "their Q answers are counted per feature")
 
     # Each section below takes the columns it reads (AnalysedRows.of).
-    del data
+    del data, kano_data
     if codebook.select(instrument=RELATIONSHIP):
         _relationship_sections(result, run, rows.of(_instrument_columns(codebook, RELATIONSHIP)),
                                codebook, options)

@@ -17,6 +17,7 @@ from statsmodels.stats.multitest import multipletests
 
 from analysis.csi import ECSI_PATHS, _block_correlations, _fit, _structural_model, csi_model
 from analysis.instruments import compose_codebook, load_instruments
+from analysis.io import compact_answer_frame
 from analysis.report import AnalysedRows, ReportOptions, analyse_survey, screening_rules
 from analysis import screening
 from analysis.segments import compare_groups, kruskal_wallis, period_summary
@@ -160,6 +161,39 @@ def test_full_report_on_the_synthetic_survey_is_unchanged_by_section_copies(surv
         numeric = left.select_dtypes("number").columns
         np.testing.assert_allclose(left[numeric].to_numpy(float), right[numeric].to_numpy(float),
                                    rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("exclude_flagged", [True, False])
+def test_full_report_on_the_compact_frame_equals_the_float64_frame(survey, codebook, exclude_flagged):
+    """The job's loader holds answers as float32 (compact_answer_frame); every table,
+    the per-respondent ones included, equals the float64 frame's exactly: the sections
+    read float64 copies, so every sum and cross-product is the same computation."""
+    answers = [c for c in survey.columns if c in set(codebook.names)]
+    # 2% blanks, some "not applicable" codes and a column float32 cannot hold exactly.
+    rng = np.random.default_rng(2)
+    frame = survey.copy()
+    for column in answers:
+        frame.loc[rng.random(len(frame)) < 0.02, column] = np.nan
+    frame.loc[rng.random(len(frame)) < 0.01, "SQ03_P"] = -98.0
+    frame["SQW_TAN"] = frame["SQW_TAN"] + 0.1 * (frame.index % 2)
+    compact = compact_answer_frame([frame.iloc[:1000], frame.iloc[1000:]], answers, capacity=500)
+    assert compact["SQ01_E"].dtype == np.float32 and compact["SQW_TAN"].dtype == np.float64
+    pd.testing.assert_frame_equal(compact.astype({c: "float64" for c in answers})[frame.columns],
+                                  frame.reset_index(drop=True))
+    options = ReportOptions(n_boot=200, csi_boot=50, exclude_flagged=exclude_flagged)
+    wide, narrow = analyse_survey(frame, codebook, options), analyse_survey(compact, codebook, options)
+    assert (wide.n_used, wide.skipped) == (narrow.n_used, narrow.skipped)
+    left, right = wide.tables(posthoc=True), narrow.tables(posthoc=True)
+    assert list(left) == list(right)
+    for name in left:
+        pd.testing.assert_frame_equal(left[name], right[name], check_exact=True, obj=name)
+    for attribute in ("respondent_scores", "construct_scores", "emotion_scores", "flags"):
+        pd.testing.assert_frame_equal(getattr(wide, attribute), getattr(narrow, attribute),
+                                      check_exact=True, obj=attribute)
+    pd.testing.assert_frame_equal(wide.satisfaction["servqual"].respondents,
+                                  narrow.satisfaction["servqual"].respondents, check_exact=True)
+    pd.testing.assert_frame_equal(wide.servqual.respondents, narrow.servqual.respondents,
+                                  check_exact=True)
 
 
 def test_correlations_of_complete_columns_equal_numpy_per_pair(kiosk):
