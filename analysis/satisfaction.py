@@ -134,14 +134,14 @@ def item_ratios(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]) -> pd
     [1.25, nan]
     """
     _validated(frame, pairs)
-    out = {}
-    for item, (e, p) in pairs.items():
+    # One matrix filled a row per item, whose transpose is the block pandas keeps: a
+    # dict of columns would be copied once more into that block.
+    ratios = np.full((len(pairs), len(frame)), np.nan)
+    for r, (e, p) in zip(ratios, pairs.values()):
         ev, pv = frame[e].to_numpy(dtype="float64"), frame[p].to_numpy(dtype="float64")
         ok = np.isfinite(ev) & np.isfinite(pv) & (ev > 0)
-        r = np.full(len(frame), np.nan)
         np.divide(pv, ev, out=r, where=ok)
-        out[item] = r
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(ratios.T, index=frame.index, columns=list(pairs), copy=False)
 
 
 def _summary(mean_e: pd.Series, mean_p: pd.Series, ratios: pd.Series, diffs: pd.Series,
@@ -269,43 +269,48 @@ def _checked_dimensions(frame, pairs, dimensions, min_n) -> dict[str, str]:
 
 @dataclass
 class _RatioBlocks:
-    """Respondent x item matrices: E, P (NaN unless both answered), ratio R, difference D."""
+    """Respondent x item matrices: E, P (NaN unless both answered) and the ratio R.
+
+    The difference P - E is not kept as a fourth matrix (176 MB at a million
+    respondents and 22 items): item tables take it per column, respondent
+    means from the row sums of P and E.
+    """
 
     E: pd.DataFrame
     P: pd.DataFrame
     complete: pd.DataFrame
     R: pd.DataFrame
-    D: pd.DataFrame
 
     @classmethod
     def of(cls, frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]) -> "_RatioBlocks":
         E, P, complete = paired_blocks(frame, pairs)
-        return cls(E, P, complete, item_ratios(frame, pairs), P - E)
+        return cls(E, P, complete, item_ratios(frame, pairs))
 
     def respondent_level(self, items: Sequence[str]) -> pd.DataFrame:
         """Each respondent's pairs, means, own ratio sum P / sum E and mean ratio over ``items``.
 
-        Row sums on the float matrices (``numpy.nansum``): a pandas row
-        reduction copies the column subset and its mask once per statistic.
+        Row sums over the answered cells (``sum(where=answered)``, which adds the
+        same cells in the same order as ``numpy.nansum`` without its zero-filled
+        copy of the matrix); the mean difference is (sum P - sum E) / k, the
+        same sums, since E and P are missing together.
         """
         cols = self.E.columns.get_indexer(list(items))
         if np.array_equal(cols, np.arange(self.E.shape[1])):
-            cols = slice(None)  # every item: the matrices themselves, not four copies
+            cols = slice(None)  # every item: the matrices themselves, not copies
         c = self.complete.to_numpy()[:, cols]
-        e, p = self.E.to_numpy()[:, cols], self.P.to_numpy()[:, cols]
-        r, d = self.R.to_numpy()[:, cols], self.D.to_numpy()[:, cols]
+        e, p, r = self.E.to_numpy()[:, cols], self.P.to_numpy()[:, cols], self.R.to_numpy()[:, cols]
         k = c.sum(axis=1)
         r_defined = ~np.isnan(r)
         with np.errstate(invalid="ignore", divide="ignore"):
-            sum_e = np.where(k > 0, np.nansum(e, axis=1), np.nan)
-            sum_p = np.nansum(p, axis=1)
+            sum_p = p.sum(axis=1, where=c)
+            sum_e = np.where(k > 0, e.sum(axis=1, where=c), np.nan)
             ok = (k > 0) & (sum_e > 0)
             ratio = np.full(len(k), np.nan)
             np.divide(sum_p, sum_e, out=ratio, where=ok)
             n_ratios = r_defined.sum(axis=1)
-            mean_ratio = np.where(n_ratios > 0, np.nansum(r, axis=1) / n_ratios, np.nan)
+            mean_ratio = np.where(n_ratios > 0, r.sum(axis=1, where=r_defined) / n_ratios, np.nan)
             mean_e, mean_p = sum_e / k, np.where(k > 0, sum_p / k, np.nan)
-            mean_diff = np.where(k > 0, np.nansum(d, axis=1) / k, np.nan)
+            mean_diff = (sum_p - sum_e) / k
         return pd.DataFrame({"n_pairs": k, "mean_E": mean_e, "mean_P": mean_p, "ratio": ratio,
                              "mean_ratio": mean_ratio, "n_undefined": (c & ~r_defined).sum(axis=1),
                              "mean_diff": mean_diff}, index=self.E.index)
@@ -326,7 +331,8 @@ def _item_table(blocks: _RatioBlocks, pairs, dim_of, tolerance, min_n, notes) ->
             continue
         # The item's column, then its answered rows (DataFrame.loc[rows, item]
         # would filter the rows of every item's column first).
-        answered = [pd.Series(matrix[item].to_numpy()[ok]) for matrix in (blocks.E, blocks.P, blocks.R, blocks.D)]
+        e, p, r = (matrix[item].to_numpy()[ok] for matrix in (blocks.E, blocks.P, blocks.R))
+        answered = [pd.Series(e), pd.Series(p), pd.Series(r), pd.Series(p - e)]
         rows.append({"item": item, "dimension": dim_of.get(item), **_summary(*answered, tolerance)})
     if sparse:
         notes.append(f"items with fewer than {min_n} answered pairs left out: {', '.join(sparse)}")

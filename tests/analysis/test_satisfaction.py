@@ -140,5 +140,5 @@ def test_respondent_level_equals_the_pandas_row_reductions_with_missing_pairs(ki
                                  "mean_P": blocks.P[items].mean(axis=1), "ratio": ratio,
                                  "mean_ratio": blocks.R[items].where(c).mean(axis=1),
                                  "n_undefined": (c & blocks.R[items].isna()).sum(axis=1),
-                                 "mean_diff": blocks.D[items].mean(axis=1)})
+                                 "mean_diff": (blocks.P[items] - blocks.E[items]).mean(axis=1)})
         pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-12, atol=1e-12)
