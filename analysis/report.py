@@ -362,14 +362,29 @@ def _rating_ranges(codebook: Codebook, columns) -> dict[str, tuple[float, float]
 # The analysis
 # --------------------------------------------------------------------------
 
-def screening_rules(frame: pd.DataFrame, codebook: Codebook, options: ReportOptions) -> list:
-    """The data-quality rules that apply to this codebook's columns."""
+#: Name under which a screening rule that cannot apply is listed in ``SurveyAnalysis.skipped``.
+SCREENING_SKIPPED = "screening:{rule}"
+
+
+def screening_rules(frame: pd.DataFrame, codebook: Codebook, options: ReportOptions,
+                    skipped: dict[str, str] | None = None) -> list:
+    """The data-quality rules that apply to this codebook's columns.
+
+    A rule the survey's questions cannot support (straight-lining over a
+    single SERVQUAL perception item) is left out, with its reason in
+    ``skipped`` (``screening:<rule>``) when that mapping is given.
+    """
     rules = []
     if "duration_seconds" in frame.columns and frame["duration_seconds"].notna().any():
         rules.append(screening.too_fast())
     pairs = ep_pairs(codebook, SERVQUAL) if codebook.select(instrument=SERVQUAL) else {}
-    if pairs:
+    if len(pairs) >= 2:
         rules.append(screening.straightlining([p for _, p in pairs.values()]))
+    elif pairs and skipped is not None:
+        skipped[SCREENING_SKIPPED.format(rule="straightlining")] = (
+            f"straight-lining needs a block of at least 2 items; the survey asks "
+            f"{len(pairs)} SERVQUAL perception item")
+    if pairs:
         rules.append(screening.identical_e_p(pairs))
     features = [f for f in kano_feature_codes(codebook)
                 if f"{f}_F" in frame.columns and f"{f}_D" in frame.columns]
@@ -521,7 +536,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
             result.skipped[name] = str(error)
         return None
 
-    rules = screening_rules(frame, codebook, options)
+    rules = screening_rules(frame, codebook, options, result.skipped)
     kano_rows = rows
     if rules and len(frame):
         result.flags = run("screening", lambda: screening.flag_responses(frame, rules))
