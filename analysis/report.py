@@ -450,32 +450,37 @@ class AnalysedRows:
     def __len__(self) -> int:
         return len(self.frame) if self.keep is None else int(self.keep.sum())
 
-    def of(self, columns, meta: bool = True) -> pd.DataFrame:
+    def of(self, columns, meta: bool = True, stored: bool = False) -> pd.DataFrame:
         """The kept rows of the metadata columns (unless ``meta=False``) and of ``columns``
         (those in the frame): the metadata and any answer column that is not a float
         first, then the float answers in the order asked, as ``float64``.
 
         The frame may hold its answers as ``float32`` (:func:`analysis.io.compact_answer_frame`);
         each section gets them as ``float64``, so every statistic computes exactly as on a
-        ``float64`` frame.
+        ``float64`` frame. ``stored=True`` keeps the frame's float type instead (half the
+        memory), for sections that read every column through a float64 conversion
+        (``to_numpy(dtype="float64")``, :func:`analysis.common.float_matrix`,
+        :func:`analysis.common.paired_blocks`); ``test_scale_paths`` pins their tables
+        to the float64 frame's, bit for bit.
         """
         wanted = list(dict.fromkeys([*(self.meta if meta else ()),
                                      *(c for c in columns if c in self.frame.columns)]))
         floats = [c for c in wanted if c not in self.meta and self.frame[c].dtype.kind == "f"]
-        if self.keep is None and all(self.frame[c].dtype == np.float64 for c in floats):
+        dtype = np.result_type(np.float32, *(self.frame[c].dtype for c in floats)) if stored else np.float64
+        if self.keep is None and all(self.frame[c].dtype == dtype for c in floats):
             return self.frame[wanted]
         # The float answer columns are compressed straight into one new float64 matrix:
         # DataFrame.loc[rows, columns] holds about three times the result while it
         # copies (1.2 GB for 400 MB of answers at a million responses).
         others = [c for c in wanted if c not in floats]
         index = self.frame.index if self.keep is None else self.frame.index[self.keep]
-        matrix = np.empty((len(floats), len(index)))
+        matrix = np.empty((len(floats), len(index)), dtype=dtype)
         buffers: dict = {}  # compress writes only into its input's dtype: one buffer per dtype
         for row, column in zip(matrix, floats):
             values = self.frame[column].to_numpy()
             if self.keep is None:
                 row[:] = values
-            elif values.dtype == np.float64:
+            elif values.dtype == dtype:
                 np.compress(self.keep, values, out=row)
             else:
                 buffer = buffers.setdefault(values.dtype, np.empty(len(index), dtype=values.dtype))
@@ -561,7 +566,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     # points) serves the ratios, the gaps and their reliability.
     ep_instruments = sorted({v.instrument for v in codebook.select(kind="expectation_perception")})
     data = rows.of([c for instrument in ep_instruments for pair in ep_pairs(codebook, instrument).values()
-                    for c in pair] + list(servqual_weights(codebook).values()))
+                    for c in pair] + list(servqual_weights(codebook).values()), stored=True)
     for instrument in ep_instruments:
         pairs = ep_pairs(codebook, instrument)
         if not pairs:
