@@ -607,8 +607,9 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     # Each section below takes the columns it reads (AnalysedRows.of).
     del data, kano_data
     if codebook.select(instrument=RELATIONSHIP):
-        _relationship_sections(result, run, rows.of(_instrument_columns(codebook, RELATIONSHIP)),
-                               codebook, options)
+        # As stored: construct scores and reliability read the items through float_matrix.
+        _relationship_sections(result, run, rows.of(_instrument_columns(codebook, RELATIONSHIP),
+                                                    stored=True), codebook, options)
     if codebook.select(instrument=EMOTIONS):
         data = rows.of(_instrument_columns(codebook, EMOTIONS) + _overall_columns(codebook))
         result.emotion_scores = emotion_scores(data, codebook)
