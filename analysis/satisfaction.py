@@ -239,7 +239,7 @@ def satisfaction_ratio(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]
     dims_table = _dimension_table(blocks, dimensions, tolerance, min_n, notes)
     everyone = blocks.respondent_level(list(pairs))
     survey_row = {"level": "survey", "n_items": len(pairs), **_aggregate(everyone, tolerance)}
-    n_undef_pairs = int((blocks.complete & blocks.R.isna()).to_numpy().sum())
+    n_undef_pairs = int(everyone["n_undefined"].sum())
     if n_undef_pairs:
         notes.append(f"{n_undef_pairs} respondent-item pair(s) with expectation 0: ratio undefined, "
                      "left out of mean_ratio, kept in the means of E and P")
@@ -269,22 +269,29 @@ def _checked_dimensions(frame, pairs, dimensions, min_n) -> dict[str, str]:
 
 @dataclass
 class _RatioBlocks:
-    """Respondent x item matrices: E, P (NaN unless both answered) and the ratio R.
+    """Respondent x item matrices: E, P (NaN unless both answered) and which pairs are answered.
 
-    The difference P - E is not kept as a fourth matrix (176 MB at a million
-    respondents and 22 items): item tables take it per column, respondent
-    means from the row sums of P and E.
+    Neither the ratio P / E nor the difference P - E is kept as a matrix (176 MB
+    each at a million respondents and 22 items): the ratio is computed a column
+    at a time (:meth:`ratio`, the division of :func:`item_ratios`), the
+    difference per item or from the row sums of P and E.
     """
 
     E: pd.DataFrame
     P: pd.DataFrame
     complete: pd.DataFrame
-    R: pd.DataFrame
 
     @classmethod
     def of(cls, frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]) -> "_RatioBlocks":
-        E, P, complete = paired_blocks(frame, pairs)
-        return cls(E, P, complete, item_ratios(frame, pairs))
+        return cls(*paired_blocks(frame, pairs))
+
+    def ratio(self, position: int) -> np.ndarray:
+        """Item ``position``'s ratios P / E, NaN where the pair is not answered or E is 0
+        (:func:`item_ratios` on the item's columns: E and P hold the answers where both are)."""
+        e, p = self.E.to_numpy()[:, position], self.P.to_numpy()[:, position]
+        r = np.full(len(e), np.nan)
+        np.divide(p, e, out=r, where=np.isfinite(e) & np.isfinite(p) & (e > 0))
+        return r
 
     def respondent_level(self, items: Sequence[str]) -> pd.DataFrame:
         """Each respondent's pairs, means, own ratio sum P / sum E and mean ratio over ``items``.
@@ -292,27 +299,33 @@ class _RatioBlocks:
         Row sums over the answered cells (``sum(where=answered)``, which adds the
         same cells in the same order as ``numpy.nansum`` without its zero-filled
         copy of the matrix); the mean difference is (sum P - sum E) / k, the
-        same sums, since E and P are missing together.
+        same sums, since E and P are missing together. The ratios are added a
+        column at a time, in item order, as the row sum of a ratio matrix adds them.
         """
-        cols = self.E.columns.get_indexer(list(items))
-        if np.array_equal(cols, np.arange(self.E.shape[1])):
-            cols = slice(None)  # every item: the matrices themselves, not copies
+        positions = self.E.columns.get_indexer(list(items))
+        cols = slice(None) if np.array_equal(positions, np.arange(self.E.shape[1])) else positions
         c = self.complete.to_numpy()[:, cols]
-        e, p, r = self.E.to_numpy()[:, cols], self.P.to_numpy()[:, cols], self.R.to_numpy()[:, cols]
+        e, p = self.E.to_numpy()[:, cols], self.P.to_numpy()[:, cols]
         k = c.sum(axis=1)
-        r_defined = ~np.isnan(r)
+        sum_r, n_ratios = np.zeros(len(k)), np.zeros(len(k), dtype=np.int64)
+        n_undefined = np.zeros(len(k), dtype=np.int64)
+        for j, position in enumerate(positions):
+            r = self.ratio(position)
+            defined = ~np.isnan(r)
+            np.add(sum_r, r, out=sum_r, where=defined)
+            n_ratios += defined
+            n_undefined += c[:, j] & ~defined
         with np.errstate(invalid="ignore", divide="ignore"):
             sum_p = p.sum(axis=1, where=c)
             sum_e = np.where(k > 0, e.sum(axis=1, where=c), np.nan)
             ok = (k > 0) & (sum_e > 0)
             ratio = np.full(len(k), np.nan)
             np.divide(sum_p, sum_e, out=ratio, where=ok)
-            n_ratios = r_defined.sum(axis=1)
-            mean_ratio = np.where(n_ratios > 0, r.sum(axis=1, where=r_defined) / n_ratios, np.nan)
+            mean_ratio = np.where(n_ratios > 0, sum_r / n_ratios, np.nan)
             mean_e, mean_p = sum_e / k, np.where(k > 0, sum_p / k, np.nan)
             mean_diff = (sum_p - sum_e) / k
         return pd.DataFrame({"n_pairs": k, "mean_E": mean_e, "mean_P": mean_p, "ratio": ratio,
-                             "mean_ratio": mean_ratio, "n_undefined": (c & ~r_defined).sum(axis=1),
+                             "mean_ratio": mean_ratio, "n_undefined": n_undefined,
                              "mean_diff": mean_diff}, index=self.E.index)
 
 
@@ -331,7 +344,8 @@ def _item_table(blocks: _RatioBlocks, pairs, dim_of, tolerance, min_n, notes) ->
             continue
         # The item's column, then its answered rows (DataFrame.loc[rows, item]
         # would filter the rows of every item's column first).
-        e, p, r = (matrix[item].to_numpy()[ok] for matrix in (blocks.E, blocks.P, blocks.R))
+        r = blocks.ratio(blocks.E.columns.get_loc(item))[ok]
+        e, p = (matrix[item].to_numpy()[ok] for matrix in (blocks.E, blocks.P))
         answered = [pd.Series(e), pd.Series(p), pd.Series(r), pd.Series(p - e)]
         rows.append({"item": item, "dimension": dim_of.get(item), **_summary(*answered, tolerance)})
     if sparse:
