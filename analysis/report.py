@@ -677,8 +677,15 @@ def respondent_scores(data: pd.DataFrame, codebook: Codebook, result: SurveyAnal
         if series is not None:
             table[name] = series.reindex(table["response_id"]).to_numpy()
     if result.construct_scores is not None:
-        for construct in result.construct_scores.columns:
-            table[construct] = result.construct_scores[construct].to_numpy()
+        # The construct columns are a frame over the construct score table's matrix
+        # (100 MB at a million respondents and 12 constructs, not copied), the other
+        # columns inserted in front; pd.concat or assigning each column would copy it.
+        constructs = result.construct_scores
+        shared = pd.DataFrame(constructs.to_numpy(), index=table.index, columns=constructs.columns,
+                              copy=False)
+        for position, name in enumerate(table.columns):
+            shared.insert(position, name, table[name])  # same index: no reindex
+        table = shared
     return table
 
 
