@@ -418,6 +418,7 @@ def servqual(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
 
     # 2. dimensions: respondents' dimension means, tested per dimension.
     dim_E, dim_P = _dimension_means(E, P, complete, dimensions, min_item_share)
+    del E, P  # the item matrices are done with (a third of a GB at a million respondents)
     dim_G = dim_P - dim_E
     dims_table = _optional(skipped, "dimensions", lambda: _correct(_tested_units(
         {dim: {"dimension": dim, "n_items": len(dimensions[dim])} for dim in dimensions},
