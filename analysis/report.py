@@ -610,6 +610,17 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         # As stored: construct scores and reliability read the items through float_matrix.
         _relationship_sections(result, run, rows.of(_instrument_columns(codebook, RELATIONSHIP),
                                                     stored=True), codebook, options)
+    # The PLS index before the respondent tables below exist: its copy of the items is
+    # the largest of the analysis, and it needs nothing the later sections compute.
+    blocks = options.csi_blocks or default_csi_blocks(codebook)
+    if len(blocks) >= 2:
+        items = list(dict.fromkeys(c for cols in blocks.values() for c in cols))
+        # Exactly the items, in model order: csi_model then fits on this copy itself.
+        items_data = rows.of(items, meta=False)
+        result.csi = run("csi", lambda: csi.csi_model(
+            items_data, blocks, _rating_ranges(codebook, items), n_boot=options.csi_boot,
+            seed=options.seed))
+        del items_data
     if codebook.select(instrument=EMOTIONS):
         data = rows.of(_instrument_columns(codebook, EMOTIONS) + _overall_columns(codebook))
         result.emotion_scores = emotion_scores(data, codebook)
@@ -626,20 +637,13 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         result.trends = run("trends", lambda: trend_table(scores, options.period,
                                                           options.confidence))
     if sq_pairs:
+        # As stored: the dimension means read the P columns as float64, ipa.ipa converts
+        # the importance and overall columns with astype("float64").
         data = rows.of([p for _, p in sq_pairs.values()] + list(servqual_weights(codebook).values())
-                       + _overall_columns(codebook))
+                       + _overall_columns(codebook), stored=True)
         _ipa_sections(result, run, data, codebook, sq_pairs, scores)
     result.segment_comparisons = _segment_sections(result, run, scores, codebook)
-    blocks = options.csi_blocks or default_csi_blocks(codebook)
     del data
-    if len(blocks) >= 2:
-        items = list(dict.fromkeys(c for cols in blocks.values() for c in cols))
-        # Exactly the items, in model order: csi_model then fits on this copy itself.
-        items_data = rows.of(items, meta=False)
-        result.csi = run("csi", lambda: csi.csi_model(
-            items_data, blocks, _rating_ranges(codebook, items), n_boot=options.csi_boot,
-            seed=options.seed))
-        del items_data
     _state_minimum_n(result)
     return result
 
