@@ -150,6 +150,23 @@ def float_matrix(frame, columns):
     return matrix.T
 
 
+def release_freed_memory() -> None:
+    """Hand the heap memory freed so far back to the system (glibc ``malloc_trim``).
+
+    glibc keeps freed blocks below its mmap threshold (32 MB once large arrays
+    have been freed) in the process heap for reuse; after a section of the
+    analysis has freed hundreds of MB of columns, the next section's large
+    arrays come from fresh pages while the freed ones stay resident, so the
+    resident peak is the sum of both. ``malloc_trim(0)`` returns the free heap
+    pages (``madvise``), a few ms. Where there is no glibc nothing is done.
+    """
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def row_means(values):
     """Mean of the answered (non-NaN) cells of each row of a float matrix, NaN where a row
     has none: what ``DataFrame.mean(axis=1)`` computes (sum of the answered cells over

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .common import MIN_N, InsufficientData, Methods, row_means
+from .common import MIN_N, InsufficientData, Methods, release_freed_memory, row_means
 from .instruments import Codebook
 from . import csi, ipa, kano, relationship, reliability, satisfaction, screening, segments, servqual
 from .followup import FollowUpThresholds, follow_up_list
@@ -558,6 +558,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
             kano_kept = screening.exclude(frame[["response_id"]], result.flags, rules=others)[0]
             kano_rows = AnalysedRows(frame, codebook, frame.index.isin(kano_kept.index))
     result.n_used = len(rows)
+    release_freed_memory()  # the screening rules' matrices
 
     # The ratio is computed per instrument: averaging P/E across instruments
     # would mix scales (SERVQUAL's 1-7 with the overall pair's 1-10).
@@ -606,6 +607,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
 
     # Each section below takes the columns it reads (AnalysedRows.of).
     del data, kano_data
+    release_freed_memory()  # the E/P sections' matrices, before the relationship items
     if codebook.select(instrument=RELATIONSHIP):
         # As stored: construct scores and reliability read the items through float_matrix.
         _relationship_sections(result, run, rows.of(_instrument_columns(codebook, RELATIONSHIP),
@@ -614,6 +616,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     # the largest of the analysis, and it needs nothing the later sections compute.
     blocks = options.csi_blocks or default_csi_blocks(codebook)
     if len(blocks) >= 2:
+        release_freed_memory()  # what the sections above freed, before the largest copy
         items = list(dict.fromkeys(c for cols in blocks.values() for c in cols))
         # Exactly the items, in model order: csi_model then fits on this copy itself.
         items_data = rows.of(items, meta=False)
@@ -641,6 +644,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         # the importance and overall columns with astype("float64").
         data = rows.of([p for _, p in sq_pairs.values()] + list(servqual_weights(codebook).values())
                        + _overall_columns(codebook), stored=True)
+        release_freed_memory()  # the emotion, follow-up and trend sections' temporaries
         _ipa_sections(result, run, data, codebook, sq_pairs, scores)
     result.segment_comparisons = _segment_sections(result, run, scores, codebook)
     del data

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.common import release_freed_memory
 from bench import peak_rss_mb
 
 SIZES = (10_000, 100_000, 1_000_000)
@@ -120,21 +121,6 @@ def job_frame(frame, codebook):
     return compact_answer_frame([frame], answers, capacity=len(frame))
 
 
-def _release_freed_heap() -> None:
-    """Hand the memory the synthetic draw freed back to the system (glibc ``malloc_trim``).
-
-    The draw allocates and frees several GB; glibc keeps much of it in the
-    process heap, so the analysis would start from about twice the frame's
-    resident size, which a loader that reads the frame does not leave. Where
-    there is no glibc nothing is done.
-    """
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
 def _reset_peak_rss() -> bool:
     """Start the peak-memory count (VmHWM) afresh: Linux resets it when 5 is written
     to ``/proc/self/clear_refs`` (proc(5)). False where that is not possible."""
@@ -180,7 +166,9 @@ def measure(n: int) -> dict:
     # matters is the analysis job's (the frame resident, as after the loader).
     build_peak_mb = peak_rss_mb()
     gc.collect()
-    _release_freed_heap()
+    # The draw allocates and frees several GB; a loader that reads the frame does not
+    # leave that heap behind.
+    release_freed_memory()
     start_rss_mb = _current_rss_mb()
     reset = _reset_peak_rss()
     started, cpu = time.perf_counter(), time.process_time()
