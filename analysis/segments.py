@@ -75,7 +75,7 @@ def apply_filter(frame: pd.DataFrame, segments: Mapping[str, Sequence] | None = 
         parts.append(f"{col} in {values}")
     if start is not None or end is not None:
         check_columns(frame, [time_col], "date filter")
-        t = pd.to_datetime(frame[time_col], utc=True)
+        t = _utc_times(frame[time_col])
         lo = _utc(start, "start") if start is not None else None
         hi = _utc(end, "end") if end is not None else None
         if lo is not None and hi is not None and lo >= hi:
@@ -96,9 +96,17 @@ def apply_filter(frame: pd.DataFrame, segments: Mapping[str, Sequence] | None = 
     return out
 
 
+def _utc_times(values: pd.Series) -> pd.Series:
+    """``pd.to_datetime(values, utc=True)``; times that carry a time zone already are only
+    converted (``to_datetime`` walks a million of them as Timestamp objects)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    return pd.to_datetime(values, utc=True)
+
+
 def _periods(frame: pd.DataFrame, freq: str, time_col: str) -> pd.Series:
     check_columns(frame, [time_col], "by_period")
-    t = pd.to_datetime(frame[time_col], utc=True)
+    t = _utc_times(frame[time_col])
     # Period has no time zone: convert to UTC wall time first so a response
     # lands in the same week on every server
     return t.dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period(freq).rename("period")
