@@ -375,16 +375,20 @@ def _dimension_table(blocks: _RatioBlocks, dimensions, tolerance, min_n, notes) 
 
 
 def _respondent_table(everyone: pd.DataFrame, ids: pd.Series, tolerance: float) -> pd.DataFrame:
-    resp = everyone[everyone["n_pairs"] > 0].copy()
-    resp.insert(0, "response_id", ids[resp.index].to_numpy())
-    resp["class"] = classify_ratio(resp["ratio"], tolerance).to_numpy()
-    reason = np.full(len(resp), "", dtype=object)
-    reason[resp["ratio"].isna().to_numpy()] = "sum of expectations is 0: ratio undefined"
-    resp["reason"] = reason
-    resp["n_pairs"] = resp["n_pairs"].astype(int)
-    resp["n_undefined"] = resp["n_undefined"].astype(int)
-    return resp[["response_id", "n_pairs", "n_undefined", "mean_E", "mean_P", "ratio", "mean_ratio",
-                 "mean_diff", "class", "reason"]].reset_index(drop=True)
+    # Positions, not labels: ids and everyone are both indexed like the frame, and a
+    # label lookup of a million ids, a boolean-filtered copy and a column selection
+    # each cost as much as the table.
+    answered = everyone["n_pairs"].to_numpy() > 0
+    table = {"response_id": ids.to_numpy()[answered]}
+    for name in ("n_pairs", "n_undefined"):
+        table[name] = everyone[name].to_numpy()[answered].astype(int)
+    for name in ("mean_E", "mean_P", "ratio", "mean_ratio", "mean_diff"):
+        table[name] = everyone[name].to_numpy()[answered]
+    table["class"] = classify_ratio(table["ratio"], tolerance).to_numpy()
+    reason = np.full(len(table["ratio"]), "", dtype=object)
+    reason[np.isnan(table["ratio"])] = "sum of expectations is 0: ratio undefined"
+    table["reason"] = reason
+    return pd.DataFrame(table)
 
 
 def _ratio_methods(frame: pd.DataFrame, answered: pd.Series, notes: list[str]) -> Methods:
