@@ -700,9 +700,11 @@ def respondent_scores(data: pd.DataFrame, codebook: Codebook, result: SurveyAnal
 def trend_table(scores: pd.DataFrame, period: str = "W", confidence: float = 0.95) -> pd.DataFrame:
     """Per-period mean and CI of every respondent score in :data:`SCORE_LABELS`."""
     tables = []
+    periods = segments.row_periods(scores, period)  # once for every score
     for score in SCORE_LABELS:
         if score in scores and scores[score].notna().sum() >= 2:
-            table = segments.period_summary(scores, score, period, confidence=confidence)
+            table = segments.period_summary(scores, score, period, confidence=confidence,
+                                            periods=periods)
             tables.append(table.assign(score=score))
     if not tables:
         raise InsufficientData("trends", 0, 2)
