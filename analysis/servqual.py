@@ -170,10 +170,7 @@ def signed_rank_test(d: np.ndarray, zero_method: str = "pratt") -> dict:
     if zero_method not in ZERO_METHODS:
         raise ValueError(f"zero_method must be one of {ZERO_METHODS}, got {zero_method!r}")
     d = np.asarray(d, dtype="float64")
-    codes, levels = pd.factorize(np.abs(d), sort=True)
-    size = np.bincount(codes, minlength=len(levels)).astype("float64")
-    positive = np.bincount(codes[d > 0], minlength=len(levels))
-    negative = np.bincount(codes[d < 0], minlength=len(levels))
+    size, positive, negative, levels = _absolute_value_counts(d)
     n_zero = float(len(d) - positive.sum() - negative.sum())
     nonzero_size = np.where(levels == 0, 0.0, size)
     # Mid-ranks among all |d| (zeros are the smallest, ranked first), then among the non-zero ones.
@@ -195,6 +192,29 @@ def signed_rank_test(d: np.ndarray, zero_method: str = "pratt") -> dict:
         z = (r_plus - mean) / np.sqrt(variance)
     return {"W": float(min(r_plus, r_minus)), "p": float(2 * stats.norm.sf(abs(z))), "z": float(z),
             "r_rb": r_rb, "has_ties": bool((nonzero_size > 1).any())}
+
+
+def _absolute_value_counts(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """How many differences of each distinct ``|d|`` there are (as float), how many of them
+    are positive and negative, and the distinct ``|d|`` in ascending order.
+
+    Item gaps of rating scales are small whole numbers: they are counted directly
+    (``numpy.bincount`` of the integers, no hashing); other differences (dimension
+    means, fractions) are coded by ``pandas.factorize``. Both give the same counts.
+    """
+    magnitude = np.abs(d)
+    whole = magnitude.astype(np.int64) if len(d) and magnitude.max() < 2 ** 20 else None
+    if whole is not None and np.array_equal(whole, magnitude):
+        counts = np.bincount(whole)
+        levels = np.flatnonzero(counts)
+        return (counts[levels].astype("float64"),
+                np.bincount(whole[d > 0], minlength=len(counts))[levels],
+                np.bincount(whole[d < 0], minlength=len(counts))[levels],
+                levels.astype("float64"))
+    codes, levels = pd.factorize(magnitude, sort=True)
+    return (np.bincount(codes, minlength=len(levels)).astype("float64"),
+            np.bincount(codes[d > 0], minlength=len(levels)),
+            np.bincount(codes[d < 0], minlength=len(levels)), levels)
 
 
 def gap_scores(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
