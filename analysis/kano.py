@@ -520,9 +520,13 @@ def kano_questionable_counts(frame: pd.DataFrame, features: Iterable[str] | None
     """
     features = _resolve_features(frame, None if features is None else list(features))
     total = np.zeros(len(frame), dtype=int)
+    # Which cells of the evaluation table are Q, looked up by answer codes: comparing
+    # a letter object per respondent and feature costs seconds on a million.
+    questionable = _LOOKUP == "Q"
     for feat in features:
-        cats = kano_category(frame[f"{feat}_F"].to_numpy(), frame[f"{feat}_D"].to_numpy())
-        total += (cats == "Q").astype(int)
+        f_idx, f_missing = _codes(frame[f"{feat}_F"].to_numpy(), "functional")
+        d_idx, d_missing = _codes(frame[f"{feat}_D"].to_numpy(), "dysfunctional")
+        total += questionable[f_idx, d_idx] & ~(f_missing | d_missing)
     return pd.Series(total, index=frame.index, name="kano_questionable")
 
 
