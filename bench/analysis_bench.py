@@ -1,8 +1,12 @@
 """Benchmark: the full survey analysis at 10k, 100k and 1M synthetic responses.
 
 For each size a fresh subprocess draws a synthetic frame (all six shipped
-instruments, 142 variables, the model of :mod:`analysis.synthetic`), then
-times :func:`analysis.report.analyse_survey` and, on the same arrays, a bare
+instruments, 142 variables, the model of :mod:`analysis.synthetic`), lays it
+out as the analysis job's loader does (:func:`job_frame`: answers ``float32``
+where exact, one contiguous run per column, ``analysis.io.compact_answer_frame``,
+which ``surveyapp.services.analysis.analysis_frame`` uses), then
+times :func:`analysis.report.analyse_survey` (what the ``analysis`` job runs on
+that frame) and, on the same values as float64 arrays, a bare
 numpy computation of the core numbers (item gap means and SDs, dimension
 gaps, Cronbach's alpha of every SERVQUAL block, KANO category counts, the
 seed OLS paths) and the same numbers from sufficient statistics (:func:`moment_tables`).
