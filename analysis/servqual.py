@@ -105,8 +105,8 @@ def paired_gap_test(expectation, perception, *, zero_method: str = "pratt",
     out = {"n": n, "mean_E": float(e.mean()), "mean_P": float(p.mean()), "mean_gap": mean,
            "sd_gap": sd, "se_gap": se, "df": n - 1, "zero_method": zero_method,
            "n_zero": int((d == 0).sum()), "share_negative": float((d < 0).mean()), "note": ""}
-    nonzero = d[d != 0]
     if sd == 0:
+        nonzero = d[d != 0]
         out.update(ci_low=mean, ci_high=mean, t=np.nan, p_t=np.nan, d_z=np.nan, W=np.nan,
                    p_wilcoxon=np.nan, wilcoxon_method="", r_rb=np.nan if nonzero.size == 0
                    else float(np.sign(nonzero[0])),
@@ -326,7 +326,7 @@ def _tested_units(units: dict[str, dict], E: pd.DataFrame, P: pd.DataFrame, leve
     ``min_n`` complete pairs; sparser units are named in ``notes``."""
     rows, sparse = [], []
     for unit, label in units.items():
-        n_unit = int((E[unit].notna() & P[unit].notna()).sum())
+        n_unit = int((~np.isnan(E[unit].to_numpy()) & ~np.isnan(P[unit].to_numpy())).sum())
         if n_unit < min_n:
             sparse.append(f"{unit} (n={n_unit})")
             continue
