@@ -137,6 +137,9 @@ class _CProfile:
 
     def report(self):
         import pstats
+        dump = os.environ.get("ANSWER_PATH_PROFILE_DUMP")
+        if dump:  # for pstats' callers/callees views
+            self.profile.dump_stats(dump)
         stats = pstats.Stats(self.profile, stream=sys.stderr)
         stats.sort_stats("cumulative").print_stats(60)
         stats.sort_stats("tottime").print_stats(40)

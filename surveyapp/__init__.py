@@ -48,6 +48,7 @@ def load_config(app: Flask, config: type[Config] | str | Mapping[str, Any] | Non
     app.config.from_object(config_cls)
     app.config.update(config_cls.from_environment())
     app.config.update(overrides)
+    check_database_url(str(app.config.get("SQLALCHEMY_DATABASE_URI", "")))
     if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         # A database file never drops a connection the way a server does: the pre-ping
         # would be one more statement on every request of the answer path.
@@ -55,6 +56,27 @@ def load_config(app: Flask, config: type[Config] | str | Mapping[str, Any] | Non
             key: value for key, value in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items()
             if key != "pool_pre_ping"}
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+#: The databases the app runs on: the moment store's upserts and the row locks of the answer
+#: path and the queue are written for these two (docs/scale.md).
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+def check_database_url(url: str) -> None:
+    """Refuse at start-up a ``DATABASE_URL`` of a database the app does not run on."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise ValueError(f"DATABASE_URL {url!r} is not a database URL: {error}") from None
+    if parsed.get_backend_name() not in SUPPORTED_DATABASES:
+        raise ValueError(
+            f"DATABASE_URL {parsed.render_as_string(hide_password=True)}: surveyapp runs on "
+            "SQLite (sqlite:///path) or PostgreSQL (postgresql+psycopg://user:password@host/db), "
+            f"not {parsed.get_backend_name()}")
 
 
 def register_proxy(app: Flask) -> None:

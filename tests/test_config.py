@@ -61,3 +61,15 @@ def test_wsgi_exposes_app(monkeypatch):
     import wsgi
     importlib.reload(wsgi)
     assert wsgi.app.name == "surveyapp"
+
+
+@pytest.mark.parametrize("url", ["mysql+pymysql://user:secret@db/survey", "mssql+pyodbc://u:secret@dsn"])
+def test_an_unsupported_database_is_refused_at_start_up_without_its_password(url):
+    with pytest.raises(ValueError, match="runs on SQLite .* or PostgreSQL") as refused:
+        create_app({"SQLALCHEMY_DATABASE_URI": url})
+    assert "secret" not in str(refused.value)
+
+
+def test_a_malformed_database_url_is_refused_at_start_up():
+    with pytest.raises(ValueError, match="not a database URL"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "not a url"})

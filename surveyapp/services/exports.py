@@ -331,18 +331,16 @@ def _csv_number_columns(block: np.ndarray) -> list[pa.Array]:
     The tests are made on the whole matrix at once (a per-column pass cost
     a quarter of a large export's time).
     """
-    missing = np.isnan(block)
-    with np.errstate(invalid="ignore"):
-        whole = ((block == np.trunc(block)) & (np.abs(block) < _WRITTEN_AS_INTEGER)
-                 & ~((block == 0) & np.signbit(block)))
+    # One column-major copy, so each column below is one contiguous slice; every test reads it.
+    floats = np.asfortranarray(block, dtype=np.float64)
+    missing = np.isnan(floats)
+    with np.errstate(invalid="ignore", over="ignore"):
+        # NaN, infinities and huge values cast to garbage, which the tests below reject
+        # (and a masked slot is never read).
+        integers = floats.astype(np.int64)
+        whole = (integers == floats) & (np.abs(floats) < _WRITTEN_AS_INTEGER)
+    whole &= ~(np.signbit(floats) & (integers == 0))  # -0.0, which Arrow writes as "-0"
     integer_column = np.all(whole | missing, axis=0)
-    # Column-major copies, so each column below is one contiguous slice (no copy per column).
-    missing = np.asfortranarray(missing)
-    floats = np.asfortranarray(block)
-    integers = np.zeros(block.shape, dtype=np.int64, order="F")
-    chosen = np.flatnonzero(integer_column)
-    if len(chosen):
-        integers[:, chosen] = np.where(missing[:, chosen], 0, floats[:, chosen])
     return [pa.array(integers[:, j], mask=missing[:, j]) if integer_column[j]
             else pa.array(floats[:, j], from_pandas=True) for j in range(block.shape[1])]
 

@@ -21,6 +21,7 @@ from analysis.io import METADATA_COLUMNS
 
 from ..extensions import db
 from ..models import Contact, Response, ResponseStatus, Survey, SurveyVersion, utcnow
+from .gc_pause import gc_paused
 from .text_safety import clean_text
 from .version_cache import FrozenDict, FrozenList, deep_freeze, per_version
 
@@ -371,11 +372,12 @@ def iter_response_frames(survey: Survey, filters: ResponseFilter | None = None,
     query = _response_query(survey, filters, text_columns).order_by(Response.id).limit(chunk_size)
     last_id = 0
     while True:
-        rows = _fetch(query.where(Response.id > last_id))
-        if not rows:
-            return
-        last_id = rows[-1][0]
-        frame = _frame_from_rows(survey, rows, filters, text_columns)
+        with gc_paused():
+            rows = _fetch(query.where(Response.id > last_id))
+            if not rows:
+                return
+            last_id = rows[-1][0]
+            frame = _frame_from_rows(survey, rows, filters, text_columns)
         if len(frame):
             yield frame
         if len(rows) < chunk_size:
@@ -398,7 +400,8 @@ def response_page(survey: Survey, filters: ResponseFilter, offset: int, limit: i
     first_id = ids.order_by(Response.id).offset(offset).limit(1).scalar_subquery()
     query = (_response_query(survey, filters, text_columns).where(Response.id >= first_id)
              .order_by(Response.id).limit(limit))
-    return _frame_from_rows(survey, _fetch(query), filters, text_columns)
+    with gc_paused():
+        return _frame_from_rows(survey, _fetch(query), filters, text_columns)
 
 
 def count_responses(survey: Survey, filters: ResponseFilter | None = None) -> int:
