@@ -48,7 +48,8 @@ class Config:
     INVITATION_HANDOVER_SECONDS = 10 * 60
 
     # Rate limits (Flask-Limiter strings, per client address unless said otherwise). The
-    # counters live in RATELIMIT_STORAGE_URI: memory:// is per process; set it to
+    # counters live in RATELIMIT_STORAGE_URI: swept-memory:// (limits' memory:// with a
+    # cheaper sweep, surveyapp/limiter_storage.py) is per process; set it to
     # redis://host:6379/0 (environment variable of the same name) so every gunicorn worker
     # and app server shares them.
     RATELIMIT_ENABLED = True
@@ -56,7 +57,7 @@ class Config:
     # trusted for that many hops, so rate limits and the audit see the customer's address,
     # not the proxy's. 0 = the app faces clients directly (headers ignored: they are forgeable).
     TRUSTED_PROXIES = 0
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = "swept-memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "surveyapp"
     LOGIN_RATE_LIMIT = "20 per minute;200 per hour"

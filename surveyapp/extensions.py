@@ -9,6 +9,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from . import limiter_storage  # noqa: F401  (registers swept-memory://, the limiter's default)
+
 
 class Base(DeclarativeBase):
     # Named constraints so Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
