@@ -121,7 +121,8 @@ def unhappy_customers(scores: pd.DataFrame, rule: UnhappinessRule, *,
         raise ValueError(f"the scores need an {id_col!r} column")
     table = pd.DataFrame({id_col: scores[id_col].to_numpy()})
     n = len(table)
-    reasons: list[list[str]] = [[] for _ in range(n)]
+    # Reasons only for the rows that have one: a list per respondent is a million lists.
+    reasons: dict[int, list[str]] = {}
     holds: list[np.ndarray] = []
     for column, limit_name, direction, template in _CRITERIA:
         values = (pd.to_numeric(scores[column], errors="coerce").to_numpy(dtype=float)
@@ -135,22 +136,28 @@ def unhappy_customers(scores: pd.DataFrame, rule: UnhappinessRule, *,
                    "at_least": values >= limit}[direction] & ~np.isnan(values)
         holds.append(hit)
         for position in np.flatnonzero(hit):
-            reasons[position].append(template.format(value=values[position], limit=limit))
+            reasons.setdefault(int(position), []).append(template.format(value=values[position], limit=limit))
     if rule.keywords:
         comments = (scores[comment_col].fillna("").astype(str).str.casefold().to_numpy()
                     if comment_col in scores else np.full(n, ""))
         found = [[k for k in rule.keywords if k.casefold() in text] for text in comments]
         holds.append(np.array([bool(f) for f in found], dtype=bool))
         for position, words in enumerate(found):
-            reasons[position].extend(f'keyword "{word}"' for word in words)
+            if words:
+                reasons.setdefault(position, []).extend(f'keyword "{word}"' for word in words)
     if not holds:
         unhappy = np.zeros(n, dtype=bool)
     elif rule.combine == "all":
         unhappy = np.logical_and.reduce(holds)
     else:
         unhappy = np.logical_or.reduce(holds)
-    table["reasons"] = ["; ".join(r) for r in reasons]
-    table["n_reasons"] = [len(r) for r in reasons]
+    text = np.full(n, "", dtype=object)
+    counts = np.zeros(n, dtype=np.int64)
+    for position, found_reasons in reasons.items():
+        text[position] = "; ".join(found_reasons)
+        counts[position] = len(found_reasons)
+    table["reasons"] = text
+    table["n_reasons"] = counts
     table["unhappy"] = unhappy
     table.attrs["methods"] = Methods(
         analysis="unhappiness rule", n_used=n,

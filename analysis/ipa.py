@@ -164,9 +164,9 @@ def ipa(frame: pd.DataFrame, performance: Mapping[str, str], *, importance: str 
         constant = list(sd.index[sd == 0])
         if constant:
             raise ValueError(f"IPA: constant column(s) {', '.join(constant)}: importance undefined")
-        z = (data - data.mean()) / sd
         perf = data[cols].mean().to_numpy()
         if importance == "regression":
+            z = (data - data.mean()) / sd  # only the regression reads z-scores
             fit = sm.OLS(z[overall], z[cols]).fit(cov_type="HC3")
             # no intercept: every variable is centred, so it would be 0
             table = pd.DataFrame({"item": items, "n": n, "performance": perf,

@@ -225,10 +225,17 @@ def kano_counts(frame: pd.DataFrame, features: Sequence[str] | None = None) -> p
     """
     features = _resolve_features(frame, features)
     rows = {}
+    # Counted per cell of the evaluation table (answer pairs coded 0-24, numpy.bincount),
+    # then per category: the same counts as tallying kano_category's letters, without a
+    # letter object per respondent and a hash of each.
+    cell_category = _LOOKUP.ravel()
     for feat in features:
-        cats = pd.Series(kano_category(frame[f"{feat}_F"].to_numpy(), frame[f"{feat}_D"].to_numpy()))
-        counts = cats.value_counts().reindex(list(CATEGORIES), fill_value=0).astype(int)
-        rows[feat] = {**counts.to_dict(), "n": int(counts.sum())}
+        f_idx, f_missing = _codes(frame[f"{feat}_F"].to_numpy(), "functional")
+        d_idx, d_missing = _codes(frame[f"{feat}_D"].to_numpy(), "dysfunctional")
+        answered = ~(f_missing | d_missing)
+        cells = np.bincount(f_idx[answered] * len(ANSWERS) + d_idx[answered], minlength=cell_category.size)
+        counts = {category: int(cells[cell_category == category].sum()) for category in CATEGORIES}
+        rows[feat] = {**counts, "n": int(cells.sum())}
     out = pd.DataFrame.from_dict(rows, orient="index")[list(CATEGORIES) + ["n"]]
     out.index.name = "feature"
     return out
@@ -513,9 +520,13 @@ def kano_questionable_counts(frame: pd.DataFrame, features: Iterable[str] | None
     """
     features = _resolve_features(frame, None if features is None else list(features))
     total = np.zeros(len(frame), dtype=int)
+    # Which cells of the evaluation table are Q, looked up by answer codes: comparing
+    # a letter object per respondent and feature costs seconds on a million.
+    questionable = _LOOKUP == "Q"
     for feat in features:
-        cats = kano_category(frame[f"{feat}_F"].to_numpy(), frame[f"{feat}_D"].to_numpy())
-        total += (cats == "Q").astype(int)
+        f_idx, f_missing = _codes(frame[f"{feat}_F"].to_numpy(), "functional")
+        d_idx, d_missing = _codes(frame[f"{feat}_D"].to_numpy(), "dysfunctional")
+        total += questionable[f_idx, d_idx] & ~(f_missing | d_missing)
     return pd.Series(total, index=frame.index, name="kano_questionable")
 
 

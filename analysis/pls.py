@@ -538,16 +538,18 @@ def fit_pls(data: pd.DataFrame, model: PLSModel, *, scheme: str = "path", standa
     values = _item_matrix(data, model)
     n = len(values)
     means = values.mean(axis=0)
-    centred = values - means
     # One cross-product (BLAS) gives the variances and the covariance matrix;
-    # the standard deviations are not a separate pass over the rows.
-    cross = centred.T @ centred / (n - 1)
+    # the standard deviations are not a separate pass over the rows. Centred a
+    # block of rows at a time: a centred copy of the whole item matrix is half a
+    # GB at a million respondents (one block, and the same numbers, below ROW_BLOCK rows).
+    cross = np.zeros((values.shape[1], values.shape[1]))
+    for _, centred in _centred_blocks(values, means):
+        cross += centred.T @ centred
+    cross /= n - 1
     sds = np.sqrt(np.diag(cross))
     if standardize:
-        analysed = centred / sds
         cov = (cross / np.outer(sds, sds))[None]
     else:
-        analysed = centred
         cov = cross[None]
     structure = _Structure.of(model)
     singular = [model.names[j] for (j, _), bad in zip(structure.mode_b, _singular_mode_b(cov, structure)[0]) if bad]
@@ -563,11 +565,26 @@ def fit_pls(data: pd.DataFrame, model: PLSModel, *, scheme: str = "path", standa
         raise PLSConvergenceError(f"PLS ({scheme} scheme) did not converge in {max_iter} iterations "
                                   f"(tolerance {tol:g}); raise max_iter or check the model")
     est = _estimates(cov, weights, structure)
-    return _result(data.index, analysed, weights[0], est, model, scheme, standardize, means, sds,
+    scores = np.empty((n, len(model.names)))
+    for start, analysed in _centred_blocks(values, means, sds if standardize else None):
+        scores[start:start + len(analysed)] = analysed @ weights[0]
+    return _result(data.index, scores, weights[0], est, model, scheme, standardize, means, sds,
                    int(iterations[0]), n, cross)
 
 
-def _result(index, analysed, weights, est, model, scheme, standardize, means, sds, iterations, n,
+#: Rows of the item matrix centred at a time (:func:`_centred_blocks`).
+ROW_BLOCK = 65_536
+
+
+def _centred_blocks(values: np.ndarray, means: np.ndarray, sds: np.ndarray | None = None):
+    """``(first row, block)``: the item matrix centred (and divided by ``sds`` when given)
+    ``ROW_BLOCK`` rows at a time, each block a new array."""
+    for start in range(0, len(values), ROW_BLOCK):
+        block = values[start:start + ROW_BLOCK] - means
+        yield start, block if sds is None else block / sds
+
+
+def _result(index, scores, weights, est, model, scheme, standardize, means, sds, iterations, n,
             item_covariance=None):
     names, items = model.names, model.items
     order = _path_order(model)
@@ -592,7 +609,7 @@ def _result(index, analysed, weights, est, model, scheme, standardize, means, sd
     r2 = pd.DataFrame({"r2": r2, "r2_adj": 1 - (1 - r2) * (n - 1) / (n - q - 1)},
                       index=pd.Index(endogenous, name="construct"))
 
-    scores = pd.DataFrame(analysed @ weights, index=index, columns=names)
+    scores = pd.DataFrame(scores, index=index, columns=names, copy=False)
     score_cor = pd.DataFrame(est["score_cor"][0], index=names, columns=names)
     return PLSResult(paths=paths, outer=outer, r2=r2, effects=total_effects(paths, names), scores=scores,
                      score_correlations=score_cor, item_means=pd.Series(means, index=items),

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .common import Methods, float_columns, require_n, item_ranges
+from .common import Methods, float_columns, float_matrix, require_n, item_ranges
 from .reliability import composite_reliability, cronbach_alpha
 
 __all__ = [
@@ -102,14 +102,16 @@ def _recoded_items(frame: pd.DataFrame, constructs: Mapping[str, Sequence[str]],
     stray = [r for r in reverse if r not in items]
     if stray:
         raise ValueError(f"reverse item(s) not in any construct: {', '.join(stray)}")
-    data = float_columns(frame, items)
+    # One float64 matrix, reverse items recoded in it: assigning a recoded column to a
+    # frame splits its block, and reading the matrix back then copies every item again.
+    values = float_matrix(frame, items)
     for item, (lo, hi) in _item_ranges(reverse, scale).items() if reverse else ():
-        outside = data[item].dropna()
-        outside = outside[(outside < lo) | (outside > hi)]
+        column = values[:, items.index(item)]
+        outside = column[(column < lo) | (column > hi)]
         if len(outside):
-            raise ValueError(f"{item} has values outside its scale {lo}-{hi}: {outside.iloc[:3].tolist()}")
-        data[item] = lo + hi - data[item]
-    return data
+            raise ValueError(f"{item} has values outside its scale {lo}-{hi}: {outside[:3].tolist()}")
+        column[:] = lo + hi - column
+    return pd.DataFrame(values, index=frame.index, columns=items, copy=False)
 
 
 def construct_scores(frame: pd.DataFrame, constructs: Mapping[str, Sequence[str]],
@@ -154,15 +156,18 @@ def construct_scores(frame: pd.DataFrame, constructs: Mapping[str, Sequence[str]
         raise ValueError(f"min_items must be a positive integer or None; got {min_items}")
     data = _recoded_items(frame, constructs, reverse, scale)
     values = data.to_numpy()
-    scores = {}
-    for name, cols in constructs.items():
-        # Row means on the matrix (sum of answered items / their count, as pandas' mean).
+    scores = np.empty((len(constructs), len(frame)))
+    for score, cols in zip(scores, constructs.values()):
+        # Row means on the matrix (sum of answered items / their count, as pandas' mean);
+        # the sum over the answered cells adds what numpy.nansum adds, without its copy.
         block = values[:, data.columns.get_indexer(list(cols))]
         need = len(cols) if min_items is None else min(int(min_items), len(cols))
-        answered = (~np.isnan(block)).sum(axis=1)
+        present = ~np.isnan(block)
+        answered = present.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            scores[name] = np.where(answered >= max(need, 1), np.nansum(block, axis=1) / answered, np.nan)
-    out = pd.DataFrame(scores, index=frame.index)
+            score[:] = np.where(answered >= max(need, 1), block.sum(axis=1, where=present) / answered, np.nan)
+    # scores.T is the column-major block pandas keeps: no copy.
+    out = pd.DataFrame(scores.T, index=frame.index, columns=list(constructs), copy=False)
     rule = ("listwise within construct (all items required)" if min_items is None
             else f"mean of answered items when at least {min_items} of n items are answered")
     out.attrs["methods"] = Methods(

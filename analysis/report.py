@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .common import MIN_N, InsufficientData, Methods, row_means
+from .common import MIN_N, InsufficientData, Methods, release_freed_memory, row_means
 from .instruments import Codebook
 from . import csi, ipa, kano, relationship, reliability, satisfaction, screening, segments, servqual
 from .followup import FollowUpThresholds, follow_up_list
@@ -362,14 +362,29 @@ def _rating_ranges(codebook: Codebook, columns) -> dict[str, tuple[float, float]
 # The analysis
 # --------------------------------------------------------------------------
 
-def screening_rules(frame: pd.DataFrame, codebook: Codebook, options: ReportOptions) -> list:
-    """The data-quality rules that apply to this codebook's columns."""
+#: Name under which a screening rule that cannot apply is listed in ``SurveyAnalysis.skipped``.
+SCREENING_SKIPPED = "screening:{rule}"
+
+
+def screening_rules(frame: pd.DataFrame, codebook: Codebook, options: ReportOptions,
+                    skipped: dict[str, str] | None = None) -> list:
+    """The data-quality rules that apply to this codebook's columns.
+
+    A rule the survey's questions cannot support (straight-lining over a
+    single SERVQUAL perception item) is left out, with its reason in
+    ``skipped`` (``screening:<rule>``) when that mapping is given.
+    """
     rules = []
     if "duration_seconds" in frame.columns and frame["duration_seconds"].notna().any():
         rules.append(screening.too_fast())
     pairs = ep_pairs(codebook, SERVQUAL) if codebook.select(instrument=SERVQUAL) else {}
-    if pairs:
+    if len(pairs) >= 2:
         rules.append(screening.straightlining([p for _, p in pairs.values()]))
+    elif pairs and skipped is not None:
+        skipped[SCREENING_SKIPPED.format(rule="straightlining")] = (
+            f"straight-lining needs a block of at least 2 items; the survey asks "
+            f"{len(pairs)} SERVQUAL perception item")
+    if pairs:
         rules.append(screening.identical_e_p(pairs))
     features = [f for f in kano_feature_codes(codebook)
                 if f"{f}_F" in frame.columns and f"{f}_D" in frame.columns]
@@ -435,29 +450,48 @@ class AnalysedRows:
     def __len__(self) -> int:
         return len(self.frame) if self.keep is None else int(self.keep.sum())
 
-    def of(self, columns, meta: bool = True) -> pd.DataFrame:
+    def of(self, columns, meta: bool = True, stored: bool = False) -> pd.DataFrame:
         """The kept rows of the metadata columns (unless ``meta=False``) and of ``columns``
-        (those in the frame): the metadata and any answer column that is not float64
-        first, then the float64 answers in the order asked."""
+        (those in the frame): the metadata and any answer column that is not a float
+        first, then the float answers in the order asked, as ``float64``.
+
+        The frame may hold its answers as ``float32`` (:func:`analysis.io.compact_answer_frame`);
+        each section gets them as ``float64``, so every statistic computes exactly as on a
+        ``float64`` frame. ``stored=True`` keeps the frame's float type instead (half the
+        memory), for sections that read every column through a float64 conversion
+        (``to_numpy(dtype="float64")``, :func:`analysis.common.float_matrix`,
+        :func:`analysis.common.paired_blocks`); ``test_scale_paths`` pins their tables
+        to the float64 frame's, bit for bit.
+        """
         wanted = list(dict.fromkeys([*(self.meta if meta else ()),
                                      *(c for c in columns if c in self.frame.columns)]))
-        if self.keep is None:
+        floats = [c for c in wanted if c not in self.meta and self.frame[c].dtype.kind == "f"]
+        dtype = np.result_type(np.float32, *(self.frame[c].dtype for c in floats)) if stored else np.float64
+        if self.keep is None and all(self.frame[c].dtype == dtype for c in floats):
             return self.frame[wanted]
-        # The float64 answer columns are compressed straight into one new matrix:
+        # The float answer columns are compressed straight into one new float64 matrix:
         # DataFrame.loc[rows, columns] holds about three times the result while it
         # copies (1.2 GB for 400 MB of answers at a million responses).
-        floats = [c for c in wanted if c not in self.meta and self.frame[c].dtype == np.float64]
         others = [c for c in wanted if c not in floats]
-        index = self.frame.index[self.keep]
-        matrix = np.empty((len(floats), len(index)))
+        index = self.frame.index if self.keep is None else self.frame.index[self.keep]
+        matrix = np.empty((len(floats), len(index)), dtype=dtype)
+        buffers: dict = {}  # compress writes only into its input's dtype: one buffer per dtype
         for row, column in zip(matrix, floats):
-            np.compress(self.keep, self.frame[column].to_numpy(), out=row)
+            values = self.frame[column].to_numpy()
+            if self.keep is None:
+                row[:] = values
+            elif values.dtype == dtype:
+                np.compress(self.keep, values, out=row)
+            else:
+                buffer = buffers.setdefault(values.dtype, np.empty(len(index), dtype=values.dtype))
+                row[:] = np.compress(self.keep, values, out=buffer)
         # matrix.T is the column-major (rows x columns) block pandas stores: no copy.
         answers = pd.DataFrame(matrix.T, index=index, columns=floats, copy=False)
         # The other columns go in front one by one: pd.concat copies the answer
         # matrix, and .loc[rows, columns] filters every column of the frame first.
         for position, column in enumerate(others):
-            answers.insert(position, column, self.frame[column][self.keep])  # same index: no reindex
+            values = self.frame[column]
+            answers.insert(position, column, values if self.keep is None else values[self.keep])
         return answers
 
 
@@ -507,8 +541,8 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
             result.skipped[name] = str(error)
         return None
 
-    rules = screening_rules(frame, codebook, options)
-    kano_data = frame
+    rules = screening_rules(frame, codebook, options, result.skipped)
+    kano_rows = rows
     if rules and len(frame):
         result.flags = run("screening", lambda: screening.flag_responses(frame, rules))
         if result.flags is not None and options.exclude_flagged:
@@ -521,14 +555,10 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
             # every other feature's shares, so KANO ignores that one rule.
             others = [c for c in result.flags.columns
                       if c not in ("response_id", "flagged", "reasons", KANO_QUESTIONABLE_RULE)]
-            # Only the KANO columns: a second copy of the whole frame would double
-            # the memory of a million-response analysis.
-            # (F and D answers, and the self-stated importance kano_continuous reports.)
-            kano_answers = {f"{feature}_{facet}" for feature in kano_feature_codes(codebook)
-                            for facet in ("F", "D", "IMP")}
-            kano_columns = [c for c in frame.columns if c == "response_id" or c in kano_answers]
-            kano_data = screening.exclude(frame[kano_columns], result.flags, rules=others)[0]
+            kano_kept = screening.exclude(frame[["response_id"]], result.flags, rules=others)[0]
+            kano_rows = AnalysedRows(frame, codebook, frame.index.isin(kano_kept.index))
     result.n_used = len(rows)
+    release_freed_memory()  # the screening rules' matrices
 
     # The ratio is computed per instrument: averaging P/E across instruments
     # would mix scales (SERVQUAL's 1-7 with the overall pair's 1-10).
@@ -537,7 +567,7 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     # points) serves the ratios, the gaps and their reliability.
     ep_instruments = sorted({v.instrument for v in codebook.select(kind="expectation_perception")})
     data = rows.of([c for instrument in ep_instruments for pair in ep_pairs(codebook, instrument).values()
-                    for c in pair] + list(servqual_weights(codebook).values()))
+                    for c in pair] + list(servqual_weights(codebook).values()), stored=True)
     for instrument in ep_instruments:
         pairs = ep_pairs(codebook, instrument)
         if not pairs:
@@ -561,6 +591,10 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         result.servqual_reliability = run("servqual_reliability", lambda: reliability.servqual_reliability(
             data, sq_pairs, dims, confidence=options.confidence))
 
+    # Only the KANO columns (F and D answers, and the self-stated importance
+    # kano_continuous reports), copied here and dropped after the KANO tables.
+    kano_data = kano_rows.of([f"{feature}_{facet}" for feature in kano_feature_codes(codebook)
+                              for facet in ("F", "D", "IMP")], meta=False)
     features = _answered_features(kano_data, codebook, result.skipped)
     if features:
         result.kano = run("kano", lambda: kano.kano_summary(kano_data, features))
@@ -572,10 +606,24 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
                     "their Q answers are counted per feature")
 
     # Each section below takes the columns it reads (AnalysedRows.of).
-    del data
+    del data, kano_data
+    release_freed_memory()  # the E/P sections' matrices, before the relationship items
     if codebook.select(instrument=RELATIONSHIP):
-        _relationship_sections(result, run, rows.of(_instrument_columns(codebook, RELATIONSHIP)),
-                               codebook, options)
+        # As stored: construct scores and reliability read the items through float_matrix.
+        _relationship_sections(result, run, rows.of(_instrument_columns(codebook, RELATIONSHIP),
+                                                    stored=True), codebook, options)
+    # The PLS index before the respondent tables below exist: its copy of the items is
+    # the largest of the analysis, and it needs nothing the later sections compute.
+    blocks = options.csi_blocks or default_csi_blocks(codebook)
+    if len(blocks) >= 2:
+        release_freed_memory()  # what the sections above freed, before the largest copy
+        items = list(dict.fromkeys(c for cols in blocks.values() for c in cols))
+        # Exactly the items, in model order: csi_model then fits on this copy itself.
+        items_data = rows.of(items, meta=False)
+        result.csi = run("csi", lambda: csi.csi_model(
+            items_data, blocks, _rating_ranges(codebook, items), n_boot=options.csi_boot,
+            seed=options.seed))
+        del items_data
     if codebook.select(instrument=EMOTIONS):
         data = rows.of(_instrument_columns(codebook, EMOTIONS) + _overall_columns(codebook))
         result.emotion_scores = emotion_scores(data, codebook)
@@ -592,20 +640,14 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         result.trends = run("trends", lambda: trend_table(scores, options.period,
                                                           options.confidence))
     if sq_pairs:
+        # As stored: the dimension means read the P columns as float64, ipa.ipa converts
+        # the importance and overall columns with astype("float64").
         data = rows.of([p for _, p in sq_pairs.values()] + list(servqual_weights(codebook).values())
-                       + _overall_columns(codebook))
+                       + _overall_columns(codebook), stored=True)
+        release_freed_memory()  # the emotion, follow-up and trend sections' temporaries
         _ipa_sections(result, run, data, codebook, sq_pairs, scores)
     result.segment_comparisons = _segment_sections(result, run, scores, codebook)
-    blocks = options.csi_blocks or default_csi_blocks(codebook)
     del data
-    if len(blocks) >= 2:
-        items = list(dict.fromkeys(c for cols in blocks.values() for c in cols))
-        # Exactly the items, in model order: csi_model then fits on this copy itself.
-        items_data = rows.of(items, meta=False)
-        result.csi = run("csi", lambda: csi.csi_model(
-            items_data, blocks, _rating_ranges(codebook, items), n_boot=options.csi_boot,
-            seed=options.seed))
-        del items_data
     _state_minimum_n(result)
     return result
 
@@ -643,17 +685,26 @@ def respondent_scores(data: pd.DataFrame, codebook: Codebook, result: SurveyAnal
         if series is not None:
             table[name] = series.reindex(table["response_id"]).to_numpy()
     if result.construct_scores is not None:
-        for construct in result.construct_scores.columns:
-            table[construct] = result.construct_scores[construct].to_numpy()
+        # The construct columns are a frame over the construct score table's matrix
+        # (100 MB at a million respondents and 12 constructs, not copied), the other
+        # columns inserted in front; pd.concat or assigning each column would copy it.
+        constructs = result.construct_scores
+        shared = pd.DataFrame(constructs.to_numpy(), index=table.index, columns=constructs.columns,
+                              copy=False)
+        for position, name in enumerate(table.columns):
+            shared.insert(position, name, table[name])  # same index: no reindex
+        table = shared
     return table
 
 
 def trend_table(scores: pd.DataFrame, period: str = "W", confidence: float = 0.95) -> pd.DataFrame:
     """Per-period mean and CI of every respondent score in :data:`SCORE_LABELS`."""
     tables = []
+    periods = segments.row_periods(scores, period)  # once for every score
     for score in SCORE_LABELS:
         if score in scores and scores[score].notna().sum() >= 2:
-            table = segments.period_summary(scores, score, period, confidence=confidence)
+            table = segments.period_summary(scores, score, period, confidence=confidence,
+                                            periods=periods)
             tables.append(table.assign(score=score))
     if not tables:
         raise InsufficientData("trends", 0, 2)

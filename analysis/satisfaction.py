@@ -134,14 +134,14 @@ def item_ratios(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]) -> pd
     [1.25, nan]
     """
     _validated(frame, pairs)
-    out = {}
-    for item, (e, p) in pairs.items():
+    # One matrix filled a row per item, whose transpose is the block pandas keeps: a
+    # dict of columns would be copied once more into that block.
+    ratios = np.full((len(pairs), len(frame)), np.nan)
+    for r, (e, p) in zip(ratios, pairs.values()):
         ev, pv = frame[e].to_numpy(dtype="float64"), frame[p].to_numpy(dtype="float64")
         ok = np.isfinite(ev) & np.isfinite(pv) & (ev > 0)
-        r = np.full(len(frame), np.nan)
         np.divide(pv, ev, out=r, where=ok)
-        out[item] = r
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(ratios.T, index=frame.index, columns=list(pairs), copy=False)
 
 
 def _summary(mean_e: pd.Series, mean_p: pd.Series, ratios: pd.Series, diffs: pd.Series,
@@ -239,7 +239,7 @@ def satisfaction_ratio(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]
     dims_table = _dimension_table(blocks, dimensions, tolerance, min_n, notes)
     everyone = blocks.respondent_level(list(pairs))
     survey_row = {"level": "survey", "n_items": len(pairs), **_aggregate(everyone, tolerance)}
-    n_undef_pairs = int((blocks.complete & blocks.R.isna()).to_numpy().sum())
+    n_undef_pairs = int(everyone["n_undefined"].sum())
     if n_undef_pairs:
         notes.append(f"{n_undef_pairs} respondent-item pair(s) with expectation 0: ratio undefined, "
                      "left out of mean_ratio, kept in the means of E and P")
@@ -269,45 +269,63 @@ def _checked_dimensions(frame, pairs, dimensions, min_n) -> dict[str, str]:
 
 @dataclass
 class _RatioBlocks:
-    """Respondent x item matrices: E, P (NaN unless both answered), ratio R, difference D."""
+    """Respondent x item matrices: E, P (NaN unless both answered) and which pairs are answered.
+
+    Neither the ratio P / E nor the difference P - E is kept as a matrix (176 MB
+    each at a million respondents and 22 items): the ratio is computed a column
+    at a time (:meth:`ratio`, the division of :func:`item_ratios`), the
+    difference per item or from the row sums of P and E.
+    """
 
     E: pd.DataFrame
     P: pd.DataFrame
     complete: pd.DataFrame
-    R: pd.DataFrame
-    D: pd.DataFrame
 
     @classmethod
     def of(cls, frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]) -> "_RatioBlocks":
-        E, P, complete = paired_blocks(frame, pairs)
-        return cls(E, P, complete, item_ratios(frame, pairs), P - E)
+        return cls(*paired_blocks(frame, pairs))
+
+    def ratio(self, position: int) -> np.ndarray:
+        """Item ``position``'s ratios P / E, NaN where the pair is not answered or E is 0
+        (:func:`item_ratios` on the item's columns: E and P hold the answers where both are)."""
+        e, p = self.E.to_numpy()[:, position], self.P.to_numpy()[:, position]
+        r = np.full(len(e), np.nan)
+        np.divide(p, e, out=r, where=np.isfinite(e) & np.isfinite(p) & (e > 0))
+        return r
 
     def respondent_level(self, items: Sequence[str]) -> pd.DataFrame:
         """Each respondent's pairs, means, own ratio sum P / sum E and mean ratio over ``items``.
 
-        Row sums on the float matrices (``numpy.nansum``): a pandas row
-        reduction copies the column subset and its mask once per statistic.
+        Row sums over the answered cells (``sum(where=answered)``, which adds the
+        same cells in the same order as ``numpy.nansum`` without its zero-filled
+        copy of the matrix); the mean difference is (sum P - sum E) / k, the
+        same sums, since E and P are missing together. The ratios are added a
+        column at a time, in item order, as the row sum of a ratio matrix adds them.
         """
-        cols = self.E.columns.get_indexer(list(items))
-        if np.array_equal(cols, np.arange(self.E.shape[1])):
-            cols = slice(None)  # every item: the matrices themselves, not four copies
+        positions = self.E.columns.get_indexer(list(items))
+        cols = slice(None) if np.array_equal(positions, np.arange(self.E.shape[1])) else positions
         c = self.complete.to_numpy()[:, cols]
         e, p = self.E.to_numpy()[:, cols], self.P.to_numpy()[:, cols]
-        r, d = self.R.to_numpy()[:, cols], self.D.to_numpy()[:, cols]
         k = c.sum(axis=1)
-        r_defined = ~np.isnan(r)
+        sum_r, n_ratios = np.zeros(len(k)), np.zeros(len(k), dtype=np.int64)
+        n_undefined = np.zeros(len(k), dtype=np.int64)
+        for j, position in enumerate(positions):
+            r = self.ratio(position)
+            defined = ~np.isnan(r)
+            np.add(sum_r, r, out=sum_r, where=defined)
+            n_ratios += defined
+            n_undefined += c[:, j] & ~defined
         with np.errstate(invalid="ignore", divide="ignore"):
-            sum_e = np.where(k > 0, np.nansum(e, axis=1), np.nan)
-            sum_p = np.nansum(p, axis=1)
+            sum_p = p.sum(axis=1, where=c)
+            sum_e = np.where(k > 0, e.sum(axis=1, where=c), np.nan)
             ok = (k > 0) & (sum_e > 0)
             ratio = np.full(len(k), np.nan)
             np.divide(sum_p, sum_e, out=ratio, where=ok)
-            n_ratios = r_defined.sum(axis=1)
-            mean_ratio = np.where(n_ratios > 0, np.nansum(r, axis=1) / n_ratios, np.nan)
+            mean_ratio = np.where(n_ratios > 0, sum_r / n_ratios, np.nan)
             mean_e, mean_p = sum_e / k, np.where(k > 0, sum_p / k, np.nan)
-            mean_diff = np.where(k > 0, np.nansum(d, axis=1) / k, np.nan)
+            mean_diff = (sum_p - sum_e) / k
         return pd.DataFrame({"n_pairs": k, "mean_E": mean_e, "mean_P": mean_p, "ratio": ratio,
-                             "mean_ratio": mean_ratio, "n_undefined": (c & ~r_defined).sum(axis=1),
+                             "mean_ratio": mean_ratio, "n_undefined": n_undefined,
                              "mean_diff": mean_diff}, index=self.E.index)
 
 
@@ -326,7 +344,9 @@ def _item_table(blocks: _RatioBlocks, pairs, dim_of, tolerance, min_n, notes) ->
             continue
         # The item's column, then its answered rows (DataFrame.loc[rows, item]
         # would filter the rows of every item's column first).
-        answered = [pd.Series(matrix[item].to_numpy()[ok]) for matrix in (blocks.E, blocks.P, blocks.R, blocks.D)]
+        r = blocks.ratio(blocks.E.columns.get_loc(item))[ok]
+        e, p = (matrix[item].to_numpy()[ok] for matrix in (blocks.E, blocks.P))
+        answered = [pd.Series(e), pd.Series(p), pd.Series(r), pd.Series(p - e)]
         rows.append({"item": item, "dimension": dim_of.get(item), **_summary(*answered, tolerance)})
     if sparse:
         notes.append(f"items with fewer than {min_n} answered pairs left out: {', '.join(sparse)}")
@@ -355,16 +375,20 @@ def _dimension_table(blocks: _RatioBlocks, dimensions, tolerance, min_n, notes) 
 
 
 def _respondent_table(everyone: pd.DataFrame, ids: pd.Series, tolerance: float) -> pd.DataFrame:
-    resp = everyone[everyone["n_pairs"] > 0].copy()
-    resp.insert(0, "response_id", ids[resp.index].to_numpy())
-    resp["class"] = classify_ratio(resp["ratio"], tolerance).to_numpy()
-    reason = np.full(len(resp), "", dtype=object)
-    reason[resp["ratio"].isna().to_numpy()] = "sum of expectations is 0: ratio undefined"
-    resp["reason"] = reason
-    resp["n_pairs"] = resp["n_pairs"].astype(int)
-    resp["n_undefined"] = resp["n_undefined"].astype(int)
-    return resp[["response_id", "n_pairs", "n_undefined", "mean_E", "mean_P", "ratio", "mean_ratio",
-                 "mean_diff", "class", "reason"]].reset_index(drop=True)
+    # Positions, not labels: ids and everyone are both indexed like the frame, and a
+    # label lookup of a million ids, a boolean-filtered copy and a column selection
+    # each cost as much as the table.
+    answered = everyone["n_pairs"].to_numpy() > 0
+    table = {"response_id": ids.to_numpy()[answered]}
+    for name in ("n_pairs", "n_undefined"):
+        table[name] = everyone[name].to_numpy()[answered].astype(int)
+    for name in ("mean_E", "mean_P", "ratio", "mean_ratio", "mean_diff"):
+        table[name] = everyone[name].to_numpy()[answered]
+    table["class"] = classify_ratio(table["ratio"], tolerance).to_numpy()
+    reason = np.full(len(table["ratio"]), "", dtype=object)
+    reason[np.isnan(table["ratio"])] = "sum of expectations is 0: ratio undefined"
+    table["reason"] = reason
+    return pd.DataFrame(table)
 
 
 def _ratio_methods(frame: pd.DataFrame, answered: pd.Series, notes: list[str]) -> Methods:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .common import Methods, require_n
+from .common import Methods, float_matrix, require_n
 from .io import check_columns
 
 __all__ = ["RuleResult", "Rule", "straightlining", "too_fast", "identical_e_p", "rule_from_series",
@@ -82,7 +82,7 @@ def straightlining(columns: Sequence[str], *, min_answered: int = 3,
         check_columns(frame, columns, f"screening rule {name}")
         # On the float matrix: pandas row max/min and a row-wise back-fill (for the
         # repeated value) each copy the block; fmax/fmin skip missing answers.
-        block = frame[columns].to_numpy(dtype="float64")
+        block = float_matrix(frame, columns)
         answered = (~np.isnan(block)).sum(axis=1)
         highest, lowest = np.fmax.reduce(block, axis=1), np.fmin.reduce(block, axis=1)
         hit = (answered >= min_answered) & (highest - lowest == 0)
@@ -168,8 +168,8 @@ def identical_e_p(pairs: Mapping[str, tuple[str, str]], *, min_pairs: int = 3,
 
     def rule(frame: pd.DataFrame) -> RuleResult:
         check_columns(frame, [c for ep in pairs.values() for c in ep], f"screening rule {name}")
-        E = frame[[e for e, _ in pairs.values()]].to_numpy(dtype="float64")
-        P = frame[[p for _, p in pairs.values()]].to_numpy(dtype="float64")
+        E = float_matrix(frame, [e for e, _ in pairs.values()])
+        P = float_matrix(frame, [p for _, p in pairs.values()])
         both = ~np.isnan(E) & ~np.isnan(P)
         k = pd.Series(both.sum(axis=1), index=frame.index)
         same = ((E == P) | ~both).all(axis=1)

@@ -75,7 +75,7 @@ def apply_filter(frame: pd.DataFrame, segments: Mapping[str, Sequence] | None = 
         parts.append(f"{col} in {values}")
     if start is not None or end is not None:
         check_columns(frame, [time_col], "date filter")
-        t = pd.to_datetime(frame[time_col], utc=True)
+        t = _utc_times(frame[time_col])
         lo = _utc(start, "start") if start is not None else None
         hi = _utc(end, "end") if end is not None else None
         if lo is not None and hi is not None and lo >= hi:
@@ -96,9 +96,19 @@ def apply_filter(frame: pd.DataFrame, segments: Mapping[str, Sequence] | None = 
     return out
 
 
-def _periods(frame: pd.DataFrame, freq: str, time_col: str) -> pd.Series:
+def _utc_times(values: pd.Series) -> pd.Series:
+    """``pd.to_datetime(values, utc=True)``; times that carry a time zone already are only
+    converted (``to_datetime`` walks a million of them as Timestamp objects)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    return pd.to_datetime(values, utc=True)
+
+
+def row_periods(frame: pd.DataFrame, freq: str = "W", time_col: str = "submitted_at") -> pd.Series:
+    """The calendar period (UTC) of each row's ``time_col``, named ``period``: the groups of
+    :func:`by_period` and :func:`period_summary`."""
     check_columns(frame, [time_col], "by_period")
-    t = pd.to_datetime(frame[time_col], utc=True)
+    t = _utc_times(frame[time_col])
     # Period has no time zone: convert to UTC wall time first so a response
     # lands in the same week on every server
     return t.dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period(freq).rename("period")
@@ -119,15 +129,19 @@ def by_period(frame: pd.DataFrame, freq: str = "W", *, time_col: str = "submitte
     >>> by_period(f, "W")["x"].mean().tolist()
     [1.5, 3.0]
     """
-    return frame.groupby(_periods(frame, freq, time_col), sort=True)
+    return frame.groupby(row_periods(frame, freq, time_col), sort=True)
 
 
 def period_summary(frame: pd.DataFrame, score: str, freq: str = "W", *,
-                   time_col: str = "submitted_at", confidence: float = 0.95) -> pd.DataFrame:
+                   time_col: str = "submitted_at", confidence: float = 0.95,
+                   periods: pd.Series | None = None) -> pd.DataFrame:
     """Trend table of a score: ``period, n, mean, sd, ci_low, ci_high`` per period.
 
     The t interval needs two cases; periods with one response keep their
     mean and have no interval (``ci_low``/``ci_high`` NaN, ``note`` says so).
+    ``periods`` are the rows' periods when already computed
+    (:func:`row_periods` of the same frame, ``freq`` and ``time_col``), so
+    several scores of one frame share them.
 
     Examples
     --------
@@ -141,7 +155,11 @@ def period_summary(frame: pd.DataFrame, score: str, freq: str = "W", *,
     # Only the score column is grouped: grouping the frame would copy every
     # column of every period (seconds on a million respondents' scores).
     series = frame[score].astype("float64")
-    for period, x in series.groupby(_periods(frame, freq, time_col), sort=True):
+    if periods is None:
+        periods = row_periods(frame, freq, time_col)
+    elif len(periods) != len(frame):
+        raise ValueError(f"periods has {len(periods)} entries for {len(frame)} rows")
+    for period, x in series.groupby(periods, sort=True):
         x = x.dropna()
         n = len(x)
         if n == 0:

@@ -105,8 +105,8 @@ def paired_gap_test(expectation, perception, *, zero_method: str = "pratt",
     out = {"n": n, "mean_E": float(e.mean()), "mean_P": float(p.mean()), "mean_gap": mean,
            "sd_gap": sd, "se_gap": se, "df": n - 1, "zero_method": zero_method,
            "n_zero": int((d == 0).sum()), "share_negative": float((d < 0).mean()), "note": ""}
-    nonzero = d[d != 0]
     if sd == 0:
+        nonzero = d[d != 0]
         out.update(ci_low=mean, ci_high=mean, t=np.nan, p_t=np.nan, d_z=np.nan, W=np.nan,
                    p_wilcoxon=np.nan, wilcoxon_method="", r_rb=np.nan if nonzero.size == 0
                    else float(np.sign(nonzero[0])),
@@ -170,10 +170,7 @@ def signed_rank_test(d: np.ndarray, zero_method: str = "pratt") -> dict:
     if zero_method not in ZERO_METHODS:
         raise ValueError(f"zero_method must be one of {ZERO_METHODS}, got {zero_method!r}")
     d = np.asarray(d, dtype="float64")
-    codes, levels = pd.factorize(np.abs(d), sort=True)
-    size = np.bincount(codes, minlength=len(levels)).astype("float64")
-    positive = np.bincount(codes[d > 0], minlength=len(levels))
-    negative = np.bincount(codes[d < 0], minlength=len(levels))
+    size, positive, negative, levels = _absolute_value_counts(d)
     n_zero = float(len(d) - positive.sum() - negative.sum())
     nonzero_size = np.where(levels == 0, 0.0, size)
     # Mid-ranks among all |d| (zeros are the smallest, ranked first), then among the non-zero ones.
@@ -195,6 +192,29 @@ def signed_rank_test(d: np.ndarray, zero_method: str = "pratt") -> dict:
         z = (r_plus - mean) / np.sqrt(variance)
     return {"W": float(min(r_plus, r_minus)), "p": float(2 * stats.norm.sf(abs(z))), "z": float(z),
             "r_rb": r_rb, "has_ties": bool((nonzero_size > 1).any())}
+
+
+def _absolute_value_counts(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """How many differences of each distinct ``|d|`` there are (as float), how many of them
+    are positive and negative, and the distinct ``|d|`` in ascending order.
+
+    Item gaps of rating scales are small whole numbers: they are counted directly
+    (``numpy.bincount`` of the integers, no hashing); other differences (dimension
+    means, fractions) are coded by ``pandas.factorize``. Both give the same counts.
+    """
+    magnitude = np.abs(d)
+    whole = magnitude.astype(np.int64) if len(d) and magnitude.max() < 2 ** 20 else None
+    if whole is not None and np.array_equal(whole, magnitude):
+        counts = np.bincount(whole)
+        levels = np.flatnonzero(counts)
+        return (counts[levels].astype("float64"),
+                np.bincount(whole[d > 0], minlength=len(counts))[levels],
+                np.bincount(whole[d < 0], minlength=len(counts))[levels],
+                levels.astype("float64"))
+    codes, levels = pd.factorize(magnitude, sort=True)
+    return (np.bincount(codes, minlength=len(levels)).astype("float64"),
+            np.bincount(codes[d > 0], minlength=len(levels)),
+            np.bincount(codes[d < 0], minlength=len(levels)), levels)
 
 
 def gap_scores(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
@@ -306,7 +326,7 @@ def _tested_units(units: dict[str, dict], E: pd.DataFrame, P: pd.DataFrame, leve
     ``min_n`` complete pairs; sparser units are named in ``notes``."""
     rows, sparse = [], []
     for unit, label in units.items():
-        n_unit = int((E[unit].notna() & P[unit].notna()).sum())
+        n_unit = int((~np.isnan(E[unit].to_numpy()) & ~np.isnan(P[unit].to_numpy())).sum())
         if n_unit < min_n:
             sparse.append(f"{unit} (n={n_unit})")
             continue
@@ -418,6 +438,7 @@ def servqual(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]],
 
     # 2. dimensions: respondents' dimension means, tested per dimension.
     dim_E, dim_P = _dimension_means(E, P, complete, dimensions, min_item_share)
+    del E, P  # the item matrices are done with (a third of a GB at a million respondents)
     dim_G = dim_P - dim_E
     dims_table = _optional(skipped, "dimensions", lambda: _correct(_tested_units(
         {dim: {"dimension": dim, "n_items": len(dimensions[dim])} for dim in dimensions},

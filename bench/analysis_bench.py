@@ -1,8 +1,12 @@
 """Benchmark: the full survey analysis at 10k, 100k and 1M synthetic responses.
 
 For each size a fresh subprocess draws a synthetic frame (all six shipped
-instruments, 142 variables, the model of :mod:`analysis.synthetic`), then
-times :func:`analysis.report.analyse_survey` and, on the same arrays, a bare
+instruments, 142 variables, the model of :mod:`analysis.synthetic`), lays it
+out as the analysis job's loader does (:func:`job_frame`: answers ``float32``
+where exact, one contiguous run per column, ``analysis.io.compact_answer_frame``,
+which ``surveyapp.services.analysis.analysis_frame`` uses), then
+times :func:`analysis.report.analyse_survey` (what the ``analysis`` job runs on
+that frame) and, on the same values as float64 arrays, a bare
 numpy computation of the core numbers (item gap means and SDs, dimension
 gaps, Cronbach's alpha of every SERVQUAL block, KANO category counts, the
 seed OLS paths) and the same numbers from sufficient statistics (:func:`moment_tables`).
@@ -34,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.common import release_freed_memory
 from bench import peak_rss_mb
 
 SIZES = (10_000, 100_000, 1_000_000)
@@ -110,19 +115,14 @@ def moment_tables(frame, codebook) -> None:
         moments.ols(m, path.outcome, list(path.predictors))
 
 
-def _release_freed_heap() -> None:
-    """Hand the memory the synthetic draw freed back to the system (glibc ``malloc_trim``).
-
-    The draw allocates and frees several GB; glibc keeps much of it in the
-    process heap, so the analysis would start from about twice the frame's
-    resident size, which a loader that reads the frame does not leave. Where
-    there is no glibc nothing is done.
-    """
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+def job_frame(frame, codebook):
+    """The synthetic frame as the analysis job's loader hands it over
+    (``surveyapp.services.analysis.analysis_frame``): the answers through
+    :func:`analysis.io.compact_answer_frame` (``float32`` where exact, each column
+    contiguous), the metadata in front."""
+    from analysis.io import compact_answer_frame
+    answers = [c for c in frame.columns if c in set(codebook.names)]
+    return compact_answer_frame([frame], answers, capacity=len(frame))
 
 
 def _reset_peak_rss() -> bool:
@@ -165,12 +165,14 @@ def measure(n: int) -> dict:
 
     codebook = _codebook()
     frame = synthetic_frame(codebook, n, seed=1)
-    frame = frame[frame["status"] == "complete"].reset_index(drop=True)
+    frame = job_frame(frame[frame["status"] == "complete"].reset_index(drop=True), codebook)
     # The synthetic draw itself peaks far above the frame it leaves; the peak that
     # matters is the analysis job's (the frame resident, as after the loader).
     build_peak_mb = peak_rss_mb()
     gc.collect()
-    _release_freed_heap()
+    # The draw allocates and frees several GB; a loader that reads the frame does not
+    # leave that heap behind.
+    release_freed_memory()
     start_rss_mb = _current_rss_mb()
     reset = _reset_peak_rss()
     started, cpu = time.perf_counter(), time.process_time()
@@ -180,6 +182,9 @@ def measure(n: int) -> dict:
     # The analysis's own peak, read before the comparison computations below
     # (numpy floor, moment tables, one PLS fit on the whole frame) add theirs.
     analysis_peak_mb = peak_rss_mb() if reset else None
+    frame_mb = frame.memory_usage(deep=True).sum() / 2**20
+    # The comparisons below time formulas on float64 arrays, as the statistics read them.
+    frame = frame.astype({c: "float64" for c in frame.columns if frame[c].dtype == np.float32})
     # Best of three (the first call pays for page faults and caches); CPU seconds
     # beside, since wall times on a shared machine follow the others' load.
     numpy_seconds, numpy_cpu = _best_of(3, numpy_core, frame, codebook)
@@ -193,7 +198,7 @@ def measure(n: int) -> dict:
             "analysis_cpu_s": analysis_cpu, "moment_tables_s": moment_seconds,
             "moment_tables_cpu_s": moment_cpu, "numpy_cpu_s": numpy_cpu,
             "numpy_s": numpy_seconds, "csi_fit_s": csi_fit_seconds,
-            "frame_mb": frame.memory_usage(deep=True).sum() / 2**20,
+            "frame_mb": frame_mb,
             "peak_rss_mb": analysis_peak_mb, "bench_peak_rss_mb": peak_rss_mb() if reset else None,
             "frame_build_peak_rss_mb": build_peak_mb,
             "start_rss_mb": start_rss_mb,

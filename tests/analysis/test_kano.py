@@ -240,3 +240,14 @@ def test_shares_sum_to_one_for_any_answers(rows):
     assert (answered[list(CATEGORIES)].sum(axis=1) == answered["n"]).all()
     valid = answered["better"].dropna()
     assert ((valid >= 0) & (valid <= 1)).all()
+
+
+def test_kiosk_counts_equal_the_tally_of_each_respondents_category(kiosk):
+    """kano_counts counts cells of the evaluation table; the letters kano_category gives each
+    respondent, tallied, are the same counts (blanks left out)."""
+    counts = kano_counts(kiosk)
+    for feature in counts.index:
+        letters = pd.Series(kano_category(kiosk[f"{feature}_F"].to_numpy(), kiosk[f"{feature}_D"].to_numpy()))
+        tally = letters.value_counts().reindex(list(CATEGORIES), fill_value=0)
+        assert counts.loc[feature, list(CATEGORIES)].tolist() == tally.tolist()
+        assert counts.loc[feature, "n"] == letters.notna().sum()

@@ -163,3 +163,18 @@ def test_kano_continuous_keeps_the_stated_importance_after_screening(analysis, f
     assert importance, "the synthetic survey asks the KANO importance"
     assert analysis.exclusion.n_excluded > 0  # the screened path is the one under test
     assert analysis.kano_continuous["importance_mean"].notna().all()
+
+
+def test_a_single_servqual_pair_reports_straightlining_as_not_computed(frame):
+    """Straight-lining needs a block of items; with one SERVQUAL pair the rule is listed
+    under "not computed" with its reason and the other rules and sections still run."""
+    library = load_instruments()
+    single = compose_codebook([(library["servqual"], ["SQ01"]), (library["overall"], None)])
+    columns = ["response_id", "submitted_at", "duration_seconds", *single.names]
+    result = analyse_survey(frame[[c for c in columns if c in frame]], single,
+                            ReportOptions(n_boot=0, csi_boot=0))
+    assert "straight-lining needs a block of at least 2 items" in result.skipped["screening:straightlining"]
+    assert "straightlining" not in result.flags.columns
+    assert {"too_fast", "identical_e_p"} <= set(result.flags.columns)
+    assert result.servqual is not None and result.servqual.items["item"].tolist() == ["SQ01"]
+    assert result.n_used < len(frame)  # the speeders are still screened out

@@ -128,6 +128,7 @@ def test_respondent_level_equals_the_pandas_row_reductions_with_missing_pairs(ki
     values[rng.random(values.shape) < 0.02] = 0.0
     frame[columns] = values
     blocks = _RatioBlocks.of(frame, KIOSK_PAIRS)
+    ratios = item_ratios(frame, KIOSK_PAIRS)
     for items in [list(KIOSK_PAIRS), *KIOSK_DIMENSIONS.values()]:
         got = blocks.respondent_level(items)
         c = blocks.complete[items]
@@ -138,7 +139,7 @@ def test_respondent_level_equals_the_pandas_row_reductions_with_missing_pairs(ki
         ratio[ok] = blocks.P[items].sum(axis=1)[ok] / sum_e[ok]
         expected = pd.DataFrame({"n_pairs": k, "mean_E": blocks.E[items].mean(axis=1),
                                  "mean_P": blocks.P[items].mean(axis=1), "ratio": ratio,
-                                 "mean_ratio": blocks.R[items].where(c).mean(axis=1),
-                                 "n_undefined": (c & blocks.R[items].isna()).sum(axis=1),
-                                 "mean_diff": blocks.D[items].mean(axis=1)})
+                                 "mean_ratio": ratios[items].where(c).mean(axis=1),
+                                 "n_undefined": (c & ratios[items].isna()).sum(axis=1),
+                                 "mean_diff": (blocks.P[items] - blocks.E[items]).mean(axis=1)})
         pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-12, atol=1e-12)

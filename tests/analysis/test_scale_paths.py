@@ -17,6 +17,7 @@ from statsmodels.stats.multitest import multipletests
 
 from analysis.csi import ECSI_PATHS, _block_correlations, _fit, _structural_model, csi_model
 from analysis.instruments import compose_codebook, load_instruments
+from analysis.io import compact_answer_frame
 from analysis.report import AnalysedRows, ReportOptions, analyse_survey, screening_rules
 from analysis import screening
 from analysis.segments import compare_groups, kruskal_wallis, period_summary
@@ -133,6 +134,38 @@ def test_block_correlations_from_the_fit_equal_numpy(name, blocks, scale):
     assert csi_model(data, blocks, scale=scale, n_boot=0).constructs["n_items"].sum() == len(complete.columns)
 
 
+@pytest.mark.parametrize("standardize", [True, False])
+def test_pls_fit_and_index_centred_a_block_of_rows_at_a_time_equal_the_whole_matrix(monkeypatch, standardize):
+    """Above ROW_BLOCK rows the fit centres the item matrix and the CSI computes the
+    respondent index block by block; with blocks of 37 rows (the mobile-phone ECSI data,
+    250 respondents: 7 blocks) every estimate equals the one-block computation."""
+    from analysis import pls
+    from analysis.csi import _respondent_index
+
+    data = pd.read_csv(DATA / "mobi_ecsi.csv", index_col=0)
+    blocks = {"image": [f"IMAG{i}" for i in range(1, 6)], "expectation": [f"CUEX{i}" for i in range(1, 4)],
+              "quality": [f"PERQ{i}" for i in range(1, 8)], "value": ["PERV1", "PERV2"],
+              "satisfaction": ["CUSA1", "CUSA2", "CUSA3"], "complaints": ["CUSCO"],
+              "loyalty": ["CUSL1", "CUSL2", "CUSL3"]}
+    model, _ = _structural_model(data, blocks, ECSI_PATHS)
+    items = data[model.items].astype("float64")
+
+    scale = pd.DataFrame({"min": 1.0, "max": 10.0}, index=model.items)
+    whole = pls.fit_pls(items, model, standardize=standardize)
+    whole_index = _respondent_index(items, whole, scale)
+    monkeypatch.setattr(pls, "ROW_BLOCK", 37)
+    monkeypatch.setattr("analysis.csi.ROW_BLOCK", 37)
+    blocked = pls.fit_pls(items, model, standardize=standardize)
+    # the index formula row by row: the same fit gives the same numbers in any blocks
+    blocked_index = _respondent_index(items, whole, scale)
+    for table in ("paths", "outer", "r2", "scores", "item_covariance"):
+        left, right = getattr(whole, table), getattr(blocked, table)
+        numeric = left.select_dtypes("number").columns
+        np.testing.assert_allclose(right[numeric].to_numpy(), left[numeric].to_numpy(),
+                                   rtol=1e-12, atol=1e-12, err_msg=table)
+    pd.testing.assert_frame_equal(blocked_index, whole_index, check_exact=True)
+
+
 def test_analysed_rows_equal_the_screened_frame(survey, codebook):
     """Each section's copy holds exactly the rows and values of the whole-frame filter."""
     options = ReportOptions()
@@ -160,6 +193,43 @@ def test_full_report_on_the_synthetic_survey_is_unchanged_by_section_copies(surv
         numeric = left.select_dtypes("number").columns
         np.testing.assert_allclose(left[numeric].to_numpy(float), right[numeric].to_numpy(float),
                                    rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("exclude_flagged, fractional", [(True, "EM_JOY"), (False, "EM_JOY"),
+                                                          (True, "SQW_TAN")])
+def test_full_report_on_the_compact_frame_equals_the_float64_frame(survey, codebook, exclude_flagged,
+                                                                  fractional):
+    """The job's loader holds answers as float32 (compact_answer_frame); every table,
+    the per-respondent ones included, equals the float64 frame's exactly: the sections
+    read float64 copies, so every sum and cross-product is the same computation."""
+    answers = [c for c in survey.columns if c in set(codebook.names)]
+    # 2% blanks, some "not applicable" codes and a column float32 cannot hold exactly.
+    rng = np.random.default_rng(2)
+    frame = survey.copy()
+    for column in answers:
+        frame.loc[rng.random(len(frame)) < 0.02, column] = np.nan
+    frame.loc[rng.random(len(frame)) < 0.01, "SQ03_P"] = -98.0
+    # (an emotion item, outside the E/P block the sections read as stored; or an
+    # importance column, which makes that block float64)
+    frame[fractional] = frame[fractional] + 0.1 * (frame.index % 2)
+    compact = compact_answer_frame([frame.iloc[:1000], frame.iloc[1000:]], answers, capacity=500)
+    assert compact["SQ01_E"].dtype == np.float32 and compact[fractional].dtype == np.float64
+    pd.testing.assert_frame_equal(compact.astype({c: "float64" for c in answers})[frame.columns],
+                                  frame.reset_index(drop=True))
+    options = ReportOptions(n_boot=200, csi_boot=50, exclude_flagged=exclude_flagged)
+    wide, narrow = analyse_survey(frame, codebook, options), analyse_survey(compact, codebook, options)
+    assert (wide.n_used, wide.skipped) == (narrow.n_used, narrow.skipped)
+    left, right = wide.tables(posthoc=True), narrow.tables(posthoc=True)
+    assert list(left) == list(right)
+    for name in left:
+        pd.testing.assert_frame_equal(left[name], right[name], check_exact=True, obj=name)
+    for attribute in ("respondent_scores", "construct_scores", "emotion_scores", "flags"):
+        pd.testing.assert_frame_equal(getattr(wide, attribute), getattr(narrow, attribute),
+                                      check_exact=True, obj=attribute)
+    pd.testing.assert_frame_equal(wide.satisfaction["servqual"].respondents,
+                                  narrow.satisfaction["servqual"].respondents, check_exact=True)
+    pd.testing.assert_frame_equal(wide.servqual.respondents, narrow.servqual.respondents,
+                                  check_exact=True)
 
 
 def test_correlations_of_complete_columns_equal_numpy_per_pair(kiosk):

@@ -185,3 +185,20 @@ def test_signed_rank_counts_equal_scipy_on_every_kiosk_gap(kiosk, zero_method):
         r_plus, r_minus = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
         assert mine["r_rb"] == pytest.approx((r_plus - r_minus) / (r_plus + r_minus), abs=1e-12)
         assert mine["has_ties"] == (np.unique(np.abs(nonzero)).size < nonzero.size)
+
+
+def test_whole_number_gaps_are_counted_as_the_hashed_path_counts_them(kiosk):
+    """Integer item gaps take the bincount path; its counts equal the factorize path's, and
+    halving the gaps (half-integers: the factorize path, the same ranks) gives the same z."""
+    from analysis.servqual import _absolute_value_counts, signed_rank_test
+
+    for e, p in KIOSK_PAIRS.values():
+        d = (kiosk[p] - kiosk[e]).dropna().to_numpy()
+        codes, levels = pd.factorize(np.abs(d), sort=True)
+        expected = (np.bincount(codes, minlength=len(levels)), np.bincount(codes[d > 0], minlength=len(levels)),
+                    np.bincount(codes[d < 0], minlength=len(levels)), levels)
+        for got, want in zip(_absolute_value_counts(d), expected):
+            np.testing.assert_array_equal(got, want)
+        whole, halved = signed_rank_test(d, "pratt"), signed_rank_test(d / 2, "pratt")
+        assert whole["z"] == pytest.approx(halved["z"], rel=1e-12)
+        assert whole["W"] == halved["W"]
