@@ -35,6 +35,14 @@ def make_engine(url: str):
     return engine
 
 
+def create_table(url: str) -> None:
+    """Make the table before the workers start: two workers creating it at once on
+    PostgreSQL collide (one dies, and the client sees its connections reset)."""
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    engine.dispose()
+
+
 def stored_rows(url: str) -> int:
     engine = make_engine(url)
     with engine.connect() as connection:

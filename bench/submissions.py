@@ -413,6 +413,8 @@ def measure(database: str = "sqlite", clients: int = 16, respondents: int = 400,
             stored = stored_complete(survey_url, pages) - before
 
             bare_env = dict(env, BARE_DATABASE_URL=bare_url)
+            from bench.bare_app import create_table
+            create_table(bare_url)
             server, port = start_gunicorn("bench.bare_app:app", bare_env, log)
             try:
                 def bare_client(outcome, lock):
