@@ -127,6 +127,9 @@ def print_table(results: dict) -> None:
 
 
 def main(argv: list[str]) -> int:
+    # Before anything imports surveyapp (its queue is chosen at import).
+    from bench import private_queue_url
+    os.environ.setdefault("QUEUE_URL", private_queue_url())
     if argv and argv[0] in BENCHMARKS:
         return importlib.import_module(BENCHMARKS[argv[0]]).main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])

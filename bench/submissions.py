@@ -264,6 +264,9 @@ def app_env(database_url: str) -> dict[str, str]:
     # with its own address, so the per-client rate limits apply as they would in production.
     env.update(SURVEYAPP_CONFIG="production", SECRET_KEY=secrets.token_hex(32),
                DATABASE_URL=database_url, PYTHONPATH=str(REPO), TRUSTED_PROXIES="1")
+    # The tasks the responses enqueue go to this run's queue, not the checkout's.
+    from bench import private_queue_url
+    env.setdefault("QUEUE_URL", private_queue_url())
     return env
 
 
