@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 class InsufficientData(ValueError):
@@ -160,11 +161,20 @@ def release_freed_memory() -> None:
     resident peak is the sum of both. ``malloc_trim(0)`` returns the free heap
     pages (``madvise``), a few ms. Where there is no glibc nothing is done.
     """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim():
+    """glibc's ``malloc_trim``, looked up once (None where there is no glibc)."""
+    import ctypes
+
     try:
-        import ctypes
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        return ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):
-        pass
+        return None
 
 
 def row_means(values):

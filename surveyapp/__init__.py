@@ -48,8 +48,9 @@ def load_config(app: Flask, config: type[Config] | str | Mapping[str, Any] | Non
     app.config.from_object(config_cls)
     app.config.update(config_cls.from_environment())
     app.config.update(overrides)
-    check_database_url(str(app.config.get("SQLALCHEMY_DATABASE_URI", "")))
-    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+    database_url = str(app.config.get("SQLALCHEMY_DATABASE_URI", ""))
+    check_database_url(database_url)
+    if database_url.startswith("sqlite"):
         # A database file never drops a connection the way a server does: the pre-ping
         # would be one more statement on every request of the answer path.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and initialised in the app factory."""
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,8 +31,6 @@ csrf = CSRFProtect()
 babel = Babel()
 # Settings (RATELIMIT_*) come from the app config in surveyapp.security.init_app.
 limiter = Limiter(key_func=get_remote_address)
-
-from flask_caching import Cache  # noqa: E402
 
 #: The dashboard cache and the moment store's markers (configured by services.dashboard_cache.init_app).
 cache = Cache()

@@ -51,13 +51,12 @@ from typing import Any
 import pandas as pd
 from flask import Flask, current_app, has_app_context
 from flask_babel import force_locale
-from flask_caching import Cache
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from analysis.report import ReportOptions, analyse_survey
 
-from ..extensions import cache as shared_cache, db
+from ..extensions import cache, db
 from ..models import Response, ResponseStatus, Survey, SurveyVersion
 from ..queue import app_context, huey
 from . import charts, dashboard_moments, moment_store
@@ -65,8 +64,6 @@ from .codebooks import survey_codebook
 from .responses import ResponseFilter, responses_frame
 from .surveys import instrument_documents, instrument_library
 
-# The shared cache object lives in extensions (moment_store uses it too, without importing this module).
-cache = shared_cache
 
 #: Trend periods a manager can choose (pandas period aliases).
 PERIODS = ("W", "M", "Q")

@@ -73,7 +73,7 @@ from threadpoolctl import threadpool_limits
 
 from analysis.moment_cells import MomentLayout, derive
 
-from ..extensions import db
+from ..extensions import cache, db
 from ..models import MomentApplied, Response, ResponseStatus, Survey, SurveyMoments, SurveyVersion, utcnow
 from ..queue import app_context, huey
 from .responses import codebook_of
@@ -359,7 +359,6 @@ def schedule(survey_id: int, full: bool = False) -> None:
         except Exception:  # noqa: BLE001
             logger.exception("moment cells of survey %s not updated", survey_id)
         return
-    from ..extensions import cache
     if full or cache.add(f"moments-pending:{survey_id}", 1, timeout=MARKER_SECONDS):
         # Enqueued at once (a delayed task waits for the scheduler's next tick, about a second):
         # the marker alone coalesces, since it stays until the run starts.
@@ -369,7 +368,6 @@ def schedule(survey_id: int, full: bool = False) -> None:
 @huey.task()
 def apply_task(survey_id: int, full: bool = False) -> None:
     with app_context():
-        from ..extensions import cache
         # Cleared before reading: a response committed from now on schedules the next run.
         cache.delete(f"moments-pending:{survey_id}")
         apply_pending(survey_id, full=full)
