@@ -138,10 +138,17 @@ def item_ratios(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]) -> pd
     # dict of columns would be copied once more into that block.
     ratios = np.full((len(pairs), len(frame)), np.nan)
     for r, (e, p) in zip(ratios, pairs.values()):
-        ev, pv = frame[e].to_numpy(dtype="float64"), frame[p].to_numpy(dtype="float64")
-        ok = np.isfinite(ev) & np.isfinite(pv) & (ev > 0)
-        np.divide(pv, ev, out=r, where=ok)
+        _pair_ratios(frame[e].to_numpy(dtype="float64"), frame[p].to_numpy(dtype="float64"), out=r)
     return pd.DataFrame(ratios.T, index=frame.index, columns=list(pairs), copy=False)
+
+
+def _pair_ratios(e: np.ndarray, p: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """P / E of each respondent, NaN where either is missing or E is not positive
+    (``out``, when given, is NaN already and is written in place)."""
+    if out is None:
+        out = np.full(len(e), np.nan)
+    np.divide(p, e, out=out, where=np.isfinite(e) & np.isfinite(p) & (e > 0))
+    return out
 
 
 def _summary(mean_e: pd.Series, mean_p: pd.Series, ratios: pd.Series, diffs: pd.Series,
@@ -288,10 +295,7 @@ class _RatioBlocks:
     def ratio(self, position: int) -> np.ndarray:
         """Item ``position``'s ratios P / E, NaN where the pair is not answered or E is 0
         (:func:`item_ratios` on the item's columns: E and P hold the answers where both are)."""
-        e, p = self.E.to_numpy()[:, position], self.P.to_numpy()[:, position]
-        r = np.full(len(e), np.nan)
-        np.divide(p, e, out=r, where=np.isfinite(e) & np.isfinite(p) & (e > 0))
-        return r
+        return _pair_ratios(self.E.to_numpy()[:, position], self.P.to_numpy()[:, position])
 
     def respondent_level(self, items: Sequence[str]) -> pd.DataFrame:
         """Each respondent's pairs, means, own ratio sum P / sum E and mean ratio over ``items``.
