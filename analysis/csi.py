@@ -20,7 +20,8 @@ from .common import Methods, float_columns, item_ranges, require_n
 from .pls import ROW_BLOCK, PLSBootstrap, PLSModel, PLSResult, bootstrap_pls, fit_pls
 from .reliability import _alpha_std_from_corr
 
-__all__ = ["ECSI_CONSTRUCTS", "ECSI_PATHS", "CSIResult", "csi_model", "csi_index"]
+__all__ = ["ECSI_CONSTRUCTS", "ECSI_PATHS", "CSIBootstrap", "CSIResult", "csi_bootstrap", "csi_model",
+           "csi_index"]
 
 #: Construct codes of the ECSI model, in causal order.
 ECSI_CONSTRUCTS: tuple[str, ...] = ("image", "expectation", "quality", "value",
@@ -167,6 +168,9 @@ def csi_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
        estimates, CI = percentile interval, t = estimate / SE, p two-sided
        on n - 1 df; a path is significant when its CI excludes 0.
        Resamples that do not converge are left out and counted.
+       :func:`csi_bootstrap` runs steps 1 and 2 alone and gives the same
+       interval tables, for a report that shows the estimates first
+       (``n_boot=0``) and the intervals when a later job has them.
     3. Describe (:func:`_describe`): the index per construct (Fornell et al.
        1996), ``100 * (sum_i w_i mean_i - sum_i w_i min_i) / sum_i w_i (max_i - min_i)``,
        ``w_i`` the unstandardized outer weights rescaled to sum 1 (see
@@ -250,17 +254,120 @@ def csi_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
     >>> res.index["index"].round(1).to_dict()
     {'image': 74.4, 'expectation': 74.8, 'quality': 69.4, 'value': 70.3, 'satisfaction': 68.6, 'loyalty': 71.5}
     """
+    _check_arguments(scheme, n_boot, ci)
+    model, dropped = _structural_model(frame, blocks, paths)
+    data, item_scale = _complete_cases(frame, model, scale, min_n)
+    fit = _fit(data, model, scheme)
+    boot = _bootstrap(data, fit, n_boot, seed, ci) if n_boot else None
+    return _describe(frame, data, fit, boot, item_scale, dropped, n_boot, seed, ci)
+
+
+@dataclass
+class CSIBootstrap:
+    """Results of :func:`csi_bootstrap`: the bootstrap part of :func:`csi_model`.
+
+    Attributes
+    ----------
+    outer, paths, r2, index : the tables of :class:`CSIResult` of the same
+        name, with the bootstrap SE / CI filled in (the estimates are this
+        fit's, on the same data).
+    n, n_boot, n_boot_failed, seed, ci : cases, resamples asked, resamples
+        left out, seed, level of the intervals.
+    methods : how it was computed.
+    """
+
+    outer: pd.DataFrame
+    paths: pd.DataFrame
+    r2: pd.DataFrame
+    index: pd.DataFrame
+    n: int
+    n_boot: int
+    n_boot_failed: int
+    seed: int | None
+    ci: float
+    methods: Methods
+
+
+def csi_bootstrap(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
+                  scale, paths: Sequence[tuple[str, str]] = ECSI_PATHS, n_boot: int = 500,
+                  seed: int | None = None, ci: float = 0.95, scheme: str = "centroid",
+                  min_n: int = 30) -> CSIBootstrap:
+    """The bootstrap intervals of :func:`csi_model`, computed on their own.
+
+    The same steps 1 and 2 of :func:`csi_model` (fit, then ``n_boot``
+    resamples from ``numpy.random.default_rng(seed)``) and the same interval
+    tables, without the per-respondent tables and block statistics: so the
+    report can show the point estimates at once (``csi_model(..., n_boot=0)``)
+    and a queue job add the intervals later. ``csi_bootstrap(frame, ...,
+    n_boot=B, seed=S)`` gives exactly the paths, outer, r2 and index tables of
+    ``csi_model(frame, ..., n_boot=B, seed=S)`` (tests/analysis/test_csi.py):
+    percentile intervals of the resample estimates (Efron & Tibshirani 1993,
+    ch. 13; Chin 1998), SE = their SD, t = estimate / SE on n - 1 df.
+
+    Parameters
+    ----------
+    frame, blocks, scale, paths, seed, ci, scheme, min_n
+        As :func:`csi_model`.
+    n_boot : int, default 500
+        Bootstrap resamples, at least 50.
+
+    Returns
+    -------
+    CSIBootstrap
+
+    Raises
+    ------
+    InsufficientData
+        Too few complete cases.
+    ValueError
+        As :func:`csi_model`; also ``n_boot`` below 50.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap.
+    Chapman & Hall.
+    Chin, W. W. (1998). The partial least squares approach to structural
+    equation modeling. In G. A. Marcoulides (ed.), Modern Methods for
+    Business Research, 295-336. Erlbaum.
+
+    Examples
+    --------
+    R plspm's satisfaction example (Sanchez 2013, ch. 5): the intervals on
+    their own equal those :func:`csi_model` computes with the same seed.
+
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> import analysis
+    >>> sat = pd.read_csv(Path(analysis.__file__).parents[1] / "tests/data/satisfaction_plspm.csv", index_col=0)
+    >>> blocks = {"image": ["imag1", "imag2", "imag3"], "value": ["val1", "val2", "val3", "val4"],
+    ...           "satisfaction": ["sat1", "sat2", "sat3", "sat4"]}
+    >>> boot = csi_bootstrap(sat, blocks, scale=(0, 10), n_boot=50, seed=1)
+    >>> joint = csi_model(sat, blocks, scale=(0, 10), n_boot=50, seed=1)
+    >>> boot.paths[["ci_low", "ci_high"]].equals(joint.paths[["ci_low", "ci_high"]])
+    True
+    >>> bool(boot.index["ci_low"].lt(boot.index["index"]).all()), boot.n_boot_failed
+    (True, 0)
+    """
+    _check_arguments(scheme, n_boot, ci)
+    if n_boot == 0:
+        raise ValueError("n_boot must be at least 50: csi_bootstrap computes the bootstrap only")
+    model, dropped = _structural_model(frame, blocks, paths)
+    data, item_scale = _complete_cases(frame, model, scale, min_n)
+    fit = _fit(data, model, scheme)
+    boot = _bootstrap(data, fit, n_boot, seed, ci)
+    tables = _interval_tables(fit, boot, item_scale)
+    return CSIBootstrap(**tables, n=fit.n, n_boot=n_boot, n_boot_failed=boot.n_failed, seed=seed, ci=ci,
+                        methods=_methods(fit, tables["outer"], dropped, n_boot, boot.n_failed, seed, ci,
+                                         n_excluded=len(frame) - fit.n))
+
+
+def _check_arguments(scheme: str, n_boot: int, ci: float) -> None:
     if scheme not in _SCHEMES:
         raise ValueError(f"scheme must be one of {', '.join(_SCHEMES)}; got {scheme!r}")
     if n_boot != 0 and n_boot < 50:
         raise ValueError(f"n_boot must be 0 (no bootstrap) or at least 50; got {n_boot}")
     if not 0 < ci < 1:
         raise ValueError(f"ci must be between 0 and 1; got {ci}")
-    model, dropped = _structural_model(frame, blocks, paths)
-    data, item_scale = _complete_cases(frame, model, scale, min_n)
-    fit = _fit(data, model, scheme)
-    boot = _bootstrap(data, fit, n_boot, seed, ci) if n_boot else None
-    return _describe(frame, data, fit, boot, item_scale, dropped, n_boot, seed, ci)
 
 
 def _structural_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
@@ -341,16 +448,20 @@ def _describe(frame: pd.DataFrame, data: pd.DataFrame, fit: PLSResult, boot: PLS
               item_scale: pd.DataFrame, dropped: list[str], n_boot: int, seed: int | None,
               ci: float) -> CSIResult:
     """The result tables: paths, outer model, R², block quality, index, methods."""
-    outer = _outer_table(fit, boot)
-    r2 = _r2_table(fit, boot)
+    tables = _interval_tables(fit, boot, item_scale)
     constructs = _block_quality(data, fit)
     n_failed = boot.n_failed if boot is not None else 0
-    methods = _methods(fit, outer, dropped, n_boot, n_failed, seed, ci, n_excluded=len(frame) - fit.n)
-    return CSIResult(outer=outer, paths=_path_table(fit, boot), effects=fit.effects, r2=r2,
-                     constructs=constructs, index=_index_table(fit, boot, item_scale),
+    methods = _methods(fit, tables["outer"], dropped, n_boot, n_failed, seed, ci, n_excluded=len(frame) - fit.n)
+    return CSIResult(**tables, effects=fit.effects, constructs=constructs,
                      respondent_index=_respondent_index(data, fit, item_scale), scores=fit.scores,
-                     gof=_goodness_of_fit(constructs, r2), n=fit.n, n_boot=n_boot, n_boot_failed=n_failed,
-                     seed=seed, methods=methods)
+                     gof=_goodness_of_fit(constructs, tables["r2"]), n=fit.n, n_boot=n_boot,
+                     n_boot_failed=n_failed, seed=seed, methods=methods)
+
+
+def _interval_tables(fit: PLSResult, boot: PLSBootstrap | None, item_scale: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The tables that carry bootstrap intervals (NaN without a bootstrap): outer, paths, r2, index."""
+    return {"outer": _outer_table(fit, boot), "paths": _path_table(fit, boot), "r2": _r2_table(fit, boot),
+            "index": _index_table(fit, boot, item_scale)}
 
 
 def _path_table(fit: PLSResult, boot: PLSBootstrap | None) -> pd.DataFrame:

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from analysis.common import InsufficientData
-from analysis.csi import ECSI_PATHS, csi_index, csi_model
+from analysis.csi import ECSI_PATHS, csi_bootstrap, csi_index, csi_model
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -181,6 +181,37 @@ def test_per_item_scales(satisfaction):
     del scale["loy4"]
     with pytest.raises(ValueError, match="loy4"):
         csi_model(satisfaction, SAT_BLOCKS, scale=scale, n_boot=0)
+
+
+@pytest.mark.parametrize("data, blocks, scale", [("satisfaction", SAT_BLOCKS, (0, 10)),
+                                                  ("mobi", MOBI_BLOCKS, (1, 10))])
+def test_bootstrap_alone_equals_the_joint_computation(satisfaction, data, blocks, scale):
+    # The report shows csi_model(n_boot=0) at once and a queue job adds csi_bootstrap's
+    # intervals later: with the same seed they must be the joint computation's, and the
+    # estimates beside them the report's.
+    frame = satisfaction.copy() if data == "satisfaction" else pd.read_csv(DATA / "mobi_ecsi.csv", index_col=0)
+    frame.iloc[:4, 1] = np.nan  # listwise deletion happens the same way in both
+    joint = csi_model(frame, blocks, scale=scale, n_boot=100, seed=11)
+    alone = csi_bootstrap(frame, blocks, scale=scale, n_boot=100, seed=11)
+    point = csi_model(frame, blocks, scale=scale, n_boot=0)
+    for name in ("paths", "outer", "r2", "index"):
+        ours, theirs = getattr(alone, name), getattr(joint, name)
+        pd.testing.assert_frame_equal(ours, theirs, check_exact=False, rtol=0, atol=1e-12)
+        estimates = [c for c in theirs.columns if c in ("estimate", "weight", "loading", "r2", "index")]
+        pd.testing.assert_frame_equal(ours[estimates], getattr(point, name)[estimates],
+                                      check_exact=False, rtol=0, atol=1e-12)
+    assert joint.paths["se"].notna().all() and point.paths["se"].isna().all()
+    assert (alone.n, alone.n_boot, alone.n_boot_failed, alone.seed) == (joint.n, 100, joint.n_boot_failed, 11)
+    assert alone.methods.test == joint.methods.test and alone.methods.n_excluded == 4
+    other = csi_bootstrap(frame, blocks, scale=scale, n_boot=100, seed=12)
+    assert not other.paths["ci_low"].equals(alone.paths["ci_low"])
+
+
+def test_bootstrap_alone_needs_resamples(satisfaction):
+    with pytest.raises(ValueError, match="at least 50"):
+        csi_bootstrap(satisfaction, SAT_BLOCKS, scale=(0, 10), n_boot=0)
+    with pytest.raises(ValueError, match="n_boot"):
+        csi_bootstrap(satisfaction, SAT_BLOCKS, scale=(0, 10), n_boot=20)
 
 
 @pytest.mark.parametrize("kwargs, match", [
