@@ -523,42 +523,8 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
         could not be computed.
     """
     options = options or ReportOptions()
-    if options.n_boot != 0 and options.n_boot < 200:
-        raise ValueError(f"n_boot must be 0 (no mediation) or at least 200; got {options.n_boot}")
-    if not 0 <= options.kano_questionable_share <= 1:
-        raise ValueError("kano_questionable_share must be a share between 0 and 1")
-    # "Not applicable" answers (a code of their own) are missing to every statistic.
-    frame = codebook.without_not_applicable(frame)
-    result = SurveyAnalysis(n_total=len(frame), n_used=len(frame), options=options)
-    rows = AnalysedRows(frame, codebook)
-
-    def run(name: str, compute: Callable[[], Any]) -> Any:
-        # Only a lack of data is "not computed"; any other error is a bug or
-        # a wrong mapping and must surface, not hide as missing data.
-        try:
-            return compute()
-        except InsufficientData as error:
-            result.skipped[name] = str(error)
-        return None
-
-    rules = screening_rules(frame, codebook, options, result.skipped)
-    kano_rows = rows
-    if rules and len(frame):
-        result.flags = run("screening", lambda: screening.flag_responses(frame, rules))
-        if result.flags is not None and options.exclude_flagged:
-            # The report and the kept rows from the id column alone: the analysed rows
-            # are copied section by section (:class:`AnalysedRows`), never as a whole frame.
-            kept_ids, result.exclusion = screening.exclude(frame[["response_id"]], result.flags)
-            rows = AnalysedRows(frame, codebook, frame.index.isin(kept_ids.index))
-            # The KANO table counts questionable answers per feature (its Q
-            # column); dropping a respondent for them as well would shift
-            # every other feature's shares, so KANO ignores that one rule.
-            others = [c for c in result.flags.columns
-                      if c not in ("response_id", "flagged", "reasons", KANO_QUESTIONABLE_RULE)]
-            kano_kept = screening.exclude(frame[["response_id"]], result.flags, rules=others)[0]
-            kano_rows = AnalysedRows(frame, codebook, frame.index.isin(kano_kept.index))
-    result.n_used = len(rows)
-    release_freed_memory()  # the screening rules' matrices
+    frame, result, run = _start(frame, codebook, options)
+    rows, kano_rows = _screened_rows(frame, codebook, options, result, run)
 
     # The ratio is computed per instrument: averaging P/E across instruments
     # would mix scales (SERVQUAL's 1-7 with the overall pair's 1-10).
@@ -617,12 +583,9 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     blocks = options.csi_blocks or default_csi_blocks(codebook)
     if len(blocks) >= 2:
         release_freed_memory()  # what the sections above freed, before the largest copy
-        items = list(dict.fromkeys(c for cols in blocks.values() for c in cols))
-        # Exactly the items, in model order: csi_model then fits on this copy itself.
-        items_data = rows.of(items, meta=False)
+        items_data, scale = _csi_items(rows, codebook, blocks)
         result.csi = run("csi", lambda: csi.csi_model(
-            items_data, blocks, _rating_ranges(codebook, items), n_boot=options.csi_boot,
-            seed=options.seed))
+            items_data, blocks, scale, n_boot=options.csi_boot, seed=options.seed))
         del items_data
     if codebook.select(instrument=EMOTIONS):
         data = rows.of(_instrument_columns(codebook, EMOTIONS) + _overall_columns(codebook))
@@ -650,6 +613,119 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     del data
     _state_minimum_n(result)
     return result
+
+
+def _start(frame: pd.DataFrame, codebook: Codebook, options: ReportOptions):
+    """The options checked, the frame without "not applicable" answers, an empty result
+    and the ``run`` wrapper that records a section without enough data in ``skipped``."""
+    if options.n_boot != 0 and options.n_boot < 200:
+        raise ValueError(f"n_boot must be 0 (no mediation) or at least 200; got {options.n_boot}")
+    if not 0 <= options.kano_questionable_share <= 1:
+        raise ValueError("kano_questionable_share must be a share between 0 and 1")
+    # "Not applicable" answers (a code of their own) are missing to every statistic.
+    frame = codebook.without_not_applicable(frame)
+    result = SurveyAnalysis(n_total=len(frame), n_used=len(frame), options=options)
+
+    def run(name: str, compute: Callable[[], Any]) -> Any:
+        # Only a lack of data is "not computed"; any other error is a bug or
+        # a wrong mapping and must surface, not hide as missing data.
+        try:
+            return compute()
+        except InsufficientData as error:
+            result.skipped[name] = str(error)
+        return None
+
+    return frame, result, run
+
+
+def _screened_rows(frame: pd.DataFrame, codebook: Codebook, options: ReportOptions,
+                   result: SurveyAnalysis, run) -> tuple[AnalysedRows, AnalysedRows]:
+    """The rows every section analyses and the rows of the KANO tables, after screening
+    (``result.flags``, ``result.exclusion`` and ``result.n_used`` are set here)."""
+    rows = AnalysedRows(frame, codebook)
+    rules = screening_rules(frame, codebook, options, result.skipped)
+    kano_rows = rows
+    if rules and len(frame):
+        result.flags = run("screening", lambda: screening.flag_responses(frame, rules))
+        if result.flags is not None and options.exclude_flagged:
+            # The report and the kept rows from the id column alone: the analysed rows
+            # are copied section by section (:class:`AnalysedRows`), never as a whole frame.
+            kept_ids, result.exclusion = screening.exclude(frame[["response_id"]], result.flags)
+            rows = AnalysedRows(frame, codebook, frame.index.isin(kept_ids.index))
+            # The KANO table counts questionable answers per feature (its Q
+            # column); dropping a respondent for them as well would shift
+            # every other feature's shares, so KANO ignores that one rule.
+            others = [c for c in result.flags.columns
+                      if c not in ("response_id", "flagged", "reasons", KANO_QUESTIONABLE_RULE)]
+            kano_kept = screening.exclude(frame[["response_id"]], result.flags, rules=others)[0]
+            kano_rows = AnalysedRows(frame, codebook, frame.index.isin(kano_kept.index))
+    result.n_used = len(rows)
+    release_freed_memory()  # the screening rules' matrices
+    return rows, kano_rows
+
+
+def _csi_items(rows: AnalysedRows, codebook: Codebook,
+               blocks: dict[str, list[str]]) -> tuple[pd.DataFrame, dict[str, tuple[float, float]]]:
+    """The CSI model's items (exactly those, in model order: csi_model then fits on this
+    copy itself) and their scale end points."""
+    items = list(dict.fromkeys(c for cols in blocks.values() for c in cols))
+    return rows.of(items, meta=False), _rating_ranges(codebook, items)
+
+
+def survey_csi_bootstrap(frame: pd.DataFrame, codebook: Codebook,
+                         options: ReportOptions | None = None) -> csi.CSIBootstrap | None:
+    """The bootstrap intervals of the CSI model that :func:`analyse_survey` fits.
+
+    The same rows (after "not applicable" answers and screening), the same
+    blocks and scale, ``options.csi_boot`` resamples from ``options.seed``:
+    :func:`analysis.csi.csi_bootstrap`, which gives exactly the intervals of
+    ``analyse_survey(frame, codebook, options).csi``. The report can then run
+    with ``csi_boot=0`` and leave these to a job of their own.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The response frame, as for :func:`analyse_survey`.
+    codebook : Codebook
+        The variables of the frame.
+    options : ReportOptions, optional
+        ``csi_boot`` must be at least 50.
+
+    Returns
+    -------
+    analysis.csi.CSIBootstrap or None
+        None when the codebook has fewer than two CSI constructs (the report
+        has no CSI section then either).
+
+    Raises
+    ------
+    InsufficientData
+        Too few complete cases for the model (the report skips its CSI section).
+    ValueError
+        ``csi_boot`` below 50, or as :func:`analysis.csi.csi_bootstrap`.
+
+    Examples
+    --------
+    >>> from analysis.instruments import compose_codebook, load_instruments
+    >>> from analysis.synthetic import synthetic_frame
+    >>> library = load_instruments()
+    >>> codebook = compose_codebook([(library[key], None) for key in ("servqual", "relationship", "overall")])
+    >>> frame = synthetic_frame(codebook, 300, seed=2)
+    >>> frame = frame[frame["status"] == "complete"].reset_index(drop=True)
+    >>> options = ReportOptions(n_boot=0, csi_boot=50)
+    >>> boot = survey_csi_bootstrap(frame, codebook, options)
+    >>> joint = analyse_survey(frame, codebook, options).csi
+    >>> bool(boot.paths["ci_high"].equals(joint.paths["ci_high"])), boot.n == joint.n
+    (True, True)
+    """
+    options = options or ReportOptions()
+    blocks = options.csi_blocks or default_csi_blocks(codebook)
+    if len(blocks) < 2:
+        return None
+    frame, result, run = _start(frame, codebook, options)
+    rows, _ = _screened_rows(frame, codebook, options, result, run)
+    items_data, scale = _csi_items(rows, codebook, blocks)
+    return csi.csi_bootstrap(items_data, blocks, scale, n_boot=options.csi_boot, seed=options.seed)
 
 
 #: Respondent-level scores that trends, segment comparisons and the follow-up

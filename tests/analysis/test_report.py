@@ -9,7 +9,7 @@ from analysis import servqual
 from analysis.instruments import compose_codebook, load_instruments
 from analysis import segments
 from analysis.report import (ReportOptions, analyse_survey, compare_segments, ep_pairs,
-                             pair_dimensions)
+                             pair_dimensions, survey_csi_bootstrap)
 from analysis.synthetic import KANO_TRUE_CATEGORIES, synthetic_frame
 
 
@@ -39,6 +39,25 @@ def test_every_section_computed(analysis):
                     "follow_up", "respondent_scores", "trends", "csi"):
         assert getattr(analysis, section) is not None, section
     assert set(analysis.satisfaction) == {"servqual", "overall"}
+
+
+def test_csi_bootstrap_alone_is_the_report_s_csi_bootstrap(analysis, frame, codebook):
+    # The analysis job shows the report with csi_boot=0 and a job of its own adds the
+    # intervals: the same screened rows, blocks, scale and seed as the joint report.
+    options = ReportOptions(n_boot=0, csi_boot=60, seed=5)
+    joint = analyse_survey(frame, codebook, options).csi
+    alone = survey_csi_bootstrap(frame, codebook, options)
+    assert alone.n == joint.n == analysis.csi.n < len(frame)  # the speeders are screened out
+    for name in ("paths", "outer", "r2", "index"):
+        pd.testing.assert_frame_equal(getattr(alone, name), getattr(joint, name),
+                                      check_exact=False, rtol=0, atol=1e-12)
+        # and the estimates are those of the report without the bootstrap
+        estimate = {"paths": "estimate", "outer": "loading", "r2": "r2", "index": "index"}[name]
+        pd.testing.assert_series_equal(getattr(alone, name)[estimate], getattr(analysis.csi, name)[estimate],
+                                       check_exact=False, rtol=0, atol=1e-12)
+    assert analysis.csi.paths["se"].isna().all() and alone.paths["se"].notna().all()
+    profile_only = compose_codebook([(load_instruments()["profile"], None)])
+    assert survey_csi_bootstrap(frame, profile_only, options) is None  # no CSI construct
 
 
 def test_screening_excludes_the_generated_speeders(analysis, frame):
