@@ -119,13 +119,9 @@ class SurveyAnalysis:
         out: dict[str, pd.DataFrame] = {}
 
         def put(name: str, table: pd.DataFrame | None, index_name: str | None = None) -> None:
-            if table is None or len(table) == 0:
-                return
-            table = table.copy()
-            table.attrs = {}
-            if index_name is not None or not isinstance(table.index, pd.RangeIndex):
-                table = table.rename_axis(index_name or table.index.name or "key").reset_index()
-            out[name] = table
+            table = _tidy(table, index_name)
+            if table is not None:
+                out[name] = table
 
         for instrument, ratio in self.satisfaction.items():
             put(f"ratio_{instrument}_items", ratio.items)
@@ -152,10 +148,7 @@ class SurveyAnalysis:
         for kind, result in self.ipa.items():
             put(f"ipa_{kind}", result.table)
         if self.csi is not None:
-            put("csi_index", self.csi.index, "construct")
-            put("csi_paths", self.csi.paths)
-            put("csi_r2", self.csi.r2, "construct")
-            put("csi_outer", self.csi.outer)
+            out.update(csi_tables(self.csi))
         put("segment_tests", self._segment_table("tests"))
         if posthoc:
             put("segment_posthoc", self._segment_table("posthoc"))
@@ -209,6 +202,60 @@ class SurveyAnalysis:
             lines += [f"- {name}: {reason}" for name, reason in self.skipped.items()]
         lines += ["", "METHODS"] + [f"- {m.as_text()}" for m in self.methods()]
         return "\n".join(lines) + "\n"
+
+
+def _tidy(table: pd.DataFrame | None, index_name: str | None = None) -> pd.DataFrame | None:
+    """A report table: a copy without attrs, its index a column (named ``index_name``) unless a
+    plain range; None when there is no table or no row."""
+    if table is None or len(table) == 0:
+        return None
+    table = table.copy()
+    table.attrs = {}
+    if index_name is not None or not isinstance(table.index, pd.RangeIndex):
+        table = table.rename_axis(index_name or table.index.name or "key").reset_index()
+    return table
+
+
+def csi_tables(result: csi.CSIResult | csi.CSIBootstrap) -> dict[str, pd.DataFrame]:
+    """The CSI tables as the report names them (``csi_index``, ``csi_paths``, ``csi_r2``,
+    ``csi_outer``), of a whole model or of its bootstrap alone (the same names and columns,
+    so the intervals a bootstrap job computes read like the report's).
+
+    Examples
+    --------
+    >>> from analysis.csi import csi_model
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.integers(1, 8, 200).astype(float)
+    >>> frame = pd.DataFrame({"a1": a, "a2": np.clip(a + rng.integers(-1, 2, 200), 1, 7),
+    ...                       "b1": np.clip(a + rng.integers(-2, 3, 200), 1, 7)})
+    >>> model = csi_model(frame, {"quality": ["a1", "a2"], "satisfaction": ["b1"]}, scale=(1, 7), n_boot=0)
+    >>> {name: list(table.columns[:3]) for name, table in csi_tables(model).items()}
+    {'csi_index': ['construct', 'index', 'se'], 'csi_paths': ['path', 'source', 'target'], 'csi_r2': ['construct', 'r2', 'r2_adj'], 'csi_outer': ['construct', 'item', 'weight']}
+    """
+    tables = {"csi_index": _tidy(result.index, "construct"), "csi_paths": _tidy(result.paths),
+              "csi_r2": _tidy(result.r2, "construct"), "csi_outer": _tidy(result.outer)}
+    return {name: table for name, table in tables.items() if table is not None}
+
+
+def csi_bootstrap_json(boot: csi.CSIBootstrap) -> dict[str, Any]:
+    """JSON-able: the bootstrap's tables (:func:`csi_tables`) as records, its counts and methods.
+
+    Examples
+    --------
+    >>> from analysis.csi import csi_bootstrap
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.integers(1, 8, 200).astype(float)
+    >>> frame = pd.DataFrame({"a1": a, "a2": np.clip(a + rng.integers(-1, 2, 200), 1, 7),
+    ...                       "b1": np.clip(a + rng.integers(-2, 3, 200), 1, 7)})
+    >>> doc = csi_bootstrap_json(csi_bootstrap(frame, {"quality": ["a1", "a2"], "satisfaction": ["b1"]},
+    ...                                        scale=(1, 7), n_boot=50, seed=1))
+    >>> doc["n"], doc["n_boot"], doc["seed"], sorted(doc["tables"])
+    (200, 50, 1, ['csi_index', 'csi_outer', 'csi_paths', 'csi_r2'])
+    """
+    return {"n": int(boot.n), "n_boot": int(boot.n_boot), "n_boot_failed": int(boot.n_boot_failed),
+            "seed": boot.seed, "ci": float(boot.ci),
+            "tables": {name: _records(table) for name, table in csi_tables(boot).items()},
+            "methods": {str(k): _json_value(v) for k, v in _methods_row(boot.methods).items()}}
 
 
 def _as_frame(value: Any) -> pd.DataFrame | None:

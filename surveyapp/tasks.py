@@ -7,7 +7,10 @@ services/jobs.py; this module only says what each job does:
 
 * ``export``: a raw-data, codebook or statistics file (services/exports.py);
 * ``import``: a file of responses collected elsewhere (services/imports.py);
-* ``analysis``: the whole analysis as the API's JSON document;
+* ``analysis``: the whole analysis as the API's JSON document, the CSI model's
+  bootstrap intervals left to
+* ``csi-bootstrap``: those intervals, started by the analysis job, with the
+  time they were computed and whether the data changed in between;
 * ``invitation-mail``: invitations or reminders e-mailed (services/invitations.py);
 * dashboard recomputation: services/dashboard_cache.py defines its tasks;
 * recovery cases (open a case on a completed response, escalate overdue
@@ -17,22 +20,28 @@ services/jobs.py; this module only says what each job does:
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from flask import current_app
+from flask import current_app, url_for
 from werkzeug.datastructures import MultiDict
 
 from .models import Job, Survey, User
 from .extensions import db
 from .queue import huey
 from .services import alerts, audit, cases, dashboard_cache, personal_data, webhooks  # noqa: F401  (their queue tasks register on import)
-from .services.analysis import report_options, survey_analysis
+from analysis.common import InsufficientData
+from analysis.report import csi_bootstrap_json
+
+from .services.analysis import report_options, survey_analysis, survey_csi_intervals
+from .services.dashboard_cache import data_stamp
 from .services.exports import ExportError, export_format, export_to_file
 from .services.filters import FilterError, describe_filter, parse_filters
 from .services.imports import ImportRejected, import_responses
 from .services.invitations import mail_links, send_invitations, send_reminders
-from .services.jobs import JobFailed, JobOutcome, Progress, job_runner, write_json
+from .services.jobs import JobFailed, JobOutcome, Progress, job_runner, start_job, write_json
 
 __all__ = ["huey"]
 
@@ -103,12 +112,70 @@ def run_import(job: Job, directory: Path, progress: Progress) -> JobOutcome:
 
 @job_runner("analysis")
 def run_analysis(job: Job, directory: Path, progress: Progress) -> JobOutcome:
+    """The report with the CSI point estimates; their bootstrap intervals (one PLS fit per
+    resample, most of the job's time at scale) are a ``csi-bootstrap`` job of their own, which
+    the document points to."""
     survey = _survey(job)
     filters = _filters(survey, job)
     progress(0.0, "analysing")
-    result = survey_analysis(survey, filters, report_options())
-    document = {"survey": survey.slug, "filter": describe_filter(filters), **result.to_dict()}
-    return write_json(directory, f"{survey.slug}-analysis.json", document)
+    options = report_options()
+    # Read before the responses: a response committed meanwhile makes the bootstrap
+    # job's stamp differ, so it says the data may have changed rather than miss it.
+    stamp = data_stamp(survey.id)
+    result = survey_analysis(survey, filters, replace(options, csi_boot=0))
+    document: dict[str, Any] = {"survey": survey.slug, "filter": describe_filter(filters), **result.to_dict()}
+    if result.csi is not None:
+        document["csi_bootstrap"] = _start_csi_bootstrap(job, survey, options, stamp, result.csi.n)
+    outcome = write_json(directory, f"{survey.slug}-analysis.json", document)
+    outcome.result = {"csi_bootstrap": document.get("csi_bootstrap")}
+    return outcome
+
+
+def _start_csi_bootstrap(job: Job, survey: Survey, options, stamp: str, n: int) -> dict[str, Any]:
+    """Queue the CSI intervals of the analysis ``job`` (same survey, filter and starter) and say
+    where they will be: the pointer the analysis document carries."""
+    if not options.csi_boot:
+        return {"status": "not requested", "n_boot": 0}
+    follow = start_job("csi-bootstrap", user=db.session.get(User, job.user_id) if job.user_id else None,
+                       survey=survey, params={"args": job.params.get("args", []), "analysis_job": job.id,
+                                              "data_stamp": stamp, "n": n,
+                                              "requested_from": job.params.get("requested_from")})
+    with current_app.test_request_context():
+        url = url_for("api.get_job", job_id=follow.id)
+    return {"status": "pending", "job": follow.id, "url": url, "n_boot": options.csi_boot,
+            "seed": options.seed}
+
+
+@job_runner("csi-bootstrap")
+def run_csi_bootstrap(job: Job, directory: Path, progress: Progress) -> JobOutcome:
+    """The bootstrap intervals of the CSI model the analysis job ``params["analysis_job"]`` fitted,
+    on the survey's responses as they are now, with when they were computed and whether the
+    data changed since that analysis."""
+    survey = _survey(job)
+    filters = _filters(survey, job)
+    options = report_options()
+    progress(0.0, f"bootstrap: {options.csi_boot} resamples")
+    stamp = data_stamp(survey.id)
+    try:
+        boot = survey_csi_intervals(survey, filters, options)
+    except InsufficientData as error:
+        raise JobFailed(f"too few responses for the CSI model now: {error}") from None
+    if boot is None:
+        raise JobFailed("the survey no longer measures a CSI model")
+    changed = stamp != job.params.get("data_stamp") or boot.n != job.params.get("n")
+    computed_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    document = {"survey": survey.slug, "filter": describe_filter(filters),
+                "analysis_job": job.params.get("analysis_job"), "computed_at": computed_at,
+                "data_stamp": stamp, "analysis_data_stamp": job.params.get("data_stamp"),
+                "data_changed": changed, "analysis_n": job.params.get("n"), **csi_bootstrap_json(boot)}
+    if changed:
+        document["note"] = (f"The responses changed after the analysis (its CSI model used {job.params.get('n')} "
+                            f"responses; these intervals, and the estimates beside them, use {boot.n}, as "
+                            f"of {computed_at}).")
+    outcome = write_json(directory, f"{survey.slug}-csi-bootstrap.json", document)
+    outcome.result = {"computed_at": computed_at, "n": boot.n, "n_boot": boot.n_boot, "seed": boot.seed,
+                      "data_changed": changed}
+    return outcome
 
 
 @job_runner("invitation-mail")

@@ -119,6 +119,37 @@ SCHEMAS: dict[str, Any] = {
                        "description": "Every analysis table (SERVQUAL, satisfaction ratio, KANO, "
                                       "reliability, regressions, mediation, ...) as rows.",
                        "additionalProperties": {"type": "array", "items": {"type": "object"}}},
+            "csi_bootstrap": {
+                "type": "object", "required": ["status"],
+                "description": "Where the bootstrap SE and intervals of the CSI tables are (they are "
+                               "null in `tables`): `status` `pending` with the `job` whose `url` to "
+                               "poll (its result is a CSIBootstrap), or `not requested`. Present when "
+                               "the CSI model was computed.",
+                "properties": {"status": {"type": "string", "enum": ["pending", "not requested"]},
+                               "job": {"type": "string"}, "url": {"type": "string"},
+                               "n_boot": {"type": "integer", "minimum": 0},
+                               "seed": {"type": ["integer", "null"]}}},
+        },
+    },
+    "CSIBootstrap": {
+        "type": "object",
+        "required": ["survey", "filter", "computed_at", "data_changed", "n", "n_boot", "seed", "tables"],
+        "description": "The bootstrap intervals of an analysis's CSI model (a `csi-bootstrap` job, "
+                       "started by the analysis job), computed on the responses as they were at "
+                       "`computed_at`; `data_changed` says whether they changed since the analysis.",
+        "properties": {
+            "survey": {"type": "string"}, "filter": {"type": "string"},
+            "analysis_job": {"type": ["string", "null"]},
+            "computed_at": {"type": "string", "format": "date-time"},
+            "data_changed": {"type": "boolean"}, "note": {"type": "string"},
+            "n": {"type": "integer", "minimum": 0}, "analysis_n": {"type": ["integer", "null"]},
+            "n_boot": {"type": "integer", "minimum": 0}, "n_boot_failed": {"type": "integer", "minimum": 0},
+            "seed": {"type": ["integer", "null"]}, "ci": {"type": "number"},
+            "tables": {"type": "object",
+                       "description": "csi_index, csi_paths, csi_r2 and csi_outer as in the Analysis, "
+                                      "with the SE and intervals.",
+                       "additionalProperties": {"type": "array", "items": {"type": "object"}}},
+            "methods": {"type": "object"},
         },
     },
 }
@@ -312,7 +343,9 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "Start every analysis of the (filtered) responses as a job",
                 "description": "The analysis runs on the job queue: the answer is 202 with the job "
                                "(its `url` to poll, header `Location` too). When the job is done, "
-                               "its `result_url` gives the Analysis document. " + _ANALYST_NOTE
+                               "its `result_url` gives the Analysis document. The CSI model's "
+                               "bootstrap intervals are a job of their own, which the Analysis "
+                               "names (`csi_bootstrap`). " + _ANALYST_NOTE
                                + _SEGMENT_NOTE,
                 "parameters": [slug, *_FILTERS],
                 "responses": {"202": _ok("Job", "The analysis job, started"),
@@ -358,7 +391,11 @@ def openapi_document() -> dict[str, Any]:
             "/jobs/{job_id}/result": {"get": {
                 "operationId": "getJobResult", "summary": "The result of a finished job",
                 "parameters": [job_id],
-                "responses": {"200": _ok("Analysis", "The result (an analysis job: the Analysis)"),
+                "responses": {"200": {"description": "The result: an analysis job's Analysis, a "
+                                                     "csi-bootstrap job's CSIBootstrap",
+                                      "content": {"application/json": {"schema": {"anyOf": [
+                                          {"$ref": "#/components/schemas/Analysis"},
+                                          {"$ref": "#/components/schemas/CSIBootstrap"}]}}}},
                               "401": _ERRORS["401"],
                               "404": {**_ERROR, "description": "No such job or no result"},
                               "409": {**_ERROR, "description": "The job has not finished"}},

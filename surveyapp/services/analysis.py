@@ -1,11 +1,14 @@
-"""The analysis of a stored survey: the one loader feeding :func:`analysis.report.analyse_survey`."""
+"""The analysis of a stored survey: the one loader feeding :func:`analysis.report.analyse_survey`
+(and :func:`analysis.report.survey_csi_bootstrap`, the CSI intervals the analysis job leaves to a job
+of their own)."""
 from __future__ import annotations
 
 import pandas as pd
 from flask import current_app
 
 from analysis.io import compact_answer_frame
-from analysis.report import ReportOptions, SurveyAnalysis, analyse_survey
+from analysis.csi import CSIBootstrap
+from analysis.report import ReportOptions, SurveyAnalysis, analyse_survey, survey_csi_bootstrap
 
 from ..models import Survey
 from .codebooks import survey_codebook
@@ -27,6 +30,13 @@ def survey_analysis(survey: Survey, filters: ResponseFilter | None = None,
                     options: ReportOptions | None = None) -> SurveyAnalysis:
     """Every analysis of ``survey``'s complete responses that pass ``filters``."""
     return analyse_survey(analysis_frame(survey, filters), survey_codebook(survey), options)
+
+
+def survey_csi_intervals(survey: Survey, filters: ResponseFilter | None = None,
+                         options: ReportOptions | None = None) -> CSIBootstrap | None:
+    """The bootstrap intervals of the CSI model :func:`survey_analysis` fits on the same responses
+    (``options.csi_boot`` resamples); None when the survey measures no CSI model."""
+    return survey_csi_bootstrap(analysis_frame(survey, filters), survey_codebook(survey), options)
 
 
 def analysis_frame(survey: Survey, filters: ResponseFilter | None = None,

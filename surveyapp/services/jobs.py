@@ -122,7 +122,8 @@ def keep_upload(data: bytes) -> Path:
 
 #: What a job's starter must still be allowed to do with its survey to see the job and its
 #: file (surveyapp.access needs): a share taken away or downgraded after the start closes it.
-JOB_NEEDS = {"export": "analyse", "analysis": "analyse", "import": "edit", "invitation-mail": "edit"}
+JOB_NEEDS = {"export": "analyse", "analysis": "analyse", "csi-bootstrap": "analyse", "import": "edit",
+             "invitation-mail": "edit"}
 
 
 def job_for(job_id: str, user: User) -> Job | None:

@@ -154,6 +154,35 @@ def test_analysis_is_the_report_of_the_filtered_responses(app, client, seeded_su
     assert "servqual_dimensions" in body["tables"] and body["filter"].endswith("PR_CHANNEL in 1,2,3")
 
 
+def test_the_csi_intervals_come_from_a_job_of_their_own(app, client, seeded_survey, owner_token, make_user):
+    from analysis.report import survey_csi_bootstrap
+    app.config["REPORT_OPTIONS"] = {"csi_boot": 50, "n_boot": 0, "seed": 3}
+    started = _get(client, f"/api/v1/surveys/{seeded_survey.slug}/analysis?segment.PR_CHANNEL=1,2,3",
+                   owner_token)
+    job = _get(client, started.headers["Location"], owner_token).get_json()
+    body = _get(client, job["result_url"], owner_token).get_json()
+    pointer = body["csi_bootstrap"]
+    assert pointer["status"] == "pending" and job["result"]["csi_bootstrap"] == pointer
+    boot_job = _get(client, pointer["url"], owner_token).get_json()
+    assert boot_job["kind"] == "csi-bootstrap" and boot_job["status"] == "done"
+    assert boot_job["result"]["computed_at"] and boot_job["result"]["data_changed"] is False
+    boot = _get(client, boot_job["result_url"], owner_token).get_json()
+    assert boot["computed_at"] == boot_job["result"]["computed_at"] and boot["filter"] == body["filter"]
+    # The filtered responses' intervals, computed on their own from the same rows.
+    filters = ResponseFilter(segments={"PR_CHANNEL": [1, 2, 3]})
+    expected = survey_csi_bootstrap(responses_frame(seeded_survey, filters), survey_codebook(seeded_survey),
+                                    report_options())
+    assert boot["n"] == expected.n and boot["n_boot"] == 50 and boot["seed"] == 3
+    assert [row["ci_high"] for row in boot["tables"]["csi_index"]] == pytest.approx(
+        expected.index["ci_high"].tolist(), abs=1e-12)
+    # Only who started the analysis sees its bootstrap.
+    other = make_user("api-other", Role.RESEARCHER)
+    other_token = other.new_api_token()
+    from surveyapp.extensions import db
+    db.session.commit()
+    assert _get(client, pointer["url"], other_token).status_code == 404
+
+
 def test_unknown_paths_and_methods_answer_json(client, owner_token):
     assert "no such API endpoint" in _error(_get(client, "/api/v1/nothing-here", owner_token), 404)
     response = client.post("/api/v1/surveys", headers={"Authorization": f"Bearer {owner_token}"})
