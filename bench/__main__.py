@@ -87,7 +87,8 @@ def run_all(sizes: dict, sections: tuple[str, ...], output: Path) -> dict:
                                          "cpu_seconds": row["analysis_cpu_s"],
                                          "moment_tables_seconds": row["moment_tables_s"],
                                          "load_average": row["load_average"],
-                                         "numpy_seconds": row["numpy_s"], "pls_fit_seconds": row["csi_fit_s"]}
+                                         "numpy_seconds": row["numpy_s"], "pls_fit_seconds": row["csi_fit_s"],
+                                         "csi_bootstrap_seconds": row["csi_bootstrap_s"]}
                                for n, row in rows.items()}
     if "dashboard" in sections:
         print(f"== dashboard ({sizes['dashboard_rows']:,} responses)", flush=True)

@@ -179,6 +179,26 @@ def test_mode_b_bootstrap_weights_and_loadings_match_r_seminr(mobi):
                                    atol=TOL, err_msg=kind)
 
 
+def test_bootstrap_in_blocks_of_resamples_is_the_bootstrap_at_once(mobi, monkeypatch):
+    # Memory: resamples are drawn and counted a block at a time (RESAMPLE_BLOCK row positions);
+    # the generator's row-major stream makes that the same draws as one (n_boot, n) array.
+    whole = bootstrap_pls(mobi, M1, n_boot=60, seed=5)
+    monkeypatch.setattr(pls_module, "RESAMPLE_BLOCK", 7 * len(mobi))  # 9 blocks, the last short
+    blocks = bootstrap_pls(mobi, M1, n_boot=60, seed=5)
+    given = bootstrap_pls(mobi, M1, resamples=np.random.default_rng(5).integers(0, len(mobi), (60, len(mobi))))
+    for other in (blocks, given):
+        for kind, draws in whole.draws.items():
+            np.testing.assert_allclose(other.draws[kind], draws, rtol=0, atol=1e-12, err_msg=kind)
+        pd.testing.assert_frame_equal(other.paths, whole.paths, check_exact=False, rtol=0, atol=1e-12)
+
+
+def test_resample_counts_widen_past_255():
+    drawn = np.zeros((2, 300), dtype=int)
+    drawn[1] = np.arange(300)
+    counts = pls_module._resample_counts(300, 2, None, drawn)
+    assert counts[0, 0] == 300 and counts[0, 1:].sum() == 0 and (counts[1] == 1).all()
+
+
 def test_bootstrap_is_seeded(mobi):
     one = bootstrap_pls(mobi, M1, n_boot=60, seed=5)
     again = bootstrap_pls(mobi, M1, n_boot=60, seed=5)
