@@ -649,15 +649,11 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     if "submitted_at" in scores and scores["submitted_at"].notna().any():
         result.trends = run("trends", lambda: trend_table(scores, options.period,
                                                           options.confidence))
-    if sq_pairs:
-        # As stored: the dimension means read the P columns as float64, ipa.ipa converts
-        # the importance and overall columns with astype("float64").
-        data = rows.of([p for _, p in sq_pairs.values()] + list(servqual_weights(codebook).values())
-                       + _overall_columns(codebook), stored=True)
-        release_freed_memory()  # the emotion, follow-up and trend sections' temporaries
-        _ipa_sections(result, run, data, codebook, sq_pairs, scores)
-    result.segment_comparisons = _segment_sections(result, run, scores, codebook)
     del data
+    if sq_pairs:
+        release_freed_memory()  # the emotion, follow-up and trend sections' temporaries
+        _ipa_sections(result, run, rows, codebook, sq_pairs)
+    result.segment_comparisons = _segment_sections(result, run, scores, codebook)
     _state_minimum_n(result)
     return result
 
@@ -871,28 +867,38 @@ def compare_segments(scores: pd.DataFrame, segment: str, score: str = "ratio",
     return segments.compare_groups(scores, score, segment, min_group_n=min_group_n)
 
 
-def _ipa_sections(result: SurveyAnalysis, run, data: pd.DataFrame, codebook: Codebook,
-                  sq_pairs: dict[str, tuple[str, str]], scores: pd.DataFrame) -> None:
+def _ipa_sections(result: SurveyAnalysis, run, rows: AnalysedRows, codebook: Codebook,
+                  sq_pairs: dict[str, tuple[str, str]]) -> None:
     """IPA of the SERVQUAL dimensions: stated importance (the 100-point allocation)
-    and importance derived from overall satisfaction."""
+    and importance derived from overall satisfaction.
+
+    Each section takes only the columns it reads (a dimension's P items, the
+    importance points, the overall item), as stored: the dimension means read
+    the P columns as float64, ipa.ipa converts the importance and overall
+    columns with astype("float64")."""
     dims = pair_dimensions(codebook, sq_pairs)
-    frame = pd.DataFrame(index=data.index)
+    frame = None
     performance = {}
     for dimension, items in dims.items():
+        data = rows.of([sq_pairs[i][1] for i in items], meta=False, stored=True)
+        if frame is None:
+            frame = pd.DataFrame(index=data.index)
         column = f"P_{dimension}"
-        frame[column] = row_means(data[[sq_pairs[i][1] for i in items]].to_numpy(dtype="float64"))
+        frame[column] = row_means(data.to_numpy(dtype="float64"))
         performance[dimension] = column
+        del data
     weights = servqual_weights(codebook)
-    if set(weights) >= set(dims):
-        stated = pd.concat([frame, data[[weights[d] for d in dims]]], axis=1)
+    if set(weights) >= set(dims) and all(weights[d] in rows.frame.columns for d in dims):
+        stated = pd.concat([frame, rows.of([weights[d] for d in dims], meta=False, stored=True)], axis=1)
         stated_result = run("ipa_stated", lambda: ipa.ipa(
             stated, performance, importance="stated",
             importance_cols={d: weights[d] for d in dims}))
         if stated_result is not None:
             result.ipa["stated"] = stated_result
+        del stated
     overall = [v.name for v in codebook.select(dimension="overall_satisfaction")]
-    if overall:
-        derived = pd.concat([frame, data[overall[:1]]], axis=1)
+    if overall and overall[0] in rows.frame.columns:
+        derived = pd.concat([frame, rows.of(overall[:1], meta=False, stored=True)], axis=1)
         derived_result = run("ipa_derived", lambda: ipa.ipa(
             derived, performance, importance="correlation", overall=overall[0]))
         if derived_result is not None:
@@ -940,10 +946,16 @@ def _relationship_sections(result: SurveyAnalysis, run, data: pd.DataFrame, code
     constructs = construct_columns(codebook, RELATIONSHIP)
     reverse = [v.name for v in codebook.select(instrument=RELATIONSHIP) if v.reverse]
     scale = _rating_ranges(codebook, [c for cols in constructs.values() for c in cols])
+    # Reliability first: each of the two builds its own float64 copy of the items (0.4 GB
+    # at a million responses), and the scores, kept to the end, would sit under the second.
+    reliability = run("construct_reliability", lambda: relationship.construct_reliability(
+        data, constructs, reverse=reverse, scale=scale))
+    reliability_skipped = result.skipped.pop("construct_reliability", None)
     result.construct_scores = run("construct_scores", lambda: relationship.construct_scores(
         data, constructs, reverse=reverse, scale=scale))
-    result.construct_reliability = run("construct_reliability", lambda: relationship.construct_reliability(
-        data, constructs, reverse=reverse, scale=scale))
+    result.construct_reliability = reliability
+    if reliability_skipped is not None:  # listed after the scores, as the report reads
+        result.skipped["construct_reliability"] = reliability_skipped
     scores = result.construct_scores
     if scores is None:
         return
