@@ -403,7 +403,11 @@ def _complete_cases(frame: pd.DataFrame, model: PLSModel, scale, min_n: int) -> 
     # Complete rows and the scale check on the float matrix: DataFrame.dropna and a
     # comparison per column each copy the block again (half a GB at a million rows).
     values = block.to_numpy()
-    complete = ~np.isnan(values).any(axis=1)
+    # A block of rows at a time: the NaN mask of the whole matrix is a byte per answer
+    # (58 MB for 58 items at a million respondents) for one flag per row.
+    complete = np.empty(len(values), dtype=bool)
+    for start in range(0, len(values), ROW_BLOCK):
+        complete[start:start + ROW_BLOCK] = ~np.isnan(values[start:start + ROW_BLOCK]).any(axis=1)
     if complete.all():
         data = block  # every row complete: no second copy
     else:
@@ -414,7 +418,10 @@ def _complete_cases(frame: pd.DataFrame, model: PLSModel, scale, min_n: int) -> 
     require_n("PLS path model", len(data), max(min_n, 10 * indegree))
     item_scale = _item_scale(items, scale)
     lo, hi = item_scale.loc[items, "min"].to_numpy(float), item_scale.loc[items, "max"].to_numpy(float)
-    outside = [i for i, bad in zip(items, ((values < lo) | (values > hi)).any(axis=0)) if bad]
+    # Each item's smallest and largest answer against its end points: comparing the whole
+    # matrix made three byte masks as large as the answers.
+    outside = [i for i, low, high in zip(items, values.min(axis=0) < lo, values.max(axis=0) > hi)
+               if low or high]
     if outside:
         raise ValueError(f"answers outside the scale in {', '.join(outside)}")
     return data, item_scale

@@ -581,14 +581,22 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     ep_instruments = sorted({v.instrument for v in codebook.select(kind="expectation_perception")})
     data = rows.of([c for instrument in ep_instruments for pair in ep_pairs(codebook, instrument).values()
                     for c in pair] + list(servqual_weights(codebook).values()), stored=True)
-    for instrument in ep_instruments:
+    skipped_before = set(result.skipped)
+
+    def ratio_of(instrument: str) -> None:
         pairs = ep_pairs(codebook, instrument)
         if not pairs:
-            continue
+            return
         ratio = run(f"satisfaction_{instrument}", lambda: satisfaction.satisfaction_ratio(
             data, pairs, pair_dimensions(codebook, pairs), tolerance=options.ratio_tolerance))
         if ratio is not None:
             result.satisfaction[instrument] = ratio
+
+    # SERVQUAL's ratio and sections before the other instruments' ratios: the widest
+    # computations then run before the other ratios' per-respondent tables (0.2 GB each
+    # at a million responses) are kept; the report lists them in instrument order below.
+    if SERVQUAL in ep_instruments:
+        ratio_of(SERVQUAL)
     if sq_pairs:
         dims = pair_dimensions(codebook, sq_pairs)
         weights = servqual_weights(codebook)
@@ -603,6 +611,15 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
                 result.skipped[f"servqual_{part}"] = reason
         result.servqual_reliability = run("servqual_reliability", lambda: reliability.servqual_reliability(
             data, sq_pairs, dims, confidence=options.confidence))
+    for instrument in ep_instruments:
+        if instrument != SERVQUAL:
+            ratio_of(instrument)
+    result.satisfaction = {i: result.satisfaction[i] for i in ep_instruments if i in result.satisfaction}
+    # the ratios' reasons first, in instrument order, then the SERVQUAL sections' (as listed before)
+    ratios = [f"satisfaction_{i}" for i in ep_instruments]
+    added = [name for name in result.skipped if name not in skipped_before]
+    for name in [n for n in ratios if n in added] + [n for n in added if n not in ratios]:
+        result.skipped[name] = result.skipped.pop(name)
 
     # Only the KANO columns (F and D answers, and the self-stated importance
     # kano_continuous reports), copied here and dropped after the KANO tables.
