@@ -968,8 +968,12 @@ def _relationship_sections(result: SurveyAnalysis, run, data: pd.DataFrame, code
     reliability = run("construct_reliability", lambda: relationship.construct_reliability(
         data, constructs, reverse=reverse, scale=scale))
     reliability_skipped = result.skipped.pop("construct_reliability", None)
+    # Each of these leaves freed heap behind (glibc keeps it below its mmap threshold;
+    # 90 MB after the reliability at 400k responses) that the next would stack on.
+    release_freed_memory()
     result.construct_scores = run("construct_scores", lambda: relationship.construct_scores(
         data, constructs, reverse=reverse, scale=scale))
+    release_freed_memory()
     result.construct_reliability = reliability
     if reliability_skipped is not None:  # listed after the scores, as the report reads
         result.skipped["construct_reliability"] = reliability_skipped
@@ -977,6 +981,7 @@ def _relationship_sections(result: SurveyAnalysis, run, data: pd.DataFrame, code
     if scores is None:
         return
     result.construct_correlations = run("correlations", lambda: relationship.construct_correlations(scores))
+    release_freed_memory()
     available = set(scores.columns)
     paths = [p for p in relationship.SEED_PATHS
              if p.outcome in available and set(p.predictors) <= available]
