@@ -421,13 +421,16 @@ def _item_matrix(data: pd.DataFrame, model: PLSModel) -> np.ndarray:
     if not_numeric:
         raise ValueError(f"item column(s) not numeric: {', '.join(not_numeric)}")
     values = items.to_numpy(dtype=float)
-    holes = [c for c, bad in zip(model.items, np.isnan(values).any(axis=0)) if bad]
-    if holes:
-        raise ValueError(f"missing values in {', '.join(holes)}: drop or impute them first")
     if len(values) < 3:
         raise ValueError(f"PLS needs at least 3 cases; got {len(values)}")
-    # every row equal to the first: one comparison pass instead of a standard deviation
-    constant = [c for c, same in zip(model.items, (values == values[:1]).all(axis=0)) if same]
+    # Per-column reductions, not masks of the whole matrix (a byte per answer, 58 MB for
+    # 58 items at a million rows): a column's minimum is NaN exactly when it has a NaN,
+    # and it has no variance exactly when its minimum is its maximum.
+    lowest = values.min(axis=0)
+    holes = [c for c, bad in zip(model.items, np.isnan(lowest)) if bad]
+    if holes:
+        raise ValueError(f"missing values in {', '.join(holes)}: drop or impute them first")
+    constant = [c for c, low, high in zip(model.items, lowest, values.max(axis=0)) if low == high]
     if constant:
         raise ValueError(f"item(s) without variance: {', '.join(constant)}")
     return values

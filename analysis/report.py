@@ -621,6 +621,8 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
     for name in [n for n in ratios if n in added] + [n for n in added if n not in ratios]:
         result.skipped[name] = result.skipped.pop(name)
 
+    del data
+    release_freed_memory()  # the E/P sections' matrices, before the KANO copy
     # Only the KANO columns (F and D answers, and the self-stated importance
     # kano_continuous reports), copied here and dropped after the KANO tables.
     kano_data = kano_rows.of([f"{feature}_{facet}" for feature in kano_feature_codes(codebook)
@@ -636,8 +638,8 @@ def analyse_survey(frame: pd.DataFrame, codebook: Codebook,
                     "their Q answers are counted per feature")
 
     # Each section below takes the columns it reads (AnalysedRows.of).
-    del data, kano_data
-    release_freed_memory()  # the E/P sections' matrices, before the relationship items
+    del kano_data
+    release_freed_memory()  # the KANO columns, before the relationship items
     if codebook.select(instrument=RELATIONSHIP):
         # As stored: construct scores and reliability read the items through float_matrix.
         _relationship_sections(result, run, rows.of(_instrument_columns(codebook, RELATIONSHIP),
