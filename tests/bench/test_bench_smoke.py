@@ -24,5 +24,6 @@ def test_bench_harness_runs_and_writes_every_key(tmp_path, monkeypatch):
         results["submissions_postgresql.stored"] == results["submissions_postgresql.acknowledged"] == 2
     for key in ("export.csv_rows_per_s", "export.xlsx_rows_per_s", "export.peak_rss_mb",
                 "analysis.n600.seconds", "analysis.n600.peak_rss_mb", "analysis.n600.ratio_to_numpy",
+                "analysis.n600.csi_bootstrap_seconds",
                 "dashboard.n60.cold_ms", "dashboard.n60.warm_p95_ms"):
         assert isinstance(results[key], (int, float)) and results[key] > 0, key
