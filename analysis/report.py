@@ -41,6 +41,9 @@ class ReportOptions:
         dislike/dislike). Default 0.5: more than half. A single questionable
         pair never screens a respondent by default; the KANO table counts Q
         per feature in its own column (Berger et al. 1993).
+    csi_boot : bootstrap resamples of the CSI model's intervals (0 or at least 50).
+        The analysis job runs the report with 0 and leaves them to a job of
+        their own (:func:`survey_csi_bootstrap`, the same intervals).
     """
 
     exclude_flagged: bool = True
