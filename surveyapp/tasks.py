@@ -28,13 +28,13 @@ from typing import Any
 from flask import current_app, url_for
 from werkzeug.datastructures import MultiDict
 
+from analysis.common import InsufficientData
+from analysis.report import csi_bootstrap_json
+
 from .models import Job, Survey, User
 from .extensions import db
 from .queue import huey
 from .services import alerts, audit, cases, dashboard_cache, personal_data, webhooks  # noqa: F401  (their queue tasks register on import)
-from analysis.common import InsufficientData
-from analysis.report import csi_bootstrap_json
-
 from .services.analysis import report_options, survey_analysis, survey_csi_intervals
 from .services.dashboard_cache import data_stamp
 from .services.exports import ExportError, export_format, export_to_file
@@ -138,7 +138,8 @@ def _start_csi_bootstrap(job: Job, survey: Survey, options, stamp: str, n: int) 
         return {"status": "not requested", "n_boot": 0}
     follow = start_job("csi-bootstrap", user=db.session.get(User, job.user_id) if job.user_id else None,
                        survey=survey, params={"args": job.params.get("args", []), "analysis_job": job.id,
-                                              "data_stamp": stamp, "n": n,
+                                              "data_stamp": stamp, "n": n, "n_boot": options.csi_boot,
+                                              "seed": options.seed,
                                               "requested_from": job.params.get("requested_from")})
     with current_app.test_request_context():
         url = url_for("api.get_job", job_id=follow.id)
@@ -153,7 +154,8 @@ def run_csi_bootstrap(job: Job, directory: Path, progress: Progress) -> JobOutco
     data changed since that analysis."""
     survey = _survey(job)
     filters = _filters(survey, job)
-    options = report_options()
+    # The resamples and seed the analysis document announced, whatever the configuration now.
+    options = replace(report_options(), csi_boot=job.params["n_boot"], seed=job.params["seed"])
     progress(0.0, f"bootstrap: {options.csi_boot} resamples")
     stamp = data_stamp(survey.id)
     try:

@@ -89,6 +89,8 @@ def test_the_bootstrap_job_is_queued_and_says_when_the_data_changed(app, db, see
         pointer = _document(analysis)["csi_bootstrap"]
         boot_job = db.session.get(Job, pointer["job"])
         assert analysis.status == JobStatus.DONE.value and boot_job.status == JobStatus.QUEUED.value
+        # The configuration changes: the job still draws what the analysis document announced.
+        app.config["REPORT_OPTIONS"] = {"n_boot": 0, "csi_boot": 60, "seed": 10}
         # A response goes away before the worker gets to the bootstrap.
         gone = db.session.scalars(select(Response).where(Response.survey_id == seeded_survey.id,
                                                          Response.status == ResponseStatus.COMPLETE.value)
@@ -102,6 +104,7 @@ def test_the_bootstrap_job_is_queued_and_says_when_the_data_changed(app, db, see
     assert boot_job.status == JobStatus.DONE.value, boot_job.error
     boot = _document(boot_job)
     assert boot["data_changed"] is True and boot_job.result["data_changed"] is True
+    assert (boot["n_boot"], boot["seed"]) == (pointer["n_boot"], pointer["seed"]) == (50, 9)
     assert boot["data_stamp"] != boot["analysis_data_stamp"]
     assert f"use {boot['n']}" in boot["note"] and str(boot["analysis_n"]) in boot["note"]
     # The intervals are those of the data as they are now.
