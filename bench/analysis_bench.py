@@ -9,8 +9,9 @@ times :func:`analysis.report.analyse_survey` as the ``analysis`` job runs it on
 that frame (the report with the CSI model's point estimates, ``csi_boot=0``),
 then, as the ``csi-bootstrap`` job the analysis job queues runs it, the CSI
 bootstrap intervals on their own (:func:`analysis.report.survey_csi_bootstrap`,
-the default 100 resamples: ``csi_bootstrap_s``, and its own peak
-``csi_bootstrap_peak_rss_mb``; reported, not a target), and, on the same values as float64 arrays, a bare
+the default 100 resamples: ``csi_bootstrap_s`` and its own peak
+``csi_bootstrap_peak_rss_mb``; reported, not a target; ``--no-csi-bootstrap``
+leaves it out), and, on the same values as float64 arrays, a bare
 numpy computation of the core numbers (item gap means and SDs, dimension
 gaps, Cronbach's alpha of every SERVQUAL block, KANO category counts, the
 seed OLS paths) and the same numbers from sufficient statistics (:func:`moment_tables`).
@@ -22,8 +23,9 @@ higher on its own, and after the heap it freed is handed back with glibc's
 ``start_rss_mb`` is the resident size the analysis starts from).
 
 The PLS index bootstrap is not part of the report's figure because the
-analysis job does not run it: its cost is resamples x one PLS fit (about 53 s
-for 100 resamples at 1M), so it is a job of its own whose intervals the
+analysis job does not run it: its cost grows with resamples x rows (100
+resamples at 1M: 53 s inside the report before, 10-11 s as the job now), so
+it is a job of its own whose intervals the
 report's document points to (surveyapp/tasks.py, issue 15: statistics that
 need the raw rows are shown with the time they were computed). One PLS fit is
 timed too; ``python -m bench pls`` times the bootstrap in detail. The
