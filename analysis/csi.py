@@ -396,8 +396,11 @@ def _structural_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
 def _complete_cases(frame: pd.DataFrame, model: PLSModel, scale, min_n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Complete cases on the model's items (numbers), checked against the scale; and the scale table."""
     items = model.items
-    if list(frame.columns) == list(items) and all(dtype == np.float64 for dtype in frame.dtypes):
-        block = frame  # exactly the items already (analyse_survey's copy): not another copy
+    if list(frame.columns) == list(items) and len(set(frame.dtypes)) == 1 \
+            and frame.dtypes.iloc[0] in (np.float32, np.float64):
+        # exactly the items already, of one float type (analyse_survey's copy, float32 as
+        # the job's frame stores answers; the fit reads them into float64 a block at a time)
+        block = frame
     else:
         block = float_columns(frame, items)
     # Complete rows and the scale check on the float matrix: DataFrame.dropna and a

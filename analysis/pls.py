@@ -420,7 +420,11 @@ def _item_matrix(data: pd.DataFrame, model: PLSModel) -> np.ndarray:
     not_numeric = [c for c in items.columns if not pd.api.types.is_numeric_dtype(items[c])]
     if not_numeric:
         raise ValueError(f"item column(s) not numeric: {', '.join(not_numeric)}")
-    values = items.to_numpy(dtype=float)
+    # float32 answers (the job's compact frame) stay float32: every pass over the rows
+    # reads them a block at a time into float64 (_column_means, _centred_blocks), where a
+    # float64 copy of the whole matrix would be 0.5 GB at a million respondents.
+    single = items.dtypes.iloc[0] if len(set(items.dtypes)) == 1 else None
+    values = items.to_numpy(dtype=np.float32 if single == np.float32 else float)
     if len(values) < 3:
         raise ValueError(f"PLS needs at least 3 cases; got {len(values)}")
     # Per-column reductions, not masks of the whole matrix (a byte per answer, 58 MB for
@@ -540,7 +544,7 @@ def fit_pls(data: pd.DataFrame, model: PLSModel, *, scheme: str = "path", standa
     _check_args(scheme, tol, max_iter)
     values = _item_matrix(data, model)
     n = len(values)
-    means = values.mean(axis=0)
+    means = _column_means(values)
     # One cross-product (BLAS) gives the variances and the covariance matrix;
     # the standard deviations are not a separate pass over the rows. Centred a
     # block of rows at a time: a centred copy of the whole item matrix is half a
@@ -577,6 +581,16 @@ def fit_pls(data: pd.DataFrame, model: PLSModel, *, scheme: str = "path", standa
 
 #: Rows of the item matrix centred at a time (:func:`_centred_blocks`).
 ROW_BLOCK = 65_536
+
+
+def _column_means(values: np.ndarray) -> np.ndarray:
+    """Column means in float64, summed ``ROW_BLOCK`` rows at a time: the same numbers for
+    float32 and float64 items (answer codes are sums exact in float64 in any order), without
+    a float64 copy of a float32 matrix."""
+    total = np.zeros(values.shape[1])
+    for start in range(0, len(values), ROW_BLOCK):
+        total += values[start:start + ROW_BLOCK].sum(axis=0, dtype=np.float64)
+    return total / len(values)
 
 
 def _centred_blocks(values: np.ndarray, means: np.ndarray, sds: np.ndarray | None = None):
@@ -822,7 +836,7 @@ def bootstrap_pls(data: pd.DataFrame, model: PLSModel, *, n_boot: int = 500, see
     if fit is None:
         fit = fit_pls(data, model, scheme=scheme, standardize=standardize, tol=tol, max_iter=max_iter)
 
-    means = values.mean(axis=0)
+    means = _column_means(values)
     boot_means, cov = _resample_moments(values, means, _resample_counts(n, n_boot, seed, resamples))
     boot_sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
     usable = (boot_sd > 0).all(axis=1)

@@ -732,9 +732,10 @@ def _screened_rows(frame: pd.DataFrame, codebook: Codebook, options: ReportOptio
 def _csi_items(rows: AnalysedRows, codebook: Codebook,
                blocks: dict[str, list[str]]) -> tuple[pd.DataFrame, dict[str, tuple[float, float]]]:
     """The CSI model's items (exactly those, in model order: csi_model then fits on this
-    copy itself) and their scale end points."""
+    copy itself), as stored (float32 in the job's frame: the PLS fit and bootstrap read
+    them into float64 a block of rows at a time), and their scale end points."""
     items = list(dict.fromkeys(c for cols in blocks.values() for c in cols))
-    return rows.of(items, meta=False), _rating_ranges(codebook, items)
+    return rows.of(items, meta=False, stored=True), _rating_ranges(codebook, items)
 
 
 def survey_csi_bootstrap(frame: pd.DataFrame, codebook: Codebook,
