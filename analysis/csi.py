@@ -325,10 +325,8 @@ def csi_bootstrap(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
     References
     ----------
     Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap.
-    Chapman & Hall.
-    Chin, W. W. (1998). The partial least squares approach to structural
-    equation modeling. In G. A. Marcoulides (ed.), Modern Methods for
-    Business Research, 295-336. Erlbaum.
+    Chapman & Hall (percentile intervals, ch. 13); Chin (1998) for PLS, as
+    cited by :func:`analysis.pls.bootstrap_pls`.
 
     Examples
     --------

@@ -245,15 +245,17 @@ def csi_bootstrap_json(boot: csi.CSIBootstrap) -> dict[str, Any]:
 
     Examples
     --------
+    R plspm's satisfaction data (Sanchez 2013), two constructs:
+
+    >>> from pathlib import Path
+    >>> import analysis
     >>> from analysis.csi import csi_bootstrap
-    >>> rng = np.random.default_rng(0)
-    >>> a = rng.integers(1, 8, 200).astype(float)
-    >>> frame = pd.DataFrame({"a1": a, "a2": np.clip(a + rng.integers(-1, 2, 200), 1, 7),
-    ...                       "b1": np.clip(a + rng.integers(-2, 3, 200), 1, 7)})
-    >>> doc = csi_bootstrap_json(csi_bootstrap(frame, {"quality": ["a1", "a2"], "satisfaction": ["b1"]},
-    ...                                        scale=(1, 7), n_boot=50, seed=1))
+    >>> sat = pd.read_csv(Path(analysis.__file__).parents[1] / "tests/data/satisfaction_plspm.csv", index_col=0)
+    >>> boot = csi_bootstrap(sat, {"value": ["val1", "val2"], "satisfaction": ["sat1", "sat2"]}, scale=(0, 10),
+    ...                      n_boot=50, seed=1)
+    >>> doc = csi_bootstrap_json(boot)
     >>> doc["n"], doc["n_boot"], doc["seed"], sorted(doc["tables"])
-    (200, 50, 1, ['csi_index', 'csi_outer', 'csi_paths', 'csi_r2'])
+    (250, 50, 1, ['csi_index', 'csi_outer', 'csi_paths', 'csi_r2'])
     """
     return {"n": int(boot.n), "n_boot": int(boot.n_boot), "n_boot_failed": int(boot.n_boot_failed),
             "seed": boot.seed, "ci": float(boot.ci),
