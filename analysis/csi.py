@@ -254,10 +254,7 @@ def csi_model(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
     >>> res.index["index"].round(1).to_dict()
     {'image': 74.4, 'expectation': 74.8, 'quality': 69.4, 'value': 70.3, 'satisfaction': 68.6, 'loyalty': 71.5}
     """
-    _check_arguments(scheme, n_boot, ci)
-    model, dropped = _structural_model(frame, blocks, paths)
-    data, item_scale = _complete_cases(frame, model, scale, min_n)
-    fit = _fit(data, model, scheme)
+    dropped, data, item_scale, fit = _fitted(frame, blocks, scale, paths, n_boot, ci, scheme, min_n)
     boot = _bootstrap(data, fit, n_boot, seed, ci) if n_boot else None
     return _describe(frame, data, fit, boot, item_scale, dropped, n_boot, seed, ci)
 
@@ -346,17 +343,25 @@ def csi_bootstrap(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
     >>> bool(boot.index["ci_low"].lt(boot.index["index"]).all()), boot.n_boot_failed
     (True, 0)
     """
-    _check_arguments(scheme, n_boot, ci)
     if n_boot == 0:
         raise ValueError("n_boot must be at least 50: csi_bootstrap computes the bootstrap only")
-    model, dropped = _structural_model(frame, blocks, paths)
-    data, item_scale = _complete_cases(frame, model, scale, min_n)
-    fit = _fit(data, model, scheme)
+    dropped, data, item_scale, fit = _fitted(frame, blocks, scale, paths, n_boot, ci, scheme, min_n)
     boot = _bootstrap(data, fit, n_boot, seed, ci)
     tables = _interval_tables(fit, boot, item_scale)
     return CSIBootstrap(**tables, n=fit.n, n_boot=n_boot, n_boot_failed=boot.n_failed, seed=seed, ci=ci,
                         methods=_methods(fit, tables["outer"], dropped, n_boot, boot.n_failed, seed, ci,
                                          n_excluded=len(frame) - fit.n))
+
+
+def _fitted(frame: pd.DataFrame, blocks: Mapping[str, Sequence[str]], scale,
+            paths: Sequence[tuple[str, str]], n_boot: int, ci: float, scheme: str, min_n: int):
+    """What :func:`csi_model` and :func:`csi_bootstrap` both start with (the arguments checked, the
+    model, its complete cases and step 1, the fit): ``(dropped constructs, complete cases,
+    item scale, fit)``."""
+    _check_arguments(scheme, n_boot, ci)
+    model, dropped = _structural_model(frame, blocks, paths)
+    data, item_scale = _complete_cases(frame, model, scale, min_n)
+    return dropped, data, item_scale, _fit(data, model, scheme)
 
 
 def _check_arguments(scheme: str, n_boot: int, ci: float) -> None:

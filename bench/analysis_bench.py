@@ -24,7 +24,7 @@ higher on its own, and after the heap it freed is handed back with glibc's
 
 The PLS index bootstrap is not part of the report's figure because the
 analysis job does not run it: its cost grows with resamples x rows (100
-resamples at 1M: 53 s inside the report before, 10-11 s as the job now), so
+resamples at 1M: 53 s inside the report before, 9-11 s as the job now), so
 it is a job of its own whose intervals the
 report's document points to (surveyapp/tasks.py, issue 15: statistics that
 need the raw rows are shown with the time they were computed). One PLS fit is
