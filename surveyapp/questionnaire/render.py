@@ -1,11 +1,13 @@
 """The survey page as a respondent sees it: one renderer for the live survey and the researcher's preview."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import get_template_attribute, render_template
+from flask import current_app, get_template_attribute, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from analysis.instruments import condition_text
@@ -35,12 +37,14 @@ def page_title(topic: str, firm: str) -> str:
 
 
 def render_survey_page(survey: Any, design: dict, pages: list, index: int, form: Any, *,
-                       action_url: str, visit: Any = None, preview: bool = False) -> str:
+                       action_url: str, visit: Any = None, preview: bool = False,
+                       ask: Callable[..., Markup] | None = None) -> str:
     """``survey/page.html`` for page ``index`` of ``pages``, with ``form`` bound to its questions.
 
     ``design`` is the frozen version's design for a live visit and the draft
     design in a preview (its firm name fills the titles). A live visit's
-    questions come from :func:`question_html` (made once per version).
+    questions come from :func:`question_renderer` (made once per version);
+    ``ask`` replaces it (:class:`PageFrame` marks where each question goes).
     """
     lang = select_locale()
     page = pages[index]
@@ -59,7 +63,7 @@ def render_survey_page(survey: Any, design: dict, pages: list, index: int, form:
         conditions=conditions,
  survey=survey, visit=visit, page=page, index=index,
         page_count=len(pages), title=page_title(page.topic, firm), form=form, fields=fields,
-        anchors=anchors, ask=question_renderer(form, anchors, lang, version),
+        anchors=anchors, ask=ask or question_renderer(form, anchors, lang, version),
         action_url=action_url, preview=preview, text_in=text_in)
 
 
@@ -117,14 +121,157 @@ class QuestionSkeleton:
 
     def fill(self, field: Any) -> Markup:
         """The HTML with ``field``'s answer (its checked option, or its number) in it."""
+        return self._filled(field._value() if not self.openings else field.data)
+
+    def fill_data(self, data: object) -> Markup:
+        """The HTML with ``data`` as the answer, as a field holding that data shows it.
+
+        ``data`` is what :func:`~surveyapp.questionnaire.forms.form_data_from_answers`
+        gives (an option's value, or a number), so a page shown again needs no form.
+        """
         if not self.openings:
-            value = field._value()
-            return Markup(self.html.replace(' value=""', f' value="{escape(value)}"', 1)
-                          if value else self.html)
-        opening = self.openings.get(field.data) if isinstance(field.data, str) else None
+            return self._filled("" if data is None else str(data))
+        return self._filled(data)
+
+    def _filled(self, answer: object) -> Markup:
+        if not self.openings:
+            return Markup(self.html.replace(' value=""', f' value="{escape(answer)}"', 1)
+                          if answer else self.html)
+        opening = self.openings.get(answer) if isinstance(answer, str) else None
         if opening is None:
             return Markup(self.html)
         return Markup(self.html.replace(opening, "<input checked " + opening[len("<input "):], 1))
+
+
+#: Marks a place :class:`PageFrame` fills; NUL is in no text a page shows (checked when built).
+_SLOT = "\x00"
+_CSRF_SLOT, _TOKEN_SLOT = "csrf", "token"
+#: The query arguments a respondent's page links carry (see the survey views' ``_link``).
+FRAMED_ARGS = frozenset({"p", "t"})
+#: Invitation tokens are URL-safe, so they read the same in a link and in an attribute.
+_URL_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+@dataclass(frozen=True)
+class PageFrame:
+    """A live question page's HTML with the places that differ between respondents left open.
+
+    Showing a page again cost a form of its own and the whole template, though
+    only three things differ between respondents on it: the CSRF token, the
+    invitation token (in the form, the action URL and the language links) and
+    the answers. The frame is that HTML cut at those places; :meth:`fill` puts
+    a respondent's in. It is made once per version, page, language, shown
+    questions and link shape, and kept only if filling it gave exactly what the
+    template gave for the request that made it.
+    """
+
+    pieces: tuple[str, ...]
+    #: What goes between ``pieces[i]`` and ``pieces[i + 1]``: ``"csrf"``, ``"token"`` or a
+    #: question's ``(name, facet label)``.
+    slots: tuple[object, ...]
+    skeletons: dict[tuple[str, str | None], QuestionSkeleton]
+
+    def fill(self, csrf_token: str | None, token: str | None,
+             data: dict[str, object]) -> str:
+        parts = [self.pieces[0]]
+        for slot, piece in zip(self.slots, self.pieces[1:]):
+            if slot == _CSRF_SLOT:
+                parts.append(csrf_token or "")
+            elif slot == _TOKEN_SLOT:
+                parts.append(token or "")
+            else:
+                parts.append(self.skeletons[slot].fill_data(data.get(slot[0])))
+            parts.append(piece)
+        return "".join(parts)
+
+    @classmethod
+    def cut(cls, html: str, csrf_token: str | None, token: str | None,
+            skeletons: dict[tuple[str, str | None], QuestionSkeleton]) -> "PageFrame | None":
+        """The frame of ``html``, rendered with ``_SLOT`` marks for questions; None if ambiguous."""
+        if _SLOT in (csrf_token or "") or _SLOT in (token or ""):
+            return None
+        if csrf_token:
+            if html.count(csrf_token) != 1:
+                return None
+            html = html.replace(csrf_token, f"{_SLOT}{_CSRF_SLOT}{_SLOT}")
+        if token:
+            html = html.replace(token, f"{_SLOT}{_TOKEN_SLOT}{_SLOT}")
+        chunks = html.split(_SLOT)
+        if len(chunks) % 2 == 0:
+            return None
+        names = {f"q{index}": key for index, key in enumerate(skeletons)}
+        slots: list[object] = []
+        for mark in chunks[1::2]:
+            if mark in (_CSRF_SLOT, _TOKEN_SLOT):
+                slots.append(mark)
+            elif mark in names:
+                slots.append(names[mark])
+            else:
+                return None
+        return cls(tuple(chunks[0::2]), tuple(slots), dict(skeletons))
+
+
+def render_from_frame(survey: Any, design: dict, pages: list, index: int,
+                      data: dict[str, object], *, action_url: str, visit: Any,
+                      build_form: Callable[[], Any]) -> str | None:
+    """Page ``index`` of a live visit with ``data`` as answers, from its :class:`PageFrame`.
+
+    None when the page must go through :func:`render_survey_page`: a closing
+    page, a link with other query arguments than ``p`` and ``t``, an invitation
+    token that is not URL-safe, or a page whose frame could not be made.
+    ``build_form`` makes the page's form with ``data`` (only when the frame is
+    made). A message to show (``flash``) must be checked for by the caller.
+    """
+    page = pages[index]
+    version = visit.version
+    token = visit.token
+    args = request.args
+    if (page.is_final or version is None or not set(args) <= FRAMED_ARGS
+            or any(len(values) > 1 for values in args.listvalues())
+            or (token is not None and not _URL_SAFE.match(token))):
+        return None
+    lang = select_locale()
+    shape = tuple((key, "" if key == "t" else value) for key, value in args.items())
+    csrf_enabled = bool(current_app.config.get("WTF_CSRF_ENABLED", True))
+    key = (lang, index, tuple(v.name for v in page.variables), shape, csrf_enabled,
+           visit.slug, request.script_root, survey.title(lang))
+    csrf_token = generate_csrf() if csrf_enabled else None
+
+    def cut() -> PageFrame | None:
+        form = build_form()
+        skeletons: dict[tuple[str, str | None], QuestionSkeleton] = {}
+
+        def mark(variable, facet_label: str | None = None) -> Markup:
+            skeleton = per_version_item(
+                "question-html", version, (lang, variable.name, facet_label),
+                lambda: QuestionSkeleton.build(variable, lang, facet_label))
+            if skeleton is None or _SLOT in skeleton.html:
+                raise _NotFramed
+            place = (variable.name, facet_label)
+            if place not in skeletons:
+                skeletons[place] = skeleton
+            return Markup(f"{_SLOT}q{list(skeletons).index(place)}{_SLOT}")
+
+        try:
+            marked = render_survey_page(survey, design, pages, index, form,
+                                        action_url=action_url, visit=visit, ask=mark)
+        except _NotFramed:
+            return None
+        frame = PageFrame.cut(marked, csrf_token, token, skeletons)
+        full = render_survey_page(survey, design, pages, index, form, action_url=action_url,
+                                  visit=visit)
+        if frame is None or frame.fill(csrf_token, token, data) != full:
+            return None
+        return frame
+
+    frame = per_version_item("page-frame", version, key, cut)
+    if frame is None:
+        return None
+    return frame.fill(csrf_token, token, data)
+
+
+class _NotFramed(Exception):
+    """A question of the page has no skeleton: the page is rendered in full."""
 
 
 def kano_feature_numbers(pages: list, index: int) -> tuple[dict[str, int], int]:

@@ -25,7 +25,7 @@ from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, Unsubscribe
                                    answers_from_form, build_form,
                                    duplicated_fields, form_data_from_answers, invalid_answers,
                                    unknown_fields)
-from ..questionnaire.render import render_survey_page, render_welcome
+from ..questionnaire.render import render_from_frame, render_survey_page, render_welcome
 from ..services.pages import next_shown, shown_page
 
 NAVIGATION_FIELDS = ("csrf_token", "t", "page", "action", "switch_lang")
@@ -121,11 +121,19 @@ def take(slug: str):
     if page.is_final:
         form = FinalPageForm(formdata=None,
                              data={"comment": visit.response.comment if visit.response else None})
-    else:
-        form = build_form(page.variables, _language(), formdata=None, data=form_data_from_answers(
-            page.variables, visit.answers(), remembered_not_applicable(visit.response)),
-            version=visit.version)
-    return _with_cookie(_render_page(visit, index, form), visit)
+        return _with_cookie(_render_page(visit, index, form), visit)
+    data = form_data_from_answers(page.variables, visit.answers(),
+                                  remembered_not_applicable(visit.response))
+
+    def page_form():
+        return build_form(page.variables, _language(), formdata=None, data=data,
+                          version=visit.version)
+
+    html = None if "_flashes" in session else render_from_frame(
+        visit.survey, version_design(visit.version), _shown_pages(visit, index), index, data,
+        action_url=_link(visit), visit=visit, build_form=page_form)
+    return _with_cookie(html if html is not None else _render_page(visit, index, page_form()),
+                        visit)
 
 
 @bp.route("/<slug>", methods=["POST"])
@@ -266,10 +274,16 @@ def _browser_key(visit: Visit) -> str | None:
     return visit.browser_key if visit.invitation is not None else None
 
 
-def _render_page(visit: Visit, index: int, form):
+def _shown_pages(visit: Visit, index: int) -> list:
+    """The visit's pages with page ``index`` showing only the questions asked (display logic)."""
     pages = list(visit.pages)
     pages[index] = shown_page(pages[index], visit.hidden())
-    return render_survey_page(visit.survey, version_design(visit.version), pages, index, form,
+    return pages
+
+
+def _render_page(visit: Visit, index: int, form):
+    return render_survey_page(visit.survey, version_design(visit.version),
+                              _shown_pages(visit, index), index, form,
                               action_url=_link(visit), visit=visit)
 
 

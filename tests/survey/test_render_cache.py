@@ -106,3 +106,82 @@ def test_the_pages_csrf_field_is_the_markup_wtforms_writes(app, client, seeded_s
         wtforms_tag = str(FinalPageForm().csrf_token())
     pattern = r'<input id="csrf_token" name="csrf_token" type="hidden" value="[^"]+">'
     assert re.fullmatch(pattern, tag) and re.fullmatch(pattern, wtforms_tag)
+
+
+def _answers_for(variables, pick: int) -> dict[str, object]:
+    """Form data choosing, per question, the ``pick``-th of its possible answers (or none)."""
+    data = {}
+    for variable in variables:
+        values = _values(variable)
+        value = values[(pick + len(variable.name)) % len(values)]
+        if value is not None:
+            data[variable.name] = int(value) if variable.scale["type"] == "constant_sum" \
+                and value.isdigit() else value
+    return data
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("token", [None, "Abc-12_xyz"])
+def test_a_page_from_its_frame_is_what_the_template_renders(app, seeded_survey, lang, token):
+    """Frames are made with one respondent's answers and tokens and reused for others."""
+    from types import SimpleNamespace
+
+    from flask_wtf.csrf import generate_csrf
+
+    from surveyapp.questionnaire.render import render_from_frame, render_survey_page
+    from surveyapp.services.version_cache import version_design
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    version = seeded_survey.current_version
+    pages = survey_pages(version)
+    design = version_design(version)
+    framed = 0
+    for index, page in enumerate(pages):
+        for pick, respondent_token in enumerate([token, token and token[::-1], token]):
+            query = (f"t={respondent_token}&" if respondent_token else "") + f"p={index + 1}"
+            with app.test_request_context(f"/s/{seeded_survey.slug}?{query}",
+                                          environ_base={"HTTP_ACCEPT_LANGUAGE": lang}):
+                visit = SimpleNamespace(
+                    version=version, token=respondent_token, slug=seeded_survey.slug,
+                    invitation=SimpleNamespace(token=respondent_token) if respondent_token else None)
+                data = _answers_for(page.variables, pick)
+                action_url = f"/s/{seeded_survey.slug}" + (f"?t={respondent_token}" if respondent_token else "")
+
+                def form():
+                    return build_form(page.variables, lang, formdata=None, data=data, version=version)
+
+                html = render_from_frame(seeded_survey, design, pages, index, data,
+                                         action_url=action_url, visit=visit, build_form=form)
+                if page.is_final:
+                    assert html is None
+                    continue
+                expected = render_survey_page(seeded_survey, design, pages, index, form(),
+                                              action_url=action_url, visit=visit)
+                assert html == expected, (index, pick)
+                assert generate_csrf() in html
+                framed += 1
+    assert framed == 3 * (len(pages) - 1)
+
+
+def test_no_frame_for_other_query_arguments(app, seeded_survey):
+    from types import SimpleNamespace
+
+    from surveyapp.questionnaire.render import render_from_frame
+    from surveyapp.services.version_cache import version_design
+
+    version = seeded_survey.current_version
+    pages = survey_pages(version)
+    visit = SimpleNamespace(version=version, token=None, slug=seeded_survey.slug, invitation=None)
+    for query in ("p=2&utm_source=mail", "p=2&p=3", "p=2&lang=zh"):
+        with app.test_request_context(f"/s/{seeded_survey.slug}?{query}"):
+            assert render_from_frame(
+                seeded_survey, version_design(version), pages, 1, {},
+                action_url="/", visit=visit,
+                build_form=lambda: build_form(pages[1].variables, "en", version=version)) is None
+    odd = SimpleNamespace(version=version, token="a b", slug=seeded_survey.slug,
+                          invitation=SimpleNamespace(token="a b"))
+    with app.test_request_context(f"/s/{seeded_survey.slug}?p=2&t=a+b"):
+        assert render_from_frame(seeded_survey, version_design(version), pages, 1, {},
+                                 action_url="/", visit=odd,
+                                 build_form=lambda: build_form(pages[1].variables, "en",
+                                                               version=version)) is None
