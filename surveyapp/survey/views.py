@@ -9,9 +9,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from sqlalchemy import inspect as sa_inspect, select
 
-from ..extensions import csrf, db, limiter
+from ..extensions import csrf, db
 from ..models import Invitation, Survey
-from ..security import answered_unknown_link, configured_limit, survey_key
+from ..security import (PAGE_SAVE_LIMIT, SURVEY_PAGE_SAVE_LIMIT, UNKNOWN_LINK_LIMIT,
+                        respondent_limits)
 from ..services.invitations import note_link_opened, unsubscribe
 from ..services.responses import AnswerError, submit_response
 from ..services.surveys import availability
@@ -84,12 +85,8 @@ def _with_cookie(rendered, visit: Visit):
     return http_response
 
 
-unknown_link_limit = limiter.shared_limit(configured_limit("UNKNOWN_LINK_RATE_LIMIT"),
-                                          scope="unknown-link", deduct_when=answered_unknown_link)
-
-
 @bp.route("/<slug>", methods=["GET"])
-@unknown_link_limit
+@respondent_limits(UNKNOWN_LINK_LIMIT)
 def take(slug: str):
     survey = _survey_or_404(slug)
     visit, refusal = _open_visit(survey)
@@ -140,9 +137,7 @@ def take(slug: str):
 # The page's own form checks its CSRF token (_csrf_expired below): the global check would
 # refuse an expired token with a bare 400 and lose what the respondent typed.
 @csrf.exempt
-@unknown_link_limit
-@limiter.limit(configured_limit("SURVEY_POST_RATE_LIMIT"))
-@limiter.limit(configured_limit("SURVEY_POST_PER_SURVEY_RATE_LIMIT"), key_func=survey_key)
+@respondent_limits(UNKNOWN_LINK_LIMIT, PAGE_SAVE_LIMIT, SURVEY_PAGE_SAVE_LIMIT)
 def save_page(slug: str):
     survey = _survey_or_404(slug)
     visit, refusal = _open_visit(survey)

@@ -111,6 +111,10 @@ def test_unknown_invitation_tokens_are_rate_limited(limited_app):
     codes = [client.get(f"/s/{survey.slug}?t=guess{n:04d}",
                         environ_base={"REMOTE_ADDR": "10.2.0.1"}).status_code for n in range(6)]
     assert codes == [404] * 5 + [429]
+    refused = client.get(f"/s/{survey.slug}?t=guess9999", environ_base={"REMOTE_ADDR": "10.2.0.1"})
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    # A known survey link from that client is refused too while the limit holds.
+    assert client.get(f"/s/{survey.slug}", environ_base={"REMOTE_ADDR": "10.2.0.1"}).status_code == 429
     # Respondents elsewhere are not affected.
     assert client.get(f"/s/{survey.slug}", environ_base={"REMOTE_ADDR": "10.2.0.2"}).status_code == 200
 
