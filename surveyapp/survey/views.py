@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy import inspect as sa_inspect, select
 
 from ..extensions import csrf, db
-from ..models import Invitation, Survey
+from ..models import Invitation
 from ..security import (PAGE_SAVE_LIMIT, SURVEY_PAGE_SAVE_LIMIT, UNKNOWN_LINK_LIMIT,
                         respondent_limits)
 from ..services.invitations import note_link_opened, unsubscribe
@@ -18,9 +18,9 @@ from ..services.responses import AnswerError, submit_response
 from ..services.surveys import availability
 from ..services.version_cache import version_design
 from . import bp
-from .flow import (CLIENT_COOKIE, LinkInUse, UnknownInvitation, Visit, forget_started,
-                   note_started, remembered_not_applicable, set_client_cookie, start_visit, started_at,
-                   survey_by_slug)
+from .flow import (CLIENT_COOKIE, LinkInUse, SurveySnapshot, UnknownInvitation, Visit,
+                   forget_started, note_started, remembered_not_applicable, set_client_cookie,
+                   start_visit, started_at, survey_by_slug)
 from ..i18n import select_locale
 from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, UnsubscribeForm,
                                    answers_from_form, build_form,
@@ -36,7 +36,7 @@ def _language() -> str:
     return select_locale()
 
 
-def _survey_or_404(slug: str) -> Survey:
+def _survey_or_404(slug: str) -> SurveySnapshot:
     survey = survey_by_slug(slug)
     if survey is None:
         abort(404)
@@ -53,7 +53,7 @@ def _link(visit: Visit, page_index: int | None = None, **extra) -> str:
     return url_for("survey.take", slug=visit.slug, **args)
 
 
-def _open_visit(survey: Survey):
+def _open_visit(survey: SurveySnapshot):
     """The visit, or a finished HTTP response for an unavailable survey, a bad link or a done one."""
     reason = availability(survey)
     if reason:
@@ -120,7 +120,7 @@ def take(slug: str):
                              data={"comment": visit.response.comment if visit.response else None})
         return _with_cookie(_render_page(visit, index, form), visit)
     data = form_data_from_answers(page.variables, visit.answers(),
-                                  remembered_not_applicable(visit.response))
+                                  remembered_not_applicable(visit))
 
     def page_form():
         return build_form(page.variables, _language(), formdata=None, data=data,
