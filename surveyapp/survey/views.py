@@ -23,7 +23,7 @@ from .flow import (CLIENT_COOKIE, LinkInUse, SurveySnapshot, UnknownInvitation, 
                    start_visit, started_at, survey_by_slug)
 from ..i18n import select_locale
 from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, UnsubscribeForm,
-                                   answers_from_form, build_form,
+                                   answers_from_form, build_form, csrf_token_valid, posted_answers,
                                    duplicated_fields, form_data_from_answers, invalid_answers,
                                    unknown_fields)
 from ..questionnaire.render import render_from_frame, render_survey_page, render_welcome
@@ -166,29 +166,32 @@ def save_page(slug: str):
     if action not in ("next", "back") and switch_to is None:
         abort(400, description="unknown action")
     lang = _language()
-    if page.is_final:
-        form = FinalPageForm(formdata=request.form)
-    else:
-        form = build_form(page.variables, lang, formdata=request.form, version=visit.version)
-    valid = form.validate()
-    if _csrf_expired(form):
-        flash(_("This page was open for a long time, so for your safety nothing was saved yet. "
-                "Your answers are still here: please press the button again."), "error")
-        return _with_cookie(_render_page(visit, index, form), visit)
-
     leaving_forward = switch_to is None and action == "next"
-    if leaving_forward and not valid:
-        flash(_("Some answers are missing or not valid; see the marked questions."), "error")
-        return _with_cookie(_render_page(visit, index, form), visit)
-    if not page.is_final and invalid_answers(form, page.variables):
-        # Even when going back, a value outside the scale is never stored.
-        flash(_("Some answers are not valid; see the marked questions."), "error")
-        return _with_cookie(_render_page(visit, index, form), visit)
+    # A question page whose every answer is one its form accepts needs no form; any other
+    # post (and the closing page) is read, checked and explained by the form.
+    answers = None if page.is_final or not csrf_token_valid(request.form) else \
+        posted_answers(page.variables, request.form, visit.version)
+    form, valid = None, True
+    if answers is None:
+        form = _posted_form(visit, page, lang)
+        valid = form.validate()
+        if _csrf_expired(form):
+            flash(_("This page was open for a long time, so for your safety nothing was saved "
+                    "yet. Your answers are still here: please press the button again."), "error")
+            return _with_cookie(_render_page(visit, index, form), visit)
+        if leaving_forward and not valid:
+            flash(_("Some answers are missing or not valid; see the marked questions."), "error")
+            return _with_cookie(_render_page(visit, index, form), visit)
+        if not page.is_final and invalid_answers(form, page.variables):
+            # Even when going back, a value outside the scale is never stored.
+            flash(_("Some answers are not valid; see the marked questions."), "error")
+            return _with_cookie(_render_page(visit, index, form), visit)
+        if not page.is_final:
+            answers = answers_from_form(form, page.variables, skip_invalid=True)
 
     # Display logic: which later questions this page's answers show or hide.
     if not page.is_final:
-        after = {**visit.answers(), **answers_from_form(form, page.variables, skip_invalid=True)[0]}
-        hidden = visit.hidden(after)
+        hidden = visit.hidden({**visit.answers(), **answers[0]})
     if leaving_forward:
         target = next_shown(visit.pages, index + 1, hidden)
         furthest = max(visit.furthest_page, target)
@@ -201,8 +204,11 @@ def save_page(slug: str):
         if page.is_final:
             _save_final_page(visit, form, complete=leaving_forward, furthest=furthest, lang=lang)
         else:
-            _save_question_page(visit, page, form, furthest, lang)
+            _save_question_page(visit, answers, furthest, lang)
     except AnswerError as error:
+        if form is None:
+            form = _posted_form(visit, page, lang)
+            form.validate()
         for name, message in error.errors.items():
             if name in form:
                 form[name].errors.append(message)
@@ -232,9 +238,18 @@ def _csrf_expired(form) -> bool:
     return bool(token_field is not None and token_field.errors)
 
 
-def _save_question_page(visit: Visit, page, form, furthest: int, lang: str) -> int | None:
-    """Store the page's answers; the response's id (None when nothing was worth a row)."""
-    answers, not_applicable = answers_from_form(form, page.variables, skip_invalid=True)
+def _posted_form(visit: Visit, page, lang: str):
+    """The page's form with the posted values (the closing page's own form on the last page)."""
+    if page.is_final:
+        return FinalPageForm(formdata=request.form)
+    return build_form(page.variables, lang, formdata=request.form, version=visit.version)
+
+
+def _save_question_page(visit: Visit, posted: tuple[dict, set], furthest: int,
+                        lang: str) -> int | None:
+    """Store the page's ``(answers, not applicable)``; the response's id (None when nothing
+    was worth a row)."""
+    answers, not_applicable = posted
     if visit.response is None and not any(v is not None for v in answers.values()) \
             and not not_applicable:
         return None  # nothing to keep yet: no row for someone who only looked

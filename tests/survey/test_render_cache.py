@@ -185,3 +185,60 @@ def test_no_frame_for_other_query_arguments(app, seeded_survey):
                                  action_url="/", visit=odd,
                                  build_form=lambda: build_form(pages[1].variables, "en",
                                                                version=version)) is None
+
+
+def _posts(page, rng):
+    """Posts of a page: every answer valid, and the same with one or two values spoilt."""
+    from tests.survey.helpers import page_answers
+
+    spoilers = ["", " ", "0", "+7", " 7", "07", "7.0", "-1", "99", "na", "abc", "1e1", "٣",
+                "100", "20", "00"]
+    valid = page_answers(page)
+    yield dict(valid)
+    for _ in range(60):
+        post = dict(valid)
+        for name in rng.sample(sorted(post), k=min(len(post), rng.choice([1, 2]))):
+            if rng.random() < 0.2:
+                post.pop(name)
+            else:
+                post[name] = rng.choice(spoilers + _values_of(page, name))
+        yield post
+
+
+def _values_of(page, name):
+    variable = next(v for v in page.variables if v.name == name)
+    return [value for value in _values(variable) if value is not None]
+
+
+def test_posted_answers_are_what_the_form_reads_or_none(app, seeded_survey):
+    """The form-less reading of a post (forms.posted_answers) agrees with the form whenever it
+    reads the post, and reads it only when the form finds no error."""
+    import random
+
+    from werkzeug.datastructures import MultiDict
+
+    from surveyapp.questionnaire.forms import answers_from_form, posted_answers
+
+    rng = random.Random(14)
+    version = seeded_survey.current_version
+    read = refused = 0
+    with app.test_request_context("/"):
+        for page in survey_pages(version):
+            if page.is_final:
+                continue
+            for post in _posts(page, rng):
+                formdata = MultiDict(post)
+                quick = posted_answers(page.variables, formdata, version)
+                form = build_form(page.variables, "en", formdata=formdata, version=version)
+                valid = form.validate()
+                if quick is None:
+                    refused += 1
+                    continue
+                read += 1
+                assert valid, (page.key, post, {f.name: f.errors for f in form if f.errors},
+                               form.group_errors)
+                assert quick == answers_from_form(form, page.variables, skip_invalid=True), post
+            from tests.survey.helpers import page_answers
+            assert posted_answers(page.variables, MultiDict(page_answers(page)), version) \
+                is not None, page.key
+    assert read > 100 and refused > 100, (read, refused)
