@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from flask import current_app, session
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 
 from ..extensions import db
 from ..models import Invitation, Response, ResponseStatus, Survey, SurveyVersion
@@ -106,7 +106,9 @@ class Visit:
     survey: SurveySnapshot
     invitation: Invitation | None
     client_key: str | None
-    response: Response | None
+    # The ORM object on a save; the row of the columns a page reads (_RESPONSE_COLUMNS) when
+    # a page is only shown.
+    response: Response | Row | None
     version: VersionRef
     pages: list[Page] = field(default_factory=list)
     set_client_cookie: bool = False
@@ -172,6 +174,12 @@ _RESPONSE_OF_BROWSER = select(Response).where(Response.survey_id == bindparam("s
                                               Response.client_key == bindparam("client_key"))
 # A save's lookups lock the row (see start_visit).
 _LOCKED = {query: query.with_for_update() for query in (_RESPONSE_OF_INVITATION, _RESPONSE_OF_BROWSER)}
+# A page shown reads the columns it needs as a row (no ORM object: it changes nothing).
+_RESPONSE_COLUMNS = (Response.id, Response.status, Response.page, Response.answers,
+                     Response.language, Response.comment, Response.browser_key,
+                     Response.updated_at, Response.version_id)
+_READ = {query: query.with_only_columns(*_RESPONSE_COLUMNS)
+         for query in (_RESPONSE_OF_INVITATION, _RESPONSE_OF_BROWSER)}
 
 
 def survey_by_slug(slug: str) -> SurveySnapshot | None:
@@ -191,7 +199,7 @@ def survey_by_slug(slug: str) -> SurveySnapshot | None:
 
 def start_visit(survey: SurveySnapshot, token: str | None, cookie_key: str | None,
                 lock: bool = False) -> Visit:
-    """Find the respondent's invitation and response.
+    """Find the respondent's invitation and response (its row when not ``lock``).
 
     Raises :class:`UnknownInvitation`, or :class:`LinkInUse` when another
     browser holds the invitation's unfinished response. ``lock`` (for a save)
@@ -214,9 +222,12 @@ def start_visit(survey: SurveySnapshot, token: str | None, cookie_key: str | Non
     else:
         client_key = browser_key
         query, params = _RESPONSE_OF_BROWSER, {"survey_id": survey.id, "client_key": client_key}
-    response = db.session.execute(
-        _LOCKED[query] if lock else query, params,
-        execution_options={"populate_existing": True}).scalar_one_or_none()
+    if lock:
+        response = db.session.execute(_LOCKED[query], params,
+                                      execution_options={"populate_existing": True}
+                                      ).scalar_one_or_none()
+    else:
+        response = db.session.connection().execute(_READ[query], params).one_or_none()
     if (invitation is not None and response is not None
             and response.status != ResponseStatus.COMPLETE.value
             and response.browser_key not in (None, browser_key)
