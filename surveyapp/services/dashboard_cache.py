@@ -61,7 +61,7 @@ from ..models import Response, ResponseStatus, Survey, SurveyVersion
 from ..queue import app_context, huey
 from . import charts, dashboard_moments, moment_store
 from .codebooks import survey_codebook
-from .responses import ResponseFilter, responses_frame
+from .responses import CORE_WRITE_HOOKS, ResponseFilter, responses_frame
 from .surveys import instrument_documents, instrument_library
 
 
@@ -74,6 +74,8 @@ MARKER_SECONDS = 300
 def init_app(app: Flask) -> None:
     """The dashboard cache (settings in config.py) and the commit hooks that warm it."""
     cache.init_app(app)
+    if _note_survey not in CORE_WRITE_HOOKS:
+        CORE_WRITE_HOOKS.append(_note_survey)
     for name, listener in (("after_flush", _note_changed_surveys), ("after_commit", _warm_changed_surveys),
                            ("after_rollback", _forget_changed_surveys)):
         if not event.contains(Session, name, listener):
@@ -404,6 +406,11 @@ def _note_changed_surveys(session, flush_context) -> None:
                if isinstance(obj, Response) and obj.survey_id is not None}
     if changed:
         session.info.setdefault("dashboard_surveys", set()).update(changed)
+
+
+def _note_survey(session, survey_id: int) -> None:
+    """A response of ``survey_id`` was written in ``session`` without the ORM (a page save)."""
+    session.info.setdefault("dashboard_surveys", set()).add(survey_id)
 
 
 def _warm_changed_surveys(session) -> None:

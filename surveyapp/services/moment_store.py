@@ -76,7 +76,7 @@ from analysis.moment_cells import MomentLayout, derive
 from ..extensions import cache, db
 from ..models import MomentApplied, Response, ResponseStatus, Survey, SurveyMoments, SurveyVersion, utcnow
 from ..queue import app_context, huey
-from .responses import codebook_of
+from .responses import CORE_WRITE_HOOKS, codebook_of
 from .version_cache import per_version
 
 logger = logging.getLogger(__name__)
@@ -104,6 +104,8 @@ def init_app(app) -> None:
                            ("after_commit", _schedule_noted), ("after_rollback", _forget_noted)):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
+    if _note_survey not in CORE_WRITE_HOOKS:
+        CORE_WRITE_HOOKS.append(_note_survey)
     for name in TRACKED:
         # Active history: the committed value is loaded before it is overwritten,
         # so a counted response's old contribution can be subtracted exactly.
@@ -335,6 +337,11 @@ def _note_changed(session, flush_context) -> None:
                if isinstance(obj, Response) and obj.survey_id is not None}
     if changed:
         session.info.setdefault("moment_surveys", set()).update(changed)
+
+
+def _note_survey(session, survey_id: int) -> None:
+    """A response of ``survey_id`` was written in ``session`` without the ORM (a page save)."""
+    session.info.setdefault("moment_surveys", set()).add(survey_id)
 
 
 def _schedule_noted(session) -> None:

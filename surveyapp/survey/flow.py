@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 
 from flask import current_app, session
 from sqlalchemy import Row, bindparam, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import Invitation, Response, ResponseStatus, Survey, SurveyVersion
@@ -106,9 +107,9 @@ class Visit:
     survey: SurveySnapshot
     invitation: Invitation | None
     client_key: str | None
-    # The ORM object on a save; the row of the columns a page reads (_RESPONSE_COLUMNS) when
-    # a page is only shown.
-    response: Response | Row | None
+    # The row of the columns the pages read (_RESPONSE_COLUMNS); response_object() gives the
+    # ORM object for a write the ORM does.
+    response: Row | None
     version: VersionRef
     pages: list[Page] = field(default_factory=list)
     set_client_cookie: bool = False
@@ -172,14 +173,14 @@ _INVITATION_BY_TOKEN = select(Invitation).where(Invitation.token == bindparam("t
 _RESPONSE_OF_INVITATION = select(Response).where(Response.invitation_id == bindparam("invitation_id"))
 _RESPONSE_OF_BROWSER = select(Response).where(Response.survey_id == bindparam("survey_id"),
                                               Response.client_key == bindparam("client_key"))
-# A save's lookups lock the row (see start_visit).
-_LOCKED = {query: query.with_for_update() for query in (_RESPONSE_OF_INVITATION, _RESPONSE_OF_BROWSER)}
-# A page shown reads the columns it needs as a row (no ORM object: it changes nothing).
-_RESPONSE_COLUMNS = (Response.id, Response.status, Response.page, Response.answers,
-                     Response.language, Response.comment, Response.browser_key,
-                     Response.updated_at, Response.version_id)
+# The response is read as a row of the columns the pages use (no ORM object: a page save
+# is one UPDATE, services.responses.save_unfinished_page); a save's read locks it.
+_RESPONSE_COLUMNS = (Response.id, Response.survey_id, Response.status, Response.page,
+                     Response.answers, Response.language, Response.comment, Response.browser_key,
+                     Response.updated_at, Response.version_id, Response.revision)
 _READ = {query: query.with_only_columns(*_RESPONSE_COLUMNS)
          for query in (_RESPONSE_OF_INVITATION, _RESPONSE_OF_BROWSER)}
+_LOCKED = {query: read.with_for_update() for query, read in _READ.items()}
 
 
 def survey_by_slug(slug: str) -> SurveySnapshot | None:
@@ -199,7 +200,7 @@ def survey_by_slug(slug: str) -> SurveySnapshot | None:
 
 def start_visit(survey: SurveySnapshot, token: str | None, cookie_key: str | None,
                 lock: bool = False) -> Visit:
-    """Find the respondent's invitation and response (its row when not ``lock``).
+    """Find the respondent's invitation and response (a row: see ``_RESPONSE_COLUMNS``).
 
     Raises :class:`UnknownInvitation`, or :class:`LinkInUse` when another
     browser holds the invitation's unfinished response. ``lock`` (for a save)
@@ -222,12 +223,8 @@ def start_visit(survey: SurveySnapshot, token: str | None, cookie_key: str | Non
     else:
         client_key = browser_key
         query, params = _RESPONSE_OF_BROWSER, {"survey_id": survey.id, "client_key": client_key}
-    if lock:
-        response = db.session.execute(_LOCKED[query], params,
-                                      execution_options={"populate_existing": True}
-                                      ).scalar_one_or_none()
-    else:
-        response = db.session.connection().execute(_READ[query], params).one_or_none()
+    response = db.session.connection().execute((_LOCKED if lock else _READ)[query],
+                                               params).one_or_none()
     if (invitation is not None and response is not None
             and response.status != ResponseStatus.COMPLETE.value
             and response.browser_key not in (None, browser_key)
@@ -241,6 +238,21 @@ def start_visit(survey: SurveySnapshot, token: str | None, cookie_key: str | Non
                  version=version, pages=survey_pages(version), set_client_cookie=set_cookie,
                  browser_key=browser_key, slug=survey.slug, survey_id=survey.id,
                  token=invitation.token if invitation is not None else None)
+
+
+def response_object(visit: Visit) -> Response | None:
+    """The ORM object of the visit's response, for a write through the ORM (the closing page).
+
+    Raises :class:`~sqlalchemy.orm.exc.StaleDataError` if the row changed
+    since the visit read it (another tab saved meanwhile), as a save of the
+    row itself would.
+    """
+    if visit.response is None:
+        return None
+    response = db.session.get(Response, visit.response.id, populate_existing=True)
+    if response is None or response.revision != visit.response.revision:
+        raise StaleDataError(f"response {visit.response.id} changed since it was read")
+    return response
 
 
 def _left_for_handover(response: Response) -> bool:

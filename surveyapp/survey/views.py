@@ -14,13 +14,13 @@ from ..models import Invitation
 from ..security import (PAGE_SAVE_LIMIT, SURVEY_PAGE_SAVE_LIMIT, UNKNOWN_LINK_LIMIT,
                         respondent_limits)
 from ..services.invitations import note_link_opened, unsubscribe
-from ..services.responses import AnswerError, submit_response
+from ..services.responses import AnswerError, save_unfinished_page, submit_response
 from ..services.surveys import availability
 from ..services.version_cache import version_design
 from . import bp
 from .flow import (CLIENT_COOKIE, LinkInUse, SurveySnapshot, UnknownInvitation, Visit,
-                   forget_started, note_started, remembered_not_applicable, set_client_cookie,
-                   start_visit, started_at, survey_by_slug)
+                   forget_started, note_started, remembered_not_applicable, response_object,
+                   set_client_cookie, start_visit, started_at, survey_by_slug)
 from ..i18n import select_locale
 from ..questionnaire.forms import (FINAL_PAGE_FIELDS, FinalPageForm, UnsubscribeForm,
                                    answers_from_form, build_form, csrf_token_valid, posted_answers,
@@ -253,8 +253,11 @@ def _save_question_page(visit: Visit, posted: tuple[dict, set], furthest: int,
     if visit.response is None and not any(v is not None for v in answers.values()) \
             and not not_applicable:
         return None  # nothing to keep yet: no row for someone who only looked
+    if visit.response is not None:
+        return save_unfinished_page(visit.version, answers, response=visit.response,
+                                    language=lang, page=furthest, browser_key=_browser_key(visit))
     stored = submit_response(
-        visit.version, answers, response=visit.response, complete=False,
+        visit.version, answers, complete=False,
         invitation_id=visit.invitation.id if visit.invitation else None,
         client_key=visit.client_key, browser_key=_browser_key(visit), language=lang,
         page=furthest, source="web",
@@ -266,7 +269,7 @@ def _save_final_page(visit: Visit, form: FinalPageForm, *, complete: bool, furth
                      lang: str) -> int:
     """Store the closing page; the response's id."""
     return _id_of(submit_response(
-        visit.version, {}, response=visit.response, complete=complete,
+        visit.version, {}, response=response_object(visit), complete=complete,
         invitation_id=visit.invitation.id if visit.invitation else None,
         client_key=visit.client_key, browser_key=_browser_key(visit), language=lang,
         comment=form.comment.data or "", contact=form.contact() if complete else None,

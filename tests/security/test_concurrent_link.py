@@ -157,3 +157,32 @@ def test_stale_save_is_refused_and_changes_nothing(seeded_survey):
     assert decode_answers(codebook_of(version), row.answers)["PR_CHANNEL"] == 1.0
     assert db.session.execute(select(func.count()).select_from(Response).where(
         Response.client_key == "k" * 24)).scalar_one() == 1
+
+
+def test_stale_page_save_is_refused_and_changes_nothing(seeded_survey):
+    """The answer path's UPDATE (save_unfinished_page) is the same compare-and-swap: a save
+    based on an old read fails, and a page save never reopens a completed response."""
+    from surveyapp.services.responses import save_unfinished_page
+    from surveyapp.survey.flow import _RESPONSE_COLUMNS
+
+    version = seeded_survey.current_version
+    partial = submit_response(version, {"PR_CHANNEL": 1}, complete=False, client_key="p" * 24)
+    read = db.session.execute(select(*_RESPONSE_COLUMNS).where(Response.id == partial.id)).one()
+    # Another tab saved a page after this request read the row.
+    assert save_unfinished_page(version, {"PR_CHANNEL": 3}, response=read, language="en",
+                                page=1) == partial.id
+    with pytest.raises(StaleDataError):
+        save_unfinished_page(version, {"PR_CHANNEL": 2}, response=read, language="en", page=1)
+    db.session.expire_all()
+    assert decode_answers(codebook_of(version), db.session.get(Response, partial.id).answers
+                          )["PR_CHANNEL"] == 3.0
+    # Completed meanwhile (same revision number, as a hand-made UPDATE could leave it).
+    fresh = db.session.execute(select(*_RESPONSE_COLUMNS).where(Response.id == partial.id)).one()
+    db.session.execute(update(Response).where(Response.id == partial.id).values(
+        status=ResponseStatus.COMPLETE.value))
+    db.session.commit()
+    with pytest.raises(StaleDataError):
+        save_unfinished_page(version, {"PR_CHANNEL": 2}, response=fresh, language="en", page=1)
+    db.session.expire_all()
+    assert decode_answers(codebook_of(version), db.session.get(Response, partial.id).answers
+                          )["PR_CHANNEL"] == 3.0

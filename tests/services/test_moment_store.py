@@ -486,3 +486,26 @@ def test_speed_rule_as_the_raw_rows(moments_app):
     assert dashboard_moments._speed_excluded(survey, dashboard_moments.plan(survey, ResponseFilter()))
     for filters in selections:
         check(filters)
+
+
+def test_a_page_save_without_the_orm_is_counted(moments_app):
+    """``save_unfinished_page`` (the answer path's UPDATE) sends the run a flush would, and the
+    run counts the response's new answers."""
+    from surveyapp.extensions import cache
+    from surveyapp.services.responses import save_unfinished_page
+    from surveyapp.survey.flow import _RESPONSE_COLUMNS
+
+    survey, version = _survey()
+    values = _answers(version, 2, seed=5)
+    partial = submit_response(version, dict(list(values[0].items())[:5]), complete=False,
+                              started_at=START)
+    cache.delete(f"moments-pending:{survey.id}")  # as the run does when it starts
+    moment_store.apply_pending(survey.id)
+    moments_app.moment_runs_sent.clear()
+    row = _db.session.execute(select(*_RESPONSE_COLUMNS).where(Response.id == partial.id)).one()
+    assert save_unfinished_page(version, values[1], response=row, language="en", page=3) == partial.id
+    assert moments_app.moment_runs_sent == [(survey.id, False)]
+    stored = _db.session.get(Response, partial.id)
+    assert (stored.revision, stored.page, stored.language) == (row.revision + 1, 3, "en")
+    assert moment_store.apply_pending(survey.id) == 1
+    assert_cells_exact(survey)
