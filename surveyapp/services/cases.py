@@ -48,7 +48,7 @@ import pandas as pd
 from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from huey import crontab
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from analysis.casework import (RecoverySummary, churn_risk, construct_ranges, customer_scores,

@@ -48,7 +48,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any
 
-import pandas as pd
 from flask import Flask, current_app, has_app_context
 from flask_babel import force_locale
 from sqlalchemy import event, func, select
