@@ -15,7 +15,9 @@ client's own share (building each request and reading the answer).
 
 The first ``--warmup`` respondents are not counted (caches, imports). The
 target of issue 14 (page saves at a third of a bare Flask + SQLite insert,
-~930 req/s on this machine with 2 workers) means about 6 ms of CPU a save.
+about 1,330 req/s on this machine with 2 workers, so about 440 saves/s)
+leaves about 4.5 ms of CPU a save on 2 cores for the server and the
+client together; gunicorn adds about 1.3 ms a save to what is measured here.
 
 Run: ``python -m bench answer_path [--saves 200] [--profile cprofile|pyinstrument]``.
 Prints ``cpu_ms_per_save`` (median) and the mean; ``--json`` prints the row as JSON.
