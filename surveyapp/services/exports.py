@@ -66,6 +66,7 @@ import io
 import os
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -258,11 +259,27 @@ def csv_chunks(survey: Survey, filters: ResponseFilter, chunk_size: int | None =
     yield "\ufeff".encode()
     yield _csv_line(raw_columns(survey))
     options = pa_csv.WriteOptions(include_header=False, eol="\r\n")
-    for frame in _with_progress(read_ahead_raw_frames(survey, filters, chunk_size), survey,
-                                filters, progress):
+
+    def written(table: pa.Table) -> bytes:
         sink = pa.BufferOutputStream()
-        pa_csv.write_csv(_arrow_table(frame), sink, write_options=options)
-        yield sink.getvalue().to_pybytes()
+        pa_csv.write_csv(table, sink, write_options=options)
+        return sink.getvalue().to_pybytes()
+
+    # Three stages over the chunks: the reader's thread reads the next one, this thread
+    # converts one to Arrow, and pyarrow's writer (C++, outside the GIL) writes the one
+    # before on a thread of its own. At most one chunk waits at each stage.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-writer") as writer:
+        pending = None
+        for frame in _with_progress(read_ahead_raw_frames(survey, filters, chunk_size), survey,
+                                    filters, progress):
+            table = _arrow_table(frame)
+            del frame
+            if pending is not None:
+                yield pending.result()
+            pending = writer.submit(written, table)
+            del table
+        if pending is not None:
+            yield pending.result()
 
 
 def _csv_line(values: Iterable[Any]) -> bytes:
