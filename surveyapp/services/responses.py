@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from analysis.instruments import NOT_APPLICABLE_CODE, Codebook, condition_text, not_asked
 from analysis.io import METADATA_COLUMNS
 
+from ..database import sqlite_writers_in_turn
 from ..extensions import db
 from ..models import Contact, Response, ResponseStatus, Survey, SurveyVersion, utcnow
 from .gc_pause import gc_paused
@@ -301,9 +302,10 @@ def submit_response(version: SurveyVersion, values: Mapping[str, Any], *,
         if contact is not None and not contact.is_empty():
             response.contact = Contact(name=clean_text(contact.name), email=clean_text(contact.email),
                                        phone=clean_text(contact.phone))
-        db.session.flush()
-        response_id = response.id  # read before the commit expires it (no extra SELECT)
-        db.session.commit()
+        with sqlite_writers_in_turn():
+            db.session.flush()
+            response_id = response.id  # read before the commit expires it (no extra SELECT)
+            db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
@@ -346,16 +348,17 @@ def save_unfinished_page(version: SurveyVersion, values: Mapping[str, Any], *, r
     codebook = codebook_of(version)
     try:
         blob = encode_answers(codebook, values, previous=response.answers)
-        written = db.session.connection().execute(_SAVE_PAGE, {
-            "response_id": response.id, "read_revision": response.revision, "answers": blob,
-            "language": language, "page": page, "updated_at": utcnow(),
-            "browser_key": browser_key})
-        if written.rowcount != 1:
-            raise StaleDataError(f"response {response.id} changed since it was read "
-                                 f"(revision {response.revision})")
-        for hook in CORE_WRITE_HOOKS:
-            hook(db.session, response.survey_id)
-        db.session.commit()
+        with sqlite_writers_in_turn():
+            written = db.session.connection().execute(_SAVE_PAGE, {
+                "response_id": response.id, "read_revision": response.revision, "answers": blob,
+                "language": language, "page": page, "updated_at": utcnow(),
+                "browser_key": browser_key})
+            if written.rowcount != 1:
+                raise StaleDataError(f"response {response.id} changed since it was read "
+                                     f"(revision {response.revision})")
+            for hook in CORE_WRITE_HOOKS:
+                hook(db.session, response.survey_id)
+            db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
