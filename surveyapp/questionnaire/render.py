@@ -213,13 +213,13 @@ class PageFrame:
 
 def render_from_frame(survey: Any, design: dict, pages: list, index: int,
                       data: dict[str, object], *, action_url: str, visit: Any,
-                      build_form: Callable[[], Any]) -> str | None:
+                      build_form: Callable[[dict[str, object]], Any]) -> str | None:
     """Page ``index`` of a live visit with ``data`` as answers, from its :class:`PageFrame`.
 
     None when the page must go through :func:`render_survey_page`: a closing
     page, a link with other query arguments than ``p`` and ``t``, an invitation
     token that is not URL-safe, or a page whose frame could not be made.
-    ``build_form`` makes the page's form with ``data`` (only when the frame is
+    ``build_form(answers)`` makes the page's form with those answers (only when the frame is
     made). A message to show (``flash``) must be checked for by the caller.
     """
     page = pages[index]
@@ -238,7 +238,7 @@ def render_from_frame(survey: Any, design: dict, pages: list, index: int,
     csrf_token = generate_csrf() if csrf_enabled else None
 
     def cut() -> PageFrame | None:
-        form = build_form()
+        form = build_form(data)
         skeletons: dict[tuple[str, str | None], QuestionSkeleton] = {}
 
         def mark(variable, facet_label: str | None = None) -> Markup:
@@ -258,10 +258,16 @@ def render_from_frame(survey: Any, design: dict, pages: list, index: int,
         except _NotFramed:
             return None
         frame = PageFrame.cut(marked, csrf_token, token, skeletons)
-        full = render_survey_page(survey, design, pages, index, form, action_url=action_url,
-                                  visit=visit)
-        if frame is None or frame.fill(csrf_token, token, data) != full:
+        if frame is None:
             return None
+        # Filled with this respondent's answers and with none, it must give what the template
+        # gives: a page that showed an answer anywhere but in its question would fail the
+        # second check, so no frame ever carries one respondent's answers to another.
+        for answers, answered_form in ((data, form), ({}, build_form({}))):
+            if frame.fill(csrf_token, token, answers) != render_survey_page(
+                    survey, design, pages, index, answered_form, action_url=action_url,
+                    visit=visit):
+                return None
         return frame
 
     frame = per_version_item("page-frame", version, key, cut)

@@ -122,8 +122,8 @@ def take(slug: str):
     data = form_data_from_answers(page.variables, visit.answers(),
                                   remembered_not_applicable(visit))
 
-    def page_form():
-        return build_form(page.variables, _language(), formdata=None, data=data,
+    def page_form(answers=data):
+        return build_form(page.variables, _language(), formdata=None, data=answers,
                           version=visit.version)
 
     html = None if "_flashes" in session else render_from_frame(

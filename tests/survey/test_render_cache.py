@@ -147,8 +147,9 @@ def test_a_page_from_its_frame_is_what_the_template_renders(app, seeded_survey, 
                 data = _answers_for(page.variables, pick)
                 action_url = f"/s/{seeded_survey.slug}" + (f"?t={respondent_token}" if respondent_token else "")
 
-                def form():
-                    return build_form(page.variables, lang, formdata=None, data=data, version=version)
+                def form(answers=data):
+                    return build_form(page.variables, lang, formdata=None, data=answers,
+                                      version=version)
 
                 html = render_from_frame(seeded_survey, design, pages, index, data,
                                          action_url=action_url, visit=visit, build_form=form)
@@ -177,14 +178,15 @@ def test_no_frame_for_other_query_arguments(app, seeded_survey):
             assert render_from_frame(
                 seeded_survey, version_design(version), pages, 1, {},
                 action_url="/", visit=visit,
-                build_form=lambda: build_form(pages[1].variables, "en", version=version)) is None
+                build_form=lambda answers: build_form(pages[1].variables, "en", data=answers,
+                                                      version=version)) is None
     odd = SimpleNamespace(version=version, token="a b", slug=seeded_survey.slug,
                           invitation=SimpleNamespace(token="a b"))
     with app.test_request_context(f"/s/{seeded_survey.slug}?p=2&t=a+b"):
         assert render_from_frame(seeded_survey, version_design(version), pages, 1, {},
                                  action_url="/", visit=odd,
-                                 build_form=lambda: build_form(pages[1].variables, "en",
-                                                               version=version)) is None
+                                 build_form=lambda answers: build_form(pages[1].variables, "en",
+                                                                       version=version)) is None
 
 
 def _posts(page, rng):
@@ -242,3 +244,35 @@ def test_posted_answers_are_what_the_form_reads_or_none(app, seeded_survey):
             assert posted_answers(page.variables, MultiDict(page_answers(page)), version) \
                 is not None, page.key
     assert read > 100 and refused > 100, (read, refused)
+
+
+def test_no_frame_for_a_page_that_shows_an_answer_outside_its_questions(app, seeded_survey,
+                                                                        monkeypatch):
+    """A template that showed an answer anywhere else would bake the first respondent's answer
+    into the frame: such a page gets no frame (it is rendered in full for everyone)."""
+    from types import SimpleNamespace
+
+    from markupsafe import escape
+
+    import surveyapp.questionnaire.render as render
+    from surveyapp.services.version_cache import version_design
+
+    real = render.render_survey_page
+
+    def with_a_summary(*args, **kwargs):
+        form = args[4]
+        chosen = sorted((name, str(value)) for name, value in form.data.items()
+                        if name != "csrf_token" and value is not None)
+        return str(real(*args, **kwargs)) + f"<p>You chose {escape(str(chosen))}</p>"
+
+    monkeypatch.setattr(render, "render_survey_page", with_a_summary)
+    version = seeded_survey.current_version
+    pages = survey_pages(version)
+    visit = SimpleNamespace(version=version, token=None, slug=seeded_survey.slug, invitation=None)
+    page = pages[1]
+    data = {page.variables[0].name: "2"}
+    with app.test_request_context(f"/s/{seeded_survey.slug}?p=2"):
+        assert render.render_from_frame(
+            seeded_survey, version_design(version), pages, 1, data, action_url="/", visit=visit,
+            build_form=lambda answers: build_form(page.variables, "en", data=answers,
+                                                  version=version)) is None
