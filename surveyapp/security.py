@@ -149,15 +149,14 @@ SURVEY_PAGE_SAVE_LIMIT = RespondentLimit("SURVEY_POST_PER_SURVEY_RATE_LIMIT", "p
 
 def _refuse(strategy, item, identifiers) -> None:
     reset_at, _remaining = strategy.get_window_stats(item, *identifiers)
-    refusal = TooManyRequests(f"Too many requests: {item}. Please wait a moment and try again.",
-                              retry_after=max(1, math.ceil(reset_at - time.time())))
-    raise refusal
+    raise TooManyRequests(f"Too many requests: {item}. Please wait a moment and try again.",
+                          retry_after=max(1, math.ceil(reset_at - time.time())))
 
 
 # --- log-in ---------------------------------------------------------------
 
 @lru_cache(maxsize=1)
-def _dummy_password_hash() -> str:
+def _decoy_password_hash() -> str:
     # Same method and cost as real hashes (werkzeug's default), made once per process.
     return generate_password_hash("no user has this password")
 
@@ -165,13 +164,13 @@ def _dummy_password_hash() -> str:
 def authenticate(username: str, password: str) -> User | None:
     """The user named ``username`` if ``password`` is theirs.
 
-    An unknown name is checked against a dummy hash, so the answer takes as long
+    An unknown name is checked against a decoy hash, so the answer takes as long
     as for a wrong password and the timing does not tell which names exist.
     """
     user = db.session.execute(db.select(User).where(User.username == username)
                               ).scalar_one_or_none()
     if user is None:
-        check_password_hash(_dummy_password_hash(), password)
+        check_password_hash(_decoy_password_hash(), password)
         return None
     return user if user.check_password(password) else None
 

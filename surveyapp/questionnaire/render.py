@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import current_app, get_template_attribute, render_template, request
+from flask import current_app, get_template_attribute, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
@@ -84,13 +84,18 @@ def question_renderer(form: Any, anchors: dict[str, dict[str, str]], lang: str,
         field = form[variable.name]
         if version is None or field.errors:
             return macro(form, variable, anchors, facet_label)
-        skeleton = per_version_item(
-            "question-html", version, (lang, variable.name, facet_label),
-            lambda: QuestionSkeleton.build(variable, lang, facet_label))
+        skeleton = question_skeleton(version, variable, lang, facet_label)
         return macro(form, variable, anchors, facet_label) if skeleton is None \
             else skeleton.fill(field)
 
     return ask
+
+
+def question_skeleton(version: Any, variable: Any, lang: str,
+                      facet_label: str | None) -> "QuestionSkeleton | None":
+    """The question's :class:`QuestionSkeleton`, made once per version, language and label."""
+    return per_version_item("question-html", version, (lang, variable.name, facet_label),
+                            lambda: QuestionSkeleton.build(variable, lang, facet_label))
 
 
 @dataclass(frozen=True)
@@ -217,16 +222,17 @@ def render_from_frame(survey: Any, design: dict, pages: list, index: int,
     """Page ``index`` of a live visit with ``data`` as answers, from its :class:`PageFrame`.
 
     None when the page must go through :func:`render_survey_page`: a closing
-    page, a link with other query arguments than ``p`` and ``t``, an invitation
-    token that is not URL-safe, or a page whose frame could not be made.
-    ``build_form(answers)`` makes the page's form with those answers (only when the frame is
-    made). A message to show (``flash``) must be checked for by the caller.
+    page, a message to show (``flash``), a link with other query arguments than
+    ``p`` and ``t``, an invitation token that is not URL-safe, or a page whose
+    frame could not be made. ``build_form(answers)`` makes the page's form with
+    those answers (only when the frame is made).
     """
     page = pages[index]
     version = visit.version
     token = visit.token
     args = request.args
-    if (page.is_final or version is None or not set(args) <= FRAMED_ARGS
+    if (page.is_final or version is None or "_flashes" in session
+            or not set(args) <= FRAMED_ARGS
             or any(len(values) > 1 for values in args.listvalues())
             or (token is not None and not _URL_SAFE.match(token))):
         return None
@@ -242,14 +248,11 @@ def render_from_frame(survey: Any, design: dict, pages: list, index: int,
         skeletons: dict[tuple[str, str | None], QuestionSkeleton] = {}
 
         def mark(variable, facet_label: str | None = None) -> Markup:
-            skeleton = per_version_item(
-                "question-html", version, (lang, variable.name, facet_label),
-                lambda: QuestionSkeleton.build(variable, lang, facet_label))
+            skeleton = question_skeleton(version, variable, lang, facet_label)
             if skeleton is None or _SLOT in skeleton.html:
                 raise _NotFramed
             place = (variable.name, facet_label)
-            if place not in skeletons:
-                skeletons[place] = skeleton
+            skeletons.setdefault(place, skeleton)
             return Markup(f"{_SLOT}q{list(skeletons).index(place)}{_SLOT}")
 
         try:

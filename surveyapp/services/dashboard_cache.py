@@ -401,15 +401,19 @@ def warm(survey_id: int) -> None:
 
 
 def _note_changed_surveys(session, flush_context) -> None:
-    changed = {obj.survey_id for obj in (*session.new, *session.dirty, *session.deleted)
-               if isinstance(obj, Response) and obj.survey_id is not None}
-    if changed:
-        session.info.setdefault("dashboard_surveys", set()).update(changed)
+    _note_surveys(session, {obj.survey_id for obj in (*session.new, *session.dirty, *session.deleted)
+                            if isinstance(obj, Response) and obj.survey_id is not None})
 
 
 def _note_survey(session, survey_id: int) -> None:
     """A response of ``survey_id`` was written in ``session`` without the ORM (a page save)."""
-    session.info.setdefault("dashboard_surveys", set()).add(survey_id)
+    _note_surveys(session, {survey_id})
+
+
+def _note_surveys(session, survey_ids: set[int]) -> None:
+    """Warm these surveys' dashboards when ``session`` commits (:func:`_warm_changed_surveys`)."""
+    if survey_ids:
+        session.info.setdefault("dashboard_surveys", set()).update(survey_ids)
 
 
 def _warm_changed_surveys(session) -> None:

@@ -333,15 +333,19 @@ def _accumulate(session: Session, deltas: Deltas, states: list[dict], sign: int,
 # --------------------------------------------------------------------------
 
 def _note_changed(session, flush_context) -> None:
-    changed = {obj.survey_id for obj in (*session.new, *session.dirty)
-               if isinstance(obj, Response) and obj.survey_id is not None}
-    if changed:
-        session.info.setdefault("moment_surveys", set()).update(changed)
+    _note_surveys(session, {obj.survey_id for obj in (*session.new, *session.dirty)
+                            if isinstance(obj, Response) and obj.survey_id is not None})
 
 
 def _note_survey(session, survey_id: int) -> None:
     """A response of ``survey_id`` was written in ``session`` without the ORM (a page save)."""
-    session.info.setdefault("moment_surveys", set()).add(survey_id)
+    _note_surveys(session, {survey_id})
+
+
+def _note_surveys(session, survey_ids: set[int]) -> None:
+    """Schedule a run for these surveys when ``session`` commits (:func:`_schedule_noted`)."""
+    if survey_ids:
+        session.info.setdefault("moment_surveys", set()).update(survey_ids)
 
 
 def _schedule_noted(session) -> None:

@@ -126,7 +126,7 @@ def take(slug: str):
         return build_form(page.variables, _language(), formdata=None, data=answers,
                           version=visit.version)
 
-    html = None if "_flashes" in session else render_from_frame(
+    html = render_from_frame(
         visit.survey, version_design(visit.version), _shown_pages(visit, index), index, data,
         action_url=_link(visit), visit=visit, build_form=page_form)
     return _with_cookie(html if html is not None else _render_page(visit, index, page_form()),

@@ -276,3 +276,23 @@ def test_no_frame_for_a_page_that_shows_an_answer_outside_its_questions(app, see
             seeded_survey, version_design(version), pages, 1, data, action_url="/", visit=visit,
             build_form=lambda answers: build_form(page.variables, "en", data=answers,
                                                   version=version)) is None
+
+
+def test_no_frame_while_a_message_waits(app, seeded_survey):
+    """A flashed message is shown by the template, so such a page is rendered in full."""
+    from types import SimpleNamespace
+
+    from flask import flash
+
+    from surveyapp.questionnaire.render import render_from_frame
+    from surveyapp.services.version_cache import version_design
+
+    version = seeded_survey.current_version
+    pages = survey_pages(version)
+    visit = SimpleNamespace(version=version, token=None, slug=seeded_survey.slug, invitation=None)
+    with app.test_request_context(f"/s/{seeded_survey.slug}?p=2"):
+        flash("We have taken you back to where you left off.", "info")
+        assert render_from_frame(
+            seeded_survey, version_design(version), pages, 1, {}, action_url="/", visit=visit,
+            build_form=lambda answers: build_form(pages[1].variables, "en", data=answers,
+                                                  version=version)) is None
