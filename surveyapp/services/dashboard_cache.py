@@ -60,12 +60,14 @@ from ..models import Response, ResponseStatus, Survey, SurveyVersion
 from ..queue import app_context, huey
 from . import charts, dashboard_moments, moment_store
 from .codebooks import survey_codebook
-from .responses import CORE_WRITE_HOOKS, ResponseFilter, responses_frame
+from .responses import CHANGED_SURVEY_KEYS, ResponseFilter, note_changed_surveys, responses_frame
 from .surveys import instrument_documents, instrument_library
 
 
 #: Trend periods a manager can choose (pandas period aliases).
 PERIODS = ("W", "M", "Q")
+#: ``session.info`` key of the surveys whose responses the transaction changed (warmed after commit).
+NOTED = "dashboard_surveys"
 #: How long a "being computed" or "recomputation pending" marker lives if its worker dies.
 MARKER_SECONDS = 300
 
@@ -73,8 +75,7 @@ MARKER_SECONDS = 300
 def init_app(app: Flask) -> None:
     """The dashboard cache (settings in config.py) and the commit hooks that warm it."""
     cache.init_app(app)
-    if _note_survey not in CORE_WRITE_HOOKS:
-        CORE_WRITE_HOOKS.append(_note_survey)
+    CHANGED_SURVEY_KEYS.add(NOTED)
     for name, listener in (("after_flush", _note_changed_surveys), ("after_commit", _warm_changed_surveys),
                            ("after_rollback", _forget_changed_surveys)):
         if not event.contains(Session, name, listener):
@@ -401,23 +402,13 @@ def warm(survey_id: int) -> None:
 
 
 def _note_changed_surveys(session, flush_context) -> None:
-    _note_surveys(session, {obj.survey_id for obj in (*session.new, *session.dirty, *session.deleted)
-                            if isinstance(obj, Response) and obj.survey_id is not None})
-
-
-def _note_survey(session, survey_id: int) -> None:
-    """A response of ``survey_id`` was written in ``session`` without the ORM (a page save)."""
-    _note_surveys(session, {survey_id})
-
-
-def _note_surveys(session, survey_ids: set[int]) -> None:
-    """Warm these surveys' dashboards when ``session`` commits (:func:`_warm_changed_surveys`)."""
-    if survey_ids:
-        session.info.setdefault("dashboard_surveys", set()).update(survey_ids)
+    note_changed_surveys(session, NOTED, {
+        obj.survey_id for obj in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(obj, Response) and obj.survey_id is not None})
 
 
 def _warm_changed_surveys(session) -> None:
-    changed = session.info.pop("dashboard_surveys", None)
+    changed = session.info.pop(NOTED, None)
     if not changed or not _has_app() or huey.immediate:
         # Immediate mode (tests): the next view recomputes; warming inside the commit would
         # run the whole analysis in the middle of the caller's transaction.
@@ -427,7 +418,7 @@ def _warm_changed_surveys(session) -> None:
 
 
 def _forget_changed_surveys(session) -> None:
-    session.info.pop("dashboard_surveys", None)
+    session.info.pop(NOTED, None)
 
 
 def _has_app() -> bool:

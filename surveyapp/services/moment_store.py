@@ -76,7 +76,7 @@ from analysis.moment_cells import MomentLayout, derive
 from ..extensions import cache, db
 from ..models import MomentApplied, Response, ResponseStatus, Survey, SurveyMoments, SurveyVersion, utcnow
 from ..queue import app_context, huey
-from .responses import CORE_WRITE_HOOKS, codebook_of
+from .responses import CHANGED_SURVEY_KEYS, codebook_of, note_changed_surveys
 from .version_cache import per_version
 
 logger = logging.getLogger(__name__)
@@ -92,6 +92,8 @@ SWEEP_MINUTES = 10
 #: Responses per transaction of :func:`apply_pending`, and of a full sweep.
 BATCH = 2000
 SWEEP_BATCH = 50_000
+#: ``session.info`` key of the surveys whose responses the transaction changed (run after commit).
+NOTED = "moment_surveys"
 #: Lifetime of the debounce marker if the run it announced never starts.
 MARKER_SECONDS = 30
 COMPLETE, PARTIAL, NONE = ResponseStatus.COMPLETE.value, ResponseStatus.PARTIAL.value, "none"
@@ -104,8 +106,7 @@ def init_app(app) -> None:
                            ("after_commit", _schedule_noted), ("after_rollback", _forget_noted)):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
-    if _note_survey not in CORE_WRITE_HOOKS:
-        CORE_WRITE_HOOKS.append(_note_survey)
+    CHANGED_SURVEY_KEYS.add(NOTED)
     for name in TRACKED:
         # Active history: the committed value is loaded before it is overwritten,
         # so a counted response's old contribution can be subtracted exactly.
@@ -333,30 +334,19 @@ def _accumulate(session: Session, deltas: Deltas, states: list[dict], sign: int,
 # --------------------------------------------------------------------------
 
 def _note_changed(session, flush_context) -> None:
-    _note_surveys(session, {obj.survey_id for obj in (*session.new, *session.dirty)
-                            if isinstance(obj, Response) and obj.survey_id is not None})
-
-
-def _note_survey(session, survey_id: int) -> None:
-    """A response of ``survey_id`` was written in ``session`` without the ORM (a page save)."""
-    _note_surveys(session, {survey_id})
-
-
-def _note_surveys(session, survey_ids: set[int]) -> None:
-    """Schedule a run for these surveys when ``session`` commits (:func:`_schedule_noted`)."""
-    if survey_ids:
-        session.info.setdefault("moment_surveys", set()).update(survey_ids)
+    note_changed_surveys(session, NOTED, {obj.survey_id for obj in (*session.new, *session.dirty)
+                                          if isinstance(obj, Response) and obj.survey_id is not None})
 
 
 def _schedule_noted(session) -> None:
-    changed = session.info.pop("moment_surveys", None)
+    changed = session.info.pop(NOTED, None)
     if changed and has_app_context():
         for survey_id in sorted(changed):
             schedule(survey_id)
 
 
 def _forget_noted(session) -> None:
-    session.info.pop("moment_surveys", None)
+    session.info.pop(NOTED, None)
 
 
 def schedule(survey_id: int, full: bool = False) -> None:

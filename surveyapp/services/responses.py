@@ -31,10 +31,18 @@ ANSWER_DTYPE = np.dtype("<f8")
 #: Called with a response id after a response is committed as complete; services/cases.py
 #: registers the recovery-case check here (a hook, so this module does not import it).
 COMPLETION_HOOKS: list = []
-#: Called with ``(session, survey_id)`` when :func:`save_unfinished_page` writes a response
-#: without the ORM, whose flush events the moment store and the dashboard cache listen to
-#: for the same purpose (they register here: this module imports neither).
-CORE_WRITE_HOOKS: list = []
+#: ``session.info`` keys of the survey ids whose responses a transaction changed, which the
+#: moment store and the dashboard cache act on after the commit (they register their keys
+#: here: this module imports neither). Their ORM flush listeners fill them, and so does
+#: :func:`save_unfinished_page`, which writes without the ORM.
+CHANGED_SURVEY_KEYS: set[str] = set()
+
+
+def note_changed_surveys(session, key: str, survey_ids: set[int]) -> None:
+    """Add ``survey_ids`` to the ``session.info[key]`` set (see :data:`CHANGED_SURVEY_KEYS`)."""
+    if survey_ids:
+        session.info.setdefault(key, set()).update(survey_ids)
+
 # "Not asked" (display logic hid the question) is a NaN with its own payload:
 # every reader that only knows NaN = missing (numpy, pandas, the analysis)
 # still sees a missing value, while the bits tell "not asked" from "not
@@ -339,7 +347,7 @@ def save_unfinished_page(version: SurveyVersion, values: Mapping[str, Any], *, r
     closing page, contact details). This is the answer path's common write, one
     UPDATE without the ORM's unit of work, which cost a third of the save:
     nothing but these columns changes, and an unfinished response is counted
-    by the moment store from its revision (:data:`CORE_WRITE_HOOKS` tell the
+    by the moment store from its revision (:data:`CHANGED_SURVEY_KEYS` tell the
     moment store and the dashboard cache, as a flush would).
 
     Raises :class:`sqlalchemy.orm.exc.StaleDataError` (nothing stored) if the
@@ -356,8 +364,8 @@ def save_unfinished_page(version: SurveyVersion, values: Mapping[str, Any], *, r
             if written.rowcount != 1:
                 raise StaleDataError(f"response {response.id} changed since it was read "
                                      f"(revision {response.revision})")
-            for hook in CORE_WRITE_HOOKS:
-                hook(db.session, response.survey_id)
+            for key in CHANGED_SURVEY_KEYS:
+                note_changed_surveys(db.session, key, {response.survey_id})
             db.session.commit()
     except BaseException:
         db.session.rollback()
